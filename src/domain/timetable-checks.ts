@@ -1,0 +1,118 @@
+/**
+ * Rules every normalised timetable must satisfy, whatever format it came from. Readers give the
+ * shape; these checks give the meaning (interfaces.md: "a lesson ending before it starts, a room
+ * id used but not declared" are refused). Errors refuse the import; warnings are reported.
+ */
+import { isoWeekday } from './dates.js';
+import type { Problem } from './problems.js';
+import type { Timetable } from './timetable.js';
+
+export interface TimetableCheck {
+  errors: Problem[];
+  warnings: Problem[];
+}
+
+const MAX_PROBLEMS = 50;
+
+export function checkTimetable(
+  timetable: Timetable,
+  where: (path: string) => string = (p) => p,
+): TimetableCheck {
+  const errors: Problem[] = [];
+  const warnings: Problem[] = [];
+  const error = (code: string, message: string, path: string) => {
+    if (errors.length < MAX_PROBLEMS) errors.push({ code, message, where: where(path) });
+  };
+  const warn = (code: string, message: string, path: string) => {
+    if (warnings.length < MAX_PROBLEMS) warnings.push({ code, message, where: where(path) });
+  };
+
+  const roomIds = new Set<string>();
+  timetable.rooms.forEach((room, i) => {
+    if (roomIds.has(room.id))
+      error('room-duplicate', `room id "${room.id}" is declared twice`, `$.rooms[${i}].id`);
+    roomIds.add(room.id);
+  });
+
+  const lessonIds = new Set<string>();
+  timetable.lessons.forEach((lesson, i) => {
+    const path = `$.lessons[${i}]`;
+    if (lessonIds.has(lesson.id))
+      error('lesson-duplicate', `lesson id "${lesson.id}" is used twice`, `${path}.id`);
+    lessonIds.add(lesson.id);
+    if (lesson.end <= lesson.start) {
+      error(
+        'lesson-ends-before-start',
+        `lesson "${lesson.id}" ends at ${lesson.end}, not after its start ${lesson.start}`,
+        `${path}.end`,
+      );
+    }
+    lesson.rooms.forEach((room, j) => {
+      if (!roomIds.has(room)) {
+        error(
+          'room-undeclared',
+          `lesson "${lesson.id}" uses room "${room}", which is not declared in rooms`,
+          `${path}.rooms[${j}]`,
+        );
+      }
+    });
+    lesson.weeks?.forEach((week, j) => {
+      if (isoWeekday(week) !== 1) {
+        error(
+          'week-not-monday',
+          `week ${week} of lesson "${lesson.id}" is not a Monday`,
+          `${path}.weeks[${j}]`,
+        );
+      }
+    });
+    lesson.dates?.forEach((date, j) => {
+      if (isoWeekday(date) !== lesson.day) {
+        error(
+          'date-not-on-day',
+          `date ${date} of lesson "${lesson.id}" is not on its day ${lesson.day} (ISO weekday)`,
+          `${path}.dates[${j}]`,
+        );
+      }
+    });
+    if ((lesson.weeks?.length ?? 0) + (lesson.dates?.length ?? 0) === 0) {
+      warn('lesson-never-meets', `lesson "${lesson.id}" has no week and no date`, path);
+    }
+  });
+
+  timetable.cancellations.forEach((c, i) => {
+    if (!lessonIds.has(c.lesson)) {
+      warn(
+        'cancellation-unknown-lesson',
+        `cancellation refers to unknown lesson "${c.lesson}"`,
+        `$.cancellations[${i}]`,
+      );
+    }
+  });
+  timetable.events.forEach((event, i) => {
+    if (Date.parse(event.end) <= Date.parse(event.start)) {
+      error(
+        'event-ends-before-start',
+        `event ends at ${event.end}, not after its start ${event.start}`,
+        `$.events[${i}].end`,
+      );
+    }
+    event.rooms.forEach((room, j) => {
+      if (!roomIds.has(room)) {
+        error(
+          'room-undeclared',
+          `event uses room "${room}", which is not declared in rooms`,
+          `$.events[${i}].rooms[${j}]`,
+        );
+      }
+    });
+  });
+  if (timetable.school_year && timetable.school_year.end < timetable.school_year.start) {
+    error('school-year-reversed', 'school_year.end is before school_year.start', '$.school_year.end');
+  }
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timetable.timezone });
+  } catch {
+    error('timezone-unknown', `unknown time zone "${timetable.timezone}"`, '$.timezone');
+  }
+  return { errors, warnings };
+}

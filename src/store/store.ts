@@ -1,0 +1,150 @@
+/**
+ * The store: one kysely handle on SQLite (default, a file under the data directory) or
+ * PostgreSQL (when a `DATABASE_URL` is given; several instances may share it), migrated to the
+ * latest schema before it is handed out. SQL stays inside src/store.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { migrationProvider } from './migrations/index.js';
+import type { Database } from './schema.js';
+import { createTimetableRepository, type TimetableRepository } from './timetable-repository.js';
+import type { StoreDialect } from './write-transaction.js';
+
+export type { StoreDialect } from './write-transaction.js';
+
+export const SQLITE_FILE_NAME = 'scope-energie.sqlite';
+
+/** How long a SQLite writer waits for another process's write lock before failing. */
+const SQLITE_BUSY_TIMEOUT_MS = 5_000;
+
+export interface StoreOptions {
+  /** Directory of the SQLite file (created if missing); used when no databaseUrl is given. */
+  dataDir?: string;
+  /** `postgres://…`: use PostgreSQL instead of SQLite. */
+  databaseUrl?: string;
+  /** PostgreSQL schema to hold the tables (created if missing); default: the server's search_path. */
+  pgSchema?: string;
+  /** PostgreSQL pool size per instance. */
+  pgPoolSize?: number;
+  /**
+   * An idle pooled PostgreSQL connection failed (server restart, network): the pool drops it
+   * and the next query reconnects. Give a logger here; without a listener pg would crash the process.
+   */
+  onPoolError?: (error: Error) => void;
+}
+
+export interface Store {
+  dialect: StoreDialect;
+  db: Kysely<Database>;
+  timetables: TimetableRepository;
+  /** Closes the file or the pool; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Lower-case SQL identifier: it goes into DDL and the search_path unquoted-safe. */
+const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const { db, dialect, migrationSchema } =
+    options.databaseUrl !== undefined && options.databaseUrl !== ''
+      ? await connectPostgres(options.databaseUrl, options)
+      : connectSqlite(options.dataDir);
+
+  try {
+    await migrateToLatest(db, migrationSchema);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    dialect,
+    db,
+    timetables: createTimetableRepository(db, dialect),
+    close() {
+      closed ??= db.destroy();
+      return closed;
+    },
+  };
+}
+
+interface Connected {
+  db: Kysely<Database>;
+  dialect: StoreDialect;
+  /** Where kysely keeps its migration tables (PostgreSQL only). */
+  migrationSchema?: string;
+}
+
+function connectSqlite(dataDir: string | undefined): Connected {
+  if (dataDir === undefined || dataDir === '') {
+    throw new Error('openStore: give a dataDir (SQLite) or a databaseUrl (PostgreSQL)');
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const file = new SqliteDatabase(path.join(dataDir, SQLITE_FILE_NAME));
+  try {
+    // WAL: readers (SORTIE, dashboard) never wait for the writer (performance.md §4).
+    file.pragma('journal_mode = WAL');
+    file.pragma('foreign_keys = ON');
+    file.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) }), dialect: 'sqlite' };
+}
+
+async function connectPostgres(databaseUrl: string, options: StoreOptions): Promise<Connected> {
+  const schema = options.pgSchema;
+  if (schema !== undefined && !PG_SCHEMA_NAME.test(schema)) {
+    throw new Error(`openStore: pgSchema "${schema}" must match ${PG_SCHEMA_NAME}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.pgPoolSize ?? 10,
+    // Every pooled connection sees only this schema, so tables need no qualification.
+    ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+  });
+  pool.on('error', options.onPoolError ?? (() => {}));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    if (schema !== undefined) await createSchemaIfMissing(db, schema);
+    const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+    const current = rows[0]?.schema;
+    if (current === null || current === undefined) {
+      throw new Error('openStore: the PostgreSQL search_path names no existing schema');
+    }
+    return { db, dialect: 'postgres', migrationSchema: current };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+async function createSchemaIfMissing(db: Kysely<Database>, schema: string): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  } catch (error) {
+    // Two instances starting together both pass IF NOT EXISTS; the loser gets a unique
+    // violation on pg_namespace (23505), and the schema exists either way.
+    if ((error as { code?: string }).code !== '23505') throw error;
+  }
+}
+
+async function migrateToLatest(db: Kysely<Database>, migrationSchema: string | undefined): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    // Without a schema kysely looks for its tables in every schema it can see, and would take
+    // another schema's for ours.
+    ...(migrationSchema === undefined ? {} : { migrationTableSchema: migrationSchema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`store migration ${failed ?? '(setup)'} failed: ${String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openStore, SQLITE_FILE_NAME, type Store } from '../../src/store/store.js';
+import { storeBackends } from './backends.js';
+
+const backends = await storeBackends();
+
+describe.each(backends)('openStore on $name', (backend) => {
+  afterAll(async () => {
+    await backend.cleanup();
+  });
+
+  // First open of this backend's database: two instances starting together must both end up
+  // on one migrated schema (PostgreSQL only: one SQLite file has one process writing it).
+  let first: Store;
+  it('migrates a new database to the latest schema', async () => {
+    if (backend.name === 'postgres') {
+      const [a, b] = await Promise.all([backend.open(), backend.open()]);
+      first = a;
+      expect(b.dialect).toBe('postgres');
+    } else {
+      first = await backend.open();
+    }
+    expect(first.dialect).toBe(backend.name);
+    expect(await migrationNames(first)).toEqual(['0001_timetables']);
+    expect(await tableNames(first)).toEqual([
+      'establishments',
+      'kysely_migration',
+      'kysely_migration_lock',
+      'timetable_versions',
+    ]);
+  });
+
+  it('keeps data and runs nothing again when reopened', async () => {
+    await first.db
+      .insertInto('establishments')
+      .values({
+        uai: '0670080Y',
+        name: 'Lycée',
+        timezone: 'Europe/Paris',
+        current_version: null,
+        updated_at: 'x',
+      })
+      .execute();
+    const reopened = await backend.open();
+    expect(await migrationNames(reopened)).toEqual(['0001_timetables']);
+    expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
+      { uai: '0670080Y' },
+    ]);
+  });
+
+  it('refuses a version of an unknown establishment (foreign key) and a malformed hash (check)', async () => {
+    const row = {
+      uai: '0750654D',
+      version: 1,
+      sha256: 'a'.repeat(64),
+      format: 'json',
+      imported_at: '2025-09-01T06:00:00.000Z',
+      imported_by: 'x',
+      room_count: 0,
+      lesson_count: 0,
+      occurrence_count: 0,
+      warnings_json: '[]',
+      document_json: '{}',
+    };
+    await expect(first.db.insertInto('timetable_versions').values(row).execute()).rejects.toThrow(
+      /foreign key/i,
+    );
+    await expect(
+      first.db
+        .insertInto('timetable_versions')
+        .values({ ...row, uai: '0670080Y', sha256: 'abc' })
+        .execute(),
+    ).rejects.toThrow(/timetable_versions_sha256_hex|CHECK constraint/i);
+  });
+
+  it('closes idempotently', async () => {
+    const store = await backend.open();
+    await store.close();
+    await expect(store.close()).resolves.toBeUndefined();
+    await expect(store.db.selectFrom('establishments').selectAll().execute()).rejects.toThrow(
+      'driver has already been destroyed',
+    );
+  });
+});
+
+describe('openStore on SQLite', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  it('creates the data directory and the file, in WAL mode with foreign keys and a busy timeout', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'scope-energie-open-'));
+    dirs.push(root);
+    const dataDir = path.join(root, 'nested', 'data');
+    const store = await openStore({ dataDir });
+    try {
+      expect(existsSync(path.join(dataDir, SQLITE_FILE_NAME))).toBe(true);
+      expect(await pragma(store, 'journal_mode')).toEqual({ journal_mode: 'wal' });
+      expect(await pragma(store, 'foreign_keys')).toEqual({ foreign_keys: 1 });
+      expect(await pragma(store, 'busy_timeout')).toEqual({ timeout: 5000 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('needs a data directory when no database URL is given', async () => {
+    await expect(openStore({})).rejects.toThrow(
+      'openStore: give a dataDir (SQLite) or a databaseUrl (PostgreSQL)',
+    );
+    await expect(openStore({ databaseUrl: '' })).rejects.toThrow('give a dataDir');
+  });
+});
+
+describe('openStore on PostgreSQL', () => {
+  it('refuses a schema name that is not a plain lower-case identifier', async () => {
+    await expect(
+      openStore({ databaseUrl: 'postgres://nobody@127.0.0.1:1/none', pgSchema: 'x"; drop table y; --' }),
+    ).rejects.toThrow('openStore: pgSchema "x"; drop table y; --" must match /^[a-z_][a-z0-9_]{0,62}$/');
+  });
+});
+
+async function migrationNames(store: Store): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(
+    store.db,
+  );
+  return rows.map((r) => r.name);
+}
+
+async function tableNames(store: Store): Promise<string[]> {
+  const query =
+    store.dialect === 'sqlite'
+      ? sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`
+      : sql<{ name: string }>`select table_name as name from information_schema.tables
+          where table_schema = current_schema() order by table_name`;
+  return (await query.execute(store.db)).rows.map((r) => r.name);
+}
+
+async function pragma(store: Store, name: string): Promise<unknown> {
+  return (await sql.raw(`pragma ${name}`).execute(store.db)).rows[0];
+}
