@@ -5,7 +5,7 @@
  * - Static bearer tokens are 256-bit random strings we generate; a fast SHA-256 (`sha256$hex`)
  *   is enough for them (no dictionary to attack) and keeps per-request checks cheap.
  */
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32 };
 
@@ -31,6 +31,30 @@ export function verifySecret(secret: string, stored: string): boolean {
     r: Number(r),
     p: Number(p),
   });
+  return safeEqual(actual, expected);
+}
+
+/**
+ * `verifySecret` off the event loop: scrypt runs on libuv's thread pool, so a server checking a
+ * client secret (~40 ms of CPU here) keeps answering other requests meanwhile.
+ */
+export async function verifySecretAsync(secret: string, stored: string): Promise<boolean> {
+  const parts = stored.split('$');
+  if (parts[0] !== 'scrypt') return verifySecret(secret, stored);
+  if (parts.length !== 6) return false;
+  const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string];
+  const expected = Buffer.from(hashB64, 'base64');
+  const N = Number(n);
+  if (!Number.isInteger(N) || expected.length === 0) return false;
+  const actual = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(
+      secret,
+      Buffer.from(saltB64, 'base64'),
+      expected.length,
+      { N, r: Number(r), p: Number(p) },
+      (e, key) => (e ? reject(e) : resolve(key)),
+    ),
+  );
   return safeEqual(actual, expected);
 }
 

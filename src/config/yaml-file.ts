@@ -68,15 +68,31 @@ export function parseYamlFile<S extends z.ZodType>(
   };
   const result = schema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
-    const problems: Problem[] = result.error.issues.map((issue) => {
+    const problems: Problem[] = result.error.issues.flatMap((issue): Problem[] => {
       const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-      return {
-        code: issue.code.startsWith('invalid')
-          ? issue.code.replace(/_/g, '-')
-          : `invalid-${issue.code.replace(/_/g, '-')}`,
-        message: issue.message,
-        where: formatWhere(file, lineOf(path), columnOf(path), path),
-      };
+      const code = issue.code.startsWith('invalid')
+        ? issue.code.replace(/_/g, '-')
+        : `invalid-${issue.code.replace(/_/g, '-')}`;
+      if (issue.code === 'unrecognized_keys') {
+        // One problem per unknown key, located at the key itself rather than at its parent.
+        return issue.keys.map((key) => {
+          const keyPath = [...path, key];
+          return {
+            code,
+            message: `Unrecognized key: "${key}"`,
+            where: formatWhere(file, lineOf(keyPath), columnOf(keyPath), keyPath),
+          };
+        });
+      }
+      // A refinement may name its own stable code: `refine(fn, {message, params: {code}})`.
+      const customCode = issue.code === 'custom' ? issue.params?.['code'] : undefined;
+      return [
+        {
+          code: typeof customCode === 'string' ? customCode : code,
+          message: issue.message,
+          where: formatWhere(file, lineOf(path), columnOf(path), path),
+        },
+      ];
     });
     throw new InputError(problems, 'invalid');
   }

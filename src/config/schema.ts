@@ -1,0 +1,280 @@
+/**
+ * The service settings: one zod schema gives the types, the validation and the documentation
+ * (each `.describe()` ends up in the generated JSON Schema and mirrors `config/default.yaml`).
+ * Every field has a default or is optional, so an empty configuration starts the embedded demo.
+ * Relative paths are resolved against the working directory of the process.
+ */
+import { validateDetailed } from 'node-cron';
+import { z } from 'zod';
+
+const relativeOrAbsolutePath = z.string().min(1);
+
+/** `postgres://…` or `postgresql://…`: the only external store (architecture.md, "Real components"). */
+const databaseUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/\S+$/, 'expected a PostgreSQL URL: postgres://user:password@host:5432/database');
+
+const mqttUrl = z
+  .string()
+  .regex(/^(mqtts?|wss?|tcp|ssl):\/\/\S+$/, 'expected a broker URL: mqtt://host:1883 or mqtts://host:8883');
+
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http:// or https:// URL');
+
+const cronExpression = z
+  .string()
+  .superRefine((expression, ctx) => {
+    const result = validateDetailed(expression);
+    if (!result.valid) {
+      const reasons = result.errors.map((e) => e.message).join('; ');
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${expression}" is not a valid cron expression: ${reasons}`,
+        params: { code: 'bad-cron' },
+      });
+    }
+  })
+  .describe(
+    'A node-cron expression: five fields (minute hour day month weekday), or six with seconds first.',
+  );
+
+/** An environment variable's name, for secrets that must not sit in a file others read. */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1').describe('Address to listen on; 0.0.0.0 to accept any.'),
+    port: z.int().min(0).max(65535).default(8080).describe('HTTP port (0 = any free port, for tests).'),
+    body_limit_mb: z
+      .number()
+      .positive()
+      .max(1024)
+      .default(50)
+      .describe('Largest request body (a year-long multi-site export is ~31 MB: research/performance.md).'),
+    public_url: httpUrl.optional().describe('URL clients use to reach the service, behind a reverse proxy.'),
+  })
+  .prefault({});
+
+const storageSchema = z
+  .strictObject({
+    data_dir: relativeOrAbsolutePath
+      .default('./data')
+      .describe('SQLite file, generated clients and keys live here.'),
+    database_url: databaseUrl.optional().describe('PostgreSQL instead of SQLite when set.'),
+  })
+  .prefault({});
+
+const mqttSchema = z
+  .strictObject({
+    prefix: z
+      .string()
+      .regex(
+        /^[^/#+\s][^#+\s]*[^/#+\s]$|^[^/#+\s]$/,
+        'a topic prefix: no wildcard, no leading or trailing "/"',
+      )
+      .default('sobriete/v1')
+      .describe('Topic prefix of the MQTT contract (interfaces.md, "MQTT contract v1").'),
+    embedded: z
+      .strictObject({
+        enabled: z
+          .union([z.boolean(), z.literal('auto')])
+          .default('auto')
+          .describe('Run the in-process aedes broker; "auto" = yes unless mqtt.url names an external one.'),
+        host: z.string().min(1).default('127.0.0.1').describe('Address the embedded broker listens on.'),
+        port: z
+          .int()
+          .min(0)
+          .max(65535)
+          .default(1883)
+          .describe('TCP port of the embedded broker; 0 = no TCP listener (in-process clients only).'),
+      })
+      .prefault({}),
+    url: mqttUrl.optional().describe('External broker (Mosquitto, EMQX…); also MQTT_URL.'),
+    username: z.string().min(1).optional(),
+    password_file: relativeOrAbsolutePath.optional().describe('File holding the broker password.'),
+    password_env: envName.optional().describe('Environment variable holding the broker password.'),
+    tls: z
+      .strictObject({
+        ca_file: relativeOrAbsolutePath.optional(),
+        cert_file: relativeOrAbsolutePath.optional(),
+        key_file: relativeOrAbsolutePath.optional(),
+        reject_unauthorized: z.boolean().default(true),
+      })
+      .prefault({})
+      .superRefine((tls, ctx) => {
+        if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [tls.cert_file === undefined ? 'cert_file' : 'key_file'],
+            message: 'a client certificate needs both cert_file and key_file',
+            params: { code: 'incomplete-tls' },
+          });
+        }
+      }),
+  })
+  .prefault({})
+  .superRefine((mqtt, ctx) => {
+    if (mqtt.password_file !== undefined && mqtt.password_env !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password_env'],
+        message: 'give the broker password either by password_file or by password_env, not both',
+        params: { code: 'conflicting-settings' },
+      });
+    }
+    if (mqtt.embedded.enabled === true && mqtt.url !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          'mqtt.url names an external broker while mqtt.embedded.enabled is true: the bridge publishes to one broker; set embedded.enabled to false or auto',
+        params: { code: 'conflicting-settings' },
+      });
+    }
+  })
+  .transform((mqtt) => ({
+    ...mqtt,
+    embedded: {
+      ...mqtt.embedded,
+      enabled: mqtt.embedded.enabled === 'auto' ? mqtt.url === undefined : mqtt.embedded.enabled,
+    },
+  }));
+
+const remoteSortieSchema = z.strictObject({
+  url: httpUrl.describe('Base URL of the remote SCOPE-SORTIE (…/scope/sortie/v1).'),
+  token_url: httpUrl.describe('Its OAuth2 token endpoint (client_credentials).'),
+  client_id: z.string().min(1),
+  client_secret_env: envName.describe('Environment variable holding the client secret.'),
+});
+
+const sortieSchema = z
+  .strictObject({
+    source: z
+      .union([z.literal('embedded'), remoteSortieSchema], {
+        error: 'expected "embedded" or {url, token_url, client_id, client_secret_env}',
+      })
+      .default('embedded')
+      .describe('Where the bridge reads occupancy: this service\'s own SORTIE ("embedded") or a remote one.'),
+    timeout_ms: z.int().min(100).max(300_000).default(10_000).describe('Per HTTP request to SORTIE.'),
+    retries: z.int().min(0).max(10).default(3).describe('Retries of a failed SORTIE request, with backoff.'),
+  })
+  .prefault({});
+
+const syncSchema = z
+  .strictObject({
+    // Interval jobs run in UTC, never in Europe/Paris: node-cron 4.6 with a Paris time zone skipped
+    // the whole first 02:xx hour on the autumn switch (4 runs instead of 8 between 00:50Z and
+    // 02:50Z on 2026-10-25), while UTC fired 8 of 8 on both switch days
+    // (research/dependencies.md, "node-cron 4.6.0 and daylight-saving time").
+    cron: cronExpression.default('*/15 * * * *').describe('When the bridge pulls SORTIE; evaluated in UTC.'),
+    stale_after_hours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(24)
+      .describe('/readyz reports not ready when the last successful sync is older than this.'),
+  })
+  .prefault({});
+
+const entreeSchema = z
+  .strictObject({
+    strict_json: z
+      .boolean()
+      .default(false)
+      .describe('Refuse unknown fields in native JSON timetables (warn otherwise).'),
+    partner_key_file: relativeOrAbsolutePath
+      .optional()
+      .describe('Key for the EDT encrypted container (format edt-chiffre); off when absent.'),
+    max_zip_entries: z
+      .int()
+      .positive()
+      .max(100_000)
+      .default(1000)
+      .describe('Zip-bomb guard for UDT archives (research/formats.md §10).'),
+    max_uncompressed_mb: z
+      .number()
+      .positive()
+      .max(10_240)
+      .default(200)
+      .describe('Zip-bomb guard: largest total size once decompressed.'),
+  })
+  .prefault({});
+
+const calendarSchema = z
+  .strictObject({
+    zone: z
+      .enum(['A', 'B', 'C', 'Corse'])
+      .default('B')
+      .describe(
+        'School-holiday zone; Grand Est (Nancy-Metz, Reims, Strasbourg) is zone B (research/building.md).',
+      ),
+    holidays_file: relativeOrAbsolutePath
+      .optional()
+      .describe('Local copy of the zone ICS or fr-en-calendrier-scolaire records, used when set.'),
+  })
+  .prefault({});
+
+const authSchema = z
+  .strictObject({
+    jwt_ttl_s: z
+      .int()
+      .min(60)
+      .max(86_400)
+      .default(3600)
+      .describe('Lifetime of tokens from POST /oauth/token, in seconds.'),
+    jwt_issuer: z
+      .string()
+      .min(1)
+      .default('scope-energie')
+      .describe('`iss` of issued tokens, checked on use.'),
+    jwt_audience: z
+      .string()
+      .min(1)
+      .default('scope-energie')
+      .describe('`aud` of issued tokens, checked on use.'),
+    signing_key_file: relativeOrAbsolutePath
+      .optional()
+      .describe('HS256 key (≥ 32 bytes); generated once in the data directory when absent.'),
+  })
+  .prefault({});
+
+const demoSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Seed the demo lycée 0670999X and its demo clients.'),
+    gateway: z.boolean().default(true).describe('Run a simulated gateway for the demo lycée.'),
+  })
+  .prefault({});
+
+const pathsSchema = z
+  .strictObject({
+    devices_dir: relativeOrAbsolutePath.default('devices').describe('One devices/{uai}.yaml per school.'),
+    rules_dir: relativeOrAbsolutePath.default('rules').describe('The energy rules, rules/*.yaml.'),
+  })
+  .prefault({});
+
+const logSchema = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  server: serverSchema,
+  storage: storageSchema,
+  mqtt: mqttSchema,
+  sortie: sortieSchema,
+  sync: syncSchema,
+  entree: entreeSchema,
+  calendar: calendarSchema,
+  auth: authSchema,
+  demo: demoSchema,
+  paths: pathsSchema,
+  clients_file: relativeOrAbsolutePath
+    .default('config/clients.yaml')
+    .describe('API clients with hashed secrets (see config/clients.example.yaml).'),
+  log: logSchema,
+});
+
+export type Config = z.output<typeof configSchema>;
+/** What a configuration file may contain (every field optional). */
+export type ConfigInput = z.input<typeof configSchema>;
+export type RemoteSortie = z.output<typeof remoteSortieSchema>;
