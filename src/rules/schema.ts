@@ -1,0 +1,190 @@
+/**
+ * The energy rules, `rules/*.yaml`: a policy a collectivité can audit (rules.md). Every value
+ * carries its `basis` (an article such as `R241-26`, or `local decision: …`), and a heating
+ * setpoint above a legal cap needs an `exception` with a written justification (R241-28/29 cases).
+ *
+ * Layers, from the most general to the most specific (a later layer replaces a whole entry):
+ * `defaults` → `heating_types.{type}` → `categories.{category}` → `schools.{uai}` →
+ * (the zone's own `preheat_minutes` in devices/) → `schools.{uai}.zones.{zone}`.
+ * A rule id is the YAML path of the entry that decided, e.g. `categories.gym.heating.occupied`.
+ */
+import { z } from 'zod';
+import { HEATING_TYPES, TOPIC_SAFE_ID, ZONE_CATEGORIES } from '../devices/schema.js';
+import { describeUaiProblem } from '../domain/uai.js';
+
+/** Heating modes of the MQTT contract: the four legal modes of R241-31-1 and the six fil-pilote orders. */
+export const HEATING_MODES = ['comfort', 'comfort_1', 'comfort_2', 'eco', 'frost', 'off'] as const;
+export type HeatingMode = (typeof HEATING_MODES)[number];
+export const SWITCH_MODES = ['on', 'off'] as const;
+export type SwitchMode = (typeof SWITCH_MODES)[number];
+
+/** The four heating situations of rules.md's table, in the order an auditor reads them. */
+export const HEATING_SITUATIONS = [
+  'occupied',
+  'unoccupied_under_24h',
+  'unoccupied_24h_to_48h',
+  'unoccupied_48h_or_more',
+] as const;
+export type HeatingSituation = (typeof HEATING_SITUATIONS)[number];
+
+/**
+ * Legal ceilings per situation (building.md §1). Below 24 h unoccupied the Code sets no own value;
+ * the occupied ceiling of R241-26 bounds it (heating an empty room warmer than an occupied one
+ * has no basis).
+ */
+export const LEGAL_CAPS: Record<HeatingSituation, { max_c: number; basis: string }> = {
+  occupied: { max_c: 19, basis: "Code de l'énergie R241-26" },
+  unoccupied_under_24h: { max_c: 19, basis: "Code de l'énergie R241-26" },
+  unoccupied_24h_to_48h: { max_c: 16, basis: "Code de l'énergie R241-27" },
+  unoccupied_48h_or_more: { max_c: 8, basis: "Code de l'énergie R241-27" },
+};
+
+const text = z.string().trim().min(1);
+const basis = text.describe(
+  'Why this value: an article (R241-26, arrêté du 27 décembre 2018 art. 2) or "local decision: …"',
+);
+
+export const exceptionSchema = z
+  .strictObject({
+    justification: z
+      .string()
+      .trim()
+      .min(1, 'an exception needs a written justification')
+      .describe('Why this zone needs more than the legal cap (shown in the audit)'),
+    basis: basis.describe('Text allowing the exception (R241-28/29 arrêté, medical prescription…)'),
+  })
+  .describe('Required for a setpoint above the legal cap');
+
+function heatingEntry(defaultMode: HeatingMode) {
+  return z
+    .strictObject({
+      mode: z.enum(HEATING_MODES).default(defaultMode),
+      setpoint_c: z.number().min(5).max(30).optional().describe('Air temperature target, °C'),
+      basis,
+      exception: exceptionSchema.optional(),
+      note: z.string().optional(),
+    })
+    .refine((entry) => entry.mode === 'off' || entry.setpoint_c !== undefined, {
+      message: 'a heating entry needs setpoint_c unless its mode is off',
+      path: ['setpoint_c'],
+    });
+}
+
+function minutesEntry(min: number, max: number, why: string) {
+  return z
+    .strictObject({
+      value: z.int().min(min).max(max).describe(why),
+      basis,
+      note: z.string().optional(),
+    })
+    .describe(`${why} (${min}–${max} min)`);
+}
+
+const switchEntry = z.strictObject({ mode: z.enum(SWITCH_MODES), basis, note: z.string().optional() });
+
+export const heatingSectionSchema = z.strictObject({
+  occupied: heatingEntry('comfort').describe('Occupied (preheat included, minus early stop)'),
+  unoccupied_under_24h: heatingEntry('eco').describe(
+    'Gaps shorter than 24 h: nights, lunch, Wednesday afternoon',
+  ),
+  unoccupied_24h_to_48h: heatingEntry('eco').describe('Gaps of 24 h to 48 h (R241-27: 16 °C)'),
+  unoccupied_48h_or_more: heatingEntry('frost').describe('Gaps of 48 h or more (R241-27: 8 °C)'),
+  merge_gap_minutes: minutesEntry(0, 240, 'Unheated gaps shorter than this stay comfort'),
+  preheat_minutes: minutesEntry(15, 180, 'Comfort starts this long before occupancy'),
+  early_stop_minutes: minutesEntry(0, 60, 'Comfort ends this long before occupancy ends'),
+});
+
+export const lightingSectionSchema = z.strictObject({
+  occupied: switchEntry,
+  unoccupied: switchEntry,
+  // Arrêté du 27 décembre 2018 art. 2: on from 1 h before activity, off at most 1 h after.
+  lead_minutes: minutesEntry(0, 60, 'Lights on this long before occupancy'),
+  lag_minutes: minutesEntry(0, 60, 'Lights stay on this long after occupancy'),
+});
+
+export const ventilationSectionSchema = z.strictObject({
+  occupied: switchEntry,
+  unoccupied: switchEntry,
+  purge_before_minutes: minutesEntry(0, 120, 'Ventilation starts this long before occupancy'),
+  purge_after_minutes: minutesEntry(0, 120, 'Ventilation runs this long after occupancy'),
+});
+
+const partialHeating = heatingSectionSchema.partial();
+const partialFunctions = z.strictObject({
+  heating: partialHeating.optional(),
+  lighting: lightingSectionSchema.partial().optional(),
+  ventilation: ventilationSectionSchema.partial().optional(),
+});
+
+/** A map whose keys must come from `allowed`; the error points at the bad key's own line. */
+function keyedBy<V extends z.ZodType>(
+  allowed: readonly string[] | ((key: string) => string | null),
+  value: V,
+) {
+  return z.record(z.string(), value).superRefine((record, ctx) => {
+    for (const key of Object.keys(record)) {
+      const problem =
+        typeof allowed === 'function'
+          ? allowed(key)
+          : allowed.includes(key)
+            ? null
+            : `unknown key "${key}"; expected one of: ${allowed.join(', ')}`;
+      if (problem) ctx.addIssue({ code: 'custom', path: [key], message: problem });
+    }
+  });
+}
+
+const schoolLayer = partialFunctions.extend({
+  zones: keyedBy(
+    (key) =>
+      TOPIC_SAFE_ID.test(key) ? null : `"${key}" is not a zone id (lower-case letters, digits, hyphens)`,
+    partialFunctions,
+  ).optional(),
+});
+
+const wallTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM');
+
+export const fallbackWeekSchema = z
+  .strictObject({
+    days: z.array(z.int().min(1).max(7)).min(1).describe('ISO weekdays, 1 = Monday'),
+    start: wallTime.describe('Local comfort start'),
+    end: wallTime.describe('Local comfort end'),
+    basis,
+  })
+  .refine((week) => week.start < week.end, { message: 'end must be after start', path: ['end'] })
+  .describe('Conservative week used while a school has never sent a timetable (rules.md, Fail-safe)');
+
+export const rulesFileSchema = z.strictObject({
+  version: text.describe('Version of this rule set, recorded with every plan hash'),
+  name: text.describe('Title of the policy'),
+  description: z.string().optional(),
+  defaults: z.strictObject({
+    heating: heatingSectionSchema,
+    lighting: lightingSectionSchema,
+    ventilation: ventilationSectionSchema,
+  }),
+  heating_types: keyedBy(HEATING_TYPES, partialHeating).default({}),
+  categories: keyedBy(ZONE_CATEGORIES, partialFunctions).default({}),
+  schools: keyedBy(describeUaiProblem, schoolLayer).default({}),
+  fallback_week: fallbackWeekSchema.default({
+    days: [1, 2, 3, 4, 5],
+    start: '07:00',
+    end: '18:00',
+    basis: 'local decision: conservative week while no timetable was ever received (rules.md, Fail-safe)',
+  }),
+});
+
+export type RuleException = z.infer<typeof exceptionSchema>;
+export type HeatingEntry = z.infer<ReturnType<typeof heatingEntry>>;
+export type MinutesEntry = z.infer<ReturnType<typeof minutesEntry>>;
+export type SwitchEntry = z.infer<typeof switchEntry>;
+export type HeatingSection = z.infer<typeof heatingSectionSchema>;
+export type LightingSection = z.infer<typeof lightingSectionSchema>;
+export type VentilationSection = z.infer<typeof ventilationSectionSchema>;
+export type FallbackWeek = z.infer<typeof fallbackWeekSchema>;
+export type RulesFile = z.infer<typeof rulesFileSchema>;
+
+/** JSON Schema of `rules/*.yaml` for editors; the lead writes it to docs/schemas. */
+export function rulesJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(rulesFileSchema, { io: 'input' }) as Record<string, unknown>;
+}
