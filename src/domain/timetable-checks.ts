@@ -35,6 +35,7 @@ export function checkTimetable(
   });
 
   const lessonIds = new Set<string>();
+  const neverMeets: string[] = [];
   timetable.lessons.forEach((lesson, i) => {
     const path = `$.lessons[${i}]`;
     if (lessonIds.has(lesson.id))
@@ -74,10 +75,16 @@ export function checkTimetable(
         );
       }
     });
-    if ((lesson.weeks?.length ?? 0) + (lesson.dates?.length ?? 0) === 0) {
-      warn('lesson-never-meets', `lesson "${lesson.id}" has no week and no date`, path);
-    }
+    if ((lesson.weeks?.length ?? 0) + (lesson.dates?.length ?? 0) === 0) neverMeets.push(lesson.id);
   });
+  // One summary, not one warning per lesson: real EDT exports hold many unscheduled Cours.
+  if (neverMeets.length > 0) {
+    warn(
+      'lesson-never-meets',
+      `${neverMeets.length} lesson(s) have no week and no date (kept, never occupy a room): ${neverMeets.slice(0, 5).join(', ')}${neverMeets.length > 5 ? ', …' : ''}`,
+      '$.lessons',
+    );
+  }
 
   timetable.cancellations.forEach((c, i) => {
     if (!lessonIds.has(c.lesson)) {

@@ -80,7 +80,8 @@ export function decodeInChunks(
   let line = 1;
   for (let at = chosen.offset; at < bytes.length; at += size) {
     const end = Math.min(bytes.length, at + size);
-    const text = decoder.decode(bytes.subarray(at, end), { stream: end < bytes.length });
+    // Always streaming, flushed below: Node 20's one-shot windows-1252 decode drops or garbles 0x80–0x9F.
+    const text = decoder.decode(bytes.subarray(at, end), { stream: true });
     const bad = text.indexOf('\uFFFD');
     if (bad >= 0) {
       const before = text.slice(0, bad);

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadClients } from '../auth/load-clients.js';
+import { loadConfig } from '../config/load.js';
+import { InputError, type Problem } from '../domain/problems.js';
+import { checkDevicesAgainstRooms } from '../rules/check.js';
+import { loadSite, type Site } from '../site/load-site.js';
+import { SQLITE_FILE_NAME } from '../store/store.js';
+import { type Command, EXIT, reportProblems, stringOption, writeJson } from './command.js';
+import { openCommandStore } from './context.js';
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'validate all configuration: config/, clients, devices/, rules/ and legal caps',
+  help: `Usage: scope-energie check [--json]
+
+Validates the service settings (config/default.yaml, config/local.yaml, SCOPE_ENERGIE_*
+variables), the clients file, every devices/*.yaml and rules/*.yaml (including the legal caps
+of the Code de l'énergie R241-26/27 unless a written exception is given), and cross-checks the
+devices against the stored timetables (rooms mapped twice, zones without rooms, timetable rooms
+in no zone). Every problem names its file, line and field. Exits 2 when anything is wrong.`,
+  options: {},
+  async run(args, io) {
+    const json = args.values['json'] === true;
+    const problems: Problem[] = [];
+    const collect = <T>(step: () => T): T | undefined => {
+      try {
+        return step();
+      } catch (error) {
+        if (error instanceof InputError) problems.push(...error.problems);
+        else throw error;
+        return undefined;
+      }
+    };
+    const env = { ...io.env };
+    const data = stringOption(args, 'data');
+    if (data !== undefined) env['SCOPE_ENERGIE_DATA'] = data;
+    const configDir = stringOption(args, 'config');
+    const loaded = collect(() =>
+      loadConfig({ ...(configDir ? { configDir: resolve(io.cwd, configDir) } : {}), env }),
+    );
+    const checked: string[] = [];
+    let site: Site | undefined;
+    if (loaded) {
+      const { config } = loaded;
+      checked.push(...loaded.sources);
+      const dataDir = resolve(io.cwd, config.storage.data_dir);
+      collect(() =>
+        loadClients({ clientsFile: resolve(io.cwd, config.clients_file), dataDir, bootstrap: false }),
+      );
+      const devicesDir = resolve(io.cwd, config.paths.devices_dir);
+      const rulesDir = resolve(io.cwd, config.paths.rules_dir);
+      site = collect(() => loadSite({ devicesDir, rulesDir, baseDir: io.cwd }));
+      checked.push(config.clients_file, config.paths.devices_dir, config.paths.rules_dir);
+      // Cross-check against stored timetables, without creating a database that is not there.
+      const hasStore = config.storage.database_url || existsSync(join(dataDir, SQLITE_FILE_NAME));
+      if (site && hasStore) {
+        const store = await openCommandStore({ config, baseDir: io.cwd, dataDir });
+        try {
+          for (const [uai, devices] of site.devices) {
+            const current = await store.timetables.current(uai);
+            if (current) problems.push(...checkDevicesAgainstRooms(devices, current.timetable.rooms));
+          }
+        } finally {
+          await store.close();
+        }
+      }
+    }
+    const errors = problems;
+    if (json) writeJson(io, { ok: errors.length === 0, checked, errors });
+    else if (errors.length > 0) reportProblems(io, errors, false);
+    else {
+      io.stdout.write(
+        `configuration valid: ${checked.join(', ')}${site ? ` (${site.devices.size} schools, rules ${site.ruleSet.value.version})` : ''}\n`,
+      );
+    }
+    return errors.length === 0 ? EXIT.ok : EXIT.invalid;
+  },
+};

@@ -1,0 +1,55 @@
+/**
+ * The HTTP surface: one hono app assembled from each part's routes. Routes are tested through
+ * `app.request()` without a server; `serve()` in src/service.ts binds it to a port.
+ */
+import { Hono } from 'hono';
+import type { Authenticator } from '../auth/authenticator.js';
+import { type AuthEnv, requireAuth } from '../auth/middleware.js';
+import { oauthRoutes } from '../auth/oauth-routes.js';
+import { isInputError } from '../domain/problems.js';
+import { type EntreeDeps, entreeRoutes } from '../scope/entree/routes.js';
+import { inputErrorResponse, problemResponse } from './problem-response.js';
+
+export interface HttpAppDeps {
+  authenticator: Authenticator;
+  entree: EntreeDeps;
+  /** Readiness: what is not ready yet (empty when ready). */
+  readiness?: () => Promise<string[]>;
+  logError?: (error: unknown, context: { method: string; path: string }) => void;
+}
+
+export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+
+  app.onError((error, c) => {
+    if (isInputError(error)) return inputErrorResponse(c, error);
+    deps.logError?.(error, { method: c.req.method, path: c.req.path });
+    return problemResponse(c, 500, [
+      {
+        code: 'internal-error',
+        message: 'the service failed to handle this request; it is logged',
+        where: c.req.path,
+      },
+    ]);
+  });
+  app.notFound((c) =>
+    problemResponse(c, 404, [{ code: 'not-found', message: 'no such route', where: c.req.path }]),
+  );
+
+  // Health needs no token (the only anonymous endpoints): load balancers and probes call them.
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const missing = (await deps.readiness?.()) ?? [];
+    return c.json(
+      { status: missing.length === 0 ? 'ready' : 'not-ready', missing },
+      missing.length === 0 ? 200 : 503,
+    );
+  });
+  app.route('/', oauthRoutes(deps.authenticator));
+
+  const protectedApp = new Hono<AuthEnv>();
+  protectedApp.use('*', requireAuth(deps.authenticator));
+  protectedApp.route('/', entreeRoutes(deps.entree));
+  app.route('/', protectedApp);
+  return app;
+}

@@ -1,0 +1,140 @@
+/**
+ * SCOPE-SORTIE over HTTP (interfaces.md, SCOPE-SORTIE): the schools a client may read, their room
+ * occupancy over a range of dates, and the normalised timetable for purpose `ent`. What a caller
+ * receives depends on its role and purpose (response-shape.ts), never on a parameter.
+ */
+import { type Context, Hono } from 'hono';
+import { type AuthEnv, requireRole, uaiVisible } from '../../auth/middleware.js';
+import { canAccessUai } from '../../auth/principal.js';
+import { expandOccupancy } from '../../calendar/index.js';
+import { InputError } from '../../domain/problems.js';
+import { describeUaiProblem, normaliseUai } from '../../domain/uai.js';
+import { notFound } from '../../http/problem-response.js';
+import type { Store } from '../../store/store.js';
+import { ifNoneMatchHits, occupancyEtag, timetableEtag } from './etag.js';
+import { LruCache } from './lru-cache.js';
+import { occupancyBodyText } from './occupancy-bodies.js';
+import { parseParameters } from './parse-parameters.js';
+import { mayReadTimetable, responseShapeOf } from './response-shape.js';
+import { type EstablishmentsBody, occupancyQuerySchema } from './schemas.js';
+import type { SchoolCalendars } from './school-calendars.js';
+
+export interface SortieDeps {
+  store: Store;
+  calendars: SchoolCalendars;
+  /** Bodies kept in memory (default 128 entries, 64 MB of JSON). */
+  cache?: { maxEntries?: number; maxBytes?: number };
+}
+
+export const SORTIE_BASE = '/scope/sortie/v1/etablissements';
+
+/**
+ * Revalidate every time (`no-cache`: a new import must be seen at once) and only in the caller's
+ * own cache (`private`: bodies depend on who asks).
+ */
+const CACHE_CONTROL = 'private, no-cache';
+
+export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
+  const app = new Hono<AuthEnv>();
+  const bodies = new LruCache<string>({
+    maxEntries: deps.cache?.maxEntries ?? 128,
+    maxSize: deps.cache?.maxBytes ?? 64 * 1024 * 1024,
+    sizeOf: (text) => text.length,
+  });
+
+  app.get(SORTIE_BASE, requireRole('consumer', 'manager', 'auditor'), async (c) => {
+    const principal = c.get('principal');
+    const all = await deps.store.timetables.listEstablishments();
+    const body: EstablishmentsBody = {
+      etablissements: all.flatMap((school) =>
+        school.currentVersion !== null && canAccessUai(principal, school.uai)
+          ? [
+              {
+                uai: school.uai,
+                name: school.name,
+                timezone: school.timezone,
+                version: school.currentVersion,
+                updated_at: school.updatedAt,
+              },
+            ]
+          : [],
+      ),
+    };
+    c.header('Cache-Control', CACHE_CONTROL);
+    return c.json(body);
+  });
+
+  app.get(`${SORTIE_BASE}/:uai/occupation`, requireRole('consumer', 'manager', 'auditor'), async (c) => {
+    const uai = pathUai(c.req.param('uai'));
+    if (!uaiVisible(c, uai)) return notFound(c, `establishment ${uai}`, 'uai (path)');
+    const query = parseParameters(occupancyQuerySchema, c.req.query(), 'query');
+    const meta = await deps.store.timetables.currentMeta(uai);
+    if (!meta) return notFound(c, `establishment ${uai}`, 'uai (path)');
+
+    const shape = responseShapeOf(c.get('principal'));
+    const etag = occupancyEtag({
+      uai,
+      version: meta.version,
+      from: query.from,
+      to: query.to,
+      shape,
+      calendar: deps.calendars.fingerprint,
+    });
+    c.header('ETag', etag);
+    c.header('Cache-Control', CACHE_CONTROL);
+    c.header('Vary', 'Authorization, Cookie');
+    if (ifNoneMatchHits(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
+
+    const key = [uai, meta.version, query.from, query.to, shape].join('|');
+    const text = await bodies.getOrCompute(key, async () => {
+      // The version the tag was computed from, not "current": an import in between must not
+      // pair a new body with the old tag.
+      const stored = await deps.store.timetables.getVersion(uai, meta.version);
+      if (!stored) throw new Error(`version ${meta.version} of ${uai} vanished`);
+      const timezone = stored.timetable.timezone;
+      const occupancy = expandOccupancy(
+        stored.timetable,
+        stored.version,
+        uai,
+        deps.calendars.calendarOf(uai, timezone),
+        query,
+        { includeSources: shape === 'complet' },
+      );
+      return occupancyBodyText(occupancy, shape);
+    });
+    return jsonText(c, text);
+  });
+
+  app.get(`${SORTIE_BASE}/:uai/emploi-du-temps`, requireRole('consumer', 'manager'), async (c) => {
+    const uai = pathUai(c.req.param('uai'));
+    // The energy purpose gets the same 404 as a school it cannot see: the timetable holds personal
+    // data (teachers, groups) that this purpose must not receive (interfaces.md, SCOPE-SORTIE).
+    if (!uaiVisible(c, uai) || !mayReadTimetable(c.get('principal')))
+      return notFound(c, `timetable of ${uai}`, 'uai (path)');
+    const meta = await deps.store.timetables.currentMeta(uai);
+    if (!meta) return notFound(c, `timetable of ${uai}`, 'uai (path)');
+    const etag = timetableEtag(uai, meta.version, meta.sha256);
+    c.header('ETag', etag);
+    c.header('Cache-Control', CACHE_CONTROL);
+    c.header('Vary', 'Authorization, Cookie');
+    c.header('Timetable-Version', String(meta.version));
+    if (ifNoneMatchHits(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
+    const stored = await deps.store.timetables.getVersion(uai, meta.version);
+    if (!stored) return notFound(c, `timetable of ${uai}`, 'uai (path)');
+    return c.json(stored.timetable);
+  });
+
+  return app;
+}
+
+function jsonText(c: Context, text: string): Response {
+  return c.body(text, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
+}
+
+/** A UAI from the path, refused with 400 when no school can have it (nothing to hide then). */
+export function pathUai(text: string): string {
+  const uai = normaliseUai(text);
+  const problem = describeUaiProblem(uai);
+  if (problem) throw InputError.of('bad-uai', problem, 'uai (path)', 'malformed');
+  return uai;
+}

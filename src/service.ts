@@ -1,0 +1,142 @@
+/**
+ * The composition root of the running service (`scope-energie serve`, `npm start`): reads the
+ * configuration, builds each part from one context, starts them in order and stops them in
+ * reverse. Holds no business logic.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import { Authenticator } from './auth/authenticator.js';
+import { loadClients } from './auth/load-clients.js';
+import { loadSigningKey } from './auth/signing-key.js';
+import type { Config } from './config/schema.js';
+import { buildDemoTimetable, DEMO_UAI } from './demo/demo-lycee.js';
+import { type Clock, systemClock } from './domain/clock.js';
+import { createHttpApp } from './http/app.js';
+import type { Logger } from './logger.js';
+import { ingestTimetable } from './scope/entree/ingest.js';
+import { openStore, type Store } from './store/store.js';
+
+export interface ServiceContext {
+  config: Config;
+  logger: Logger;
+  clock?: Clock;
+  /** Base directory that relative paths of the configuration are resolved against. */
+  baseDir?: string;
+}
+
+export interface RunningService {
+  /** `http://host:port` of the HTTP server. */
+  url: string;
+  port: number;
+  store: Store;
+  /** Clear-text credentials file written on first start, if any. */
+  credentialsFile: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startService(context: ServiceContext): Promise<RunningService> {
+  const { config, logger } = context;
+  const clock = context.clock ?? systemClock;
+  const baseDir = context.baseDir ?? process.cwd();
+  const dataDir = resolve(baseDir, config.storage.data_dir);
+  mkdirSync(dataDir, { recursive: true });
+
+  const clients = loadClients({
+    clientsFile: resolve(baseDir, config.clients_file),
+    dataDir,
+    demo: config.demo.enabled,
+  });
+  if (clients.credentialsFile) {
+    logger.warn(
+      { file: clients.credentialsFile, clients: clients.created.map((c) => `${c.id} (${c.role})`) },
+      'first start: generated clients; their tokens are in this file (readable by you only): keep them, then delete the file',
+    );
+  }
+  const authenticator = new Authenticator({
+    clients: clients.clients,
+    signingKey: loadSigningKey({
+      signingKeyFile: config.auth.signing_key_file
+        ? resolve(baseDir, config.auth.signing_key_file)
+        : undefined,
+      dataDir,
+    }),
+    issuer: config.auth.jwt_issuer,
+    audience: config.auth.jwt_audience,
+    tokenTtlSeconds: config.auth.jwt_ttl_s,
+    clock,
+  });
+
+  const store = await openStore({
+    ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : { dataDir }),
+    onPoolError: (error) => logger.error({ err: error }, 'PostgreSQL connection failed; reconnecting'),
+  });
+  logger.info({ dialect: store.dialect }, 'store ready');
+
+  if (config.demo.enabled) await seedDemo(store, clock, logger);
+
+  const partnerPrivateKeyPem = config.entree.partner_key_file
+    ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
+    : undefined;
+  const app = createHttpApp({
+    authenticator,
+    entree: {
+      store,
+      clock,
+      bodyLimitBytes: config.server.body_limit_mb * 1024 * 1024,
+      strictJson: config.entree.strict_json,
+      partnerPrivateKeyPem,
+      onImported: (uai, version) => logger.info({ uai, version }, 'timetable imported'),
+    },
+    logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
+  });
+
+  const server = await listen(app.fetch, config.server.host, config.server.port);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  logger.info({ url }, 'HTTP server listening');
+
+  return {
+    url,
+    port,
+    store,
+    credentialsFile: clients.credentialsFile,
+    async stop() {
+      await new Promise<void>((done) => server.close(() => done()));
+      await store.close();
+      logger.info('stopped');
+    },
+  };
+}
+
+/** Imports the demo lycée once (first start), through the same path as any ENTRÉE import. */
+async function seedDemo(store: Store, clock: Clock, logger: Logger): Promise<void> {
+  if (await store.timetables.currentMeta(DEMO_UAI)) return;
+  const bytes = new TextEncoder().encode(JSON.stringify(buildDemoTimetable(clock.now())));
+  const report = await ingestTimetable(
+    store,
+    { bytes, uai: DEMO_UAI, format: 'json', importedBy: 'demo-seed' },
+    clock.now(),
+  );
+  logger.info({ uai: DEMO_UAI, version: report.version, counts: report.counts }, 'demo lycée imported');
+}
+
+function listen(
+  fetch: Parameters<typeof serve>[0]['fetch'],
+  hostname: string,
+  port: number,
+): Promise<ReturnType<typeof serve>> {
+  return new Promise((resolveServer, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolveServer(server));
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(
+          new Error(
+            `HTTP port ${port} on ${hostname} is already in use: set server.port in config/local.yaml or SCOPE_ENERGIE_SERVER__PORT`,
+          ),
+        );
+      } else reject(error);
+    });
+  });
+}

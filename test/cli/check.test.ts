@@ -1,0 +1,83 @@
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, REPO_ROOT, tempWorkDir } from '../helpers/cli.js';
+
+/** A work dir with copies of the shipped devices/ and rules/ the test may break. */
+function site(): string {
+  const cwd = tempWorkDir();
+  cpSync(join(REPO_ROOT, 'devices'), join(cwd, 'devices'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'rules'), join(cwd, 'rules'), { recursive: true });
+  mkdirSync(join(cwd, 'config'));
+  return cwd;
+}
+
+describe('scope-energie check', () => {
+  it('accepts the shipped configuration', async () => {
+    const cwd = site();
+    const run = await cli(['check', '--json'], { cwd });
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out).toMatchObject({ ok: true, errors: [] });
+  });
+
+  it('names file, line and field for a bad devices file and a rule above the legal cap', async () => {
+    const cwd = site();
+    const devices = join(cwd, 'devices/0670999X.yaml');
+    writeFileSync(
+      devices,
+      readFileSync(devices, 'utf8').replace('heating_type: electric', 'heating_type: nuclear'),
+    );
+    const rules = join(cwd, 'rules/default.yaml');
+    const text = readFileSync(rules, 'utf8');
+    const capLine = text.split('\n').findIndex((l) => l.includes('setpoint_c: 19')) + 1;
+    writeFileSync(rules, text.replace('setpoint_c: 19', 'setpoint_c: 21'));
+    const run = await cli(['check', '--json'], { cwd });
+    expect(run.code).toBe(2);
+    const { errors } = JSON.parse(run.stdout) as { errors: { code: string; where: string }[] };
+    const devicesLine =
+      readFileSync(devices, 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('nuclear')) + 1;
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        where: expect.stringMatching(
+          new RegExp(`^devices/0670999X.yaml:${devicesLine}:\\d+ \\(zones\\[\\d\\]\\.heating_type\\)$`),
+        ),
+      }),
+    );
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        where: expect.stringMatching(
+          new RegExp(`^rules/default.yaml:${capLine}.*defaults\\.heating\\.occupied`),
+        ),
+      }),
+    );
+  });
+
+  it('cross-checks devices against the stored timetable', async () => {
+    const cwd = site();
+    const timetable = {
+      uai: '0670999X',
+      rooms: [
+        { id: 'B101', name: 'B101' },
+        { id: 'Z999', name: 'Z999' },
+      ],
+      lessons: [{ id: 'L', rooms: ['Z999'], day: 1, start: '08:00', end: '09:00', weeks: ['2026-11-30'] }],
+    };
+    writeFileSync(join(cwd, 't.json'), JSON.stringify(timetable));
+    expect((await cli(['import', 't.json'], { cwd })).code).toBe(0);
+    const run = await cli(['check', '--json'], { cwd });
+    expect(run.code).toBe(2);
+    const { errors } = JSON.parse(run.stdout) as { errors: { code: string; message: string }[] };
+    const messages = errors.map((e) => `${e.code}: ${e.message}`).join('\n');
+    expect(messages).toContain('Z999');
+  });
+
+  it('exits 2 on a bad setting in the environment, naming the variable', async () => {
+    const cwd = site();
+    const run = await cli(['check', '--json'], { cwd, env: { SCOPE_ENERGIE_SERVER__PORT: 'eighty' } });
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout).errors[0].where).toContain('SCOPE_ENERGIE_SERVER__PORT');
+  });
+});
