@@ -33,6 +33,7 @@ export function readXml(
   const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: { element: XmlElement; text: string[] }[] = [];
   const names: string[] = [];
+  const frozenPaths: (readonly string[] | undefined)[] = [];
   let failure: InputError | null = null;
   const fail = (error: InputError) => {
     failure ??= error;
@@ -55,8 +56,16 @@ export function readXml(
       if (attr.prefix === 'xmlns' || attr.name === 'xmlns') continue;
       attributes[attr.local] = attr.value;
     }
-    const element: XmlElement = { name: ns.local, attributes, line: parser.line, path: [...names] };
+    // Siblings share one frozen ancestor array: no copy per element (most are leaves).
+    const depth = names.length;
+    let path = frozenPaths[depth];
+    if (!path) {
+      path = names.slice();
+      frozenPaths[depth] = path;
+    }
+    const element: XmlElement = { name: ns.local, attributes, line: parser.line, path };
     names.push(ns.local);
+    frozenPaths[depth + 1] = undefined;
     stack.push({ element, text: [] });
     if (!failure) {
       try {
