@@ -1,0 +1,128 @@
+/**
+ * One school's plan: its zones (devices/), the rule set, the calendar and the occupancy (or the
+ * fallback week when the school never sent a timetable) → segments per zone and function, with a
+ * hash over the whole plan. Pure: the caller brings occupancy and overrides.
+ */
+import {
+  dayNumberOfIso,
+  isoOfDayNumber,
+  isoWeekdayOf,
+  type SchoolCalendar,
+  zoneDays,
+} from '../calendar/index.js';
+import type { LoadedDevices } from '../devices/load.js';
+import type { Occupancy, OccupancyInterval } from '../domain/occupancy.js';
+import type { Override } from '../rules/overrides.js';
+import { planHash } from '../rules/plan-hash.js';
+import { PLANNING_MARGIN_MS, planZone, type TimeRange, zoneOccupancy } from '../rules/planner.js';
+import { resolveZoneRules } from '../rules/resolve.js';
+import type { RuleSet } from '../rules/rule-set.js';
+import type { FallbackWeek } from '../rules/schema.js';
+import type { ZonePlan } from '../rules/segment.js';
+
+export interface ZonePlanEntry {
+  zone: string;
+  name: string;
+  functions: ZonePlan;
+}
+
+export interface SchoolPlan {
+  uai: string;
+  horizon: TimeRange;
+  rulesVersion: string;
+  /** Timetable version planned from; null when planning on the fallback week. */
+  timetableVersion: number | null;
+  fallback: boolean;
+  zones: ZonePlanEntry[];
+  hash: string;
+}
+
+export interface SchoolPlanInput {
+  devices: LoadedDevices;
+  ruleSet: RuleSet;
+  calendar: SchoolCalendar;
+  /** Occupancy covering `known` (see `occupancyDatesFor`), or null when no timetable was ever received. */
+  occupancy: Occupancy | null;
+  overrides: readonly Override[];
+  horizon: TimeRange;
+  /** Window over which `occupancy` is complete; default horizon ± the planning margin. */
+  known?: TimeRange;
+}
+
+export function planSchool(input: SchoolPlanInput): SchoolPlan {
+  const { devices, ruleSet, calendar, occupancy, horizon } = input;
+  const uai = devices.value.school.uai;
+  const known = input.known ?? { from: horizon.from - PLANNING_MARGIN_MS, to: horizon.to + PLANNING_MARGIN_MS };
+  const fallback =
+    occupancy === null ? { occupancy: fallbackOccupancy(calendar, ruleSet.value.fallback_week, known) } : undefined;
+  const zones = devices.value.zones.map((zone) => ({
+    zone: zone.id,
+    name: zone.name,
+    functions: planZone({
+      zone,
+      occupancy: occupancy ? zoneOccupancy(occupancy.rooms, zone) : [],
+      rules: resolveZoneRules(ruleSet, uai, zone),
+      overrides: input.overrides,
+      horizon,
+      known,
+      ...(fallback ? { fallback } : {}),
+    }),
+  }));
+  const plans = Object.fromEntries(zones.map((z) => [z.zone, z.functions]));
+  return {
+    uai,
+    horizon,
+    rulesVersion: ruleSet.value.version,
+    timetableVersion: occupancy?.version ?? null,
+    fallback: occupancy === null,
+    zones,
+    hash: planHash(plans),
+  };
+}
+
+/**
+ * The fail-safe week (rules.md): comfort windows on the given weekdays, outside holidays and
+ * public holidays, as UTC intervals over `range`. Local times become instants through the
+ * calendar's per-day table, like lessons.
+ */
+export function fallbackOccupancy(calendar: SchoolCalendar, week: FallbackWeek, range: TimeRange): OccupancyInterval[] {
+  const first = dayNumberOfIso(localDate(range.from, calendar.timezone)) - 1;
+  const last = dayNumberOfIso(localDate(range.to, calendar.timezone)) + 1;
+  const days = zoneDays(calendar.timezone, first, last);
+  const startMinutes = minutesOf(week.start);
+  const endMinutes = minutesOf(week.end);
+  const out: OccupancyInterval[] = [];
+  for (let day = first, index = 0; day <= last; day++, index++) {
+    const iso = isoOfDayNumber(day);
+    if (!week.days.includes(isoWeekdayOf(day)) || calendar.closure(iso)) continue;
+    const start = days.instant(index, startMinutes);
+    const end = days.instant(index, endMinutes);
+    if (end > start) out.push({ start, end, source: ['fallback-week'] });
+  }
+  return out;
+}
+
+/** Local dates (inclusive) of occupancy a plan over `horizon` needs: horizon ± the planning margin. */
+export function occupancyDatesFor(horizon: TimeRange, timezone: string): { from: string; to: string } {
+  return {
+    from: localDate(horizon.from - PLANNING_MARGIN_MS, timezone),
+    to: localDate(horizon.to + PLANNING_MARGIN_MS, timezone),
+  };
+}
+
+const DATE_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/** Local calendar date of an instant (edge conversion, not in a hot loop). */
+export function localDate(ms: number, timezone: string): string {
+  let format = DATE_FORMATS.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    DATE_FORMATS.set(timezone, format);
+  }
+  return format.format(ms);
+}
+
+function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':').map(Number) as [number, number];
+  return h * 60 + m;
+}
