@@ -82,8 +82,16 @@ export function compileTimetable(timetable: Timetable): CompiledTimetable {
   let count = 0;
   let firstDay = Number.POSITIVE_INFINITY;
   let lastDay = Number.NEGATIVE_INFINITY;
+  // Occurrences outside the declared school year do not happen: EDT counts week 1 from
+  // DatePremierJourSemaine1, a Monday that can precede the first day (DateDebut).
+  const yearFirst = timetable.school_year
+    ? dayNumberOfIso(timetable.school_year.start)
+    : Number.NEGATIVE_INFINITY;
+  const yearLast = timetable.school_year
+    ? dayNumberOfIso(timetable.school_year.end)
+    : Number.POSITIVE_INFINITY;
   const push = (day: number) => {
-    if (Number.isNaN(day)) return;
+    if (Number.isNaN(day) || day < yearFirst || day > yearLast) return;
     occurrenceDay[count++] = day;
     if (day < firstDay) firstDay = day;
     if (day > lastDay) lastDay = day;

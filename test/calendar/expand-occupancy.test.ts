@@ -353,3 +353,31 @@ describe('compiled weeks', () => {
     expect(spans(occupancy.rooms[0]?.intervals ?? [])).toEqual(['2026-01-05T09:00:00Z/2026-01-05T10:00:00Z']);
   });
 });
+
+describe('school year bounds', () => {
+  it('drops occurrences dated outside school_year (EDT week 1 can start before DateDebut)', () => {
+    const tt = timetable({
+      school_year: { start: '2013-09-03', end: '2014-07-04' },
+      rooms: [{ id: 'R', name: 'R' }],
+      lessons: [
+        {
+          id: 'monday',
+          rooms: ['R'],
+          day: 1,
+          start: '08:00',
+          end: '09:00',
+          weeks: ['2013-09-02', '2013-09-09'],
+        },
+        { id: 'tuesday', rooms: ['R'], day: 2, start: '08:00', end: '09:00', weeks: ['2013-09-02'] },
+      ],
+    });
+    const occupancy = expandOccupancy(tt, 1, '0511234P', new OpenCalendar(), {
+      from: '2013-09-01',
+      to: '2013-09-15',
+    });
+    expect(spans(occupancy.rooms[0]?.intervals ?? [])).toEqual([
+      '2013-09-03T06:00:00Z/2013-09-03T07:00:00Z',
+      '2013-09-09T06:00:00Z/2013-09-09T07:00:00Z',
+    ]);
+  });
+});
