@@ -3,6 +3,7 @@
  * Exit codes: 0 done, 1 failure, 2 invalid input or configuration.
  */
 
+import { calendarImportCommand } from './cli/calendar-import.js';
 import { checkCommand } from './cli/check.js';
 import {
   COMMON_HELP,
@@ -14,6 +15,7 @@ import {
 } from './cli/command.js';
 import { hashSecretCommand } from './cli/hash-secret.js';
 import { importCommand } from './cli/import.js';
+import { occupancyCommand } from './cli/occupancy.js';
 import { serveCommand } from './cli/serve.js';
 import { versionsCommand } from './cli/versions.js';
 import { isInputError } from './domain/problems.js';
@@ -22,6 +24,8 @@ export const COMMANDS: Command[] = [
   serveCommand,
   importCommand,
   versionsCommand,
+  occupancyCommand,
+  calendarImportCommand,
   checkCommand,
   hashSecretCommand,
 ];
