@@ -34,6 +34,16 @@ export function checkTimetable(
     roomIds.add(room.id);
   });
 
+  // Exports repeat the same few dozen week dates in every lesson: compute each weekday once.
+  const weekdays = new Map<string, number>();
+  const weekdayOf = (date: string): number => {
+    let day = weekdays.get(date);
+    if (day === undefined) {
+      day = isoWeekday(date);
+      weekdays.set(date, day);
+    }
+    return day;
+  };
   const lessonIds = new Set<string>();
   const neverMeets: string[] = [];
   timetable.lessons.forEach((lesson, i) => {
@@ -58,7 +68,7 @@ export function checkTimetable(
       }
     });
     lesson.weeks?.forEach((week, j) => {
-      if (isoWeekday(week) !== 1) {
+      if (weekdayOf(week) !== 1) {
         error(
           'week-not-monday',
           `week ${week} of lesson "${lesson.id}" is not a Monday`,
@@ -67,7 +77,7 @@ export function checkTimetable(
       }
     });
     lesson.dates?.forEach((date, j) => {
-      if (isoWeekday(date) !== lesson.day) {
+      if (weekdayOf(date) !== lesson.day) {
         error(
           'date-not-on-day',
           `date ${date} of lesson "${lesson.id}" is not on its day ${lesson.day} (ISO weekday)`,

@@ -101,15 +101,21 @@ export function parseImport(request: IngestRequest): ParsedImport {
 }
 
 export function countTimetable(timetable: Timetable): ImportReport['counts'] {
-  const cancelled = new Set(timetable.cancellations.map((c) => `${c.lesson}|${c.date}`));
+  const cancelledByLesson = new Map<string, Set<string>>();
+  for (const c of timetable.cancellations) {
+    const dates = cancelledByLesson.get(c.lesson) ?? new Set<string>();
+    dates.add(c.date);
+    cancelledByLesson.set(c.lesson, dates);
+  }
   let occurrences = 0;
   for (const lesson of timetable.lessons) {
-    for (const week of lesson.weeks ?? []) {
-      if (!cancelled.has(`${lesson.id}|${addDays(week, lesson.day - 1)}`)) occurrences++;
-    }
-    for (const date of lesson.dates ?? []) {
-      if (!cancelled.has(`${lesson.id}|${date}`)) occurrences++;
-    }
+    const cancelled = cancelledByLesson.get(lesson.id);
+    const weeks = lesson.weeks ?? [];
+    const dates = lesson.dates ?? [];
+    occurrences += weeks.length + dates.length;
+    if (!cancelled) continue;
+    for (const week of weeks) if (cancelled.has(addDays(week, lesson.day - 1))) occurrences--;
+    for (const date of dates) if (cancelled.has(date)) occurrences--;
   }
   return {
     rooms: timetable.rooms.length,
