@@ -11,7 +11,7 @@ import { expandOccupancy, SchoolCalendar } from '../src/calendar/index.js';
 import type { LoadedDevices } from '../src/devices/load.js';
 import { devicesFileSchema } from '../src/devices/schema.js';
 import type { Occupancy } from '../src/domain/occupancy.js';
-import { type Timetable, timetableSchema } from '../src/domain/timetable.js';
+import { type Timetable, type TimetableInput, timetableSchema } from '../src/domain/timetable.js';
 import { uaiCheckLetter } from '../src/domain/uai.js';
 import { loadRulesFile } from '../src/rules/rule-set.js';
 
@@ -46,7 +46,7 @@ function school(i: number, weeks: string[]): { uai: string; timetable: Timetable
   const digits = String(670_000 + i).padStart(7, '0');
   const uai = `${digits}${uaiCheckLetter(digits)}`;
   const rooms = Array.from({ length: ZONES * ROOMS_PER_ZONE }, (_, r) => ({ id: `R${r}`, name: `R${r}` }));
-  const lessons = [];
+  const lessons: TimetableInput['lessons'] = [];
   let n = 0;
   for (const room of rooms) {
     for (let day = 1; day <= 5; day++) {
