@@ -16,7 +16,13 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
+import { schoolCalendarsFromConfig } from './scope/sortie/school-calendars.js';
 import { openStore, type Store } from './store/store.js';
+
+/** The package version, for the OpenAPI document. */
+const SERVICE_VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export interface ServiceContext {
   config: Config;
@@ -79,8 +85,24 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const partnerPrivateKeyPem = config.entree.partner_key_file
     ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
     : undefined;
+  const calendars = schoolCalendarsFromConfig(
+    {
+      zone: config.calendar.zone,
+      holidaysFile: config.calendar.holidays_file && resolve(baseDir, config.calendar.holidays_file),
+    },
+    (message) => logger.warn(message),
+  );
   const app = createHttpApp({
     authenticator,
+    sortie: { store, calendars },
+    vue: {
+      store,
+      clock,
+      calendars,
+      devicesDir: resolve(baseDir, config.paths.devices_dir),
+      publicUrl: config.server.public_url,
+    },
+    docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
     entree: {
       store,
       clock,

@@ -8,11 +8,21 @@ import { type AuthEnv, requireAuth } from '../auth/middleware.js';
 import { oauthRoutes } from '../auth/oauth-routes.js';
 import { isInputError } from '../domain/problems.js';
 import { type EntreeDeps, entreeRoutes } from '../scope/entree/routes.js';
+import { type SortieDeps, sortieRoutes } from '../scope/sortie/routes.js';
+import { type LoginDeps, loginRoutes } from '../scope/vue/login-routes.js';
+import { type VueDeps, vueRoutes } from '../scope/vue/routes.js';
+import { docsRoutes } from './docs-page.js';
+import type { OpenApiOptions } from './openapi.js';
 import { inputErrorResponse, problemResponse } from './problem-response.js';
 
 export interface HttpAppDeps {
   authenticator: Authenticator;
   entree: EntreeDeps;
+  sortie?: SortieDeps;
+  /** VUE pages and their login (cookie sessions); the authenticator is `authenticator`. */
+  vue?: Omit<VueDeps & LoginDeps, 'authenticator'>;
+  /** `/openapi.json` and `/docs`. */
+  docs?: OpenApiOptions;
   /** Readiness: what is not ready yet (empty when ready). */
   readiness?: () => Promise<string[]>;
   logError?: (error: unknown, context: { method: string; path: string }) => void;
@@ -46,10 +56,18 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
     );
   });
   app.route('/', oauthRoutes(deps.authenticator));
+  // Pages and docs authenticate by session cookie or bearer (src/scope/vue/session.ts): mounted
+  // before the bearer-only sub-app, whose catch-all middleware would answer them 401.
+  if (deps.vue) {
+    app.route('/', loginRoutes({ ...deps.vue, authenticator: deps.authenticator }));
+    app.route('/', vueRoutes({ ...deps.vue, authenticator: deps.authenticator }));
+  }
+  if (deps.docs) app.route('/', docsRoutes(deps.authenticator, deps.docs));
 
   const protectedApp = new Hono<AuthEnv>();
   protectedApp.use('*', requireAuth(deps.authenticator));
   protectedApp.route('/', entreeRoutes(deps.entree));
+  if (deps.sortie) protectedApp.route('/', sortieRoutes(deps.sortie));
   app.route('/', protectedApp);
   return app;
 }

@@ -4,8 +4,13 @@
  * occupancy ETags: a restart with another holidays file changes the bodies, so it changes the tags.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import {
   type HolidayPeriod,
+  isSchoolZone,
+  mergeHolidayPeriods,
+  parseHolidayDataset,
   SchoolCalendar,
   type SchoolZone,
   shippedHolidayPeriods,
@@ -42,4 +47,31 @@ export function schoolCalendars(options: SchoolCalendarsOptions): SchoolCalendar
       return calendar;
     },
   };
+}
+
+/**
+ * The calendars of the configured zone (`calendar.zone`), with `calendar.holidays_file` merged
+ * over the shipped periods when set. The shipped data has zones A, B and C only: for Corse no
+ * school holidays are known, so only public holidays close the schools (`warn` says so).
+ */
+export function schoolCalendarsFromConfig(
+  settings: { zone: string; holidaysFile?: string | undefined },
+  warn: (message: string) => void,
+): SchoolCalendars {
+  const shipped = shippedHolidayPeriods();
+  const periods =
+    settings.holidaysFile === undefined
+      ? shipped
+      : mergeHolidayPeriods(
+          shipped,
+          parseHolidayDataset(
+            new Uint8Array(readFileSync(settings.holidaysFile)),
+            basename(settings.holidaysFile),
+          ),
+        );
+  if (!isSchoolZone(settings.zone)) {
+    warn(`calendar zone ${settings.zone} has no shipped school holidays: only public holidays close schools`);
+    return schoolCalendars({ zone: 'B', periods: [] });
+  }
+  return schoolCalendars({ zone: settings.zone, periods });
 }

@@ -50,7 +50,10 @@ export function weekGrid(timetable: Timetable, monday: string, calendar: SchoolC
   const byRoom = new Map<string, Map<string, GridEntry[]>>();
   const push = (room: string, date: string, entry: GridEntry) => {
     let days = byRoom.get(room);
-    if (!days) byRoom.set(room, (days = new Map()));
+    if (!days) {
+      days = new Map();
+      byRoom.set(room, days);
+    }
     const list = days.get(date);
     if (list) list.push(entry);
     else days.set(date, [entry]);

@@ -1,0 +1,585 @@
+/**
+ * The OpenAPI 3.1 description of the service (`GET /openapi.json`, rendered at `/docs`), built
+ * from a registry where each route declares its method, path, parameters, body and responses as
+ * zod schemas. The SORTIE and VUE parameters are the very schemas their routes validate with;
+ * JSON Schemas come from zod 4's `z.toJSONSchema` (draft 2020-12, which OpenAPI 3.1 uses as is).
+ * ENTRÉE and OAuth validate by hand (formats are sniffed, RFC 6749 forms): their entries describe
+ * what those routes accept and answer, and their tests pin the same shapes.
+ */
+import { z } from 'zod';
+import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
+import {
+  energyOccupancySchema,
+  establishmentsSchema,
+  fullOccupancySchema,
+  MAX_RANGE_DAYS,
+  occupancyQuerySchema,
+  problemsSchema,
+  uaiPathSchema,
+} from '../scope/sortie/schemas.js';
+import { vueQuerySchema } from '../scope/vue/schemas.js';
+
+export type HttpMethod = 'get' | 'put' | 'post' | 'delete';
+export type RouteAuth = 'none' | 'bearer' | 'bearer-or-session';
+
+/** A schema published once under `components.schemas` and referenced from each use. */
+export interface NamedSchema {
+  name: string;
+  schema: z.ZodType;
+  io?: 'input' | 'output';
+}
+
+type Content = z.ZodType | NamedSchema | { binary: string } | { html: string } | { form: z.ZodObject };
+
+export interface RouteResponse {
+  description: string;
+  content?: Record<string, Content>;
+  headers?: Record<string, string>;
+}
+
+export interface RouteDoc {
+  method: HttpMethod;
+  /** OpenAPI path template: `/scope/sortie/v1/etablissements/{uai}/occupation`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  auth: RouteAuth;
+  /** Who may call it (interfaces.md, "Who calls what"). */
+  roles: string;
+  pathParameters?: z.ZodObject;
+  query?: z.ZodObject;
+  requestBody?: { required: boolean; content: Record<string, Content> };
+  responses: Record<string, RouteResponse>;
+}
+
+const named = (name: string, schema: z.ZodType, io?: 'input' | 'output'): NamedSchema => ({
+  name,
+  schema,
+  ...(io ? { io } : {}),
+});
+
+const Problems = named('Problems', problemsSchema);
+const TimetableInput = named('TimetableInput', timetableSchema, 'input');
+const Timetable = named('Timetable', timetableSchema, 'output');
+
+const importReportSchema = z.strictObject({
+  uai: z.string(),
+  version: z.int(),
+  sha256: z.string().describe('Hex SHA-256 of the bytes received'),
+  unchanged: z.boolean().describe('True when the same bytes were already the current version'),
+  format: z.enum(IMPORT_FORMATS),
+  counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
+  warnings: problemsSchema.shape.errors,
+});
+
+const versionMetaSchema = z.strictObject({
+  uai: z.string(),
+  version: z.int(),
+  sha256: z.string(),
+  format: z.string(),
+  importedAt: z.iso.datetime(),
+  importedBy: z.string().describe('Client id of the editor'),
+  counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
+  warnings: problemsSchema.shape.errors,
+});
+
+const entityDiff = <T extends z.ZodType>(entity: T) =>
+  z.strictObject({
+    added: z.array(entity),
+    removed: z.array(entity),
+    changed: z.array(
+      z.strictObject({
+        id: z.string(),
+        changes: z.array(z.strictObject({ field: z.string(), before: z.unknown(), after: z.unknown() })),
+      }),
+    ),
+  });
+
+const diffSchema = z.strictObject({
+  uai: z.string(),
+  from: z.int(),
+  to: z.int(),
+  rooms: entityDiff(roomSchema),
+  lessons: entityDiff(lessonSchema),
+});
+
+const entreeQuerySchema = z.object({
+  format: z
+    .enum(IMPORT_FORMATS)
+    .optional()
+    .describe('Format of the body; else from Content-Type, else sniffed'),
+  strict: z.enum(['true', 'false']).optional().describe('Refuse unknown fields of native JSON'),
+  filename: z.string().optional().describe('File name (UDT takes the UAI from it)'),
+});
+
+const versionPairSchema = uaiPathSchema.extend({
+  v: z
+    .string()
+    .regex(/^[1-9]\d*$/)
+    .describe('Older version number'),
+  w: z
+    .string()
+    .regex(/^[1-9]\d*$/)
+    .describe('Newer version number'),
+});
+
+const tokenRequestSchema = z.object({
+  grant_type: z.literal('client_credentials'),
+  client_id: z.string().optional().describe('Unless HTTP Basic authentication is used'),
+  client_secret: z.string().optional().describe('Unless HTTP Basic authentication is used'),
+  scope: z.string().optional().describe('Space-separated uai:<UAI> values narrowing the token'),
+});
+
+const tokenResponseSchema = z.strictObject({
+  access_token: z.string().describe('JWT (HS256) carrying role, purpose and UAIs'),
+  token_type: z.literal('Bearer'),
+  expires_in: z.int().describe('Seconds'),
+  scope: z.string().optional(),
+});
+
+const oauthErrorSchema = z.strictObject({
+  error: z.enum([
+    'invalid_request',
+    'invalid_client',
+    'invalid_grant',
+    'unsupported_grant_type',
+    'invalid_scope',
+  ]),
+  error_description: z.string(),
+});
+
+const loginFormSchema = z.object({
+  identifiant: z.string().optional().describe('Client id (with secret)'),
+  secret: z.string().optional().describe('Client secret (with identifiant)'),
+  jeton: z.string().optional().describe('Or a bearer token (static or JWT)'),
+  suite: z.string().optional().describe('Path of this site to return to after login'),
+});
+
+const loginQuerySchema = z.object({
+  suite: z.string().optional().describe('Path of this site to return to after login'),
+});
+
+const IMPORT_TYPES = [
+  'application/json',
+  'application/xml',
+  'text/xml',
+  'application/zip',
+  'text/calendar',
+  'application/octet-stream',
+];
+
+const errors = (...statuses: number[]): Record<string, RouteResponse> => {
+  const descriptions: Record<number, string> = {
+    400: 'Bad parameter or body: `where` names it',
+    401: 'Missing, expired, tampered or wrong-audience token',
+    403: 'This role may not use this route',
+    404: 'No such school, or not in this client’s list (indistinguishable)',
+    413: 'Body over the size limit',
+    415: 'Unknown format',
+    422: 'A well-formed document that breaks a rule',
+  };
+  return Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      { description: descriptions[status] ?? 'Error', content: { 'application/json': Problems } },
+    ]),
+  );
+};
+
+const etagHeaders = {
+  ETag: 'Changes when, and only when, the timetable version, the range or the response shape changes',
+  'Cache-Control': 'private, no-cache',
+};
+
+export const ROUTES: readonly RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'Liveness',
+    tag: 'Operations',
+    auth: 'none',
+    roles: 'anyone',
+    responses: {
+      '200': {
+        description: 'Alive',
+        content: { 'application/json': z.strictObject({ status: z.literal('ok') }) },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Readiness (store, broker, age of the last sync)',
+    tag: 'Operations',
+    auth: 'none',
+    roles: 'anyone',
+    responses: {
+      '200': {
+        description: 'Ready',
+        content: {
+          'application/json': z.strictObject({
+            status: z.enum(['ready', 'not-ready']),
+            missing: z.array(z.string()),
+          }),
+        },
+      },
+      '503': { description: 'Not ready: `missing` says what' },
+    },
+  },
+  {
+    method: 'post',
+    path: '/oauth/token',
+    summary: 'OAuth2 client credentials: a short-lived JWT',
+    description:
+      'RFC 6749 §4.4. Authenticate with HTTP Basic or client_id/client_secret in the form, not both.',
+    tag: 'Authentication',
+    auth: 'none',
+    roles: 'any configured client with a secret',
+    requestBody: {
+      required: true,
+      content: { 'application/x-www-form-urlencoded': { form: tokenRequestSchema } },
+    },
+    responses: {
+      '200': { description: 'Token issued', content: { 'application/json': tokenResponseSchema } },
+      '400': { description: 'RFC 6749 §5.2 error', content: { 'application/json': oauthErrorSchema } },
+      '401': { description: 'invalid_client', content: { 'application/json': oauthErrorSchema } },
+    },
+  },
+  {
+    method: 'put',
+    path: '/scope/entree/v1/etablissements/{uai}/emploi-du-temps',
+    summary: 'Import a school’s timetable (new version)',
+    description:
+      'Native JSON (scope-emploi-du-temps/v1), EDT XML, EDT encrypted container, UDT zip, STS-web XML or ICS. Nothing is stored on failure.',
+    tag: 'SCOPE-ENTRÉE',
+    auth: 'bearer',
+    roles: 'editor, admin',
+    pathParameters: uaiPathSchema,
+    query: entreeQuerySchema,
+    requestBody: {
+      required: true,
+      content: {
+        'application/json': TimetableInput,
+        ...Object.fromEntries(IMPORT_TYPES.slice(1).map((type) => [type, { binary: 'timetable export' }])),
+      },
+    },
+    responses: {
+      '201': { description: 'New version stored', content: { 'application/json': importReportSchema } },
+      '200': {
+        description: 'Same bytes as the current version: unchanged',
+        content: { 'application/json': importReportSchema },
+      },
+      ...errors(400, 401, 403, 404, 413, 415, 422),
+    },
+  },
+  {
+    method: 'get',
+    path: '/scope/entree/v1/etablissements/{uai}/versions',
+    summary: 'Version history, newest first',
+    tag: 'SCOPE-ENTRÉE',
+    auth: 'bearer',
+    roles: 'editor, manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': {
+        description: 'Versions',
+        content: {
+          'application/json': z.strictObject({ uai: z.string(), versions: z.array(versionMetaSchema) }),
+        },
+      },
+      ...errors(400, 401, 403, 404),
+    },
+  },
+  {
+    method: 'get',
+    path: '/scope/entree/v1/etablissements/{uai}/versions/{v}/diff/{w}',
+    summary: 'Rooms and lessons added, removed, changed between two versions',
+    tag: 'SCOPE-ENTRÉE',
+    auth: 'bearer',
+    roles: 'editor, manager, auditor, admin',
+    pathParameters: versionPairSchema,
+    responses: {
+      '200': { description: 'Diff', content: { 'application/json': diffSchema } },
+      ...errors(400, 401, 403, 404),
+    },
+  },
+  {
+    method: 'get',
+    path: '/scope/sortie/v1/etablissements',
+    summary: 'The schools this client may read, with their current version',
+    tag: 'SCOPE-SORTIE',
+    auth: 'bearer',
+    roles: 'consumer, manager, auditor, admin',
+    responses: {
+      '200': { description: 'Schools', content: { 'application/json': establishmentsSchema } },
+      ...errors(401, 403),
+    },
+  },
+  {
+    method: 'get',
+    path: '/scope/sortie/v1/etablissements/{uai}/occupation',
+    summary: 'Room occupancy over a range of local dates (UTC intervals)',
+    description:
+      `Intervals sorted and merged per room. Range at most ${MAX_RANGE_DAYS} days, both ends included. ` +
+      'The energy purpose (sobriete-energetique) and auditors receive EnergyOccupancy (room ids, names, intervals only); purpose ent, managers and admin receive FullOccupancy (with lesson ids). ' +
+      'Send If-None-Match with a previous ETag to get 304.',
+    tag: 'SCOPE-SORTIE',
+    auth: 'bearer',
+    roles: 'consumer, manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    query: occupancyQuerySchema,
+    responses: {
+      '200': {
+        description: 'Occupancy; the shape depends on the caller’s purpose',
+        content: {
+          'application/json': named('Occupancy', z.union([energyOccupancySchema, fullOccupancySchema])),
+        },
+        headers: etagHeaders,
+      },
+      '304': { description: 'Not modified (If-None-Match matched the ETag)', headers: etagHeaders },
+      ...errors(400, 401, 403, 404),
+    },
+  },
+  {
+    method: 'get',
+    path: '/scope/sortie/v1/etablissements/{uai}/emploi-du-temps',
+    summary: 'The normalised timetable (personal data): purpose ent only',
+    description: 'The energy purpose gets 404, as for a school it cannot see.',
+    tag: 'SCOPE-SORTIE',
+    auth: 'bearer',
+    roles: 'consumer (purpose ent), manager, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': {
+        description: 'The current version (scope-emploi-du-temps/v1)',
+        content: { 'application/json': Timetable },
+        headers: { ...etagHeaders, 'Timetable-Version': 'Version number of the document' },
+      },
+      '304': { description: 'Not modified', headers: etagHeaders },
+      ...errors(400, 401, 403, 404),
+    },
+  },
+  {
+    method: 'get',
+    path: '/scope/vue',
+    summary: 'VUE: the schools the caller may see (HTML, French)',
+    tag: 'SCOPE-VUE',
+    auth: 'bearer-or-session',
+    roles: 'manager, admin',
+    responses: {
+      '200': { description: 'Page', content: { 'text/html': { html: 'list of schools' } } },
+      '303': { description: 'No session: redirect to /connexion' },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+    },
+  },
+  {
+    method: 'get',
+    path: '/scope/vue/{uai}',
+    summary: 'VUE: rooms × days grid of one week and the data-quality panel (HTML, French)',
+    tag: 'SCOPE-VUE',
+    auth: 'bearer-or-session',
+    roles: 'manager, admin',
+    pathParameters: uaiPathSchema,
+    query: vueQuerySchema,
+    responses: {
+      '200': { description: 'Page', content: { 'text/html': { html: 'week grid and data-quality panel' } } },
+      '303': { description: 'No session: redirect to /connexion' },
+      '400': { description: 'Bad UAI or date', content: { 'text/html': { html: 'error page' } } },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '404': {
+        description: 'No such school, or not in the caller’s list',
+        content: { 'text/html': { html: 'error page' } },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/connexion',
+    summary: 'Login form for the pages (HTML, French)',
+    tag: 'Pages',
+    auth: 'none',
+    roles: 'anyone',
+    query: loginQuerySchema,
+    responses: { '200': { description: 'Form', content: { 'text/html': { html: 'login form' } } } },
+  },
+  {
+    method: 'post',
+    path: '/connexion',
+    summary: 'Open a session: HttpOnly, SameSite=Strict cookie holding a short-lived JWT',
+    description: 'Origin (or Referer) must be this site. Client id and secret, or a bearer token.',
+    tag: 'Pages',
+    auth: 'none',
+    roles: 'any configured client',
+    requestBody: {
+      required: true,
+      content: { 'application/x-www-form-urlencoded': { form: loginFormSchema } },
+    },
+    responses: {
+      '303': {
+        description: 'Logged in: back to `suite`',
+        headers: { 'Set-Cookie': 'scope_session=<JWT>; HttpOnly; SameSite=Strict; Path=/' },
+      },
+      '400': {
+        description: 'Nothing to log in with',
+        content: { 'text/html': { html: 'form with the error' } },
+      },
+      '401': { description: 'Wrong credentials', content: { 'text/html': { html: 'form with the error' } } },
+      '403': { description: 'Cross-site request', content: { 'text/html': { html: 'error page' } } },
+    },
+  },
+  {
+    method: 'post',
+    path: '/deconnexion',
+    summary: 'Close the session (clears the cookie)',
+    tag: 'Pages',
+    auth: 'none',
+    roles: 'anyone',
+    responses: {
+      '303': { description: 'Cookie cleared; to /connexion' },
+      '403': { description: 'Cross-site request', content: { 'text/html': { html: 'error page' } } },
+    },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This description',
+    tag: 'Documentation',
+    auth: 'bearer-or-session',
+    roles: 'any authenticated client',
+    responses: {
+      '200': {
+        description: 'OpenAPI 3.1 document',
+        content: { 'application/json': { binary: 'OpenAPI 3.1' } },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/docs',
+    summary: 'This description, rendered (HTML)',
+    tag: 'Documentation',
+    auth: 'bearer-or-session',
+    roles: 'any authenticated client',
+    responses: { '200': { description: 'Page', content: { 'text/html': { html: 'API reference' } } } },
+  },
+];
+
+type JsonObject = Record<string, unknown>;
+
+function toJson(schema: z.ZodType, io: 'input' | 'output' = 'output'): JsonObject {
+  const json = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
+  delete json['$schema'];
+  return json;
+}
+
+function isNamed(content: Content): content is NamedSchema {
+  return typeof content === 'object' && 'name' in content && 'schema' in content;
+}
+
+export interface OpenApiOptions {
+  version: string;
+  /** `server.public_url`, when known. */
+  serverUrl?: string | undefined;
+}
+
+/** The OpenAPI 3.1 document of `routes` (by default every route of the service). */
+export function buildOpenApi(options: OpenApiOptions, routes: readonly RouteDoc[] = ROUTES): JsonObject {
+  const components: Record<string, JsonObject> = {};
+  const contentSchema = (content: Content): JsonObject => {
+    if (isNamed(content)) {
+      components[content.name] ??= toJson(content.schema, content.io);
+      return { $ref: `#/components/schemas/${content.name}` };
+    }
+    if ('binary' in content)
+      return { type: 'string', contentMediaType: 'application/octet-stream', description: content.binary };
+    if ('html' in content) return { type: 'string', description: content.html };
+    if ('form' in content) return toJson(content.form, 'input');
+    return toJson(content);
+  };
+  const mediaTypes = (content: Record<string, Content>) =>
+    Object.fromEntries(Object.entries(content).map(([type, c]) => [type, { schema: contentSchema(c) }]));
+
+  const paths: Record<string, Record<string, JsonObject>> = {};
+  for (const route of routes) {
+    const parameters = [...parametersOf(route.pathParameters, 'path'), ...parametersOf(route.query, 'query')];
+    const operation: JsonObject = {
+      operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
+      summary: route.summary,
+      description: [route.description, `Roles: ${route.roles}.`].filter(Boolean).join(' '),
+      tags: [route.tag],
+      security:
+        route.auth === 'none'
+          ? []
+          : route.auth === 'bearer'
+            ? [{ bearer: [] }]
+            : [{ bearer: [] }, { session: [] }],
+      ...(parameters.length > 0 ? { parameters } : {}),
+      ...(route.requestBody
+        ? {
+            requestBody: {
+              required: route.requestBody.required,
+              content: mediaTypes(route.requestBody.content),
+            },
+          }
+        : {}),
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, response]) => [
+          status,
+          {
+            description: response.description,
+            ...(response.content ? { content: mediaTypes(response.content) } : {}),
+            ...(response.headers
+              ? {
+                  headers: Object.fromEntries(
+                    Object.entries(response.headers).map(([name, description]) => [
+                      name,
+                      { description, schema: { type: 'string' } },
+                    ]),
+                  ),
+                }
+              : {}),
+          },
+        ]),
+      ),
+    };
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, JsonObject>)[route.method] = operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'scope-energie',
+      version: options.version,
+      description:
+        'SCOPE hub (ENTRÉE, SORTIE, VUE) and energy-sobriety bridge. Every route but health, the token endpoint and the login form needs a bearer token (or, for pages, the session cookie).',
+    },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: components,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or static token' },
+        session: { type: 'apiKey', in: 'cookie', name: 'scope_session' },
+      },
+    },
+  };
+}
+
+function parametersOf(schema: z.ZodObject | undefined, location: 'path' | 'query'): JsonObject[] {
+  if (!schema) return [];
+  const json = toJson(schema, 'input');
+  const properties = (json['properties'] ?? {}) as Record<string, JsonObject>;
+  const required = new Set((json['required'] ?? []) as string[]);
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...rest } = property;
+    return {
+      name,
+      in: location,
+      required: location === 'path' || required.has(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: rest,
+    };
+  });
+}

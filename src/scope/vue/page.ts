@@ -1,0 +1,146 @@
+/**
+ * The HTML of SCOPE-VUE: the week grid (a real `<table>` with column and row headers) and the
+ * data-quality panel whose links open the week of each lesson concerned, scrolled to it and
+ * highlighted (`?cours=` and `#cours-…`).
+ */
+import { html } from 'hono/html';
+import { addDays } from '../../domain/dates.js';
+import { type Finding, frenchDate, type LessonRef, weekdayName } from './data-quality.js';
+import { type Html, layout } from './layout.js';
+import { lessonAnchor } from './lesson-dates.js';
+import type { GridEntry, WeekGrid } from './week-grid.js';
+
+export const VUE_BASE = '/scope/vue';
+
+export interface VuePageInput {
+  uai: string;
+  name: string | null;
+  version: number;
+  timezone: string;
+  grid: WeekGrid;
+  findings: Finding[];
+  /** Lesson id to highlight (`?cours=`). */
+  highlight?: string | undefined;
+  /** Monday of the current week (the "cette semaine" link). */
+  currentMonday: string;
+  clientId: string;
+}
+
+export function vueHref(uai: string, monday: string, lesson?: string): string {
+  const params = new URLSearchParams({ semaine: monday });
+  if (lesson !== undefined) params.set('cours', lesson);
+  return `${VUE_BASE}/${uai}?${params.toString()}${lesson === undefined ? '' : `#${lessonAnchor(lesson)}`}`;
+}
+
+export function vuePage(input: VuePageInput): Html {
+  const { grid, uai } = input;
+  const title = `${input.name ?? uai} (${uai})`;
+  const sunday = addDays(grid.monday, 6);
+  return layout(
+    { title: `Emploi du temps ${title}`, clientId: input.clientId },
+    html`<h1>Emploi du temps : ${title}</h1>
+<p>Version ${input.version} de l’emploi du temps. Heures locales (${input.timezone}).</p>
+<nav class="semaines" aria-label="Semaines">
+<a href="${vueHref(uai, addDays(grid.monday, -7))}" rel="prev">← Semaine précédente</a>
+<a href="${vueHref(uai, input.currentMonday)}">Cette semaine</a>
+<a href="${vueHref(uai, addDays(grid.monday, 7))}" rel="next">Semaine suivante →</a>
+</nav>
+${gridTable(input, sunday)}
+${qualityPanel(input.uai, input.findings)}`,
+  );
+}
+
+function gridTable(input: VuePageInput, sunday: string): Html {
+  const { grid } = input;
+  const anchored = new Set<string>();
+  const entry = (e: GridEntry) => {
+    const anchor = e.kind === 'lesson' && !anchored.has(e.id) ? lessonAnchor(e.id) : undefined;
+    if (anchor) anchored.add(e.id);
+    const classes = [e.cancelled ? 'annule' : '', e.id === input.highlight ? 'signale' : '']
+      .filter(Boolean)
+      .join(' ');
+    const what = e.kind === 'event' ? [e.label ?? 'Réservation'] : [e.subject, e.groups.join(', ')];
+    return html`<li${anchor ? html` id="${anchor}"` : ''}${classes ? html` class="${classes}"` : ''} data-cours="${e.id}"><span class="horaire">${e.start}–${e.end}</span> ${what.filter((w) => w !== undefined && w !== '').join(' · ')}${e.cancelled ? ' (annulé)' : ''}</li>`;
+  };
+  return html`<table>
+<caption>Occupation des salles, semaine du ${frenchDate(grid.monday)} au ${frenchDate(sunday)}</caption>
+<thead><tr><th scope="col">Salle</th>${grid.days.map(
+    (day) =>
+      html`<th scope="col">${weekdayName(day.weekday)} ${frenchDate(day.date).slice(0, 5)}${day.closure ? html`<br><small>Fermé : ${day.closure}</small>` : ''}</th>`,
+  )}</tr></thead>
+<tbody>
+${grid.rows.map(
+  (row) =>
+    html`<tr><th scope="row">${row.room === null ? 'Sans salle' : row.room.name}</th>${row.cells.map(
+      (cell, i) =>
+        cell.length === 0
+          ? html`<td${grid.days[i]?.closure ? html` class="ferme"` : ''}></td>`
+          : html`<td${grid.days[i]?.closure ? html` class="ferme"` : ''}><ul class="cours">${cell.map(entry)}</ul></td>`,
+    )}</tr>
+`,
+)}</tbody>
+</table>`;
+}
+
+/** Up to three links shown; longer lists (holiday weeks) fold into a `<details>` to keep the panel short. */
+function lessonLinks(uai: string, lessons: LessonRef[], more: number): Html {
+  if (lessons.length === 0) return html``;
+  const list = html`<ul>${lessons.map((l) => html`<li><a href="${vueHref(uai, l.week, l.id)}">${l.label}</a></li>`)}${
+    more > 0 ? html`<li>et ${more} autre(s) cours</li>` : ''
+  }</ul>`;
+  return lessons.length <= 3
+    ? list
+    : html`<details><summary>Cours concernés (${lessons.length + more})</summary>${list}</details>`;
+}
+
+function qualityPanel(uai: string, findings: Finding[]): Html {
+  const total = findings.reduce((n, f) => n + f.items.length + f.moreItems, 0);
+  return html`<section class="qualite" aria-labelledby="qualite-titre" id="qualite">
+<h2 id="qualite-titre">Qualité des données</h2>
+<p>${total === 0 ? 'Aucun problème détecté.' : `${total} constat(s).`}</p>
+${findings.map(
+  (f) => html`<section id="constat-${f.code}" data-constat="${f.code}">
+<h3>${f.title} (${f.items.length + f.moreItems})</h3>
+${f.note === undefined ? '' : html`<p>${f.note}</p>`}
+${
+  f.items.length === 0
+    ? f.note === undefined
+      ? html`<p>Rien à signaler.</p>`
+      : ''
+    : html`<ul>${f.items.map(
+        (item) =>
+          html`<li>${item.message}${item.where === undefined ? '' : html` <code>${item.where}</code>`}${
+            item.week === undefined ? '' : html` <a href="${vueHref(uai, item.week)}">Voir la semaine</a>`
+          }${lessonLinks(uai, item.lessons, item.moreLessons)}</li>`,
+      )}${f.moreItems > 0 ? html`<li>et ${f.moreItems} autre(s) constat(s)</li>` : ''}</ul>`
+}
+</section>`,
+)}
+</section>`;
+}
+
+export function establishmentsPage(
+  clientId: string,
+  schools: { uai: string; name: string | null; version: number }[],
+): Html {
+  return layout(
+    { title: 'Établissements', clientId },
+    html`<h1>Établissements</h1>
+${
+  schools.length === 0
+    ? html`<p>Aucun établissement visible avec un emploi du temps importé.</p>`
+    : html`<ul>${schools.map(
+        (s) =>
+          html`<li><a href="${VUE_BASE}/${s.uai}">${s.name ?? s.uai} (${s.uai})</a>, version ${s.version}</li>`,
+      )}</ul>`
+}
+<p><a href="/docs">Documentation de l’API</a></p>`,
+  );
+}
+
+export function errorPage(clientId: string | undefined, title: string, message: string): Html {
+  return layout(
+    clientId === undefined ? { title } : { title, clientId },
+    html`<h1>${title}</h1><p class="erreur">${message}</p><p><a href="${VUE_BASE}">Établissements</a></p>`,
+  );
+}

@@ -1,0 +1,180 @@
+/**
+ * The data-quality checks of VUE on a small synthetic school where each check has exactly one
+ * thing to find (and a cancellation that removes an overlap), with a real devices file.
+ */
+import { describe, expect, it } from 'vitest';
+import { SchoolCalendar } from '../../../src/calendar/index.js';
+import { loadDevicesFile } from '../../../src/devices/load.js';
+import { type Timetable, type TimetableInput, timetableSchema } from '../../../src/domain/timetable.js';
+import { assessDataQuality, type DevicesState, type Finding } from '../../../src/scope/vue/data-quality.js';
+
+const UAI = '0679999E';
+const FILE = `devices/${UAI}.yaml`;
+const DEVICES_YAML = `school:
+  uai: "${UAI}"
+  name: Lycée test
+gateways:
+  - id: gw
+    username: gw
+    password_hash: "scrypt$16384$8$1$obW5g1k0lAIrmBU9XnF7iw==$7X+3a6eWlKzP6EV73ZMa4wQOBnK/reGSHsYH4ntfiS0="
+zones:
+  - id: principal
+    name: Salles A
+    gateway: gw
+    rooms: [A1, A2]
+    functions: [lighting]
+    category: classroom
+  - id: reserve
+    name: Réserve
+    gateway: gw
+    rooms: [A3, B7]
+    functions: [lighting]
+    category: storage
+`;
+
+function school(overrides: Partial<TimetableInput> = {}): Timetable {
+  return timetableSchema.parse({
+    uai: UAI,
+    grid: {
+      days: [1, 2, 3, 4, 5],
+      places: [
+        { start: '08:00', end: '12:00' },
+        { start: '13:00', end: '18:00' },
+      ],
+    },
+    rooms: ['A1', 'A2', 'A3', 'X9'].map((id) => ({ id, name: id })),
+    lessons: [
+      {
+        id: 'L1',
+        rooms: ['A1'],
+        day: 1,
+        start: '08:00',
+        end: '10:00',
+        weeks: ['2025-12-01', '2025-12-08'],
+        subject: 'MATHS',
+      },
+      { id: 'L2', rooms: ['A1'], day: 1, start: '09:00', end: '11:00', weeks: ['2025-12-08'] },
+      { id: 'L3', rooms: [], day: 2, start: '10:00', end: '11:00', dates: ['2025-12-02'] },
+      { id: 'L4', rooms: ['X9'], day: 3, start: '08:00', end: '09:00', weeks: ['2025-12-01'] },
+      { id: 'L5', rooms: ['A1'], day: 6, start: '08:00', end: '09:00', weeks: ['2025-12-01'] },
+      { id: 'L6', rooms: ['A2'], day: 4, start: '17:30', end: '19:00', weeks: ['2025-12-01'] },
+      { id: 'L7', rooms: ['A2'], day: 1, start: '08:00', end: '09:00', weeks: ['2025-12-22'] },
+    ],
+    ...overrides,
+  });
+}
+
+const calendar = SchoolCalendar.forSchool({ uai: UAI, zone: 'B' });
+const loaded: DevicesState = { status: 'loaded', devices: loadDevicesFile(DEVICES_YAML, FILE) };
+const assess = (timetable: Timetable, devices: DevicesState = loaded) =>
+  assessDataQuality({ timetable, devices, calendar, referenceMonday: '2025-12-01' });
+const byCode = (findings: Finding[], code: string) => {
+  const found = findings.find((f) => f.code === code);
+  if (!found) throw new Error(`no finding ${code}`);
+  return found;
+};
+
+describe('assessDataQuality', () => {
+  const findings = assess(school());
+
+  it('reports the six checks in order', () => {
+    expect(findings.map((f) => f.code)).toEqual([
+      'chevauchement',
+      'sans-salle',
+      'salle-inconnue',
+      'zone-sans-cours',
+      'hors-grille',
+      'vacances',
+    ]);
+  });
+
+  it('finds two lessons overlapping in one room, linking both to the week of the overlap', () => {
+    expect(byCode(findings, 'chevauchement').items).toEqual([
+      {
+        message: 'Salle A1 : L1 (08:00–10:00) et L2 (09:00–11:00) se chevauchent le 08/12/2025',
+        lessons: [
+          { id: 'L1', week: '2025-12-08', label: 'L1 · MATHS · lundi 08:00–10:00' },
+          { id: 'L2', week: '2025-12-08', label: 'L2 · lundi 09:00–11:00' },
+        ],
+        moreLessons: 0,
+      },
+    ]);
+  });
+
+  it('drops an overlap whose occurrence is cancelled', () => {
+    const cancelled = assess(school({ cancellations: [{ lesson: 'L2', date: '2025-12-08' }] }));
+    expect(byCode(cancelled, 'chevauchement').items).toEqual([]);
+  });
+
+  it('finds the lesson without a room', () => {
+    expect(byCode(findings, 'sans-salle').items).toEqual([
+      {
+        message: 'L3 n’a pas de salle : il ne chauffe ni n’éclaire aucune zone.',
+        lessons: [{ id: 'L3', week: '2025-12-01', label: 'L3 · mardi 10:00–11:00' }],
+        moreLessons: 0,
+      },
+    ]);
+  });
+
+  it('finds the room used by lessons but in no zone', () => {
+    const items = byCode(findings, 'salle-inconnue').items;
+    expect(items.map((i) => [i.message, i.lessons.map((l) => l.id)])).toEqual([
+      [`La salle X9 (1 cours) n’appartient à aucune zone de ${FILE} : ses cours ne pilotent rien.`, ['L4']],
+    ]);
+  });
+
+  it('finds the zone none of whose rooms has lessons, with its line in the devices file', () => {
+    expect(byCode(findings, 'zone-sans-cours').items).toEqual([
+      {
+        message:
+          'Zone reserve (Réserve) : aucune de ses salles (A3, B7) n’a de cours ; absentes de l’emploi du temps : B7. Elle restera en mode réduit ou hors-gel.',
+        lessons: [],
+        moreLessons: 0,
+        where: `${FILE}:15 (zones[1])`,
+      },
+    ]);
+  });
+
+  it('finds lessons outside the day grid, by day and by hours', () => {
+    expect(byCode(findings, 'hors-grille').items.map((i) => i.message)).toEqual([
+      'L5 : le samedi n’est pas un jour de la grille.',
+      'L6 : finit à 19:00, après 18:00.',
+    ]);
+  });
+
+  it('finds lessons dated in the Christmas holidays, grouped by week', () => {
+    const items = byCode(findings, 'vacances').items;
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      week: '2025-12-22',
+      message:
+        'Semaine du 22/12/2025 (Vacances de Noël) : 1 cours datés un jour de fermeture, non comptés comme occupation.',
+      lessons: [{ id: 'L7', week: '2025-12-22' }],
+    });
+  });
+
+  it('says why the devices checks cannot run when the file is missing or refused', () => {
+    const absent = assess(school(), { status: 'absent', file: FILE });
+    expect(byCode(absent, 'salle-inconnue')).toEqual({
+      code: 'salle-inconnue',
+      title: 'Salles de l’emploi du temps inconnues de devices/',
+      note: `Aucun fichier ${FILE} : aucune salle de cet établissement n’est pilotée.`,
+      items: [],
+      moreItems: 0,
+    });
+    const invalid = assess(school(), {
+      status: 'invalid',
+      file: FILE,
+      problems: [{ code: 'x', message: 'bad', where: `${FILE}:3` }],
+    });
+    expect(byCode(invalid, 'zone-sans-cours').note).toBe(`Le fichier ${FILE} est refusé : ${FILE}:3 bad`);
+  });
+
+  it('says the grid check cannot run without a grid', () => {
+    const noGrid = assess(timetableSchema.parse({ ...school(), grid: undefined }));
+    expect(byCode(noGrid, 'hors-grille')).toMatchObject({
+      items: [],
+      note: 'Le fichier ne donne pas de grille horaire : contrôle impossible.',
+    });
+  });
+});
