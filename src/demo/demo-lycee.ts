@@ -4,6 +4,7 @@
  * the school year that contains `now` so the demo never runs out of lessons. Names of teachers
  * and classes are invented; they exist so that the energy purpose can be shown NOT to receive them.
  */
+import { SchoolCalendar } from '../calendar/index.js';
 import { addDays, mondayOf } from '../domain/dates.js';
 import type { Lesson, Room, TimetableInput } from '../domain/timetable.js';
 
@@ -107,9 +108,14 @@ export function demoSchoolYear(now: number): {
 
 export function buildDemoTimetable(now: number): TimetableInput {
   const year = demoSchoolYear(now);
+  // Like EDT exports, the demo leaves out the weeks the zone B holidays close entirely; single
+  // public holidays stay in (the calendar removes them), as in real files.
+  const calendar = SchoolCalendar.forSchool({ uai: DEMO_UAI });
   const weeks: string[] = [];
-  for (let monday = year.firstMonday; monday <= year.lastMonday; monday = addDays(monday, 7))
-    weeks.push(monday);
+  for (let monday = year.firstMonday; monday <= year.lastMonday; monday = addDays(monday, 7)) {
+    const open = [0, 1, 2, 3, 4].some((d) => calendar.closure(addDays(monday, d))?.kind !== 'holiday');
+    if (open) weeks.push(monday);
+  }
   const lessons: Lesson[] = [];
   let n = 0;
   ROOMS.forEach((room, roomIndex) => {
