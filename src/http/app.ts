@@ -8,6 +8,7 @@ import { type AuthEnv, requireAuth } from '../auth/middleware.js';
 import { oauthRoutes } from '../auth/oauth-routes.js';
 import { isInputError } from '../domain/problems.js';
 import { type EntreeDeps, entreeRoutes } from '../scope/entree/routes.js';
+import { CurrentVersions } from '../scope/sortie/current-versions.js';
 import { type SortieDeps, sortieRoutes } from '../scope/sortie/routes.js';
 import { type LoginDeps, loginRoutes } from '../scope/vue/login-routes.js';
 import { type VueDeps, vueRoutes } from '../scope/vue/routes.js';
@@ -64,10 +65,25 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   }
   if (deps.docs) app.route('/', docsRoutes(deps.authenticator, deps.docs));
 
+  // SORTIE keeps current versions in memory; an import through this app invalidates its school
+  // at once, so a consumer never gets a 304 for a timetable that has just changed.
+  const versions =
+    deps.sortie &&
+    (deps.sortie.versions ??
+      new CurrentVersions({ load: (uai) => deps.entree.store.timetables.currentMeta(uai) }));
+  const entree: EntreeDeps = {
+    ...deps.entree,
+    onImported: (uai, version) => {
+      versions?.invalidate(uai);
+      deps.entree.onImported?.(uai, version);
+    },
+  };
+
   const protectedApp = new Hono<AuthEnv>();
   protectedApp.use('*', requireAuth(deps.authenticator));
-  protectedApp.route('/', entreeRoutes(deps.entree));
-  if (deps.sortie) protectedApp.route('/', sortieRoutes(deps.sortie));
+  protectedApp.route('/', entreeRoutes(entree));
+  if (deps.sortie)
+    protectedApp.route('/', sortieRoutes({ ...deps.sortie, ...(versions ? { versions } : {}) }));
   app.route('/', protectedApp);
   return app;
 }

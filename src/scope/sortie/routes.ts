@@ -11,6 +11,7 @@ import { InputError } from '../../domain/problems.js';
 import { describeUaiProblem, normaliseUai } from '../../domain/uai.js';
 import { notFound } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
+import { CurrentVersions } from './current-versions.js';
 import { ifNoneMatchHits, occupancyEtag, timetableEtag } from './etag.js';
 import { LruCache } from './lru-cache.js';
 import { occupancyBodyText } from './occupancy-bodies.js';
@@ -22,6 +23,8 @@ import type { SchoolCalendars } from './school-calendars.js';
 export interface SortieDeps {
   store: Store;
   calendars: SchoolCalendars;
+  /** Current versions in memory; default: one with a 1 s TTL over the store. */
+  versions?: CurrentVersions;
   /** Bodies kept in memory (default 128 entries, 64 MB of JSON). */
   cache?: { maxEntries?: number; maxBytes?: number };
 }
@@ -36,6 +39,10 @@ const CACHE_CONTROL = 'private, no-cache';
 
 export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
+  const versions =
+    deps.versions ?? new CurrentVersions({ load: (uai) => deps.store.timetables.currentMeta(uai) });
+  // Tags are hashes of their inputs: compute each once (a revalidation then costs map lookups).
+  const tags = new LruCache<string>({ maxEntries: 4096, maxSize: 4096, sizeOf: () => 1 });
   const bodies = new LruCache<string>({
     maxEntries: deps.cache?.maxEntries ?? 128,
     maxSize: deps.cache?.maxBytes ?? 64 * 1024 * 1024,
@@ -68,18 +75,23 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
     const uai = pathUai(c.req.param('uai'));
     if (!uaiVisible(c, uai)) return notFound(c, `establishment ${uai}`, 'uai (path)');
     const query = parseParameters(occupancyQuerySchema, c.req.query(), 'query');
-    const meta = await deps.store.timetables.currentMeta(uai);
+    const meta = await versions.get(uai);
     if (!meta) return notFound(c, `establishment ${uai}`, 'uai (path)');
 
     const shape = responseShapeOf(c.get('principal'));
-    const etag = occupancyEtag({
-      uai,
-      version: meta.version,
-      from: query.from,
-      to: query.to,
-      shape,
-      calendar: deps.calendars.fingerprint,
-    });
+    const tagKey = [uai, meta.version, query.from, query.to, shape].join('|');
+    let etag = tags.get(tagKey);
+    if (etag === undefined) {
+      etag = occupancyEtag({
+        uai,
+        version: meta.version,
+        from: query.from,
+        to: query.to,
+        shape,
+        calendar: deps.calendars.fingerprint,
+      });
+      tags.set(tagKey, etag);
+    }
     c.header('ETag', etag);
     c.header('Cache-Control', CACHE_CONTROL);
     c.header('Vary', 'Authorization, Cookie');
@@ -111,7 +123,7 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
     // data (teachers, groups) that this purpose must not receive (interfaces.md, SCOPE-SORTIE).
     if (!uaiVisible(c, uai) || !mayReadTimetable(c.get('principal')))
       return notFound(c, `timetable of ${uai}`, 'uai (path)');
-    const meta = await deps.store.timetables.currentMeta(uai);
+    const meta = await versions.get(uai);
     if (!meta) return notFound(c, `timetable of ${uai}`, 'uai (path)');
     const etag = timetableEtag(uai, meta.version, meta.sha256);
     c.header('ETag', etag);
