@@ -11,11 +11,12 @@ import {
   zoneDays,
 } from '../calendar/index.js';
 import type { LoadedDevices } from '../devices/load.js';
+import type { Zone } from '../devices/schema.js';
 import type { Occupancy, OccupancyInterval } from '../domain/occupancy.js';
 import type { Override } from '../rules/overrides.js';
-import { planHash } from '../rules/plan-hash.js';
+import { schoolPlanHash } from '../rules/plan-hash.js';
 import { PLANNING_MARGIN_MS, planZone, type TimeRange, zoneOccupancy } from '../rules/planner.js';
-import { resolveZoneRules } from '../rules/resolve.js';
+import { type ResolvedRules, resolveZoneRules } from '../rules/resolve.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import type { FallbackWeek } from '../rules/schema.js';
 import type { ZonePlan } from '../rules/segment.js';
@@ -52,16 +53,22 @@ export interface SchoolPlanInput {
 export function planSchool(input: SchoolPlanInput): SchoolPlan {
   const { devices, ruleSet, calendar, occupancy, horizon } = input;
   const uai = devices.value.school.uai;
-  const known = input.known ?? { from: horizon.from - PLANNING_MARGIN_MS, to: horizon.to + PLANNING_MARGIN_MS };
+  const known = input.known ?? {
+    from: horizon.from - PLANNING_MARGIN_MS,
+    to: horizon.to + PLANNING_MARGIN_MS,
+  };
   const fallback =
-    occupancy === null ? { occupancy: fallbackOccupancy(calendar, ruleSet.value.fallback_week, known) } : undefined;
+    occupancy === null
+      ? { occupancy: fallbackOccupancy(calendar, ruleSet.value.fallback_week, known) }
+      : undefined;
+  const rules = zoneRulesResolver(ruleSet, uai);
   const zones = devices.value.zones.map((zone) => ({
     zone: zone.id,
     name: zone.name,
     functions: planZone({
       zone,
       occupancy: occupancy ? zoneOccupancy(occupancy.rooms, zone) : [],
-      rules: resolveZoneRules(ruleSet, uai, zone),
+      rules: rules(zone),
       overrides: input.overrides,
       horizon,
       known,
@@ -76,7 +83,28 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
     timetableVersion: occupancy?.version ?? null,
     fallback: occupancy === null,
     zones,
-    hash: planHash(plans),
+    hash: schoolPlanHash(plans),
+  };
+}
+
+/**
+ * `resolveZoneRules` for the zones of one school, resolved once per (category, heating type): a
+ * school has ~40 zones but a handful of kinds. A zone with its own entry in the rule file or its
+ * own measured preheat (devices/) gets rules that name it, so it is resolved alone.
+ */
+function zoneRulesResolver(ruleSet: RuleSet, uai: string): (zone: Zone) => ResolvedRules {
+  const byKind = new Map<string, ResolvedRules>();
+  const zoneEntries = ruleSet.value.schools[uai]?.zones;
+  return (zone) => {
+    if (zone.preheat_minutes !== undefined || zoneEntries?.[zone.id])
+      return resolveZoneRules(ruleSet, uai, zone);
+    const kind = `${zone.category}\u0000${zone.heating_type ?? ''}`;
+    let rules = byKind.get(kind);
+    if (!rules) {
+      rules = resolveZoneRules(ruleSet, uai, zone);
+      byKind.set(kind, rules);
+    }
+    return rules;
   };
 }
 
@@ -85,7 +113,11 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
  * public holidays, as UTC intervals over `range`. Local times become instants through the
  * calendar's per-day table, like lessons.
  */
-export function fallbackOccupancy(calendar: SchoolCalendar, week: FallbackWeek, range: TimeRange): OccupancyInterval[] {
+export function fallbackOccupancy(
+  calendar: SchoolCalendar,
+  week: FallbackWeek,
+  range: TimeRange,
+): OccupancyInterval[] {
   const first = dayNumberOfIso(localDate(range.from, calendar.timezone)) - 1;
   const last = dayNumberOfIso(localDate(range.to, calendar.timezone)) + 1;
   const days = zoneDays(calendar.timezone, first, last);
@@ -116,7 +148,12 @@ const DATE_FORMATS = new Map<string, Intl.DateTimeFormat>();
 export function localDate(ms: number, timezone: string): string {
   let format = DATE_FORMATS.get(timezone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: timezone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
     DATE_FORMATS.set(timezone, format);
   }
   return format.format(ms);
