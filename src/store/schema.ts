@@ -42,7 +42,99 @@ export interface TimetableVersionTable {
   document_json: string;
 }
 
+/** Last good SORTIE occupancy per school and the health of its sync (migration 0003). */
+export interface SyncStateTable {
+  uai: string;
+  /** The SORTIE occupancy body as received, JSON; null until a first 200. */
+  body_json: string | null;
+  etag: string | null;
+  version: number | null;
+  range_from: string | null;
+  range_to: string | null;
+  /** ISO 8601 UTC: last 200 with a body. */
+  fetched_at: string | null;
+  /** ISO 8601 UTC: last answer of the source (200, 304, or 404 = it has no timetable). */
+  last_success_at: string | null;
+  last_attempt_at: string | null;
+  /** ISO 8601 UTC: first failure since the last success. */
+  failing_since: string | null;
+  last_error: string | null;
+  last_error_kind: string | null;
+}
+
+/** Managers' overrides (migration 0003); instants ISO 8601 UTC. */
+export interface OverrideTable {
+  id: string;
+  uai: string;
+  zone: string;
+  function: string;
+  mode: string;
+  setpoint_c: number | null;
+  from_at: string;
+  /** Effective end: the requested end, or the cancellation instant. */
+  until_at: string;
+  requested_json: string;
+  requested_until_at: string;
+  author: string;
+  reason: string;
+  created_at: string;
+  cancelled_at: string | null;
+  cancelled_by: string | null;
+  ended_recorded_at: string | null;
+}
+
+/** Start, cancellation and expiry of overrides (migration 0003). */
+export interface OverrideEventTable {
+  id: string;
+  override_id: string;
+  uai: string;
+  kind: 'created' | 'cancelled' | 'expired';
+  at: string;
+  actor: string;
+  detail_json: string;
+}
+
+/** The last `desired` per zone and function (migration 0002); its rev never goes back. */
+export interface BridgeDesiredTable {
+  uai: string;
+  zone: string;
+  function: string;
+  rev: number;
+  /** Hex SHA-256 of `content_json`: equal content keeps its rev. */
+  content_hash: string;
+  /** `desired` without rev and issued_at, JSON. */
+  content_json: string;
+  /** ISO 8601 UTC: when this rev was first issued. */
+  issued_at: string;
+}
+
+/** The last valid `reported` per zone and function (migration 0002). */
+export interface GatewayReportedTable {
+  uai: string;
+  zone: string;
+  function: string;
+  applied_rev: number;
+  payload_json: string;
+  /** ISO 8601 UTC: when the bridge received it. */
+  received_at: string;
+}
+
+/** Each gateway's last status (migration 0002). */
+export interface GatewayStatusTable {
+  uai: string;
+  gateway: string;
+  state: 'online' | 'offline';
+  /** ISO 8601 UTC: the last message from this gateway (status or reported). */
+  last_seen: string;
+}
+
 export interface Database {
   establishments: EstablishmentTable;
   timetable_versions: TimetableVersionTable;
+  bridge_desired: BridgeDesiredTable;
+  gateway_reported: GatewayReportedTable;
+  gateway_status: GatewayStatusTable;
+  sync_state: SyncStateTable;
+  overrides: OverrideTable;
+  override_events: OverrideEventTable;
 }

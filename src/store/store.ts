@@ -8,8 +8,11 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { type BridgeStateRepository, createBridgeStateRepository } from './bridge-state-repository.js';
 import { migrationProvider } from './migrations/index.js';
+import { createOverrideRepository, type OverrideRepository } from './override-repository.js';
 import type { Database } from './schema.js';
+import { createSyncRepository, type SyncRepository } from './sync-repository.js';
 import { createTimetableRepository, type TimetableRepository } from './timetable-repository.js';
 import type { StoreDialect } from './write-transaction.js';
 
@@ -40,6 +43,11 @@ export interface Store {
   dialect: StoreDialect;
   db: Kysely<Database>;
   timetables: TimetableRepository;
+  /** The bridge's desired revs and what gateways reported. */
+  bridgeState: BridgeStateRepository;
+  /** The bridge's last good SORTIE occupancy per school. */
+  sync: SyncRepository;
+  overrides: OverrideRepository;
   /** Closes the file or the pool; idempotent. */
   close(): Promise<void>;
 }
@@ -65,6 +73,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     dialect,
     db,
     timetables: createTimetableRepository(db, dialect),
+    bridgeState: createBridgeStateRepository(db, dialect),
+    sync: createSyncRepository(db),
+    overrides: createOverrideRepository(db, dialect),
     close() {
       closed ??= db.destroy();
       return closed;

@@ -26,11 +26,21 @@ describe.each(backends)('openStore on $name', (backend) => {
       first = await backend.open();
     }
     expect(first.dialect).toBe(backend.name);
-    expect(await migrationNames(first)).toEqual(['0001_timetables']);
+    expect(await migrationNames(first)).toEqual([
+      '0001_timetables',
+      '0002_bridge_state',
+      '0003_sync_and_overrides',
+    ]);
     expect(await tableNames(first)).toEqual([
+      'bridge_desired',
       'establishments',
+      'gateway_reported',
+      'gateway_status',
       'kysely_migration',
       'kysely_migration_lock',
+      'override_events',
+      'overrides',
+      'sync_state',
       'timetable_versions',
     ]);
   });
@@ -47,7 +57,11 @@ describe.each(backends)('openStore on $name', (backend) => {
       })
       .execute();
     const reopened = await backend.open();
-    expect(await migrationNames(reopened)).toEqual(['0001_timetables']);
+    expect(await migrationNames(reopened)).toEqual([
+      '0001_timetables',
+      '0002_bridge_state',
+      '0003_sync_and_overrides',
+    ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },
     ]);

@@ -4,9 +4,13 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import * as timetables0001 from './0001_timetables.js';
+import * as bridgeState0002 from './0002_bridge_state.js';
+import * as syncAndOverrides0003 from './0003_sync_and_overrides.js';
 
 const migrations: Record<string, Migration> = {
   '0001_timetables': timetables0001,
+  '0002_bridge_state': bridgeState0002,
+  '0003_sync_and_overrides': syncAndOverrides0003,
 };
 
 export const migrationProvider: MigrationProvider = {

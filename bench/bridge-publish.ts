@@ -1,0 +1,374 @@
+/**
+ * Time to publish the full desired state of a region — 350 lycées × 40 zones × 3 functions =
+ * 42,000 zone functions, i.e. 84,000 retained QoS 1 messages (`desired` + `schedule`) — through
+ * the bridge's own path (Dispatcher → BridgePublisher → MqttConnection, window 16), on the
+ * embedded aedes broker and on the external broker at MQTT_URL (Mosquitto with its DEFAULT
+ * limits), with a wildcard subscriber counting every message. Goal: under 5 s (issue 6).
+ *
+ * Run alone: `npx tsx bench/bridge-publish.ts` (MQTT_URL=mqtt://127.0.0.1:1883 for Mosquitto).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { hashSecret } from '../src/auth/secrets.js';
+import { Dispatcher } from '../src/bridge/dispatcher.js';
+import { MutablePlanFeed } from '../src/bridge/plan-feed.js';
+import { BridgePublisher } from '../src/bridge/publisher.js';
+import type { SchoolPlan } from '../src/bridge/school-plan.js';
+import { ManualClock } from '../src/domain/clock.js';
+import { uaiCheckLetter } from '../src/domain/uai.js';
+import { startEmbeddedBroker } from '../src/mqtt/broker.js';
+import { MqttConnection } from '../src/mqtt/connection.js';
+import { MqttTopics } from '../src/mqtt/topics.js';
+import type { Segment } from '../src/rules/segment.js';
+import { openStore } from '../src/store/store.js';
+
+export const REGION = { schools: 350, zones: 40 } as const;
+const HOUR = 3_600_000;
+
+/** `count` valid UAIs (seven digits + check letter). */
+export function regionUais(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const digits = String(690_000 + i).padStart(7, '0');
+    return `${digits}${uaiCheckLetter(digits)}`;
+  });
+}
+
+/** A region's plans: every zone has heating, lighting and ventilation, changing at now + 2 h. */
+export function regionPlans(
+  now: number,
+  schools: number = REGION.schools,
+  zones: number = REGION.zones,
+): SchoolPlan[] {
+  const reason = (kind: Segment['reason']['kind']) => ({ kind, rule: `defaults.${kind}`, basis: 'bench' });
+  const two = (
+    fn: Segment['function'],
+    before: Segment['mode'],
+    after: Segment['mode'],
+    setpoints?: [number, number],
+  ): Segment[] => [
+    {
+      from: now - HOUR,
+      to: now + 2 * HOUR,
+      function: fn,
+      mode: before,
+      ...(setpoints ? { setpoint_c: setpoints[0] } : {}),
+      reason: reason('short-gap'),
+    },
+    {
+      from: now + 2 * HOUR,
+      to: now + 12 * HOUR,
+      function: fn,
+      mode: after,
+      ...(setpoints ? { setpoint_c: setpoints[1] } : {}),
+      reason: reason('occupied'),
+    },
+  ];
+  return regionUais(schools).map((uai) => ({
+    uai,
+    horizon: { from: now - HOUR, to: now + 12 * HOUR },
+    rulesVersion: 'bench',
+    timetableVersion: 1,
+    fallback: false,
+    zones: Array.from({ length: zones }, (_, z) => ({
+      zone: `z${String(z + 1).padStart(2, '0')}`,
+      name: `Zone ${z + 1}`,
+      functions: {
+        heating: two('heating', 'eco', 'comfort', [16, 19]),
+        lighting: two('lighting', 'off', 'on'),
+        ventilation: two('ventilation', 'off', 'on'),
+      },
+    })),
+    hash: `${uai}-bench`,
+  }));
+}
+
+interface Counter {
+  count(): number;
+  distinct(): number;
+  topics(): string[];
+  waitFor(expected: number, timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A wildcard subscriber counting messages on `filter`, in ITS OWN PROCESS (`mosquitto_sub`, QoS 1)
+ * like a real consumer: in this process it would share the event loop with the publisher under
+ * test and slow both. Falls back to an in-process mqtt.js client when mosquitto_sub is missing.
+ */
+export async function countingSubscriber(
+  url: string,
+  credentials: { username?: string; password?: string },
+  filter: string,
+): Promise<Counter> {
+  const topics = new Set<string>();
+  let count = 0;
+  const waitFor = async (expected: number, timeoutMs: number): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    while (count < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  };
+  const parsed = new URL(url);
+  const sub = spawnSync('mosquitto_sub', ['--help']).error === undefined;
+  if (sub && parsed.protocol === 'mqtt:') {
+    const args = [
+      '-h',
+      parsed.hostname,
+      '-p',
+      parsed.port || '1883',
+      '-q',
+      '1',
+      '-V',
+      'mqttv311',
+      '-t',
+      filter,
+      '-F',
+      '%t',
+    ];
+    if (credentials.username !== undefined) args.push('-u', credentials.username);
+    if (credentials.password !== undefined) args.push('-P', credentials.password);
+    // Its output goes to a file, never a pipe: a pipe this busy process drains late would block
+    // mosquitto_sub, which would stop reading its socket and overflow the broker's queue.
+    const dir = await mkdtemp(path.join(tmpdir(), 'scope-energie-counter-'));
+    const file = path.join(dir, 'topics.txt');
+    const out = openSync(file, 'w');
+    const child = spawn('mosquitto_sub', args, { stdio: ['ignore', out, 'inherit'] });
+    closeSync(out);
+    const refresh = (): void => {
+      const lines = readFileSync(file, 'utf8').split('\n');
+      lines.pop();
+      count = lines.length;
+      topics.clear();
+      for (const line of lines) topics.add(line);
+    };
+    // mosquitto_sub prints nothing once subscribed: give it time to connect and subscribe.
+    await new Promise((r) => setTimeout(r, 500));
+    return {
+      count: () => {
+        refresh();
+        return count;
+      },
+      distinct: () => {
+        refresh();
+        return topics.size;
+      },
+      topics: () => {
+        refresh();
+        return [...topics];
+      },
+      async waitFor(expected, timeoutMs) {
+        const deadline = Date.now() + timeoutMs;
+        let last = -1;
+        // Done when the expected count arrived, or nothing came for 2 s (a loss would never arrive).
+        let quietSince = Date.now();
+        for (;;) {
+          refresh();
+          if (count >= expected || Date.now() > deadline) return;
+          if (count !== last) {
+            last = count;
+            quietSince = Date.now();
+          } else if (Date.now() - quietSince > 2_000) return;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+      close: async () => {
+        child.kill();
+        await new Promise((r) => child.once('exit', r));
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const client = await mqtt.connectAsync(url, {
+    ...credentials,
+    clientId: `bench-counter-${randomBytes(4).toString('hex')}`,
+    protocolVersion: 4,
+    clean: true,
+    reconnectPeriod: 0,
+  });
+  client.on('message', (topic) => {
+    count += 1;
+    topics.add(topic);
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  return {
+    count: () => count,
+    distinct: () => topics.size,
+    topics: () => [...topics],
+    waitFor,
+    close: () => client.endAsync(true),
+  };
+}
+
+export interface RegionRun {
+  /** Messages the subscriber counted (desired + schedule). */
+  counted: number;
+  distinctTopics: number;
+  /** Messages counted after the second republication (2 × expected when nothing is lost). */
+  countedAfterSecond: number;
+  expected: number;
+  /** The connect-time republication, ms. */
+  republishMs: number;
+  /** A second, explicit republication, ms. */
+  secondRepublishMs: number;
+  /** Dispatcher start (42k evaluations, revs stored in SQLite), ms. */
+  dispatcherStartMs: number;
+  /** Empties the retained store of what the run left. */
+  clear(): Promise<void>;
+}
+
+/** One full run against a broker; the caller starts and stops the broker. */
+export async function runRegion(
+  url: string,
+  credentials: { username?: string; password?: string },
+  options: { schools?: number; zones?: number; prefix?: string; maxMessagesPerSecond?: number } = {},
+): Promise<RegionRun> {
+  const prefix = options.prefix ?? `bench-${randomBytes(4).toString('hex')}/v1`;
+  const topics = new MqttTopics(prefix);
+  const now = Date.parse('2026-03-02T07:00:00.000Z');
+  const clock = new ManualClock(now);
+  const feed = new MutablePlanFeed();
+  const plans = regionPlans(now, options.schools, options.zones);
+  for (const plan of plans) feed.set(plan);
+  const expected = plans.reduce((n, p) => n + p.zones.length * 3 * 2, 0);
+
+  const dir = await mkdtemp(path.join(tmpdir(), 'scope-energie-bench-'));
+  const store = await openStore({ dataDir: dir });
+  const connection = new MqttConnection({ url, ...credentials, prefix, version: 'bench', clock });
+  const publisher = new BridgePublisher({
+    connection,
+    topics,
+    version: 'bench',
+    ...(options.maxMessagesPerSecond === undefined
+      ? {}
+      : { maxMessagesPerSecond: options.maxMessagesPerSecond }),
+  });
+  // The dispatcher never needs its timer here: the first transition is 2 h away.
+  const dispatcher = new Dispatcher({
+    feed,
+    publisher,
+    repository: store.bridgeState,
+    clock,
+    scheduler: { setTimer: () => undefined, clearTimer: () => {} },
+  });
+  const counter = await countingSubscriber(url, credentials, `${prefix}/+/+/+/+`);
+  try {
+    await publisher.start();
+    let started = performance.now();
+    await dispatcher.start();
+    const dispatcherStartMs = performance.now() - started;
+    // Connecting runs the full republication (onConnect) before start() resolves.
+    await connection.start();
+    const republishMs = publisher.stats().lastRepublishMs ?? Number.NaN;
+    await counter.waitFor(expected, 30_000);
+    const counted = counter.count();
+    const distinctTopics = counter.distinct();
+    started = performance.now();
+    await publisher.republishAll();
+    const secondRepublishMs = performance.now() - started;
+    await counter.waitFor(2 * expected, 30_000);
+    // Every topic the run wrote, from the plans (not from the counter, which misses lost ones).
+    const allTopics = plans.flatMap((plan) =>
+      plan.zones.flatMap((zone) =>
+        (['heating', 'lighting', 'ventilation'] as const).flatMap((fn) => [
+          topics.desired(plan.uai, zone.zone, fn).topic,
+          topics.schedule(plan.uai, zone.zone, fn).topic,
+        ]),
+      ),
+    );
+    allTopics.push(topics.bridgeStatus().topic);
+    return {
+      counted,
+      distinctTopics,
+      countedAfterSecond: counter.count(),
+      expected,
+      republishMs,
+      secondRepublishMs,
+      dispatcherStartMs,
+      clear: async () => {
+        // A raw client: an MqttConnection would leave its own retained bridge status behind.
+        const clearer = await mqtt.connectAsync(url, {
+          ...credentials,
+          protocolVersion: 4,
+          clean: true,
+          reconnectPeriod: 0,
+        });
+        // A sliding window, as the publisher does: lockstep batches would stall ~40 ms each on
+        // Nagle + delayed ACK once the pipe empties.
+        let next = 0;
+        const worker = async (): Promise<void> => {
+          while (next < allTopics.length) {
+            await clearer.publishAsync(allTopics[next++]!, Buffer.alloc(0), { qos: 1, retain: true });
+          }
+        };
+        await Promise.all(Array.from({ length: 16 }, worker));
+        await clearer.endAsync();
+      },
+    };
+  } finally {
+    await counter.close();
+    await dispatcher.stop();
+    await publisher.stop();
+    await connection.stop();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function benchBridgePublish(report: (line: string) => void): Promise<void> {
+  const bridge = { username: 'bench-bridge', password: randomBytes(12).toString('hex') };
+  const describe = (name: string, run: RegionRun) =>
+    `${name}: region ${REGION.schools} × ${REGION.zones} × 3 = ${run.expected} messages; connect-time republish ${(run.republishMs / 1000).toFixed(2)} s, again ${(run.secondRepublishMs / 1000).toFixed(2)} s; received ${run.counted}/${run.expected} (${run.distinctTopics} distinct topics), after the second ${run.countedAfterSecond}/${2 * run.expected}; dispatcher start ${(run.dispatcherStartMs / 1000).toFixed(2)} s`;
+  // The default pacing (window 16, 10,000 msg/s), then the window alone (no rate cap).
+  const aedes: RegionRun[] = [];
+  for (const rate of [undefined, 0]) {
+    // A fresh broker per run: its retained store starts empty.
+    const prefix = `bench-${randomBytes(4).toString('hex')}/v1`;
+    const broker = await startEmbeddedBroker({
+      port: 0,
+      prefix,
+      bridgeCredentials: { username: bridge.username, passwordHash: hashSecret(bridge.password) },
+      gateways: [],
+    });
+    try {
+      const run = await runRegion(broker.url, bridge, {
+        prefix,
+        ...(rate === undefined ? {} : { maxMessagesPerSecond: rate }),
+      });
+      aedes.push(run);
+      report(describe(`aedes (embedded), ${rate === undefined ? 'default pacing' : 'window only'}`, run));
+    } finally {
+      await broker.close();
+    }
+  }
+  const url = process.env['MQTT_URL'];
+  if (!url) {
+    report('mosquitto: skipped (MQTT_URL is not set)');
+    return;
+  }
+  const mosquitto: RegionRun[] = [];
+  for (const rate of [undefined, 0]) {
+    const run = await runRegion(url, {}, rate === undefined ? {} : { maxMessagesPerSecond: rate });
+    await run.clear();
+    mosquitto.push(run);
+    report(
+      describe(
+        `mosquitto (${url}, default limits), ${rate === undefined ? 'default pacing' : 'window only'}`,
+        run,
+      ),
+    );
+  }
+  for (const [index, label] of ['default pacing', 'window only'].entries()) {
+    const a = aedes[index]!;
+    const m = mosquitto[index]!;
+    report(
+      `${label}: ratio aedes / mosquitto (connect-time republish) ${(a.republishMs / m.republishMs).toFixed(2)}; under 5 s: aedes ${a.republishMs < 5_000 ? 'yes' : 'no'}, mosquitto ${m.republishMs < 5_000 ? 'yes' : 'no'}; mosquitto lost ${m.expected - m.counted}`,
+    );
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await benchBridgePublish((line) => console.log(`- ${line}`));
+}

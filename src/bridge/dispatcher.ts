@@ -1,0 +1,363 @@
+/**
+ * Turns school plans into timed desired-state publications (issue 6, "Dispatcher"):
+ * - at start, the state that holds NOW for every zone function (never replaying past
+ *   transitions: research/anchors.md §2 item 7), with revs continued from the store;
+ * - ONE timer on the next transition instant across all schools, in epoch ms from the plans
+ *   (already UTC: no local-time arithmetic here, so DST nights need no special case), each wait
+ *   capped at `maxTimerMs` (setTimeout's limit is 24.8 days, and clocks drift);
+ * - at each transition, the zones whose state changed: new rev, `desired`, and a fresh 48 h
+ *   `schedule`;
+ * - after a plan change (feed), the school's zones are re-evaluated;
+ * - after a clock jump (a timer firing far from the wall-clock instant it was armed for), every
+ *   zone is re-evaluated at the new now;
+ * - every schedule is re-issued once it is `scheduleRefreshMs` old, so a gateway always holds
+ *   a day or more ahead.
+ *
+ * All work runs in one serial queue: a timer, a plan change and a stop never interleave.
+ */
+import type { ZoneFunction } from '../devices/schema.js';
+import { type Clock, systemClock } from '../domain/clock.js';
+import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
+import type { SchedulePayload } from '../mqtt/topics.js';
+import type { Segment } from '../rules/segment.js';
+import type {
+  BridgeStateRepository,
+  DesiredProposal,
+  StoredDesired,
+} from '../store/bridge-state-repository.js';
+import {
+  desiredContentHash,
+  desiredContentOf,
+  desiredPayload,
+  nextBoundaryAfter,
+  sameScheduleEntries,
+  schedulePayload,
+  segmentAt,
+} from './desired-state.js';
+import type { PlanFeed } from './plan-feed.js';
+import type { BridgePublisher, StateChange } from './publisher.js';
+import type { SchoolPlan } from './school-plan.js';
+
+/** Timers, injectable so tests can drive them (vitest fake timers or a manual scheduler). */
+export interface Scheduler {
+  setTimer(callback: () => void, delayMs: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+/** `setTimeout`, looked up at each call so fake timers installed later are used. */
+export const timeoutScheduler: Scheduler = {
+  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export type DispatcherPublisher = Pick<BridgePublisher, 'apply' | 'forget'>;
+
+export interface DispatcherOptions {
+  feed: PlanFeed;
+  publisher: DispatcherPublisher;
+  repository: BridgeStateRepository;
+  clock?: Clock;
+  scheduler?: Scheduler;
+  logger?: MqttLogger;
+  /** Longest single wait; default 1 h. */
+  maxTimerMs?: number;
+  /** A wake-up further than this from its wall-clock instant is a clock jump; default 60 s. */
+  jumpToleranceMs?: number;
+  /** Age at which a schedule is re-issued; default 24 h (half its 48 h span). */
+  scheduleRefreshMs?: number;
+}
+
+export interface DispatcherStats {
+  /** Evaluations run (start, timers, plan changes, jumps). */
+  evaluations: number;
+  /** Desired states that got a new rev. */
+  transitions: number;
+  clockJumps: number;
+  /** Epoch ms the timer is armed for (the wall-clock instant), or null. */
+  nextWakeAt: number | null;
+}
+
+interface Tracked {
+  uai: string;
+  zone: string;
+  function: ZoneFunction;
+  /** The stored desired state currently published. */
+  desired?: StoredDesired;
+  schedule?: SchedulePayload;
+  /** Next instant this zone function may change, epoch ms. */
+  nextAt?: number;
+}
+
+const HOUR_MS = 3_600_000;
+const RETRY_MS = 30_000;
+const keyOf = (uai: string, zone: string, fn: string): string => `${uai}/${zone}/${fn}`;
+
+export class Dispatcher {
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private readonly logger: MqttLogger;
+  private readonly maxTimerMs: number;
+  private readonly jumpToleranceMs: number;
+  private readonly scheduleRefreshMs: number;
+  private readonly tracked = new Map<string, Tracked>();
+  private stored = new Map<string, StoredDesired>();
+  private queue: Promise<void> = Promise.resolve();
+  private timer: unknown;
+  private armedFor: number | null = null;
+  private dirty = new Set<string>();
+  private unsubscribe: (() => void) | undefined;
+  private running = false;
+  private storedLoaded = false;
+  private retryAll = false;
+  private readonly counters = { evaluations: 0, transitions: 0, clockJumps: 0 };
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.scheduler = options.scheduler ?? timeoutScheduler;
+    this.logger = options.logger ?? silentLogger;
+    this.maxTimerMs = options.maxTimerMs ?? HOUR_MS;
+    this.jumpToleranceMs = options.jumpToleranceMs ?? 60_000;
+    this.scheduleRefreshMs = options.scheduleRefreshMs ?? 24 * HOUR_MS;
+  }
+
+  /** Loads the stored revs, publishes the state holding now for every zone, arms the timer. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.options.feed.subscribe((uai) => {
+      this.dirty.add(uai);
+      this.enqueue(() => this.evaluateDirty());
+    });
+    await this.enqueue(() => this.evaluateEverything());
+  }
+
+  /** Disarms the timer and stops listening; waits for work in progress. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.disarm();
+    await this.queue;
+  }
+
+  /** Resolves once the work queued so far (timer, plan changes) is done. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  stats(): DispatcherStats {
+    return { ...this.counters, nextWakeAt: this.armedFor };
+  }
+
+  /** The latest rev and its issue instant per zone function (for the gateway tracker). */
+  latest(uai: string, zone: string, fn: ZoneFunction): { rev: number; issuedAt: number } | undefined {
+    const desired = this.tracked.get(keyOf(uai, zone, fn))?.desired;
+    return desired ? { rev: desired.rev, issuedAt: desired.issuedAt } : undefined;
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (!this.running) return;
+      try {
+        await work();
+      } catch (error) {
+        this.logger.error(
+          { error: (error as Error).message },
+          'dispatcher evaluation failed: retrying in 30 s',
+        );
+        // Start over shortly (every school, at the then current now) rather than going silent
+        // until the next plan change.
+        this.retryAll = true;
+        this.arm(Math.min(this.maxTimerMs, RETRY_MS));
+      }
+    });
+    this.queue = next;
+    return next;
+  }
+
+  /** Every school from scratch: at start, and to recover after a failed evaluation. */
+  private async evaluateEverything(): Promise<void> {
+    this.retryAll = true;
+    if (!this.storedLoaded) {
+      this.stored = new Map(
+        (await this.options.repository.loadDesired()).map((s) => [keyOf(s.uai, s.zone, s.function), s]),
+      );
+      this.storedLoaded = true;
+    }
+    for (const plan of [...this.options.feed.plans()]) await this.evaluateSchool(plan.uai, 'all');
+    this.retryAll = false;
+    this.arm();
+  }
+
+  private async evaluateDirty(): Promise<void> {
+    const uais = [...this.dirty];
+    this.dirty.clear();
+    for (const uai of uais) await this.evaluateSchool(uai, 'all');
+    this.arm();
+  }
+
+  private async wake(): Promise<void> {
+    if (this.retryAll) {
+      await this.evaluateEverything();
+      return;
+    }
+    const now = this.clock.now();
+    const expected = this.armedFor;
+    this.armedFor = null;
+    const jumped = expected !== null && Math.abs(now - expected) > this.jumpToleranceMs;
+    if (jumped) {
+      this.counters.clockJumps += 1;
+      this.logger.warn(
+        { expected: new Date(expected).toISOString(), now: new Date(now).toISOString() },
+        'clock jump detected: re-evaluating every zone',
+      );
+    }
+    const uais = new Set<string>();
+    for (const tracked of this.tracked.values()) {
+      const scheduleDue =
+        tracked.schedule !== undefined &&
+        Date.parse(tracked.schedule.issued_at) + this.scheduleRefreshMs <= now;
+      if (jumped || scheduleDue || (tracked.nextAt !== undefined && tracked.nextAt <= now))
+        uais.add(tracked.uai);
+    }
+    for (const uai of uais) await this.evaluateSchool(uai, jumped ? 'all' : 'due');
+    this.arm();
+  }
+
+  /**
+   * Re-evaluates one school at now. `all`: every zone function (start, plan change, clock jump),
+   * schedules re-issued when their entries changed; `due`: those whose next instant has come or
+   * whose schedule is old.
+   */
+  private async evaluateSchool(uai: string, scope: 'all' | 'due'): Promise<void> {
+    this.counters.evaluations += 1;
+    const now = this.clock.now();
+    const plan = this.options.feed.plan(uai);
+    if (!plan) {
+      this.forgetSchool(uai);
+      return;
+    }
+    const proposals: DesiredProposal[] = [];
+    const pending: { tracked: Tracked; segments: readonly Segment[]; desired?: StoredDesired }[] = [];
+    const seen = new Set<string>();
+    for (const { zone, segments, fn } of zoneFunctions(plan)) {
+      const key = keyOf(uai, zone, fn);
+      seen.add(key);
+      let tracked = this.tracked.get(key);
+      if (!tracked) {
+        tracked = { uai, zone, function: fn };
+        this.tracked.set(key, tracked);
+      }
+      const scheduleDue =
+        tracked.schedule === undefined ||
+        Date.parse(tracked.schedule.issued_at) + this.scheduleRefreshMs <= now;
+      const transitionDue = tracked.nextAt === undefined || tracked.nextAt <= now;
+      if (scope === 'due' && !scheduleDue && !transitionDue) continue;
+      tracked.nextAt = nextBoundaryAfter(segments, now);
+      const segment = segmentAt(segments, now);
+      if (!segment) {
+        if (tracked.desired) {
+          this.logger.warn(
+            { uai, zone, function: fn },
+            'no plan segment holds now: nothing new published for this zone',
+          );
+        }
+        pending.push({ tracked, segments });
+        continue;
+      }
+      const content = desiredContentOf(segment);
+      const hash = desiredContentHash(content);
+      // What this instance published, else what the store holds from before a restart.
+      const current = tracked.desired ?? this.stored.get(key);
+      if (current?.contentHash === hash) {
+        // Unchanged: publish the stored document (same rev, same bytes) only if not yet done.
+        pending.push({ tracked, segments, ...(tracked.desired ? {} : { desired: current }) });
+      } else {
+        proposals.push({ zone, function: fn, contentHash: hash, content, issuedAt: now });
+        pending.push({ tracked, segments });
+      }
+    }
+    for (const [key, tracked] of this.tracked) {
+      if (tracked.uai === uai && !seen.has(key)) {
+        this.tracked.delete(key);
+        this.options.publisher.forget(uai, tracked.zone, tracked.function);
+      }
+    }
+
+    const recorded = new Map<string, StoredDesired>();
+    for (const stored of await this.options.repository.recordDesired(uai, proposals)) {
+      const key = keyOf(stored.uai, stored.zone, stored.function);
+      this.stored.set(key, stored);
+      recorded.set(key, stored);
+      this.counters.transitions += 1;
+    }
+
+    const changes: StateChange[] = [];
+    for (const entry of pending) {
+      const { tracked, segments } = entry;
+      const desired = entry.desired ?? recorded.get(keyOf(uai, tracked.zone, tracked.function));
+      const change: StateChange = { uai, zone: tracked.zone, function: tracked.function };
+      if (desired) {
+        tracked.desired = desired;
+        change.desired = desiredPayload(desired.content, desired.rev, desired.issuedAt);
+      }
+      const schedule = schedulePayload(tracked.function, segments, now);
+      if (schedule) {
+        const old = tracked.schedule;
+        const stale = old === undefined || Date.parse(old.issued_at) + this.scheduleRefreshMs <= now;
+        if (change.desired || stale || !sameScheduleEntries(old, schedule)) {
+          tracked.schedule = schedule;
+          change.schedule = schedule;
+        }
+      }
+      if (change.desired || change.schedule) changes.push(change);
+    }
+    if (changes.length > 0) await this.options.publisher.apply(changes);
+  }
+
+  private forgetSchool(uai: string): void {
+    for (const [key, tracked] of this.tracked) {
+      if (tracked.uai === uai) this.tracked.delete(key);
+    }
+    this.options.publisher.forget(uai);
+    this.logger.info({ uai }, 'school plan removed: no longer dispatched');
+  }
+
+  /** Arms the single timer on the earliest next instant (capped), or after `delayOverride`. */
+  private arm(delayOverride?: number): void {
+    this.disarm();
+    if (!this.running) return;
+    const now = this.clock.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const tracked of this.tracked.values()) {
+      if (tracked.nextAt !== undefined && tracked.nextAt < next) next = tracked.nextAt;
+      if (tracked.schedule) {
+        const refresh = Date.parse(tracked.schedule.issued_at) + this.scheduleRefreshMs;
+        if (refresh < next) next = refresh;
+      }
+    }
+    const delay = delayOverride ?? Math.max(0, Math.min(next - now, this.maxTimerMs));
+    this.armedFor = now + delay;
+    this.timer = this.scheduler.setTimer(() => {
+      this.timer = undefined;
+      void this.enqueue(() => this.wake());
+    }, delay);
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) this.scheduler.clearTimer(this.timer);
+    this.timer = undefined;
+    this.armedFor = null;
+  }
+}
+
+function* zoneFunctions(
+  plan: SchoolPlan,
+): Iterable<{ zone: string; fn: ZoneFunction; segments: readonly Segment[] }> {
+  for (const entry of plan.zones) {
+    for (const [fn, segments] of Object.entries(entry.functions) as [ZoneFunction, Segment[] | undefined][]) {
+      if (segments) yield { zone: entry.zone, fn, segments };
+    }
+  }
+}

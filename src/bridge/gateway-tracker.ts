@@ -1,0 +1,262 @@
+/**
+ * What the gateways say back (interfaces.md, MQTT contract v1): `reported` per zone function
+ * (applied rev, mode, measured temperature, source) and each gateway's `status`. Every message is
+ * validated against the contract; an invalid one is logged and counted, never fatal (a gateway's
+ * bug must not take the bridge down). Valid ones are stored, so `GET /api/gateways` survives a
+ * restart.
+ *
+ * A zone function is LAGGING when the bridge issued a rev more than `lagDelayMs` ago (default
+ * 5 min) and the gateway has not reported applying it (or anything newer).
+ */
+import type { ZoneFunction } from '../devices/schema.js';
+import { type Clock, systemClock } from '../domain/clock.js';
+import type { MqttConnection, ReceivedMessage, Subscription } from '../mqtt/connection.js';
+import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
+import type { MqttTopics, OnlineState, ReportedPayload } from '../mqtt/topics.js';
+import type {
+  BridgeStateRepository,
+  StoredGatewayStatus,
+  StoredReported,
+} from '../store/bridge-state-repository.js';
+
+export const DEFAULT_LAG_DELAY_MS = 5 * 60_000;
+
+export interface GatewayTrackerOptions {
+  connection: Pick<MqttConnection, 'subscribe'>;
+  topics: MqttTopics;
+  repository: BridgeStateRepository;
+  /** The latest rev the bridge issued for a zone function (`Dispatcher.latest`). */
+  latest: (uai: string, zone: string, fn: ZoneFunction) => { rev: number; issuedAt: number } | undefined;
+  /**
+   * The zones each gateway drives, from devices/ (so `reported` updates the gateway's last-seen
+   * instant and zones appear before their first report).
+   */
+  zones?: readonly { uai: string; zone: string; gateway: string; functions: readonly ZoneFunction[] }[];
+  clock?: Clock;
+  lagDelayMs?: number;
+  logger?: MqttLogger;
+}
+
+export interface ZoneFunctionReport {
+  zone: string;
+  function: ZoneFunction;
+  /** The latest rev the bridge issued, or null when it has issued none. */
+  latest_rev: number | null;
+  /** The rev the gateway last reported applying; null before its first report. */
+  applied_rev: number | null;
+  mode: string | null;
+  setpoint_c: number | null;
+  measured_c: number | null;
+  source: ReportedPayload['source'] | null;
+  /** The gateway's own timestamp of the report. */
+  reported_at: string | null;
+  lagging: boolean;
+}
+
+export interface GatewayReport {
+  uai: string;
+  gateway: string;
+  /** `unknown` until the gateway has published a status. */
+  state: OnlineState | 'unknown';
+  last_seen: string | null;
+  zones: ZoneFunctionReport[];
+}
+
+export interface GatewayTrackerStats {
+  /** Messages received on `reported` and gateway `status` topics. */
+  received: number;
+  /** Of which refused by the contract schemas (logged). */
+  invalid: number;
+  /** Writes to the store (a report, a status, a last-seen update). */
+  stored: number;
+}
+
+const keyOf = (uai: string, zone: string, fn: string): string => `${uai}/${zone}/${fn}`;
+
+export class GatewayTracker {
+  private readonly clock: Clock;
+  private readonly logger: MqttLogger;
+  private readonly lagDelayMs: number;
+  private readonly reported = new Map<string, StoredReported>();
+  private readonly statuses = new Map<string, StoredGatewayStatus>();
+  private readonly gatewayOfZone = new Map<string, string>();
+  private readonly subscriptions: Subscription[] = [];
+  private writes: Promise<void> = Promise.resolve();
+  private readonly counters: GatewayTrackerStats = { received: 0, invalid: 0, stored: 0 };
+
+  constructor(private readonly options: GatewayTrackerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.lagDelayMs = options.lagDelayMs ?? DEFAULT_LAG_DELAY_MS;
+    for (const zone of options.zones ?? []) this.gatewayOfZone.set(`${zone.uai}/${zone.zone}`, zone.gateway);
+  }
+
+  /** Loads what was stored, then subscribes to every `reported` and gateway `status`. */
+  async start(): Promise<void> {
+    for (const row of await this.options.repository.loadReported()) {
+      this.reported.set(keyOf(row.uai, row.zone, row.function), row);
+    }
+    for (const row of await this.options.repository.loadGatewayStatuses()) {
+      this.statuses.set(`${row.uai}/${row.gateway}`, row);
+    }
+    const handler = (message: ReceivedMessage): void => this.receive(message);
+    this.subscriptions.push(
+      await this.options.connection.subscribe(this.options.topics.allReportedFilter(), handler),
+    );
+    this.subscriptions.push(
+      await this.options.connection.subscribe(this.options.topics.allGatewayStatusFilter(), handler),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe()));
+    await this.writes;
+  }
+
+  stats(): GatewayTrackerStats {
+    return { ...this.counters };
+  }
+
+  /** Resolves once every message received so far is stored. */
+  flushed(): Promise<void> {
+    return this.writes;
+  }
+
+  /** Every known gateway (from devices/ or from its messages) with its zones, for the UAIs `visible` admits. */
+  report(visible: (uai: string) => boolean = () => true): GatewayReport[] {
+    const now = this.clock.now();
+    const gateways = new Map<string, GatewayReport>();
+    const gatewayEntry = (uai: string, gateway: string): GatewayReport => {
+      const id = `${uai}/${gateway}`;
+      let entry = gateways.get(id);
+      if (!entry) {
+        const status = this.statuses.get(id);
+        entry = {
+          uai,
+          gateway,
+          state: status?.state ?? 'unknown',
+          last_seen: status ? new Date(status.lastSeen).toISOString() : null,
+          zones: [],
+        };
+        gateways.set(id, entry);
+      }
+      return entry;
+    };
+    const zoneKeys = new Map<
+      string,
+      { uai: string; zone: string; function: ZoneFunction; gateway: string }
+    >();
+    for (const zone of this.options.zones ?? []) {
+      if (!visible(zone.uai)) continue;
+      for (const fn of zone.functions)
+        zoneKeys.set(keyOf(zone.uai, zone.zone, fn), {
+          uai: zone.uai,
+          zone: zone.zone,
+          function: fn,
+          gateway: zone.gateway,
+        });
+    }
+    for (const row of this.reported.values()) {
+      const gateway = this.gatewayOfZone.get(`${row.uai}/${row.zone}`);
+      if (!visible(row.uai) || gateway === undefined) continue;
+      zoneKeys.set(keyOf(row.uai, row.zone, row.function), {
+        uai: row.uai,
+        zone: row.zone,
+        function: row.function,
+        gateway,
+      });
+    }
+    for (const status of this.statuses.values())
+      if (visible(status.uai)) gatewayEntry(status.uai, status.gateway);
+    for (const [key, zone] of zoneKeys) {
+      const reported = this.reported.get(key)?.payload;
+      const latest = this.options.latest(zone.uai, zone.zone, zone.function);
+      const applied = reported?.applied_rev ?? null;
+      gatewayEntry(zone.uai, zone.gateway).zones.push({
+        zone: zone.zone,
+        function: zone.function,
+        latest_rev: latest?.rev ?? null,
+        applied_rev: applied,
+        mode: reported?.mode ?? null,
+        setpoint_c: reported?.setpoint_c ?? null,
+        measured_c: reported?.measured_c ?? null,
+        source: reported?.source ?? null,
+        reported_at: reported?.ts ?? null,
+        lagging:
+          latest !== undefined && (applied ?? 0) < latest.rev && now - latest.issuedAt > this.lagDelayMs,
+      });
+    }
+    const sorted = [...gateways.values()].sort(
+      (a, b) => a.uai.localeCompare(b.uai) || a.gateway.localeCompare(b.gateway),
+    );
+    for (const gateway of sorted) {
+      gateway.zones.sort((a, b) => a.zone.localeCompare(b.zone) || a.function.localeCompare(b.function));
+    }
+    return sorted;
+  }
+
+  private receive(message: ReceivedMessage): void {
+    this.counters.received += 1;
+    const decoded = this.options.topics.decode(message.topic, message.payload);
+    if (!decoded.ok) {
+      this.counters.invalid += 1;
+      this.logger.warn({ topic: message.topic, problem: decoded.problem }, 'invalid gateway message ignored');
+      return;
+    }
+    // An empty retained payload clears a topic: nothing to record.
+    if (decoded.payload === null) return;
+    const now = this.clock.now();
+    const parsed = decoded.parsed;
+    if (parsed.kind === 'reported') {
+      const row: StoredReported = {
+        uai: parsed.uai,
+        zone: parsed.zone,
+        function: parsed.function,
+        payload: decoded.payload as ReportedPayload,
+        receivedAt: now,
+      };
+      this.reported.set(keyOf(row.uai, row.zone, row.function), row);
+      const gateway = this.gatewayOfZone.get(`${row.uai}/${row.zone}`);
+      if (gateway !== undefined) this.seen(row.uai, gateway, undefined, now, message.retain);
+      this.write(() => this.options.repository.saveReported(row));
+    } else if (parsed.kind === 'gateway-status') {
+      this.seen(
+        parsed.uai,
+        parsed.gateway,
+        (decoded.payload as { state: OnlineState }).state,
+        now,
+        message.retain,
+      );
+    }
+  }
+
+  /**
+   * A retained message replayed by the broker on (re)subscription is old news: it may set the
+   * state but does not move last-seen when the gateway was already known.
+   */
+  private seen(
+    uai: string,
+    gateway: string,
+    state: OnlineState | undefined,
+    at: number,
+    retained: boolean,
+  ): void {
+    const id = `${uai}/${gateway}`;
+    const previous = this.statuses.get(id);
+    const lastSeen = retained && previous ? previous.lastSeen : at;
+    this.statuses.set(id, { uai, gateway, state: state ?? previous?.state ?? 'online', lastSeen });
+    this.write(() =>
+      this.options.repository.saveGatewayStatus({ uai, gateway, lastSeen, ...(state ? { state } : {}) }),
+    );
+  }
+
+  /** Writes in arrival order; a failed write is logged, the in-memory view stays current. */
+  private write(work: () => Promise<void>): void {
+    this.writes = this.writes.then(work).then(
+      () => {
+        this.counters.stored += 1;
+      },
+      (error: unknown) => this.logger.error({ error: (error as Error).message }, 'gateway state not stored'),
+    );
+  }
+}

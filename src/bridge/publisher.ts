@@ -1,0 +1,398 @@
+/**
+ * Publishes the bridge's current state (desired + schedule of every zone function, adapter
+ * commands and announcements) through `MqttConnection`: the same code path for the embedded aedes
+ * broker and an external one.
+ *
+ * - It HOLDS the current state: `apply()` records it and publishes it; on every (re)connect the
+ *   whole state is re-published from here (interfaces.md: never rely on broker persistence;
+ *   research/anchors.md §2 item 9).
+ * - Flow control: QoS 1 with at most `window` publishes awaiting their PUBACK. Mosquitto's
+ *   defaults (max_inflight_messages 20, max_queued_messages 1000) silently DROP QoS 1 messages
+ *   past them: 36 % of an unpaced burst was lost (research/performance.md §1). A window below 20
+ *   keeps a full region republication inside those limits.
+ * - Nothing is queued while offline: `apply()` only records the state then, and the next connect
+ *   re-publishes it (stale setpoints must not land late, mqttjs/MQTT.js#1129).
+ * - Order: a message's bytes are read from the current state at the moment it gets its slot,
+ *   and slots are granted first come first served, so a republication never sends an older state
+ *   of a zone after a newer one.
+ * - Payloads are validated against the contract once, when applied; republications send the
+ *   stored bytes.
+ */
+import type { ZoneFunction } from '../devices/schema.js';
+import type { MqttConnection, PublishOutcome } from '../mqtt/connection.js';
+import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
+import { type DesiredPayload, encodePayload, type MqttTopics, type SchedulePayload } from '../mqtt/topics.js';
+import type { AdapterContext, AdapterMessage, ZoneTarget } from './adapters/adapter.js';
+import { ADAPTERS_BY_NAME } from './adapters/index.js';
+
+/** A window of 16 stays under Mosquitto's default 20 in-flight messages (performance.md §1). */
+export const DEFAULT_PUBLISH_WINDOW = 16;
+/**
+ * The window alone bounds what the broker holds from US, not what it queues for a slow
+ * subscriber: Mosquitto forwards at most 20 unacknowledged messages to each subscriber and drops
+ * QoS 1 messages once 1,000 more are queued. A wildcard subscriber on a loaded 2-core machine
+ * fell 1,500 behind at ~20k msg/s (bench/bridge-publish.ts), so the default rate leaves it
+ * headroom: a region (84,000 messages) then takes about 8.4 s.
+ */
+export const DEFAULT_MAX_MESSAGES_PER_SECOND = 10_000;
+
+export type PublisherConnection = Pick<MqttConnection, 'publish' | 'onConnect' | 'subscribe' | 'isConnected'>;
+
+export interface PublisherOptions {
+  connection: PublisherConnection;
+  topics: MqttTopics;
+  /** The service version (Home Assistant discovery `origin`). */
+  version: string;
+  /** Adapter settings per zone (`zoneTargetsOf(devices)`); a zone without one gets only the contract messages. */
+  targets?: readonly ZoneTarget[];
+  /** Publishes awaiting their PUBACK at once; default 16. */
+  window?: number;
+  /** Cap on messages per second (token bucket, 100 ms bursts); default 10,000; 0 = none. */
+  maxMessagesPerSecond?: number;
+  logger?: MqttLogger;
+}
+
+/** A new state for one zone function; an absent field keeps what is held. */
+export interface StateChange {
+  uai: string;
+  zone: string;
+  function: ZoneFunction;
+  desired?: DesiredPayload;
+  schedule?: SchedulePayload;
+}
+
+export interface PublishTally {
+  sent: number;
+  dropped: number;
+  interrupted: number;
+}
+
+export interface PublisherStats extends PublishTally {
+  /** Connect-time republications completed. */
+  republications: number;
+  /** Duration of the last complete republication, ms. */
+  lastRepublishMs: number | null;
+  /** Messages of the last complete republication. */
+  lastRepublishMessages: number;
+}
+
+interface Encoded<P> {
+  topic: string;
+  payload: P;
+  bytes: Buffer;
+}
+
+interface HeldState {
+  uai: string;
+  zone: string;
+  function: ZoneFunction;
+  desired?: Encoded<DesiredPayload>;
+  schedule?: Encoded<SchedulePayload>;
+}
+
+const keyOf = (uai: string, zone: string, fn: string): string => `${uai}/${zone}/${fn}`;
+const RETAINED_QOS1 = { retain: true, qos: 1 } as const;
+
+/** Spaces messages to a rate: bursts of a tenth of a second, then waits for the next tenth. */
+class RateLimit {
+  private windowStart = 0;
+  private sentInWindow = 0;
+  private readonly perTick: number;
+  constructor(perSecond: number) {
+    this.perTick = Math.max(1, Math.floor(perSecond / 10));
+  }
+
+  /** Resolves when one more message may go; undefined (no wait) in the common case. */
+  take(): Promise<void> | undefined {
+    const now = performance.now();
+    if (now - this.windowStart >= 100) {
+      this.windowStart = now;
+      this.sentInWindow = 0;
+    }
+    if (this.sentInWindow < this.perTick) {
+      this.sentInWindow += 1;
+      return undefined;
+    }
+    const wait = 100 - (now - this.windowStart);
+    return new Promise((resolve) => setTimeout(resolve, wait)).then(() => this.take());
+  }
+}
+
+/** First come, first served slots: bounds the publishes awaiting a PUBACK. */
+class PublishWindow {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly size: number) {}
+
+  /** Takes a free slot now, without waiting a microtask (the common case of a republication). */
+  tryAcquire(): boolean {
+    if (this.active < this.size && this.waiting.length === 0) {
+      this.active += 1;
+      return true;
+    }
+    return false;
+  }
+
+  acquire(): Promise<void> {
+    if (this.active < this.size && this.waiting.length === 0) {
+      this.active += 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active -= 1;
+  }
+}
+
+export class BridgePublisher {
+  private readonly held = new Map<string, HeldState>();
+  private readonly targetsByZone = new Map<string, ZoneTarget>();
+  private readonly window: PublishWindow;
+  private readonly rate: RateLimit | undefined;
+  private readonly logger: MqttLogger;
+  private readonly context: AdapterContext;
+  private readonly tally: PublishTally = { sent: 0, dropped: 0, interrupted: 0 };
+  private republications = 0;
+  private lastRepublishMs: number | null = null;
+  private lastRepublishMessages = 0;
+  private unregister: (() => void) | undefined;
+  private readonly subscriptions: { unsubscribe(): Promise<void> }[] = [];
+
+  constructor(private readonly options: PublisherOptions) {
+    const size = options.window ?? DEFAULT_PUBLISH_WINDOW;
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`publish window must be a positive integer, got ${size}`);
+    this.window = new PublishWindow(size);
+    const rate = options.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND;
+    this.rate = rate > 0 ? new RateLimit(rate) : undefined;
+    this.logger = options.logger ?? silentLogger;
+    this.context = { topics: options.topics, version: options.version };
+    for (const target of options.targets ?? [])
+      this.targetsByZone.set(`${target.uai}/${target.zone}`, target);
+  }
+
+  /** Registers the connect-time republication and the consumers' birth topics. Call before `connection.start()`. */
+  async start(): Promise<void> {
+    this.unregister ??= this.options.connection.onConnect(async (event) => {
+      const tally = await this.republishAll();
+      this.logger.info({ ...event, ...tally, ms: this.lastRepublishMs }, 'bridge state re-published');
+    });
+    const births = new Map<string, { payload: string; targets: ZoneTarget[] }>();
+    for (const target of this.targetsByZone.values()) {
+      for (const birth of ADAPTERS_BY_NAME[target.adapter].birthTopics(target)) {
+        const entry = births.get(birth.topic) ?? { payload: birth.payload, targets: [] };
+        entry.targets.push(target);
+        births.set(birth.topic, entry);
+      }
+    }
+    for (const [topic, { payload, targets }] of births) {
+      const subscription = await this.options.connection.subscribe(topic, (message) => {
+        if (message.payload.toString('utf8') !== payload) return;
+        this.logger.info({ topic }, 'consumer birth message: re-publishing announcements');
+        void this.publishAll(targets.flatMap((t) => this.announcementsOf(t)).map((m) => () => m)).catch(
+          (error: unknown) =>
+            this.logger.error({ error: (error as Error).message }, 'announcement re-publication failed'),
+        );
+      });
+      this.subscriptions.push(subscription);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.unregister?.();
+    this.unregister = undefined;
+    await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe()));
+  }
+
+  /**
+   * Records the new states (validated against the contract; throws on a bug) and, when connected,
+   * publishes them with the adapters' commands. Offline, they wait for the next connect.
+   */
+  async apply(changes: readonly StateChange[]): Promise<PublishTally> {
+    const sends: (() => AdapterMessage | EncodedMessage | undefined)[] = [];
+    for (const change of changes) {
+      const key = keyOf(change.uai, change.zone, change.function);
+      const state = this.held.get(key) ?? { uai: change.uai, zone: change.zone, function: change.function };
+      if (change.desired) {
+        const topic = this.options.topics.desired(change.uai, change.zone, change.function);
+        state.desired = {
+          topic: topic.topic,
+          payload: change.desired,
+          bytes: encodePayload(topic, change.desired),
+        };
+      }
+      if (change.schedule) {
+        const topic = this.options.topics.schedule(change.uai, change.zone, change.function);
+        state.schedule = {
+          topic: topic.topic,
+          payload: change.schedule,
+          bytes: encodePayload(topic, change.schedule),
+        };
+      }
+      this.held.set(key, state);
+      if (change.desired) {
+        sends.push(() => this.held.get(key)?.desired);
+        const commandCount = this.commandsOf(state).length;
+        for (let index = 0; index < commandCount; index++) sends.push(() => this.commandAt(key, index));
+      }
+      if (change.schedule) sends.push(() => this.held.get(key)?.schedule);
+    }
+    if (!this.options.connection.isConnected()) return { sent: 0, dropped: 0, interrupted: 0 };
+    return this.publishAll(sends);
+  }
+
+  /** Stops holding (and re-publishing) a school, a zone or a zone function. Retained messages stay. */
+  forget(uai: string, zone?: string, fn?: ZoneFunction): void {
+    for (const [key, state] of this.held) {
+      if (
+        state.uai === uai &&
+        (zone === undefined || state.zone === zone) &&
+        (fn === undefined || state.function === fn)
+      ) {
+        this.held.delete(key);
+      }
+    }
+  }
+
+  /** What is held for one zone function. */
+  current(
+    uai: string,
+    zone: string,
+    fn: ZoneFunction,
+  ): { desired?: DesiredPayload; schedule?: SchedulePayload } | undefined {
+    const state = this.held.get(keyOf(uai, zone, fn));
+    if (!state) return undefined;
+    return {
+      ...(state.desired ? { desired: state.desired.payload } : {}),
+      ...(state.schedule ? { schedule: state.schedule.payload } : {}),
+    };
+  }
+
+  /** Every held zone function. */
+  *entries(): Iterable<{ uai: string; zone: string; function: ZoneFunction; desired?: DesiredPayload }> {
+    for (const state of this.held.values()) {
+      yield {
+        uai: state.uai,
+        zone: state.zone,
+        function: state.function,
+        ...(state.desired ? { desired: state.desired.payload } : {}),
+      };
+    }
+  }
+
+  /**
+   * Re-publishes everything held: desired, schedule and commands of every zone function, then the
+   * adapters' announcements. Stops early when the link drops (the next connect starts over).
+   */
+  async republishAll(): Promise<PublishTally> {
+    const started = performance.now();
+    const sends: (() => AdapterMessage | EncodedMessage | undefined)[] = [];
+    for (const [key, state] of this.held) {
+      sends.push(() => this.held.get(key)?.desired);
+      sends.push(() => this.held.get(key)?.schedule);
+      const commandCount = this.commandsOf(state).length;
+      for (let index = 0; index < commandCount; index++) sends.push(() => this.commandAt(key, index));
+    }
+    for (const target of this.targetsByZone.values()) {
+      for (const message of this.announcementsOf(target)) sends.push(() => message);
+    }
+    const tally = await this.publishAll(sends);
+    if (tally.dropped === 0 && tally.interrupted === 0) {
+      this.republications += 1;
+      this.lastRepublishMs = Math.round(performance.now() - started);
+      this.lastRepublishMessages = tally.sent;
+    }
+    return tally;
+  }
+
+  stats(): PublisherStats {
+    return {
+      ...this.tally,
+      republications: this.republications,
+      lastRepublishMs: this.lastRepublishMs,
+      lastRepublishMessages: this.lastRepublishMessages,
+    };
+  }
+
+  private commandsOf(state: HeldState): AdapterMessage[] {
+    const target = this.targetsByZone.get(`${state.uai}/${state.zone}`);
+    if (!target || !state.desired) return [];
+    return ADAPTERS_BY_NAME[target.adapter].commands(
+      target,
+      state.function,
+      state.desired.payload,
+      this.context,
+    );
+  }
+
+  private commandAt(key: string, index: number): AdapterMessage | undefined {
+    const state = this.held.get(key);
+    return state ? this.commandsOf(state)[index] : undefined;
+  }
+
+  private announcementsOf(target: ZoneTarget): AdapterMessage[] {
+    return ADAPTERS_BY_NAME[target.adapter].announcements(target, this.context);
+  }
+
+  /**
+   * Sends each message through the window. `read` runs when the slot is granted, so the newest
+   * state is what goes out; it may return undefined (nothing held any more).
+   */
+  private async publishAll(
+    reads: readonly (() => AdapterMessage | EncodedMessage | undefined)[],
+  ): Promise<PublishTally> {
+    const tally: PublishTally = { sent: 0, dropped: 0, interrupted: 0 };
+    const inFlight: Promise<void>[] = [];
+    for (const read of reads) {
+      const pause = this.rate?.take();
+      if (pause) await pause;
+      if (!this.window.tryAcquire()) await this.window.acquire();
+      if (!this.options.connection.isConnected()) {
+        this.window.release();
+        tally.dropped += 1;
+        break;
+      }
+      const message = read();
+      if (!message) {
+        this.window.release();
+        continue;
+      }
+      let outcome: Promise<PublishOutcome>;
+      try {
+        outcome =
+          'bytes' in message
+            ? this.options.connection.publish(message.topic, message.bytes, RETAINED_QOS1)
+            : this.options.connection.publish(message.topic, message.payload, {
+                retain: message.retain,
+                qos: message.qos,
+              });
+      } catch (error) {
+        this.window.release();
+        throw error;
+      }
+      inFlight.push(
+        outcome.then(
+          (result) => {
+            this.window.release();
+            tally[result] += 1;
+            this.tally[result] += 1;
+          },
+          (error: unknown) => {
+            this.window.release();
+            tally.interrupted += 1;
+            this.tally.interrupted += 1;
+            this.logger.error({ topic: message.topic, error: (error as Error).message }, 'publish failed');
+          },
+        ),
+      );
+    }
+    await Promise.all(inFlight);
+    return tally;
+  }
+}
+
+type EncodedMessage = Encoded<unknown>;

@@ -1,0 +1,150 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DateTime } from 'luxon';
+import {
+  type HeldOccupancy,
+  localDaysRange,
+  MAX_PLAN_DAYS,
+  type PlanDayBody,
+  planDayBody,
+  planFromHeld,
+} from '../bridge/planning.js';
+import { occupancyDatesFor } from '../bridge/school-plan.js';
+import { expandOccupancy, isSchoolZone } from '../calendar/index.js';
+import { InputError } from '../domain/problems.js';
+import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
+import type { Override } from '../rules/overrides.js';
+import { CalendarSource } from '../site/calendars.js';
+import { loadSite } from '../site/load-site.js';
+import { SQLITE_FILE_NAME } from '../store/store.js';
+import { type Command, EXIT, requireOption, stringOption, writeJson } from './command.js';
+import { loadCommandConfig, openCommandStore } from './context.js';
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: "print a school's plan per zone for local dates (offline, from the store)",
+  help: `Usage: scope-energie plan --uai UAI --date YYYY-MM-DD [--days N] [--json]
+
+Plans the school as the bridge would, without the running service: its devices/{uai}.yaml, the
+rules in rules/, the current timetable version in the store (expanded with the school calendar)
+and the overrides stored there. Without a timetable the school plans on the fallback week. Prints
+one table per zone (from–to in the school's local time, mode, setpoint, reason, rule), or with
+--json the body of GET /api/etablissements/{uai}/plan.
+
+Options:
+  --uai UAI        the school (a devices file must exist for it)
+  --date DATE      first local date, YYYY-MM-DD
+  --days N         number of days, 1 to ${MAX_PLAN_DAYS} (default 1)`,
+  options: { uai: { type: 'string' }, date: { type: 'string' }, days: { type: 'string' } },
+  async run(args, io) {
+    const uai = normaliseUai(requireOption(args, 'uai'));
+    const uaiProblem = describeUaiProblem(uai);
+    if (uaiProblem) throw InputError.of('bad-uai', uaiProblem, '--uai', 'malformed');
+    const date = requireOption(args, 'date');
+    const daysText = stringOption(args, 'days') ?? '1';
+    if (!/^\d{1,3}$/.test(daysText)) {
+      throw InputError.of(
+        'bad-days',
+        `--days must be a whole number, not "${daysText}"`,
+        '--days',
+        'malformed',
+      );
+    }
+    const context = loadCommandConfig(args, io);
+    const { config } = context;
+    const site = loadSite({
+      devicesDir: resolve(io.cwd, config.paths.devices_dir),
+      rulesDir: resolve(io.cwd, config.paths.rules_dir),
+      baseDir: io.cwd,
+    });
+    const devices = site.devices.get(uai);
+    if (!devices) {
+      throw InputError.of('not-found', `no devices file for ${uai} in ${config.paths.devices_dir}`, '--uai');
+    }
+    if (!isSchoolZone(config.calendar.zone)) {
+      throw InputError.of(
+        'calendar-zone-unsupported',
+        `calendar zone ${config.calendar.zone} has no school-holiday data to plan with`,
+        'calendar.zone',
+      );
+    }
+    const calendars = new CalendarSource({
+      zone: config.calendar.zone,
+      dataDir: context.dataDir,
+      holidaysFile: config.calendar.holidays_file && resolve(io.cwd, config.calendar.holidays_file),
+    });
+    const school = devices.value.school;
+    const timezone = school.timezone;
+    const horizon = localDaysRange(date, Number(daysText), timezone);
+    const dates = occupancyDatesFor(horizon, timezone);
+
+    let held: HeldOccupancy | null = null;
+    let overrides: Override[] = [];
+    // Read the store only when there is one: a plan must not create an empty database.
+    const hasStore = config.storage.database_url || existsSync(join(context.dataDir, SQLITE_FILE_NAME));
+    if (hasStore) {
+      const store = await openCommandStore(context);
+      try {
+        const current = await store.timetables.current(uai);
+        if (current) {
+          const calendar = calendars.forSchool(uai, { departement: school.departement, timezone });
+          const occupancy = expandOccupancy(current.timetable, current.version, uai, calendar, dates);
+          held = { occupancy, from: dates.from, to: dates.to };
+        }
+        overrides = (await store.overrides.list({ uais: [uai], overlapping: horizon })).map((o) => ({
+          id: o.id,
+          zone: o.zone,
+          function: o.function,
+          mode: o.mode,
+          ...(o.setpoint_c === undefined ? {} : { setpoint_c: o.setpoint_c }),
+          from: o.from,
+          until: o.until,
+          author: o.author,
+          reason: o.reason,
+          created_at: o.created_at,
+        }));
+      } finally {
+        await store.close();
+      }
+    }
+    const plan = planFromHeld({ site, devices, calendars, horizon, held, overrides });
+    const body = planDayBody({ plan, date, days: Number(daysText), timezone });
+    if (args.values['json'] === true) writeJson(io, body);
+    else io.stdout.write(planTable(body, school.name, horizon.to));
+    return EXIT.ok;
+  },
+};
+
+/** One table per zone and function, times on the school's wall clock. */
+export function planTable(body: PlanDayBody, schoolName: string, rangeEnd: number): string {
+  const local = (iso: string) => {
+    const ms = Date.parse(iso);
+    const time = DateTime.fromMillis(ms, { zone: body.timezone });
+    if (body.days === 1) return ms === rangeEnd ? '24:00' : time.toFormat('HH:mm');
+    return time.toFormat('yyyy-MM-dd HH:mm');
+  };
+  const lines = [
+    `${body.uai}  ${schoolName}`,
+    `plan of ${body.date}${body.days > 1 ? ` (${body.days} days)` : ''}, ${body.timezone}; rules ${body.rules_version}, ${
+      body.timetable_version === null ? 'no timetable' : `timetable version ${body.timetable_version}`
+    }; hash ${body.hash.slice(0, 12)}`,
+  ];
+  if (body.fallback) lines.push('FALLBACK WEEK: no timetable was ever received for this school');
+  for (const zone of body.zones) {
+    lines.push('', `${zone.zone} — ${zone.name}`);
+    let fn: string | undefined;
+    for (const s of zone.segments) {
+      if (s.function !== fn) {
+        fn = s.function;
+        lines.push(`  ${fn}`);
+      }
+      const span = `${local(s.from)}–${local(s.to)}`;
+      const setpoint = s.setpoint_c === undefined ? '' : `${s.setpoint_c} °C`;
+      const gap = s.reason.gap_hours === undefined ? '' : ` (${s.reason.gap_hours} h)`;
+      lines.push(
+        `    ${span.padEnd(body.days === 1 ? 12 : 34)}${s.mode.padEnd(10)}${setpoint.padEnd(7)}${`${s.reason.kind}${gap}`.padEnd(22)}${s.reason.rule}`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
