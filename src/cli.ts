@@ -16,6 +16,7 @@ import {
 import { hashSecretCommand } from './cli/hash-secret.js';
 import { importCommand } from './cli/import.js';
 import { occupancyCommand } from './cli/occupancy.js';
+import { planCommand } from './cli/plan.js';
 import { serveCommand } from './cli/serve.js';
 import { versionsCommand } from './cli/versions.js';
 import { isInputError } from './domain/problems.js';
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   importCommand,
   versionsCommand,
   occupancyCommand,
+  planCommand,
   calendarImportCommand,
   checkCommand,
   hashSecretCommand,
