@@ -5,13 +5,10 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { planCommand } from '../../src/cli/plan.js';
-import { COMMANDS } from '../../src/cli.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { cli, REPO_ROOT, tempWorkDir } from '../helpers/cli.js';
 
 // Until the lead registers it in src/cli.ts (then this is a no-op).
-if (!COMMANDS.some((c) => c.name === 'plan')) COMMANDS.push(planCommand);
 
 const NO_DATA_UAI = '0670080Y';
 
