@@ -8,8 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Authenticator } from './auth/authenticator.js';
+import { clientSchema } from './auth/clients.js';
 import { loadClients } from './auth/load-clients.js';
 import { loadSigningKey } from './auth/signing-key.js';
+import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
+import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
 import { buildDemoTimetable, DEMO_UAI } from './demo/demo-lycee.js';
 import { type Clock, systemClock } from './domain/clock.js';
@@ -17,6 +20,8 @@ import { createHttpApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
 import { schoolCalendarsFromConfig } from './scope/sortie/school-calendars.js';
+import { CalendarSource } from './site/calendars.js';
+import { SiteHolder } from './site/site-holder.js';
 import { openStore, type Store } from './store/store.js';
 
 /** The package version, for the OpenAPI document. */
@@ -37,6 +42,9 @@ export interface RunningService {
   url: string;
   port: number;
   store: Store;
+  bridge: Bridge;
+  /** The MQTT broker the bridge publishes to (`mqtt://127.0.0.1:1883` for the embedded default). */
+  mqttUrl: string;
   /** Clear-text credentials file written on first start, if any. */
   credentialsFile: string | null;
   stop(): Promise<void>;
@@ -60,8 +68,17 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       'first start: generated clients; their tokens are in this file (readable by you only): keep them, then delete the file',
     );
   }
+  // The in-process bridge reads SORTIE like any energy consumer; it has no secret, only tokens
+  // minted in this process.
+  const internalClient = clientSchema.parse({
+    id: INTERNAL_BRIDGE_CLIENT,
+    name: 'Pont énergie intégré',
+    role: 'consumer',
+    purpose: 'sobriete-energetique',
+    uais: ['*'],
+  });
   const authenticator = new Authenticator({
-    clients: clients.clients,
+    clients: [...clients.clients, internalClient],
     signingKey: loadSigningKey({
       signingKeyFile: config.auth.signing_key_file
         ? resolve(baseDir, config.auth.signing_key_file)
@@ -82,6 +99,28 @@ export async function startService(context: ServiceContext): Promise<RunningServ
 
   if (config.demo.enabled) await seedDemo(store, clock, logger);
 
+  // devices/ and rules/: invalid files stop the start; later bad edits keep the last valid set.
+  const site = new SiteHolder({
+    devicesDir: resolve(baseDir, config.paths.devices_dir),
+    rulesDir: resolve(baseDir, config.paths.rules_dir),
+    baseDir,
+  });
+  site.onReload((result) => {
+    if (result.ok) logger.info({ schools: result.site.devices.size }, 'devices and rules reloaded');
+    else
+      logger.error(
+        { problems: result.problems },
+        'devices or rules invalid: keeping the previous valid files',
+      );
+  });
+  site.start();
+  const zone = config.calendar.zone;
+  const calendarSource = new CalendarSource({
+    zone: isSchoolZone(zone) ? zone : 'B',
+    dataDir,
+    holidaysFile: config.calendar.holidays_file ? resolve(baseDir, config.calendar.holidays_file) : undefined,
+  });
+
   const partnerPrivateKeyPem = config.entree.partner_key_file
     ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
     : undefined;
@@ -92,6 +131,43 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     (message) => logger.warn(message),
   );
+  // Listen first: the bridge reads the embedded SORTIE over HTTP, so it needs the URL before the
+  // app (which mounts the bridge's routes) exists. Requests before then get 503.
+  let handle: (request: Request) => Response | Promise<Response> = () =>
+    new Response(
+      JSON.stringify({
+        errors: [{ code: 'starting', message: 'the service is starting', where: 'service' }],
+      }),
+      {
+        status: 503,
+        headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
+      },
+    );
+  const server = await listen((request) => handle(request), config.server.host, config.server.port);
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+
+  let bridge: Bridge;
+  try {
+    bridge = await startBridge({
+      config,
+      baseDir,
+      store,
+      site,
+      calendars: calendarSource,
+      clock,
+      logger,
+      version: SERVICE_VERSION,
+      httpUrl: url,
+      mintToken: () => authenticator.mintToken(INTERNAL_BRIDGE_CLIENT),
+    });
+  } catch (error) {
+    site.stop();
+    await new Promise<void>((done) => server.close(() => done()));
+    await store.close();
+    throw error;
+  }
+
   const app = createHttpApp({
     authenticator,
     sortie: { store, calendars },
@@ -103,29 +179,39 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       publicUrl: config.server.public_url,
     },
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
+    bridge: bridge.routes,
     entree: {
       store,
       clock,
       bodyLimitBytes: config.server.body_limit_mb * 1024 * 1024,
       strictJson: config.entree.strict_json,
       partnerPrivateKeyPem,
-      onImported: (uai, version) => logger.info({ uai, version }, 'timetable imported'),
+      onImported: (uai, version) => {
+        logger.info({ uai, version }, 'timetable imported');
+        bridge.onImported(uai);
+      },
     },
+    readiness: async () => bridge.readiness(),
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
-
-  const server = await listen(app.fetch, config.server.host, config.server.port);
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
-  logger.info({ url }, 'HTTP server listening');
+  handle = (request) => app.fetch(request);
+  logger.info({ url, mqtt: bridge.mqttUrl }, 'HTTP server listening');
 
   return {
     url,
     port,
     store,
+    bridge,
+    mqttUrl: bridge.mqttUrl,
     credentialsFile: clients.credentialsFile,
     async stop() {
-      await new Promise<void>((done) => server.close(() => done()));
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        // Keep-alive sockets (browsers, the bridge's own SORTIE client) would hold close() open.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+      });
+      await bridge.stop();
+      site.stop();
       await store.close();
       logger.info('stopped');
     },

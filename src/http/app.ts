@@ -24,6 +24,8 @@ export interface HttpAppDeps {
   vue?: Omit<VueDeps & LoginDeps, 'authenticator'>;
   /** `/openapi.json` and `/docs`. */
   docs?: OpenApiOptions;
+  /** The bridge's routes (overrides, plans, gateways), mounted behind the bearer check. */
+  bridge?: Hono<AuthEnv>;
   /** Readiness: what is not ready yet (empty when ready). */
   readiness?: () => Promise<string[]>;
   logError?: (error: unknown, context: { method: string; path: string }) => void;
@@ -84,6 +86,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   protectedApp.route('/', entreeRoutes(entree));
   if (deps.sortie)
     protectedApp.route('/', sortieRoutes({ ...deps.sortie, ...(versions ? { versions } : {}) }));
+  if (deps.bridge) protectedApp.route('/', deps.bridge);
   app.route('/', protectedApp);
   return app;
 }

@@ -36,7 +36,10 @@ describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
       storage: { data_dir: dataDir },
       mqtt: { embedded: { port: 0 } },
       demo: { enabled: true, gateway: false },
-      paths: { devices_dir: DEVICES_DIR },
+      paths: {
+        devices_dir: DEVICES_DIR,
+        rules_dir: fileURLToPath(new URL('../../../rules', import.meta.url)),
+      },
       clients_file: join(dataDir, 'no-clients.yaml'),
       log: { level: 'silent' },
     });

@@ -1,0 +1,260 @@
+/**
+ * The energy bridge assembled: sync from SORTIE → planning (with overrides) → plan feed →
+ * dispatcher → publisher → MQTT, plus gateway tracking, the embedded broker when configured, and
+ * the bridge's HTTP routes. Built from one context; `start()` and `stop()` run the parts in order
+ * (start: broker, store-backed parts, then the MQTT connection so its first connect publishes
+ * everything once; stop: the reverse).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Hono } from 'hono';
+import type { AuthEnv } from '../auth/middleware.js';
+import { generateToken, hashSecret } from '../auth/secrets.js';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../domain/clock.js';
+import type { Logger } from '../logger.js';
+import { type EmbeddedBroker, type GatewayCredentials, startEmbeddedBroker } from '../mqtt/broker.js';
+import { MqttConnection } from '../mqtt/connection.js';
+import { MqttTopics } from '../mqtt/topics.js';
+import type { CalendarSource } from '../site/calendars.js';
+import type { Site } from '../site/load-site.js';
+import type { SiteHolder } from '../site/site-holder.js';
+import type { Store } from '../store/store.js';
+import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from './adapters/index.js';
+import { bridgeRoutes } from './bridge-routes.js';
+import { Dispatcher } from './dispatcher.js';
+import { gatewayRoutes } from './gateway-routes.js';
+import { GatewayTracker } from './gateway-tracker.js';
+import { OverridesService } from './overrides-service.js';
+import { MutablePlanFeed } from './plan-feed.js';
+import { PlanningService } from './planning.js';
+import { BridgePublisher } from './publisher.js';
+import { sortieClientFromConfig } from './sortie-client.js';
+import { SyncService } from './sync.js';
+
+/** The in-process consumer the bridge reads SORTIE as (purpose sobriete-energetique, all UAIs). */
+export const INTERNAL_BRIDGE_CLIENT = 'bridge-interne';
+const BRIDGE_MQTT_USERNAME = 'scope-energie-bridge';
+
+export interface BridgeContext {
+  config: Config;
+  baseDir: string;
+  store: Store;
+  site: SiteHolder;
+  calendars: CalendarSource;
+  clock: Clock;
+  logger: Logger;
+  version: string;
+  /** `http://host:port` of this service: the embedded SORTIE the bridge reads over HTTP. */
+  httpUrl: string;
+  /** A bearer token for the internal consumer client (Authenticator.mintToken). */
+  mintToken: () => Promise<{ access_token: string; expires_in: number }>;
+}
+
+export interface Bridge {
+  /** `/api/overrides`, `/api/etablissements/{uai}/plan`, `/api/gateways` (behind requireAuth). */
+  routes: Hono<AuthEnv>;
+  /** ENTRÉE hook: a new version reaches the plan and MQTT without waiting for the cron. */
+  onImported(uai: string): void;
+  readiness(): string[];
+  /** The broker URL the bridge publishes to (embedded or external). */
+  readonly mqttUrl: string;
+  readonly embeddedBroker: EmbeddedBroker | null;
+  readonly sync: SyncService;
+  readonly planning: PlanningService;
+  readonly dispatcher: Dispatcher;
+  readonly tracker: GatewayTracker;
+  stop(): Promise<void>;
+}
+
+export async function startBridge(context: BridgeContext): Promise<Bridge> {
+  const { config, store, site, clock, logger } = context;
+  const topics = new MqttTopics(config.mqtt.prefix);
+  const mqttLogger = logger.child({ part: 'mqtt' });
+  const targets = () => zoneTargetsOf([...site.current.devices.values()]);
+
+  // The bridge's own broker password: random per start when the broker is ours (only its hash
+  // is given to the broker), from a file or the environment for an external one.
+  let embeddedBroker: EmbeddedBroker | null = null;
+  let username = config.mqtt.username;
+  let password = brokerPassword(context);
+  if (config.mqtt.embedded.enabled) {
+    username = BRIDGE_MQTT_USERNAME;
+    password = generateToken('mqtt');
+    const bridgeCredentials = {
+      username,
+      passwordHash: hashSecret(password),
+      extraAcl: bridgeExtraAcl(targets()),
+    };
+    embeddedBroker = await startEmbeddedBroker({
+      host: config.mqtt.embedded.host,
+      port: config.mqtt.embedded.port,
+      prefix: config.mqtt.prefix,
+      bridgeCredentials,
+      gateways: gatewayCredentials(site.current, topics, context.version),
+      logger: mqttLogger,
+    });
+    logger.info({ url: embeddedBroker.url }, 'embedded MQTT broker listening');
+    site.onReload((result) => {
+      if (!result.ok || !embeddedBroker) return;
+      embeddedBroker.updateCredentials({
+        bridgeCredentials: { ...bridgeCredentials, extraAcl: bridgeExtraAcl(targets()) },
+        gateways: gatewayCredentials(result.site, topics, context.version),
+      });
+    });
+  }
+  const mqttUrl = embeddedBroker?.url ?? config.mqtt.url;
+  if (!mqttUrl) throw new Error('no MQTT broker: enable mqtt.embedded or set mqtt.url (MQTT_URL)');
+
+  const connection = new MqttConnection({
+    url: mqttUrl,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    clientId: `scope-energie-bridge-${process.pid}`,
+    prefix: config.mqtt.prefix,
+    version: context.version,
+    tls: tlsOptions(context),
+    clock,
+    logger: mqttLogger,
+  });
+  const feed = new MutablePlanFeed();
+  const publisher = new BridgePublisher({
+    connection,
+    topics,
+    version: context.version,
+    targets: targets(),
+    logger: mqttLogger,
+  });
+  const client = sortieClientFromConfig(config.sortie, {
+    embedded: { baseUrl: `${context.httpUrl}/scope/sortie/v1`, mintToken: context.mintToken },
+    env: process.env,
+    clock,
+  });
+  const sync = new SyncService({
+    client,
+    repository: store.sync,
+    site,
+    clock,
+    cron: config.sync.cron,
+    staleAfterHours: config.sync.stale_after_hours,
+    logger: logger.child({ part: 'sync' }),
+  });
+  // Overrides and planning refer to each other ("next-change" needs the plan): a late binding.
+  let planning: PlanningService | undefined;
+  const overrides = new OverridesService({
+    repository: store.overrides,
+    site,
+    clock,
+    nextChange: (...args) => planning?.nextChange(...args) ?? null,
+    logger: logger.child({ part: 'overrides' }),
+  });
+  planning = new PlanningService({
+    site,
+    calendars: context.calendars,
+    occupancy: sync,
+    overrides,
+    feed,
+    clock,
+    loadOccupancy: (uai, dates) => sync.loadRange(uai, dates),
+    logger: logger.child({ part: 'planning' }),
+  });
+  const dispatcher = new Dispatcher({
+    feed,
+    publisher,
+    repository: store.bridgeState,
+    clock,
+    logger: mqttLogger,
+  });
+  const tracker = new GatewayTracker({
+    connection,
+    topics,
+    repository: store.bridgeState,
+    latest: (uai, zone, fn) => dispatcher.latest(uai, zone, fn),
+    zones: targets(),
+    clock,
+    logger: mqttLogger,
+  });
+
+  await publisher.start();
+  await tracker.start();
+  await overrides.start();
+  await sync.load();
+  await planning.start();
+  await dispatcher.start();
+  // First connect: online status, then every zone's desired state and schedule, once.
+  await connection.start();
+  await sync.start();
+  logger.info({ broker: mqttUrl, schools: site.current.devices.size }, 'bridge started');
+
+  const routes = new Hono<AuthEnv>();
+  routes.route(
+    '/',
+    bridgeRoutes({
+      overrides,
+      planning,
+      clock,
+      timezoneOf: (uai) => site.current.devices.get(uai)?.value.school.timezone,
+    }),
+  );
+  routes.route('/', gatewayRoutes({ tracker }));
+
+  const startedPlanning = planning;
+  return {
+    routes,
+    mqttUrl,
+    embeddedBroker,
+    sync,
+    planning: startedPlanning,
+    dispatcher,
+    tracker,
+    onImported(uai) {
+      // Never throws: syncNow records failures in the sync status.
+      void sync.syncNow(uai);
+    },
+    readiness: () => sync.readinessProblems(),
+    async stop() {
+      await sync.stop();
+      await dispatcher.stop();
+      await startedPlanning.stop();
+      overrides.stop();
+      await tracker.stop();
+      await publisher.stop();
+      await connection.stop();
+      await embeddedBroker?.close();
+    },
+  };
+}
+
+function gatewayCredentials(site: Site, topics: MqttTopics, version: string): GatewayCredentials[] {
+  const targets = zoneTargetsOf([...site.devices.values()]);
+  return [...site.devices.values()].flatMap((devices) =>
+    devices.value.gateways.map((gateway) => ({
+      uai: devices.value.school.uai,
+      gateway: gateway.id,
+      username: gateway.username,
+      passwordHash: gateway.password_hash,
+      extraAcl: gatewayExtraAcl(targets, devices.value.school.uai, gateway.id, { topics, version }),
+    })),
+  );
+}
+
+function brokerPassword({ config, baseDir }: BridgeContext): string | undefined {
+  if (config.mqtt.password_file)
+    return readFileSync(resolve(baseDir, config.mqtt.password_file), 'utf8').trim();
+  if (config.mqtt.password_env) return process.env[config.mqtt.password_env];
+  return undefined;
+}
+
+function tlsOptions({ config, baseDir }: BridgeContext) {
+  const tls = config.mqtt.tls;
+  const read = (file: string | undefined) => (file ? readFileSync(resolve(baseDir, file)) : undefined);
+  const ca = read(tls.ca_file);
+  const cert = read(tls.cert_file);
+  const key = read(tls.key_file);
+  return {
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+    rejectUnauthorized: tls.reject_unauthorized,
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The whole service as `npm start` runs it (hub + bridge + embedded broker, demo lycée), on
+ * ephemeral ports: a gateway logging in with the demo credentials of devices/0670999X.yaml gets
+ * every zone's retained desired state; a new ENTRÉE import reaches MQTT within 1 s; an override
+ * changes the desired state and its cancellation resumes the plan.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
+import { loadDevicesFile } from '../../src/devices/load.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { createLogger } from '../../src/logger.js';
+import { type RunningService, startService } from '../../src/service.js';
+import { type Collector, collectMessages, waitFor } from '../helpers/mqtt-contract.js';
+
+const REPO = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const CLOCK = new ManualClock(Date.parse('2026-12-01T09:00:00Z'));
+const GATEWAY = { username: 'gw-tilleuls', password: 'demo-gateway-password' };
+
+interface Desired {
+  rev: number;
+  mode: string;
+  setpoint_c?: number;
+  reason: { kind: string; rule: string; override_id?: string };
+  issued_at: string;
+}
+
+describe('scope-energie serve (embedded defaults, demo lycée)', () => {
+  let service: RunningService;
+  let tokens: Record<string, string>;
+  let gateway: Collector;
+
+  beforeAll(async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'scope-energie-service-'));
+    const config = configSchema.parse({
+      server: { host: '127.0.0.1', port: 0 },
+      storage: { data_dir: dataDir },
+      mqtt: { embedded: { port: 0 } },
+      paths: { devices_dir: REPO('devices'), rules_dir: REPO('rules') },
+      clients_file: join(dataDir, 'no-clients.yaml'),
+      log: { level: 'silent' },
+    });
+    // A school day (Tuesday 1 December 2026, 10:00 in Strasbourg), whatever day the suite runs.
+    service = await startService({ config, logger: createLogger('silent'), baseDir: dataDir, clock: CLOCK });
+    const credentials = await readFile(join(dataDir, 'initial-credentials.txt'), 'utf8');
+    tokens = Object.fromEntries(
+      [...credentials.matchAll(/^(demo-[a-z]+|admin)\s.*?(se_\S+)$/gm)].map((m) => [m[1], m[2]]),
+    );
+    gateway = await collectMessages(service.mqttUrl, GATEWAY, `sobriete/v1/${DEMO_UAI}/+/+/desired`);
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await service?.stop();
+  });
+
+  const api = (path: string, init: RequestInit & { token: string }) =>
+    fetch(`${service.url}${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${init.token}`, 'Content-Type': 'application/json', ...init.headers },
+    });
+  const latest = (zone: string, fn: string): Desired | undefined =>
+    gateway.messages.filter((m) => m.topic === `sobriete/v1/${DEMO_UAI}/${zone}/${fn}/desired`).at(-1)
+      ?.payload as Desired | undefined;
+
+  it('gives the demo gateway the retained desired state of every zone and function of devices/', async () => {
+    const file = REPO('devices/0670999X.yaml');
+    const devices = loadDevicesFile(await readFile(file, 'utf8'), file);
+    const zones = devices.value.zones.flatMap((zone) =>
+      zone.functions.map((fn) => `sobriete/v1/${DEMO_UAI}/${zone.id}/${fn}/desired`),
+    );
+    expect(zones.length).toBeGreaterThan(10);
+    await waitFor(() => zones.every((t) => gateway.messages.some((m) => m.topic === t)), {
+      timeoutMs: 10_000,
+    });
+    for (const topic of zones) {
+      const message = gateway.messages.find((m) => m.topic === topic)!;
+      expect(message.retain, topic).toBe(true);
+      expect(message.qos, topic).toBe(1);
+    }
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+  });
+
+  it('publishes a changed desired state within 1 s of an ENTRÉE import', async () => {
+    // Wait for the first sync to settle (the first plan may be the fallback week).
+    await waitFor(async () => (await api('/readyz', { token: tokens['admin']! })).status === 200, {
+      timeoutMs: 10_000,
+    });
+    const before = latest('gymnase', 'heating');
+    expect(before).toBeDefined();
+    // The same week with the gym busy all day, every day: the gym's current state must change.
+    const timetable = buildDemoTimetable(CLOCK.now());
+    const weeks = timetable.lessons[0]!.weeks!;
+    timetable.lessons.push({
+      id: 'gym-all-day',
+      rooms: ['GYMNASE'],
+      day: 2,
+      start: '00:00',
+      end: '23:59',
+      weeks,
+    });
+    const started = Date.now();
+    const res = await api(`/scope/entree/v1/etablissements/${DEMO_UAI}/emploi-du-temps`, {
+      method: 'PUT',
+      token: tokens['demo-editor']!,
+      body: JSON.stringify(timetable),
+    });
+    expect(res.status).toBe(201);
+    await waitFor(() => (latest('gymnase', 'heating')?.rev ?? 0) > before!.rev, { timeoutMs: 5_000 });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(1_000);
+    expect(latest('gymnase', 'heating')).toMatchObject({ mode: 'comfort', reason: { kind: 'occupied' } });
+  });
+
+  it('applies an override at once and resumes the plan when it is cancelled', async () => {
+    const res = await api('/api/overrides', {
+      method: 'POST',
+      token: tokens['demo-manager']!,
+      body: JSON.stringify({
+        uai: DEMO_UAI,
+        zone: 'cdi',
+        function: 'heating',
+        mode: 'frost',
+        setpoint_c: 8,
+        duration: 'PT2H',
+        reason: 'Radiateur en panne',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const override = (await res.json()) as { id: string };
+    await waitFor(() => latest('cdi', 'heating')?.reason.override_id === override.id, { timeoutMs: 3_000 });
+    expect(latest('cdi', 'heating')).toMatchObject({
+      mode: 'frost',
+      setpoint_c: 8,
+      reason: { kind: 'override' },
+    });
+    const overriddenRev = latest('cdi', 'heating')!.rev;
+
+    const cancelled = await api(`/api/overrides/${override.id}`, {
+      method: 'DELETE',
+      token: tokens['demo-manager']!,
+    });
+    expect(cancelled.status).toBe(200);
+    await waitFor(() => (latest('cdi', 'heating')?.rev ?? 0) > overriddenRev, { timeoutMs: 3_000 });
+    expect(latest('cdi', 'heating')?.reason.kind).not.toBe('override');
+  });
+});
