@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   planning: async () => (await import('./planning.js')).benchPlanning,
   sortie: async () => (await import('./sortie.js')).benchSortie,
   publish: async () => (await import('./bridge-publish.js')).benchBridgePublish,
+  latency: async () => (await import('./import-latency.js')).benchImportLatency,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
