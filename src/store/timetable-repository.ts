@@ -6,6 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { Problem } from '../domain/problems.js';
 import type { Timetable } from '../domain/timetable.js';
+import { decodeDocument, encodeDocument } from './document-codec.js';
 import type { Database, TimetableVersionTable } from './schema.js';
 import { type StoreDialect, writeTransaction } from './write-transaction.js';
 
@@ -115,7 +116,7 @@ function toMeta(row: VersionMetaRow): TimetableVersionMeta {
 }
 
 function toStored(row: VersionRow): StoredTimetableVersion {
-  return { ...toMeta(row), timetable: JSON.parse(row.document_json) as Timetable };
+  return { ...toMeta(row), timetable: decodeDocument(row.document_json) };
 }
 
 export function createTimetableRepository(db: Kysely<Database>, dialect: StoreDialect): TimetableRepository {
@@ -125,7 +126,7 @@ export function createTimetableRepository(db: Kysely<Database>, dialect: StoreDi
   ): Promise<ImportVersionResult> {
     const at = new Date(input.at).toISOString();
     // Serialised before the transaction: a big document must not lengthen the time the lock is held.
-    const documentJson = JSON.stringify(input.timetable);
+    const documentJson = encodeDocument(input.timetable);
     const warningsJson = JSON.stringify(input.warnings);
     return writeTransaction(db, dialect, async (trx) => {
       await trx

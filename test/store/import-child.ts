@@ -1,11 +1,12 @@
 /**
  * Child process for timetable-repository-interrupted.test.ts: imports a big synthetic
  * timetable into the SQLite store under argv[2] and, inside the transaction after every row is
- * written, prints `inside-transaction <document bytes>` and waits forever for the SIGKILL.
+ * written, prints `inside-transaction <stored document bytes>` and waits forever for the SIGKILL.
  *
  * Run: node --import tsx test/store/import-child.ts <dataDir> <uai> <lessons>
  */
 import { sql } from 'kysely';
+import { encodeDocument } from '../../src/store/document-codec.js';
 import { openStore } from '../../src/store/store.js';
 import { importInput, syntheticTimetable } from './synthetic-timetable.js';
 
@@ -15,9 +16,9 @@ if (dataDir === undefined || uai === undefined || lessons === undefined) {
 }
 
 const store = await openStore({ dataDir });
-// better-sqlite3 builds with a 16 MB page cache; SQLite's stock 2 MB makes a test-sized document
-// spill its uncommitted pages into the WAL file, as a year-long export would with 16 MB.
-await sql`pragma cache_size = -2000`.execute(store.db);
+// better-sqlite3 builds with a 16 MB page cache; a 64 kB cache makes a test-sized (compressed)
+// document spill its uncommitted pages into the WAL file, as a year-long export would with 16 MB.
+await sql`pragma cache_size = -64`.execute(store.db);
 const timetable = syntheticTimetable({
   uai,
   rooms: 400,
@@ -27,7 +28,7 @@ const timetable = syntheticTimetable({
 });
 await store.timetables.importVersion(importInput(timetable, { at: Date.parse('2025-09-08T06:00:00Z') }), {
   beforeCommit: () => {
-    process.stdout.write(`inside-transaction ${Buffer.byteLength(JSON.stringify(timetable))}\n`);
+    process.stdout.write(`inside-transaction ${encodeDocument(timetable).length}\n`);
     // Hold the transaction open: the parent kills this process here.
     return new Promise<void>(() => {
       setInterval(() => {}, 60_000);
