@@ -19,7 +19,6 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
-import { schoolCalendarsFromConfig } from './scope/sortie/school-calendars.js';
 import { CalendarSource } from './site/calendars.js';
 import { SiteHolder } from './site/site-holder.js';
 import { openStore, type Store } from './store/store.js';
@@ -114,23 +113,23 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       );
   });
   site.start();
+  // One calendar source for SORTIE, VUE and the bridge: shipped holidays, `calendar import`,
+  // the configured file, and the devices files' département overrides.
   const zone = config.calendar.zone;
-  const calendarSource = new CalendarSource({
+  if (!isSchoolZone(zone)) {
+    logger.warn({ zone }, 'calendar zone without school holiday data: only public holidays close schools');
+  }
+  const calendars = new CalendarSource({
     zone: isSchoolZone(zone) ? zone : 'B',
+    ...(isSchoolZone(zone) ? {} : { periods: [] }),
     dataDir,
     holidaysFile: config.calendar.holidays_file ? resolve(baseDir, config.calendar.holidays_file) : undefined,
+    departementOf: (uai) => site.current.devices.get(uai)?.value.school.departement,
   });
 
   const partnerPrivateKeyPem = config.entree.partner_key_file
     ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
     : undefined;
-  const calendars = schoolCalendarsFromConfig(
-    {
-      zone: config.calendar.zone,
-      holidaysFile: config.calendar.holidays_file && resolve(baseDir, config.calendar.holidays_file),
-    },
-    (message) => logger.warn(message),
-  );
   // Listen first: the bridge reads the embedded SORTIE over HTTP, so it needs the URL before the
   // app (which mounts the bridge's routes) exists. Requests before then get 503.
   let handle: (request: Request) => Response | Promise<Response> = () =>
@@ -154,7 +153,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       baseDir,
       store,
       site,
-      calendars: calendarSource,
+      calendars,
       clock,
       logger,
       version: SERVICE_VERSION,

@@ -386,7 +386,7 @@ function isActive(o: StoredOverride, now: number): boolean {
   return o.cancelledAt === null && o.from <= now && now < o.until;
 }
 
-function plainOverride(o: StoredOverride): Override {
+export function plainOverride(o: StoredOverride): Override {
   return {
     id: o.id,
     zone: o.zone,

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
+import { plainOverride } from '../bridge/overrides-service.js';
 import {
   type HeldOccupancy,
   localDaysRange,
@@ -91,18 +92,7 @@ Options:
           const occupancy = expandOccupancy(current.timetable, current.version, uai, calendar, dates);
           held = { occupancy, from: dates.from, to: dates.to };
         }
-        overrides = (await store.overrides.list({ uais: [uai], overlapping: horizon })).map((o) => ({
-          id: o.id,
-          zone: o.zone,
-          function: o.function,
-          mode: o.mode,
-          ...(o.setpoint_c === undefined ? {} : { setpoint_c: o.setpoint_c }),
-          from: o.from,
-          until: o.until,
-          author: o.author,
-          reason: o.reason,
-          created_at: o.created_at,
-        }));
+        overrides = (await store.overrides.list({ uais: [uai], overlapping: horizon })).map(plainOverride);
       } finally {
         await store.close();
       }

@@ -1,10 +1,12 @@
 /**
- * Builds each school's calendar: the shipped holiday periods, merged with those imported by
- * `scope-energie calendar import` (kept in the data directory) and an optional configured file,
- * the département from the UAI or the devices file's override.
+ * Each school's calendar, for every part that needs one (SORTIE, VUE, the bridge, the CLI): the
+ * shipped holiday periods, merged with those imported by `scope-energie calendar import` (kept in
+ * the data directory) and an optional configured file; the département from the UAI or the
+ * devices file's override (Alsace-Moselle holidays).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   type HolidayPeriod,
   mergeHolidayPeriods,
@@ -19,9 +21,14 @@ export const IMPORTED_HOLIDAYS_FILE = 'holidays.imported.json';
 
 export interface CalendarSourceOptions {
   zone: SchoolZone;
-  dataDir: string;
+  /** Holiday periods to use as they are (tests); default: shipped + imported + configured file. */
+  periods?: readonly HolidayPeriod[];
+  /** Data directory holding `holidays.imported.json`, when there is one. */
+  dataDir?: string | undefined;
   /** `calendar.holidays_file` of the configuration (dataset CSV/JSON or zone ICS). */
   holidaysFile?: string | undefined;
+  /** A school's département override (devices/{uai}.yaml `school.departement`). */
+  departementOf?: (uai: string) => string | undefined;
 }
 
 export interface SchoolCalendarHints {
@@ -29,40 +36,59 @@ export interface SchoolCalendarHints {
   timezone?: string | undefined;
 }
 
-export class CalendarSource {
+/** What SORTIE and VUE need: a calendar per school and a tag that changes with the holiday data. */
+export interface SchoolCalendars {
+  calendarOf(uai: string, timezone: string): SchoolCalendar;
+  /** Changes when, and only when, the holiday data or zone changes (part of SORTIE's ETag). */
+  readonly fingerprint: string;
+}
+
+export class CalendarSource implements SchoolCalendars {
   readonly periods: readonly HolidayPeriod[];
+  readonly fingerprint: string;
   private readonly cache = new Map<string, SchoolCalendar>();
 
   constructor(private readonly options: CalendarSourceOptions) {
-    this.periods = loadHolidayPeriods(options);
+    this.periods = options.periods ?? loadHolidayPeriods(options);
+    this.fingerprint = createHash('sha256')
+      .update(JSON.stringify({ zone: options.zone, periods: this.periods }))
+      .digest('base64url')
+      .slice(0, 16);
   }
 
   forSchool(uai: string, hints: SchoolCalendarHints = {}): SchoolCalendar {
-    const key = `${uai}|${hints.departement ?? ''}|${hints.timezone ?? ''}`;
+    const departement = hints.departement ?? this.options.departementOf?.(uai);
+    const key = `${uai}|${departement ?? ''}|${hints.timezone ?? ''}`;
     let calendar = this.cache.get(key);
     if (!calendar) {
       calendar = SchoolCalendar.forSchool({
         uai,
         zone: this.options.zone,
         periods: this.periods,
-        ...(hints.departement ? { departementOverride: hints.departement } : {}),
+        ...(departement ? { departementOverride: departement } : {}),
         ...(hints.timezone ? { timezone: hints.timezone } : {}),
       });
       this.cache.set(key, calendar);
     }
     return calendar;
   }
+
+  calendarOf(uai: string, timezone: string): SchoolCalendar {
+    return this.forSchool(uai, { timezone });
+  }
 }
 
-export function loadHolidayPeriods(options: CalendarSourceOptions): HolidayPeriod[] {
+export function loadHolidayPeriods(
+  options: Pick<CalendarSourceOptions, 'dataDir' | 'holidaysFile'>,
+): HolidayPeriod[] {
   let periods = shippedHolidayPeriods();
-  const imported = join(options.dataDir, IMPORTED_HOLIDAYS_FILE);
-  if (existsSync(imported)) {
+  const imported = options.dataDir ? join(options.dataDir, IMPORTED_HOLIDAYS_FILE) : undefined;
+  if (imported && existsSync(imported)) {
     periods = mergeHolidayPeriods(periods, JSON.parse(readFileSync(imported, 'utf8')) as HolidayPeriod[]);
   }
   if (options.holidaysFile) {
     const file = options.holidaysFile;
-    periods = mergeHolidayPeriods(periods, parseHolidayDataset(readFileSync(file), file));
+    periods = mergeHolidayPeriods(periods, parseHolidayDataset(readFileSync(file), basename(file)));
   }
   return periods;
 }
