@@ -13,6 +13,7 @@ import {
   parseCommandArgs,
   reportProblems,
 } from './cli/command.js';
+import { gatewayCommand } from './cli/gateway.js';
 import { hashSecretCommand } from './cli/hash-secret.js';
 import { importCommand } from './cli/import.js';
 import { occupancyCommand } from './cli/occupancy.js';
@@ -29,6 +30,7 @@ export const COMMANDS: Command[] = [
   planCommand,
   calendarImportCommand,
   checkCommand,
+  gatewayCommand,
   hashSecretCommand,
 ];
 

@@ -14,8 +14,9 @@ import { loadSigningKey } from './auth/signing-key.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
 import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
-import { buildDemoTimetable, DEMO_UAI } from './demo/demo-lycee.js';
+import { buildDemoTimetable, DEMO_GATEWAY_PASSWORD, DEMO_UAI } from './demo/demo-lycee.js';
 import { type Clock, systemClock } from './domain/clock.js';
+import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
 import { createHttpApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
@@ -194,6 +195,33 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
   handle = (request) => app.fetch(request);
+
+  // The demo lycée's simulated gateway (docs/gateway-contract.md), so the gateway tracking shows
+  // acknowledgements and measured temperatures from the first minute. Its password is the
+  // public demo one of devices/0670999X.yaml; a site that changed it just runs without it.
+  let demoGateway: SimulatedGateway | null = null;
+  const demoDevices = site.current.devices.get(DEMO_UAI)?.value;
+  if (config.demo.enabled && config.demo.gateway && demoDevices?.gateways[0]) {
+    try {
+      demoGateway = await startSimulatedGateway({
+        url: bridge.mqttUrl,
+        uai: DEMO_UAI,
+        gateway: demoDevices.gateways[0].id,
+        username: demoDevices.gateways[0].username,
+        password: DEMO_GATEWAY_PASSWORD,
+        zones: demoDevices.zones,
+        prefix: config.mqtt.prefix,
+        clock,
+        logger: logger.child({ part: 'demo-gateway' }),
+      });
+      logger.info({ gateway: demoDevices.gateways[0].id }, 'simulated demo gateway connected');
+    } catch (error) {
+      logger.warn(
+        { err: error },
+        'the simulated demo gateway could not log in (demo password changed?): running without it',
+      );
+    }
+  }
   logger.info({ url, mqtt: bridge.mqttUrl }, 'HTTP server listening');
 
   return {
@@ -209,6 +237,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
         // Keep-alive sockets (browsers, the bridge's own SORTIE client) would hold close() open.
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
+      await demoGateway?.stop();
       await bridge.stop();
       site.stop();
       await store.close();

@@ -10,6 +10,8 @@ import type { Lesson, Room, TimetableInput } from '../domain/timetable.js';
 
 export const DEMO_UAI = '0670999X';
 export const DEMO_NAME = 'Lycée des Tilleuls (démonstration)';
+/** Public, documented demo password of the demo gateway (its scrypt hash is in devices/0670999X.yaml). */
+export const DEMO_GATEWAY_PASSWORD = 'demo-gateway-password';
 
 const ROOMS: Room[] = [
   ...['B101', 'B102', 'B103', 'B104', 'B105', 'B106'].map((id) => ({ id, name: id, building: 'B' })),

@@ -85,6 +85,37 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
     expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
   });
 
+  it("runs the demo lycée's simulated gateway, whose acknowledgements reach /api/gateways", async () => {
+    const gateways = await waitFor(
+      async () => {
+        const res = await api('/api/gateways', { token: tokens['demo-manager']! });
+        const body = (await res.json()) as {
+          gateways: {
+            gateway: string;
+            state: string;
+            zones: {
+              zone: string;
+              function: string;
+              latest_rev: number;
+              applied_rev: number | null;
+              measured_c: number | null;
+              lagging: boolean;
+            }[];
+          }[];
+        };
+        const gw = body.gateways.find((g) => g.gateway === 'gw-tilleuls');
+        return gw && gw.state === 'online' && gw.zones.every((z) => z.applied_rev === z.latest_rev)
+          ? gw
+          : undefined;
+      },
+      { timeoutMs: 10_000, what: 'every zone acknowledged by the demo gateway' },
+    );
+    expect(gateways.zones.length).toBeGreaterThan(10);
+    expect(gateways.zones.every((z) => !z.lagging)).toBe(true);
+    const heating = gateways.zones.filter((z) => z.function === 'heating');
+    expect(heating.every((z) => typeof z.measured_c === 'number')).toBe(true);
+  });
+
   it('publishes a changed desired state within 1 s of an ENTRÉE import', async () => {
     // Wait for the first sync to settle (the first plan may be the fallback week).
     await waitFor(async () => (await api('/readyz', { token: tokens['admin']! })).status === 200, {
