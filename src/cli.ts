@@ -3,8 +3,6 @@
  * Exit codes: 0 done, 1 failure, 2 invalid input or configuration.
  */
 
-import { calendarImportCommand } from './cli/calendar-import.js';
-import { checkCommand } from './cli/check.js';
 import {
   COMMON_HELP,
   type Command,
@@ -13,25 +11,64 @@ import {
   parseCommandArgs,
   reportProblems,
 } from './cli/command.js';
-import { gatewayCommand } from './cli/gateway.js';
-import { hashSecretCommand } from './cli/hash-secret.js';
-import { importCommand } from './cli/import.js';
-import { occupancyCommand } from './cli/occupancy.js';
-import { planCommand } from './cli/plan.js';
-import { serveCommand } from './cli/serve.js';
-import { versionsCommand } from './cli/versions.js';
 import { isInputError } from './domain/problems.js';
 
-export const COMMANDS: Command[] = [
-  serveCommand,
-  importCommand,
-  versionsCommand,
-  occupancyCommand,
-  planCommand,
-  calendarImportCommand,
-  checkCommand,
-  gatewayCommand,
-  hashSecretCommand,
+/**
+ * Commands load their module only when run: `--help` or `hash-secret` need not pay for the
+ * readers, the store and the broker. Each entry's summary must match its module's (tested).
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'serve',
+    summary: 'run the service (hub, bridge, embedded broker) until interrupted',
+    load: async () => (await import('./cli/serve.js')).serveCommand,
+  },
+  {
+    name: 'import',
+    summary: 'import a timetable file as a new version (SCOPE-ENTRÉE)',
+    load: async () => (await import('./cli/import.js')).importCommand,
+  },
+  {
+    name: 'versions',
+    summary: "list a school's timetable versions, or diff two of them",
+    load: async () => (await import('./cli/versions.js')).versionsCommand,
+  },
+  {
+    name: 'occupancy',
+    summary: "a school's room occupancy in UTC, as SCOPE-SORTIE serves it",
+    load: async () => (await import('./cli/occupancy.js')).occupancyCommand,
+  },
+  {
+    name: 'plan',
+    summary: "print a school's plan per zone for local dates (offline, from the store)",
+    load: async () => (await import('./cli/plan.js')).planCommand,
+  },
+  {
+    name: 'calendar import',
+    summary: 'load school holidays from the official dataset (CSV/JSON) or a zone ICS, offline',
+    load: async () => (await import('./cli/calendar-import.js')).calendarImportCommand,
+  },
+  {
+    name: 'check',
+    summary: 'validate all configuration: config/, clients, devices/, rules/ and legal caps',
+    load: async () => (await import('./cli/check.js')).checkCommand,
+  },
+  {
+    name: 'gateway',
+    summary: 'run the reference gateway with simulated rooms (the other end of the MQTT contract)',
+    load: async () => (await import('./cli/gateway.js')).gatewayCommand,
+  },
+  {
+    name: 'hash-secret',
+    summary: 'hash a client secret or gateway password for the configuration files',
+    load: async () => (await import('./cli/hash-secret.js')).hashSecretCommand,
+  },
 ];
 
 function usage(): string {
@@ -53,12 +90,13 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     return name === undefined ? EXIT.invalid : EXIT.ok;
   }
   // Sub-commands such as `calendar import` are registered as "calendar import".
-  const command =
+  const entry =
     COMMANDS.find((c) => c.name === `${name} ${rest[0]}`) ?? COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  if (!entry) {
     io.stderr.write(`error command-unknown: no command "${name}"\n\n${usage()}`);
     return EXIT.invalid;
   }
+  const command = await entry.load();
   const args = command.name.includes(' ') ? rest.slice(1) : rest;
   const json = args.includes('--json');
   try {

@@ -109,3 +109,13 @@ describe('scope-energie import', () => {
     ).rejects.toMatchObject({ code: 2 });
   });
 });
+
+describe('the command registry', () => {
+  it("lists each command with its module's own name and summary", async () => {
+    const { COMMANDS } = await import('../../src/cli.js');
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      expect([command.name, command.summary]).toEqual([entry.name, entry.summary]);
+    }
+  });
+});
