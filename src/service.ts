@@ -18,6 +18,7 @@ import { buildDemoTimetable, DEMO_GATEWAY_PASSWORD, DEMO_UAI } from './demo/demo
 import { type Clock, systemClock } from './domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
 import { createHttpApp } from './http/app.js';
+import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
 import { CalendarSource } from './site/calendars.js';
@@ -168,8 +169,15 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     throw error;
   }
 
+  const metrics = createMetrics();
+  metrics.setSources({
+    syncStatus: () => bridge.sync.status(),
+    publisherStats: () => bridge.publisherStats(),
+    gateways: () => bridge.tracker.report(),
+  });
   const app = createHttpApp({
     authenticator,
+    metrics,
     sortie: { store, calendars },
     vue: {
       store,

@@ -28,7 +28,7 @@ import { GatewayTracker } from './gateway-tracker.js';
 import { OverridesService } from './overrides-service.js';
 import { MutablePlanFeed } from './plan-feed.js';
 import { PlanningService } from './planning.js';
-import { BridgePublisher } from './publisher.js';
+import { BridgePublisher, type PublisherStats } from './publisher.js';
 import { sortieClientFromConfig } from './sortie-client.js';
 import { SyncService } from './sync.js';
 
@@ -57,6 +57,7 @@ export interface Bridge {
   /** ENTRÉE hook: a new version reaches the plan and MQTT without waiting for the cron. */
   onImported(uai: string): void;
   readiness(): string[];
+  publisherStats(): PublisherStats;
   /** The broker URL the bridge publishes to (embedded or external). */
   readonly mqttUrl: string;
   readonly embeddedBroker: EmbeddedBroker | null;
@@ -212,6 +213,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       void sync.syncNow(uai);
     },
     readiness: () => sync.readinessProblems(),
+    publisherStats: () => publisher.stats(),
     async stop() {
       await sync.stop();
       await dispatcher.stop();

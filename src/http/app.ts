@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import type { Authenticator } from '../auth/authenticator.js';
-import { type AuthEnv, requireAuth } from '../auth/middleware.js';
+import { type AuthEnv, requireAuth, requireRole } from '../auth/middleware.js';
 import { oauthRoutes } from '../auth/oauth-routes.js';
 import { isInputError } from '../domain/problems.js';
 import { type EntreeDeps, entreeRoutes } from '../scope/entree/routes.js';
@@ -13,6 +13,7 @@ import { type SortieDeps, sortieRoutes } from '../scope/sortie/routes.js';
 import { type LoginDeps, loginRoutes } from '../scope/vue/login-routes.js';
 import { type VueDeps, vueRoutes } from '../scope/vue/routes.js';
 import { docsRoutes } from './docs-page.js';
+import type { Metrics } from './metrics.js';
 import type { OpenApiOptions } from './openapi.js';
 import { inputErrorResponse, problemResponse } from './problem-response.js';
 
@@ -26,6 +27,8 @@ export interface HttpAppDeps {
   docs?: OpenApiOptions;
   /** The bridge's routes (overrides, plans, gateways), mounted behind the bearer check. */
   bridge?: Hono<AuthEnv>;
+  /** Prometheus metrics: counted for every request, served at `/metrics` (admin, auditor). */
+  metrics?: Metrics;
   /** Readiness: what is not ready yet (empty when ready). */
   readiness?: () => Promise<string[]>;
   logError?: (error: unknown, context: { method: string; path: string }) => void;
@@ -34,6 +37,7 @@ export interface HttpAppDeps {
 export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
+  if (deps.metrics) app.use('*', deps.metrics.middleware);
   app.onError((error, c) => {
     if (isInputError(error)) return inputErrorResponse(c, error);
     deps.logError?.(error, { method: c.req.method, path: c.req.path });
@@ -87,6 +91,12 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   if (deps.sortie)
     protectedApp.route('/', sortieRoutes({ ...deps.sortie, ...(versions ? { versions } : {}) }));
   if (deps.bridge) protectedApp.route('/', deps.bridge);
+  const metrics = deps.metrics;
+  if (metrics) {
+    protectedApp.get('/metrics', requireRole('auditor'), async (c) =>
+      c.body(await metrics.registry.metrics(), 200, { 'Content-Type': metrics.registry.contentType }),
+    );
+  }
   app.route('/', protectedApp);
   return app;
 }

@@ -466,6 +466,15 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: { '200': { description: 'Page', content: { 'text/html': { html: 'API reference' } } } },
   },
   {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging',
+    tag: 'Operations',
+    auth: 'bearer',
+    roles: 'auditor, admin',
+    responses: { '200': { description: 'Prometheus text exposition format' }, ...errors(401, 403) },
+  },
+  {
     method: 'post',
     path: '/api/overrides',
     summary: 'Hold a zone in a mode: until an instant, for a duration, or until the next planned change',

@@ -179,4 +179,25 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
     await waitFor(() => (latest('cdi', 'heating')?.rev ?? 0) > overriddenRev, { timeoutMs: 3_000 });
     expect(latest('cdi', 'heating')?.reason.kind).not.toBe('override');
   });
+
+  it('serves Prometheus metrics to an auditor: requests, sync age, publishes, gateways', async () => {
+    expect((await fetch(`${service.url}/metrics`)).status).toBe(401);
+    expect((await api('/metrics', { token: tokens['demo-editor']! })).status).toBe(403);
+    const res = await api('/metrics', { token: tokens['demo-auditor']! });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(
+      /^scope_energie_http_requests_total\{method="PUT",route="\/scope\/entree\/v1\/etablissements\/:uai\/emploi-du-temps",status="201"\} [1-9]/m,
+    );
+    expect(text).toMatch(new RegExp(`^scope_energie_sync_age_seconds\\{uai="${DEMO_UAI}"\\} \\d+$`, 'm'));
+    expect(text).toMatch(new RegExp(`^scope_energie_sync_stale\\{uai="${DEMO_UAI}"\\} 0$`, 'm'));
+    expect(text).toMatch(/^scope_energie_mqtt_publishes\{outcome="sent"\} [1-9]\d*$/m);
+    expect(text).toMatch(
+      new RegExp(`^scope_energie_gateway_online\\{uai="${DEMO_UAI}",gateway="gw-tilleuls"\\} 1$`, 'm'),
+    );
+    expect(text).toMatch(
+      new RegExp(`^scope_energie_gateway_lagging_zones\\{uai="${DEMO_UAI}",gateway="gw-tilleuls"\\} 0$`, 'm'),
+    );
+  });
 });
