@@ -468,7 +468,8 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: 'get',
     path: '/metrics',
-    summary: 'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging',
+    summary:
+      'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging',
     tag: 'Operations',
     auth: 'bearer',
     roles: 'auditor, admin',
