@@ -124,6 +124,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     topics,
     version: context.version,
     targets: targets(),
+    maxMessagesPerSecond: config.mqtt.max_messages_per_second,
     logger: mqttLogger,
   });
   const client = sortieClientFromConfig(config.sortie, {

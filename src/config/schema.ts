@@ -92,6 +92,13 @@ const mqttSchema = z
     username: z.string().min(1).optional(),
     password_file: relativeOrAbsolutePath.optional().describe('File holding the broker password.'),
     password_env: envName.optional().describe('Environment variable holding the broker password.'),
+    max_messages_per_second: z
+      .int()
+      .min(0)
+      .default(10_000)
+      .describe(
+        "Publish rate cap (0 = none, window only). Mosquitto's default limits drop QoS 1 messages to a subscriber that falls behind: keep the cap unless the broker's max_inflight_messages/max_queued_messages are raised (docs/performance.md).",
+      ),
     tls: z
       .strictObject({
         ca_file: relativeOrAbsolutePath.optional(),

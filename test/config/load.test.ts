@@ -14,6 +14,7 @@ const DEFAULTS = {
   mqtt: {
     prefix: 'sobriete/v1',
     embedded: { enabled: true, host: '127.0.0.1', port: 1883 },
+    max_messages_per_second: 10000,
     tls: { reject_unauthorized: true },
   },
   sortie: { source: 'embedded', timeout_ms: 10000, retries: 3 },
