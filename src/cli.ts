@@ -50,6 +50,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/plan.js')).planCommand,
   },
   {
+    name: 'savings',
+    summary: "estimate a school's heating savings, plan vs a fixed programme (offline, from the store)",
+    load: async () => (await import('./cli/savings.js')).savingsCommand,
+  },
+  {
     name: 'calendar import',
     summary: 'load school holidays from the official dataset (CSV/JSON) or a zone ICS, offline',
     load: async () => (await import('./cli/calendar-import.js')).calendarImportCommand,

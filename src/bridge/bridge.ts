@@ -16,6 +16,7 @@ import type { Logger } from '../logger.js';
 import { type EmbeddedBroker, type GatewayCredentials, startEmbeddedBroker } from '../mqtt/broker.js';
 import { MqttConnection } from '../mqtt/connection.js';
 import { MqttTopics } from '../mqtt/topics.js';
+import { savingsRoutes } from '../savings/savings-routes.js';
 import type { CalendarSource } from '../site/calendars.js';
 import type { Site } from '../site/load-site.js';
 import type { SiteHolder } from '../site/site-holder.js';
@@ -199,6 +200,15 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     }),
   );
   routes.route('/', gatewayRoutes({ tracker }));
+  const plans = planning;
+  routes.route(
+    '/',
+    savingsRoutes({
+      planFor: (uai, date, days) => plans.planFor(uai, date, days),
+      devicesOf: (uai) => site.current.devices.get(uai),
+      calendars: context.calendars,
+    }),
+  );
 
   const startedPlanning = planning;
   return {

@@ -467,6 +467,30 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/api/savings',
+    summary: 'Estimated heating savings of a school over a period: the plan against a fixed programme',
+    description:
+      'Degree-hours above the outdoor temperature (monthly normals of the nearest Grand Est station, or a named station) times each zone’s loss coefficient: a steady-state upper bound, labelled as an estimate with its method, inputs and assumptions (docs/savings.md).',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, auditor, admin',
+    query: z.object({
+      uai: z.string().describe('The school'),
+      from: z.iso.date().describe('First local day'),
+      to: z.iso.date().describe('Last local day (at most 366 days)'),
+      station: z.string().optional().describe('Outdoor normals station (default: from the département)'),
+    }),
+    responses: {
+      '200': { description: 'The estimate' },
+      ...errors(400, 401, 403, 404, 422),
+      '503': {
+        description: 'Occupancy not available from SORTIE',
+        content: { 'application/json': Problems },
+      },
+    },
+  },
+  {
+    method: 'get',
     path: '/metrics',
     summary:
       'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging',

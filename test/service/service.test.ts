@@ -200,4 +200,20 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
       new RegExp(`^scope_energie_gateway_lagging_zones\\{uai="${DEMO_UAI}",gateway="gw-tilleuls"\\} 0$`, 'm'),
     );
   });
+
+  it('estimates the demo lycée’s savings for a week, labelled as an estimate', async () => {
+    const res = await api(`/api/savings?uai=${DEMO_UAI}&from=2026-11-30&to=2026-12-06`, {
+      token: tokens['demo-auditor']!,
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      estimate: boolean;
+      uai: string;
+      totals: { saving_kwh: number };
+      method: string;
+    };
+    expect(body).toMatchObject({ estimate: true, uai: DEMO_UAI });
+    expect(body.totals.saving_kwh).toBeGreaterThan(0);
+    expect(body.method.length).toBeGreaterThan(20);
+  });
 });

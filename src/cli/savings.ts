@@ -1,0 +1,222 @@
+/**
+ * `scope-energie savings`: a school's savings estimate over local dates, offline, planned from the
+ * store like `scope-energie plan` (devices/, rules/, the current timetable version expanded with
+ * the school calendar, the stored overrides). Prints a table per zone, or with --json the body of
+ * `GET /api/savings`.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { plainOverride } from '../bridge/overrides-service.js';
+import { type HeldOccupancy, planFromHeld } from '../bridge/planning.js';
+import { occupancyDatesFor } from '../bridge/school-plan.js';
+import { expandOccupancy, isSchoolZone } from '../calendar/index.js';
+import { InputError } from '../domain/problems.js';
+import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
+import type { Override } from '../rules/overrides.js';
+import { type BaselineSchedule, baselineScheduleSchema, DEFAULT_BASELINE } from '../savings/baseline.js';
+import {
+  estimateSchoolSavings,
+  MAX_SAVINGS_DAYS,
+  outdoorForSchool,
+  type SchoolSavingsBody,
+  savingsDates,
+} from '../savings/school-savings.js';
+import { CalendarSource } from '../site/calendars.js';
+import { loadSite } from '../site/load-site.js';
+import { SQLITE_FILE_NAME } from '../store/store.js';
+import { type Command, EXIT, type ParsedArgs, requireOption, stringOption, writeJson } from './command.js';
+import { loadCommandConfig, openCommandStore } from './context.js';
+
+export const savingsCommand: Command = {
+  name: 'savings',
+  summary: "estimate a school's heating savings, plan vs a fixed programme (offline, from the store)",
+  help: `Usage: scope-energie savings --uai UAI --from YYYY-MM-DD --to YYYY-MM-DD [--station NAME] [--json]
+
+ESTIMATE of the heat the plan saves against a baseline schedule, per zone (docs/savings.md):
+degree-hours of the setpoints above the outdoor temperature, times the zone's loss coefficient
+(devices/ loss_coefficient_w_per_k), steady state, so an upper bound (research/building.md §5).
+The plan is made as \`scope-energie plan\` makes it. Outdoor temperatures: Météo-France monthly
+normals of the school's département (Strasbourg, Nancy or Reims).
+
+Options:
+  --uai UAI                the school (a devices file must exist for it)
+  --from DATE, --to DATE   first and last local dates, at most ${MAX_SAVINGS_DAYS} days
+  --station NAME           strasbourg, nancy or reims (default: the school's département)
+  --baseline-days LIST     ISO weekdays of the baseline's comfort, e.g. 1,2,3,4,5 (default)
+  --baseline-start HH:MM   start of the baseline's comfort (default 06:00)
+  --baseline-end HH:MM     end of the baseline's comfort (default 18:00)
+  --baseline-comfort C     comfort setpoint, °C (default 19)
+  --baseline-setback C     setback outside the comfort hours, °C (default 16)
+  --baseline-holiday C     setpoint on closed days, °C, or "none" for the setback (default 8)`,
+  options: {
+    uai: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    station: { type: 'string' },
+    'baseline-days': { type: 'string' },
+    'baseline-start': { type: 'string' },
+    'baseline-end': { type: 'string' },
+    'baseline-comfort': { type: 'string' },
+    'baseline-setback': { type: 'string' },
+    'baseline-holiday': { type: 'string' },
+  },
+  async run(args, io) {
+    const uai = normaliseUai(requireOption(args, 'uai'));
+    const uaiProblem = describeUaiProblem(uai);
+    if (uaiProblem) throw InputError.of('bad-uai', uaiProblem, '--uai', 'malformed');
+    const baseline = baselineOf(args);
+    const context = loadCommandConfig(args, io);
+    const { config } = context;
+    const site = loadSite({
+      devicesDir: resolve(io.cwd, config.paths.devices_dir),
+      rulesDir: resolve(io.cwd, config.paths.rules_dir),
+      baseDir: io.cwd,
+    });
+    const devices = site.devices.get(uai);
+    if (!devices) {
+      throw InputError.of('not-found', `no devices file for ${uai} in ${config.paths.devices_dir}`, '--uai');
+    }
+    if (!isSchoolZone(config.calendar.zone)) {
+      throw InputError.of(
+        'calendar-zone-unsupported',
+        `calendar zone ${config.calendar.zone} has no school-holiday data to plan with`,
+        'calendar.zone',
+      );
+    }
+    const calendars = new CalendarSource({
+      zone: config.calendar.zone,
+      dataDir: context.dataDir,
+      holidaysFile: config.calendar.holidays_file && resolve(io.cwd, config.calendar.holidays_file),
+    });
+    const school = devices.value.school;
+    const timezone = school.timezone;
+    const calendar = calendars.forSchool(uai, { departement: school.departement, timezone });
+    const dates = savingsDates(stringOption(args, 'from'), stringOption(args, 'to'), timezone, {
+      from: '--from',
+      to: '--to',
+    });
+    const outdoor = outdoorForSchool(calendar, stringOption(args, 'station'), '--station');
+    const horizon = dates.range;
+    const occupancyDates = occupancyDatesFor(horizon, timezone);
+
+    let held: HeldOccupancy | null = null;
+    let overrides: Override[] = [];
+    // Read the store only when there is one: an estimate must not create an empty database.
+    const hasStore = config.storage.database_url || existsSync(join(context.dataDir, SQLITE_FILE_NAME));
+    if (hasStore) {
+      const store = await openCommandStore(context);
+      try {
+        const current = await store.timetables.current(uai);
+        if (current) {
+          const occupancy = expandOccupancy(
+            current.timetable,
+            current.version,
+            uai,
+            calendar,
+            occupancyDates,
+          );
+          held = { occupancy, ...occupancyDates };
+        }
+        overrides = (await store.overrides.list({ uais: [uai], overlapping: horizon })).map(plainOverride);
+      } finally {
+        await store.close();
+      }
+    }
+    // One plan over the whole period: planSchool has no range cap (the API's month cap is SORTIE's).
+    const plan = planFromHeld({ site, devices, calendars, horizon, held, overrides });
+    const body = estimateSchoolSavings({ devices, calendar, plans: [plan], dates, baseline, outdoor });
+    if (args.values['json'] === true) writeJson(io, body);
+    else io.stdout.write(savingsTable(body));
+    return EXIT.ok;
+  },
+};
+
+function baselineOf(args: ParsedArgs): BaselineSchedule {
+  const number = (name: string, fallback: number): number => {
+    const text = stringOption(args, name);
+    if (text === undefined) return fallback;
+    if (!/^-?\d+(\.\d+)?$/.test(text)) {
+      throw InputError.of(
+        'bad-number',
+        `--${name} must be a number of °C, not "${text}"`,
+        `--${name}`,
+        'malformed',
+      );
+    }
+    return Number(text);
+  };
+  const daysText = stringOption(args, 'baseline-days');
+  const holidayText = stringOption(args, 'baseline-holiday');
+  const candidate = {
+    days: daysText === undefined ? DEFAULT_BASELINE.days : daysText.split(',').map((d) => Number(d.trim())),
+    start: stringOption(args, 'baseline-start') ?? DEFAULT_BASELINE.start,
+    end: stringOption(args, 'baseline-end') ?? DEFAULT_BASELINE.end,
+    comfort_c: number('baseline-comfort', DEFAULT_BASELINE.comfort_c),
+    setback_c: number('baseline-setback', DEFAULT_BASELINE.setback_c),
+    holiday_c: holidayText === 'none' ? null : number('baseline-holiday', DEFAULT_BASELINE.holiday_c ?? 8),
+  };
+  const parsed = baselineScheduleSchema.safeParse(candidate);
+  if (!parsed.success) {
+    const option: Record<string, string> = {
+      days: '--baseline-days',
+      start: '--baseline-start',
+      end: '--baseline-end',
+      comfort_c: '--baseline-comfort',
+      setback_c: '--baseline-setback',
+      holiday_c: '--baseline-holiday',
+    };
+    throw new InputError(
+      parsed.error.issues.map((issue) => ({
+        code: 'bad-baseline',
+        message: issue.message,
+        where: option[String(issue.path[0])] ?? '--baseline-*',
+      })),
+      'malformed',
+    );
+  }
+  return parsed.data;
+}
+
+/** A table for people: one line per zone, then the totals, labelled as an estimate. */
+export function savingsTable(body: SchoolSavingsBody): string {
+  const kwh = (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toFixed(1));
+  const percent = (n: number | null) => (n === null ? '—' : `${n.toFixed(1)} %`);
+  const lines = [
+    `${body.uai}  ${body.name}`,
+    `ESTIMATE of heating savings, ${body.from} to ${body.to} (${body.timezone}), plan vs baseline`,
+    `baseline: ${body.inputs.baseline.description}`,
+    `outdoor: ${describeOutdoor(body.inputs.outdoor)}`,
+  ];
+  if (body.fallback) lines.push('FALLBACK WEEK: part of the period was planned without a timetable');
+  lines.push(
+    '',
+    `${'zone'.padEnd(20)}${'H W/K'.padStart(7)}${'plan kWh'.padStart(11)}${'base kWh'.padStart(11)}${'saved kWh'.padStart(11)}${'saved'.padStart(9)}`,
+  );
+  for (const z of body.zones) {
+    lines.push(
+      `${z.zone.padEnd(20)}${String(z.loss_coefficient_w_per_k ?? '—').padStart(7)}${kwh(z.kwh?.plan).padStart(11)}${kwh(
+        z.kwh?.baseline,
+      ).padStart(11)}${kwh(z.saving_kwh).padStart(11)}${percent(z.saving_percent).padStart(9)}${
+        z.excluded_reason ? `  (${z.excluded_reason})` : ''
+      }`,
+    );
+  }
+  const t = body.totals;
+  lines.push(
+    `${'total'.padEnd(27)}${kwh(t.kwh_plan).padStart(11)}${kwh(t.kwh_baseline).padStart(11)}${kwh(t.saving_kwh).padStart(11)}${percent(
+      t.saving_percent,
+    ).padStart(9)}`,
+    '',
+    `method: ${body.method}`,
+    ...body.assumptions.map((a) => `- ${a}`),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function describeOutdoor(outdoor: Record<string, unknown>): string {
+  if (outdoor['kind'] === 'monthly-normals') {
+    return `Météo-France monthly normals 1991–2020 of ${String(outdoor['station_name'])} (approximate)`;
+  }
+  if (outdoor['kind'] === 'constant') return `constant ${String(outdoor['c'])} °C`;
+  return 'hourly series';
+}
