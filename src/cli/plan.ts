@@ -1,25 +1,8 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
-import { plainOverride } from '../bridge/overrides-service.js';
-import {
-  type HeldOccupancy,
-  localDaysRange,
-  MAX_PLAN_DAYS,
-  type PlanDayBody,
-  planDayBody,
-  planFromHeld,
-} from '../bridge/planning.js';
-import { occupancyDatesFor } from '../bridge/school-plan.js';
-import { expandOccupancy, isSchoolZone } from '../calendar/index.js';
+import { localDaysRange, MAX_PLAN_DAYS, type PlanDayBody, planDayBody } from '../bridge/planning.js';
 import { InputError } from '../domain/problems.js';
-import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
-import type { Override } from '../rules/overrides.js';
-import { CalendarSource } from '../site/calendars.js';
-import { loadSite } from '../site/load-site.js';
-import { SQLITE_FILE_NAME } from '../store/store.js';
 import { type Command, EXIT, requireOption, stringOption, writeJson } from './command.js';
-import { loadCommandConfig, openCommandStore } from './context.js';
+import { loadOfflineSchool, planOffline } from './offline-school.js';
 
 export const planCommand: Command = {
   name: 'plan',
@@ -38,10 +21,6 @@ Options:
   --days N         number of days, 1 to ${MAX_PLAN_DAYS} (default 1)`,
   options: { uai: { type: 'string' }, date: { type: 'string' }, days: { type: 'string' } },
   async run(args, io) {
-    const uai = normaliseUai(requireOption(args, 'uai'));
-    const uaiProblem = describeUaiProblem(uai);
-    if (uaiProblem) throw InputError.of('bad-uai', uaiProblem, '--uai', 'malformed');
-    const date = requireOption(args, 'date');
     const daysText = stringOption(args, 'days') ?? '1';
     if (!/^\d{1,3}$/.test(daysText)) {
       throw InputError.of(
@@ -51,56 +30,14 @@ Options:
         'malformed',
       );
     }
-    const context = loadCommandConfig(args, io);
-    const { config } = context;
-    const site = loadSite({
-      devicesDir: resolve(io.cwd, config.paths.devices_dir),
-      rulesDir: resolve(io.cwd, config.paths.rules_dir),
-      baseDir: io.cwd,
-    });
-    const devices = site.devices.get(uai);
-    if (!devices) {
-      throw InputError.of('not-found', `no devices file for ${uai} in ${config.paths.devices_dir}`, '--uai');
-    }
-    if (!isSchoolZone(config.calendar.zone)) {
-      throw InputError.of(
-        'calendar-zone-unsupported',
-        `calendar zone ${config.calendar.zone} has no school-holiday data to plan with`,
-        'calendar.zone',
-      );
-    }
-    const calendars = new CalendarSource({
-      zone: config.calendar.zone,
-      dataDir: context.dataDir,
-      holidaysFile: config.calendar.holidays_file && resolve(io.cwd, config.calendar.holidays_file),
-    });
-    const school = devices.value.school;
-    const timezone = school.timezone;
+    const school = loadOfflineSchool(args, io);
+    const date = requireOption(args, 'date');
+    const { timezone } = school;
     const horizon = localDaysRange(date, Number(daysText), timezone);
-    const dates = occupancyDatesFor(horizon, timezone);
-
-    let held: HeldOccupancy | null = null;
-    let overrides: Override[] = [];
-    // Read the store only when there is one: a plan must not create an empty database.
-    const hasStore = config.storage.database_url || existsSync(join(context.dataDir, SQLITE_FILE_NAME));
-    if (hasStore) {
-      const store = await openCommandStore(context);
-      try {
-        const current = await store.timetables.current(uai);
-        if (current) {
-          const calendar = calendars.forSchool(uai, { departement: school.departement, timezone });
-          const occupancy = expandOccupancy(current.timetable, current.version, uai, calendar, dates);
-          held = { occupancy, from: dates.from, to: dates.to };
-        }
-        overrides = (await store.overrides.list({ uais: [uai], overlapping: horizon })).map(plainOverride);
-      } finally {
-        await store.close();
-      }
-    }
-    const plan = planFromHeld({ site, devices, calendars, horizon, held, overrides });
+    const plan = await planOffline(school, horizon);
     const body = planDayBody({ plan, date, days: Number(daysText), timezone });
     if (args.values['json'] === true) writeJson(io, body);
-    else io.stdout.write(planTable(body, school.name, horizon.to));
+    else io.stdout.write(planTable(body, school.devices.value.school.name, horizon.to));
     return EXIT.ok;
   },
 };

@@ -1,18 +1,4 @@
-/**
- * `scope-energie savings`: a school's savings estimate over local dates, offline, planned from the
- * store like `scope-energie plan` (devices/, rules/, the current timetable version expanded with
- * the school calendar, the stored overrides). Prints a table per zone, or with --json the body of
- * `GET /api/savings`.
- */
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { plainOverride } from '../bridge/overrides-service.js';
-import { type HeldOccupancy, planFromHeld } from '../bridge/planning.js';
-import { occupancyDatesFor } from '../bridge/school-plan.js';
-import { expandOccupancy, isSchoolZone } from '../calendar/index.js';
 import { InputError } from '../domain/problems.js';
-import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
-import type { Override } from '../rules/overrides.js';
 import { type BaselineSchedule, baselineScheduleSchema, DEFAULT_BASELINE } from '../savings/baseline.js';
 import {
   estimateSchoolSavings,
@@ -21,11 +7,8 @@ import {
   type SchoolSavingsBody,
   savingsDates,
 } from '../savings/school-savings.js';
-import { CalendarSource } from '../site/calendars.js';
-import { loadSite } from '../site/load-site.js';
-import { SQLITE_FILE_NAME } from '../store/store.js';
-import { type Command, EXIT, type ParsedArgs, requireOption, stringOption, writeJson } from './command.js';
-import { loadCommandConfig, openCommandStore } from './context.js';
+import { type Command, EXIT, type ParsedArgs, stringOption, writeJson } from './command.js';
+import { loadOfflineSchool, planOffline } from './offline-school.js';
 
 export const savingsCommand: Command = {
   name: 'savings',
@@ -61,69 +44,16 @@ Options:
     'baseline-holiday': { type: 'string' },
   },
   async run(args, io) {
-    const uai = normaliseUai(requireOption(args, 'uai'));
-    const uaiProblem = describeUaiProblem(uai);
-    if (uaiProblem) throw InputError.of('bad-uai', uaiProblem, '--uai', 'malformed');
     const baseline = baselineOf(args);
-    const context = loadCommandConfig(args, io);
-    const { config } = context;
-    const site = loadSite({
-      devicesDir: resolve(io.cwd, config.paths.devices_dir),
-      rulesDir: resolve(io.cwd, config.paths.rules_dir),
-      baseDir: io.cwd,
-    });
-    const devices = site.devices.get(uai);
-    if (!devices) {
-      throw InputError.of('not-found', `no devices file for ${uai} in ${config.paths.devices_dir}`, '--uai');
-    }
-    if (!isSchoolZone(config.calendar.zone)) {
-      throw InputError.of(
-        'calendar-zone-unsupported',
-        `calendar zone ${config.calendar.zone} has no school-holiday data to plan with`,
-        'calendar.zone',
-      );
-    }
-    const calendars = new CalendarSource({
-      zone: config.calendar.zone,
-      dataDir: context.dataDir,
-      holidaysFile: config.calendar.holidays_file && resolve(io.cwd, config.calendar.holidays_file),
-    });
-    const school = devices.value.school;
-    const timezone = school.timezone;
-    const calendar = calendars.forSchool(uai, { departement: school.departement, timezone });
+    const school = loadOfflineSchool(args, io);
+    const { devices, calendar, timezone } = school;
     const dates = savingsDates(stringOption(args, 'from'), stringOption(args, 'to'), timezone, {
       from: '--from',
       to: '--to',
     });
     const outdoor = outdoorForSchool(calendar, stringOption(args, 'station'), '--station');
-    const horizon = dates.range;
-    const occupancyDates = occupancyDatesFor(horizon, timezone);
-
-    let held: HeldOccupancy | null = null;
-    let overrides: Override[] = [];
-    // Read the store only when there is one: an estimate must not create an empty database.
-    const hasStore = config.storage.database_url || existsSync(join(context.dataDir, SQLITE_FILE_NAME));
-    if (hasStore) {
-      const store = await openCommandStore(context);
-      try {
-        const current = await store.timetables.current(uai);
-        if (current) {
-          const occupancy = expandOccupancy(
-            current.timetable,
-            current.version,
-            uai,
-            calendar,
-            occupancyDates,
-          );
-          held = { occupancy, ...occupancyDates };
-        }
-        overrides = (await store.overrides.list({ uais: [uai], overlapping: horizon })).map(plainOverride);
-      } finally {
-        await store.close();
-      }
-    }
     // One plan over the whole period: planSchool has no range cap (the API's month cap is SORTIE's).
-    const plan = planFromHeld({ site, devices, calendars, horizon, held, overrides });
+    const plan = await planOffline(school, dates.range);
     const body = estimateSchoolSavings({ devices, calendar, plans: [plan], dates, baseline, outdoor });
     if (args.values['json'] === true) writeJson(io, body);
     else io.stdout.write(savingsTable(body));

@@ -1,0 +1,95 @@
+/**
+ * What `plan` and `savings` share: one school's devices, rules and calendar read from the files,
+ * and its plan computed from the store's current timetable and overrides, without the running
+ * service (no HTTP, no MQTT). The store is read only when one exists: an offline command must
+ * not create an empty database.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { plainOverride } from '../bridge/overrides-service.js';
+import { type HeldOccupancy, planFromHeld } from '../bridge/planning.js';
+import { occupancyDatesFor, type SchoolPlan } from '../bridge/school-plan.js';
+import { expandOccupancy, isSchoolZone, type SchoolCalendar } from '../calendar/index.js';
+import type { LoadedDevices } from '../devices/load.js';
+import { InputError } from '../domain/problems.js';
+import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
+import type { Override } from '../rules/overrides.js';
+import type { TimeRange } from '../rules/planner.js';
+import { CalendarSource } from '../site/calendars.js';
+import { loadSite, type Site } from '../site/load-site.js';
+import { SQLITE_FILE_NAME } from '../store/store.js';
+import { type CommandIo, type ParsedArgs, requireOption } from './command.js';
+import { type CommandContext, loadCommandConfig, openCommandStore } from './context.js';
+
+export interface OfflineSchool {
+  uai: string;
+  context: CommandContext;
+  site: Site;
+  devices: LoadedDevices;
+  calendars: CalendarSource;
+  calendar: SchoolCalendar;
+  timezone: string;
+}
+
+/** Reads `--uai`, the configuration, devices/, rules/ and the school's calendar; InputError otherwise. */
+export function loadOfflineSchool(args: ParsedArgs, io: CommandIo): OfflineSchool {
+  const uai = normaliseUai(requireOption(args, 'uai'));
+  const uaiProblem = describeUaiProblem(uai);
+  if (uaiProblem) throw InputError.of('bad-uai', uaiProblem, '--uai', 'malformed');
+  const context = loadCommandConfig(args, io);
+  const { config } = context;
+  const site = loadSite({
+    devicesDir: resolve(io.cwd, config.paths.devices_dir),
+    rulesDir: resolve(io.cwd, config.paths.rules_dir),
+    baseDir: io.cwd,
+  });
+  const devices = site.devices.get(uai);
+  if (!devices) {
+    throw InputError.of('not-found', `no devices file for ${uai} in ${config.paths.devices_dir}`, '--uai');
+  }
+  if (!isSchoolZone(config.calendar.zone)) {
+    throw InputError.of(
+      'calendar-zone-unsupported',
+      `calendar zone ${config.calendar.zone} has no school-holiday data to plan with`,
+      'calendar.zone',
+    );
+  }
+  const calendars = new CalendarSource({
+    zone: config.calendar.zone,
+    dataDir: context.dataDir,
+    holidaysFile: config.calendar.holidays_file && resolve(io.cwd, config.calendar.holidays_file),
+  });
+  const { departement, timezone } = devices.value.school;
+  const calendar = calendars.forSchool(uai, { departement, timezone });
+  return { uai, context, site, devices, calendars, calendar, timezone };
+}
+
+/** The school's plan over `horizon`, as the bridge would compute it from the store's data. */
+export async function planOffline(school: OfflineSchool, horizon: TimeRange): Promise<SchoolPlan> {
+  const { uai, context, calendar, timezone } = school;
+  const dates = occupancyDatesFor(horizon, timezone);
+  let held: HeldOccupancy | null = null;
+  let overrides: Override[] = [];
+  const hasStore = context.config.storage.database_url || existsSync(join(context.dataDir, SQLITE_FILE_NAME));
+  if (hasStore) {
+    const store = await openCommandStore(context);
+    try {
+      const current = await store.timetables.current(uai);
+      if (current) {
+        const occupancy = expandOccupancy(current.timetable, current.version, uai, calendar, dates);
+        held = { occupancy, from: dates.from, to: dates.to };
+      }
+      overrides = (await store.overrides.list({ uais: [uai], overlapping: horizon })).map(plainOverride);
+    } finally {
+      await store.close();
+    }
+  }
+  return planFromHeld({
+    site: school.site,
+    devices: school.devices,
+    calendars: school.calendars,
+    horizon,
+    held,
+    overrides,
+  });
+}
