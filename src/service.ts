@@ -194,9 +194,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       bodyLimitBytes: config.server.body_limit_mb * 1024 * 1024,
       strictJson: config.entree.strict_json,
       partnerPrivateKeyPem,
-      onImported: (uai, version) => {
-        logger.info({ uai, version }, 'timetable imported');
-        bridge.onImported(uai);
+      onImported: (report, importedBy) => {
+        logger.info({ uai: report.uai, version: report.version, by: importedBy }, 'timetable imported');
+        bridge.onImported(report.uai);
       },
     },
     readiness: async () => bridge.readiness(),

@@ -79,9 +79,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
       new CurrentVersions({ load: (uai) => deps.entree.store.timetables.currentMeta(uai) }));
   const entree: EntreeDeps = {
     ...deps.entree,
-    onImported: (uai, version) => {
-      versions?.invalidate(uai);
-      deps.entree.onImported?.(uai, version);
+    onImported: (report, importedBy) => {
+      versions?.invalidate(report.uai);
+      deps.entree.onImported?.(report, importedBy);
     },
   };
 

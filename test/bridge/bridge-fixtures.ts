@@ -93,7 +93,7 @@ export async function startHub(options: {
       clock,
       bodyLimitBytes: 8 * 1024 * 1024,
       strictJson: false,
-      onImported: (uai, version) => options.onImported?.(uai, version),
+      onImported: (report) => options.onImported?.(report.uai, report.version),
     },
     sortie: { store, calendars: schoolCalendars({ zone: 'B' }) },
   });

@@ -12,7 +12,7 @@ import { diffTimetables } from '../../domain/timetable-diff.js';
 import { describeUaiProblem, normaliseUai } from '../../domain/uai.js';
 import { notFound, problemResponse } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
-import { ingestTimetable } from './ingest.js';
+import { type ImportReport, ingestTimetable } from './ingest.js';
 
 export interface EntreeDeps {
   store: Store;
@@ -20,8 +20,11 @@ export interface EntreeDeps {
   bodyLimitBytes: number;
   strictJson: boolean;
   partnerPrivateKeyPem?: string | undefined;
-  /** Called after a new version is stored (the bridge replans within 1 s in embedded mode). */
-  onImported?: (uai: string, version: number) => void;
+  /**
+   * Called after a new version is stored, with who sent it (the bridge replans within 1 s in
+   * embedded mode; the audit log records it). Must not throw.
+   */
+  onImported?: (report: ImportReport, importedBy: string) => void;
 }
 
 const BASE = '/scope/entree/v1/etablissements/:uai';
@@ -64,7 +67,7 @@ export function entreeRoutes(deps: EntreeDeps): Hono<AuthEnv> {
         },
         deps.clock.now(),
       );
-      if (!report.unchanged) deps.onImported?.(report.uai, report.version);
+      if (!report.unchanged) deps.onImported?.(report, c.get('principal').clientId);
       return c.json(report, report.unchanged ? 200 : 201);
     },
   );

@@ -57,7 +57,7 @@ describe.each(backends)('SCOPE-ENTRÉE on $name', (backend) => {
     { id: 'manager', role: 'manager', uais: [UAI] },
   ]);
   let app: ReturnType<typeof createHttpApp>;
-  const imported: [string, number][] = [];
+  const imported: [string, number, string][] = [];
 
   beforeAll(async () => {
     store = await backend.open();
@@ -68,7 +68,7 @@ describe.each(backends)('SCOPE-ENTRÉE on $name', (backend) => {
         clock,
         bodyLimitBytes: 64 * 1024,
         strictJson: false,
-        onImported: (uai, version) => imported.push([uai, version]),
+        onImported: (report, by) => imported.push([report.uai, report.version, by]),
       },
     });
   });
@@ -94,14 +94,14 @@ describe.each(backends)('SCOPE-ENTRÉE on $name', (backend) => {
       warnings: [],
     });
     expect(report.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(imported).toEqual([[UAI, 1]]);
+    expect(imported).toEqual([[UAI, 1, 'editor']]);
   });
 
   it('answers 200 unchanged with the same version for the same bytes', async () => {
     const res = await put(body(timetable()));
     expect(res.status).toBe(200);
     expect(await json(res)).toMatchObject({ version: 1, unchanged: true });
-    expect(imported).toEqual([[UAI, 1]]);
+    expect(imported).toEqual([[UAI, 1, 'editor']]);
   });
 
   it('refuses bad input with {errors:[{code,message,where}]} and keeps the previous version intact', async () => {
