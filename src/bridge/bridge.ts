@@ -22,6 +22,7 @@ import type { Site } from '../site/load-site.js';
 import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';
 import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from './adapters/index.js';
+import { type AuditSink, planEvents, publishEvents, reloadEvents } from './audit-events.js';
 import { bridgeRoutes } from './bridge-routes.js';
 import { Dispatcher } from './dispatcher.js';
 import { gatewayRoutes } from './gateway-routes.js';
@@ -50,6 +51,8 @@ export interface BridgeContext {
   httpUrl: string;
   /** A bearer token for the internal consumer client (Authenticator.mintToken). */
   mintToken: () => Promise<{ access_token: string; expires_in: number }>;
+  /** Where plan changes, publishes, overrides and reloads are recorded (the audit log). */
+  audit?: AuditSink;
 }
 
 export interface Bridge {

@@ -1,0 +1,81 @@
+/**
+ * What the bridge tells the audit log (issue 7): plan changes with their hash and rule-set
+ * version, every new desired state it publishes, gateway acknowledgements, override starts and
+ * ends, and configuration reloads. The bridge only emits events; the sink batches them into the
+ * hash-chained log (src/store/audit-repository.ts), so auditing never slows a transition.
+ */
+import type { ReloadResult } from '../site/site-holder.js';
+import type { PlanFeed } from './plan-feed.js';
+import type { StateChange } from './publisher.js';
+
+export type AuditKind = 'import' | 'plan' | 'publish' | 'ack' | 'override' | 'config';
+
+export interface AuditEvent {
+  kind: AuditKind;
+  /** Epoch ms. */
+  at: number;
+  actor: string;
+  uai?: string | undefined;
+  zone?: string | undefined;
+  detail: Record<string, unknown>;
+}
+
+export type AuditSink = (events: AuditEvent[]) => void;
+
+export function planEvents(feed: PlanFeed, uai: string, at: number): AuditEvent[] {
+  const plan = feed.plan(uai);
+  if (!plan) return [{ kind: 'plan', at, actor: 'bridge', uai, detail: { removed: true } }];
+  return [
+    {
+      kind: 'plan',
+      at,
+      actor: 'bridge',
+      uai,
+      detail: {
+        hash: plan.hash,
+        rules_version: plan.rulesVersion,
+        timetable_version: plan.timetableVersion,
+        fallback: plan.fallback,
+        horizon: {
+          from: new Date(plan.horizon.from).toISOString(),
+          to: new Date(plan.horizon.to).toISOString(),
+        },
+      },
+    },
+  ];
+}
+
+/** One event per new desired state (schedules are derived from the plan, already audited). */
+export function publishEvents(changes: readonly StateChange[], at: number): AuditEvent[] {
+  return changes.flatMap((change) =>
+    change.desired
+      ? [
+          {
+            kind: 'publish' as const,
+            at,
+            actor: 'bridge',
+            uai: change.uai,
+            zone: change.zone,
+            detail: { function: change.function, ...change.desired },
+          },
+        ]
+      : [],
+  );
+}
+
+export function reloadEvents(result: ReloadResult, at: number): AuditEvent[] {
+  return [
+    {
+      kind: 'config',
+      at,
+      actor: 'system',
+      detail: result.ok
+        ? {
+            applied: true,
+            schools: [...result.site.devices.keys()],
+            rules_version: result.site.ruleSet.value.version,
+          }
+        : { applied: false, problems: result.problems },
+    },
+  ];
+}
