@@ -128,6 +128,30 @@ export interface GatewayStatusTable {
   last_seen: string;
 }
 
+/** The hash-chained audit log (migration 0004); never updated or deleted by the service. */
+export interface AuditLogTable {
+  /** 1, 2, 3… without gaps: a gap is a deleted row. */
+  seq: number;
+  /** ISO 8601 UTC instant of the event. */
+  at: string;
+  kind: string;
+  uai: string | null;
+  zone: string | null;
+  actor: string;
+  /** Canonical JSON (sorted keys), exactly as hashed. */
+  detail_json: string;
+  prev_hash: string;
+  /** Hex SHA-256 of the canonical entry (src/audit/audit-entry.ts). */
+  hash: string;
+}
+
+/** The audit log's last seq and hash, one row with id 1 (migration 0004). */
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
 export interface Database {
   establishments: EstablishmentTable;
   timetable_versions: TimetableVersionTable;
@@ -137,4 +161,6 @@ export interface Database {
   sync_state: SyncStateTable;
   overrides: OverrideTable;
   override_events: OverrideEventTable;
+  audit_log: AuditLogTable;
+  audit_head: AuditHeadTable;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
+import { type AuditRepository, createAuditRepository } from './audit-repository.js';
 import { type BridgeStateRepository, createBridgeStateRepository } from './bridge-state-repository.js';
 import { migrationProvider } from './migrations/index.js';
 import { createOverrideRepository, type OverrideRepository } from './override-repository.js';
@@ -48,6 +49,8 @@ export interface Store {
   /** The bridge's last good SORTIE occupancy per school. */
   sync: SyncRepository;
   overrides: OverrideRepository;
+  /** The append-only, hash-chained audit log. */
+  audit: AuditRepository;
   /** Closes the file or the pool; idempotent. */
   close(): Promise<void>;
 }
@@ -76,6 +79,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     bridgeState: createBridgeStateRepository(db, dialect),
     sync: createSyncRepository(db),
     overrides: createOverrideRepository(db, dialect),
+    audit: createAuditRepository(db, dialect),
     close() {
       closed ??= db.destroy();
       return closed;

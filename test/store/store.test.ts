@@ -30,8 +30,11 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0001_timetables',
       '0002_bridge_state',
       '0003_sync_and_overrides',
+      '0004_audit',
     ]);
     expect(await tableNames(first)).toEqual([
+      'audit_head',
+      'audit_log',
       'bridge_desired',
       'establishments',
       'gateway_reported',
@@ -61,6 +64,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0001_timetables',
       '0002_bridge_state',
       '0003_sync_and_overrides',
+      '0004_audit',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },

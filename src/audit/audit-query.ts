@@ -1,0 +1,89 @@
+/**
+ * The filters of an audit read (`GET /api/audit`, `scope-energie audit export`), validated at the
+ * edge: each problem names the parameter it comes from.
+ */
+import { z } from 'zod';
+import { InputError } from '../domain/problems.js';
+import { normaliseUai } from '../domain/uai.js';
+import { AUDIT_KINDS, type AuditKind } from './audit-entry.js';
+
+export const AUDIT_FORMATS = ['json', 'csv'] as const;
+export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+
+/** Default and largest `limit`: a school's publishes over a term fit, a runaway query does not. */
+export const AUDIT_DEFAULT_LIMIT = 10_000;
+export const AUDIT_MAX_LIMIT = 100_000;
+
+export interface AuditQuery {
+  uai?: string;
+  zone?: string;
+  kind?: AuditKind;
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  format: AuditFormat;
+  limit: number;
+}
+
+/** An instant with its offset (`Z` or `±hh:mm`): a bare local time would be ambiguous. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+const instant = z
+  .string()
+  .refine((t) => INSTANT.test(t) && !Number.isNaN(Date.parse(t)), {
+    message: 'must be an ISO 8601 instant with an offset, e.g. 2026-11-30T00:00:00Z',
+  })
+  .transform((t) => Date.parse(t));
+
+const querySchema = z.object({
+  uai: z.string().min(1).optional(),
+  zone: z.string().min(1).optional(),
+  kind: z.enum(AUDIT_KINDS).optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  format: z.enum(AUDIT_FORMATS).default('json'),
+  limit: z
+    .string()
+    .regex(/^\d{1,6}$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= AUDIT_MAX_LIMIT, `must be between 1 and ${AUDIT_MAX_LIMIT}`)
+    .optional(),
+});
+
+/**
+ * Parses raw parameters; `where` names where a parameter comes from, e.g. `(query)` or `--`.
+ * Throws `InputError` (malformed) listing every bad parameter.
+ */
+export function parseAuditQuery(
+  raw: Record<string, string | undefined>,
+  whereOf: (name: string) => string,
+): AuditQuery {
+  const result = querySchema.safeParse(raw);
+  if (!result.success) {
+    throw new InputError(
+      result.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'query');
+        return {
+          code: `bad-${name}`,
+          message: `${name}: ${issue.message}`,
+          where: whereOf(name),
+        };
+      }),
+      'malformed',
+    );
+  }
+  const q = result.data;
+  if (q.from !== undefined && q.to !== undefined && q.to <= q.from) {
+    throw InputError.of('bad-period', 'to must be after from', whereOf('to'), 'malformed');
+  }
+  return {
+    format: q.format,
+    limit: q.limit ?? AUDIT_DEFAULT_LIMIT,
+    ...(q.uai === undefined ? {} : { uai: normaliseUai(q.uai) }),
+    ...(q.zone === undefined ? {} : { zone: q.zone }),
+    ...(q.kind === undefined ? {} : { kind: q.kind }),
+    ...(q.from === undefined ? {} : { from: q.from }),
+    ...(q.to === undefined ? {} : { to: q.to }),
+  };
+}
