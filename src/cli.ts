@@ -60,6 +60,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/calendar-import.js')).calendarImportCommand,
   },
   {
+    name: 'audit verify',
+    summary: 'check that the audit log hash chain is unbroken',
+    load: async () => (await import('./cli/audit.js')).auditVerifyCommand,
+  },
+  {
+    name: 'audit export',
+    summary: 'print audit entries as CSV or JSON',
+    load: async () => (await import('./cli/audit.js')).auditExportCommand,
+  },
+  {
     name: 'check',
     summary: 'validate all configuration: config/, clients, devices/, rules/ and legal caps',
     load: async () => (await import('./cli/check.js')).checkCommand,

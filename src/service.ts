@@ -7,10 +7,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { auditRoutes } from './audit/audit-routes.js';
 import { Authenticator } from './auth/authenticator.js';
 import { clientSchema } from './auth/clients.js';
 import { loadClients } from './auth/load-clients.js';
 import { loadSigningKey } from './auth/signing-key.js';
+import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
 import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
@@ -148,6 +150,13 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
 
+  // Everything the bridge decides and publishes, every import and reload: one hash-chained log.
+  const auditLog = createAuditBatcher(
+    async (events) => {
+      await store.audit.append(events);
+    },
+    { onError: (error) => logger.error({ err: error }, 'audit append failed; retrying with the next batch') },
+  );
   let bridge: Bridge;
   try {
     bridge = await startBridge({
@@ -161,6 +170,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       version: SERVICE_VERSION,
       httpUrl: url,
       mintToken: () => authenticator.mintToken(INTERNAL_BRIDGE_CLIENT),
+      audit: auditLog.sink,
     });
   } catch (error) {
     site.stop();
@@ -188,6 +198,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
     bridge: bridge.routes,
+    audit: auditRoutes({ audit: store.audit }),
     entree: {
       store,
       clock,
@@ -196,6 +207,20 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       partnerPrivateKeyPem,
       onImported: (report, importedBy) => {
         logger.info({ uai: report.uai, version: report.version, by: importedBy }, 'timetable imported');
+        auditLog.sink([
+          {
+            kind: 'import',
+            at: clock.now(),
+            actor: importedBy,
+            uai: report.uai,
+            detail: {
+              version: report.version,
+              sha256: report.sha256,
+              format: report.format,
+              counts: report.counts,
+            },
+          },
+        ]);
         bridge.onImported(report.uai);
       },
     },
@@ -247,6 +272,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       });
       await demoGateway?.stop();
       await bridge.stop();
+      await auditLog.stop();
       site.stop();
       await store.close();
       logger.info('stopped');

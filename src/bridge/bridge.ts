@@ -164,13 +164,44 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     loadOccupancy: (uai, dates) => sync.loadRange(uai, dates),
     logger: logger.child({ part: 'planning' }),
   });
+  const audit = context.audit;
+  // Every new desired state the dispatcher sends is audited (re-publications of held state are not).
+  const auditedPublisher = {
+    apply: async (changes: Parameters<BridgePublisher['apply']>[0]) => {
+      const tally = await publisher.apply(changes);
+      audit?.(publishEvents(changes, clock.now()));
+      return tally;
+    },
+    forget: (...args: Parameters<BridgePublisher['forget']>) => publisher.forget(...args),
+  };
   const dispatcher = new Dispatcher({
     feed,
-    publisher,
+    publisher: auditedPublisher,
     repository: store.bridgeState,
     clock,
     logger: mqttLogger,
   });
+  if (audit) {
+    feed.subscribe((uai) => audit(planEvents(feed, uai, clock.now())));
+    site.onReload((result) => audit(reloadEvents(result, clock.now())));
+    const audited = new Set((await overrides.events()).map((e) => e.id));
+    overrides.onChange((uai) => {
+      void overrides.events({ uai }).then((events) => {
+        const fresh = events.filter((e) => !audited.has(e.id));
+        for (const e of fresh) audited.add(e.id);
+        audit(
+          fresh.map((e) => ({
+            kind: 'override' as const,
+            at: e.at,
+            actor: e.actor,
+            uai: e.uai,
+            zone: typeof e.detail['zone'] === 'string' ? e.detail['zone'] : undefined,
+            detail: { event: e.kind, override_id: e.overrideId, ...e.detail },
+          })),
+        );
+      });
+    });
+  }
   const tracker = new GatewayTracker({
     connection,
     topics,

@@ -27,6 +27,8 @@ export interface HttpAppDeps {
   docs?: OpenApiOptions;
   /** The bridge's routes (overrides, plans, gateways), mounted behind the bearer check. */
   bridge?: Hono<AuthEnv>;
+  /** `GET /api/audit` (behind the bearer check). */
+  audit?: Hono<AuthEnv>;
   /** Prometheus metrics: counted for every request, served at `/metrics` (admin, auditor). */
   metrics?: Metrics;
   /** Readiness: what is not ready yet (empty when ready). */
@@ -91,6 +93,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   if (deps.sortie)
     protectedApp.route('/', sortieRoutes({ ...deps.sortie, ...(versions ? { versions } : {}) }));
   if (deps.bridge) protectedApp.route('/', deps.bridge);
+  if (deps.audit) protectedApp.route('/', deps.audit);
   const metrics = deps.metrics;
   if (metrics) {
     protectedApp.get('/metrics', requireRole('auditor'), async (c) =>

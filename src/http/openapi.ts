@@ -491,6 +491,26 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/api/audit',
+    summary: 'The hash-chained audit log: imports, plan changes, publishes, overrides, configuration reloads',
+    description:
+      'Entries in sequence order, each with the hash of the previous one (docs/audit.md); CSV is UTF-8 with a BOM and ";" separators for spreadsheets.',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'auditor, manager, admin',
+    query: z.object({
+      uai: z.string().optional(),
+      zone: z.string().optional(),
+      kind: z.enum(['import', 'plan', 'publish', 'ack', 'override', 'config']).optional(),
+      from: z.iso.datetime({ offset: true }).optional().describe('Inclusive instant'),
+      to: z.iso.datetime({ offset: true }).optional().describe('Exclusive instant'),
+      format: z.enum(['json', 'csv']).optional(),
+      limit: z.string().regex(/^\d+$/).optional(),
+    }),
+    responses: { '200': { description: '`{entries: […]}` or CSV' }, ...errors(400, 401, 403, 404) },
+  },
+  {
+    method: 'get',
     path: '/metrics',
     summary:
       'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging',

@@ -216,4 +216,29 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
     expect(body.totals.saving_kwh).toBeGreaterThan(0);
     expect(body.method.length).toBeGreaterThan(20);
   });
+
+  it('records imports, plan changes, publishes and overrides in a verifiable audit chain', async () => {
+    const entries = await waitFor(
+      async () => {
+        const res = await api(`/api/audit?uai=${DEMO_UAI}`, { token: tokens['demo-auditor']! });
+        const body = (await res.json()) as {
+          entries: { kind: string; actor: string; detail: Record<string, unknown> }[];
+        };
+        const kinds = new Set(body.entries.map((e) => e.kind));
+        return ['import', 'plan', 'publish', 'override'].every((k) => kinds.has(k))
+          ? body.entries
+          : undefined;
+      },
+      { timeoutMs: 5_000, what: 'import, plan, publish and override entries' },
+    );
+    expect(entries.find((e) => e.kind === 'import')?.actor).toBe('demo-editor');
+    expect(entries.find((e) => e.kind === 'plan')?.detail).toMatchObject({
+      rules_version: expect.any(String),
+      hash: expect.any(String),
+    });
+    expect(entries.find((e) => e.kind === 'override')?.actor).toBe('demo-manager');
+    expect(await service.store.audit.verify()).toMatchObject({ ok: true });
+    const csv = await api(`/api/audit?uai=${DEMO_UAI}&format=csv`, { token: tokens['demo-auditor']! });
+    expect(new Uint8Array(await csv.arrayBuffer()).slice(0, 3)).toEqual(new Uint8Array([0xef, 0xbb, 0xbf]));
+  });
 });
