@@ -26,7 +26,7 @@ import { type AuditSink, planEvents, publishEvents, reloadEvents } from './audit
 import { bridgeRoutes } from './bridge-routes.js';
 import { Dispatcher } from './dispatcher.js';
 import { gatewayRoutes } from './gateway-routes.js';
-import { GatewayTracker } from './gateway-tracker.js';
+import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js';
 import { OverridesService } from './overrides-service.js';
 import { MutablePlanFeed } from './plan-feed.js';
 import { PlanningService } from './planning.js';
@@ -210,6 +210,21 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     zones: targets(),
     clock,
     logger: mqttLogger,
+    ...(context.audit
+      ? {
+          onAcknowledged: (ack: Parameters<NonNullable<GatewayTrackerOptions['onAcknowledged']>>[0]) =>
+            context.audit?.([
+              {
+                kind: 'ack',
+                at: clock.now(),
+                actor: ack.gateway ?? 'gateway',
+                uai: ack.uai,
+                zone: ack.zone,
+                detail: { function: ack.function, ...ack.payload },
+              },
+            ]),
+        }
+      : {}),
   });
 
   await publisher.start();

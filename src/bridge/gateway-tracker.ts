@@ -34,6 +34,17 @@ export interface GatewayTrackerOptions {
   zones?: readonly { uai: string; zone: string; gateway: string; functions: readonly ZoneFunction[] }[];
   clock?: Clock;
   lagDelayMs?: number;
+  /**
+   * A gateway acknowledged a new rev (a live `reported` whose `applied_rev` changed; periodic
+   * measurement reports and retained replays are not acknowledgements): for the audit log.
+   */
+  onAcknowledged?: (ack: {
+    uai: string;
+    zone: string;
+    function: ZoneFunction;
+    gateway?: string;
+    payload: ReportedPayload;
+  }) => void;
   logger?: MqttLogger;
 }
 
@@ -215,8 +226,18 @@ export class GatewayTracker {
         payload: decoded.payload as ReportedPayload,
         receivedAt: now,
       };
+      const previous = this.reported.get(keyOf(row.uai, row.zone, row.function));
       this.reported.set(keyOf(row.uai, row.zone, row.function), row);
       const gateway = this.gatewayOfZone.get(`${row.uai}/${row.zone}`);
+      if (!message.retain && previous?.payload.applied_rev !== row.payload.applied_rev) {
+        this.options.onAcknowledged?.({
+          uai: row.uai,
+          zone: row.zone,
+          function: row.function,
+          ...(gateway === undefined ? {} : { gateway }),
+          payload: row.payload,
+        });
+      }
       if (gateway !== undefined) this.seen(row.uai, gateway, undefined, now, message.retain);
       this.write(() => this.options.repository.saveReported(row));
     } else if (parsed.kind === 'gateway-status') {

@@ -225,7 +225,7 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
           entries: { kind: string; actor: string; detail: Record<string, unknown> }[];
         };
         const kinds = new Set(body.entries.map((e) => e.kind));
-        return ['import', 'plan', 'publish', 'override'].every((k) => kinds.has(k))
+        return ['import', 'plan', 'publish', 'override', 'ack'].every((k) => kinds.has(k))
           ? body.entries
           : undefined;
       },
@@ -237,6 +237,10 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
       hash: expect.any(String),
     });
     expect(entries.find((e) => e.kind === 'override')?.actor).toBe('demo-manager');
+    expect(entries.find((e) => e.kind === 'ack')).toMatchObject({
+      actor: 'gw-tilleuls',
+      detail: { source: 'bridge' },
+    });
     expect(await service.store.audit.verify()).toMatchObject({ ok: true });
     const csv = await api(`/api/audit?uai=${DEMO_UAI}&format=csv`, { token: tokens['demo-auditor']! });
     expect(new Uint8Array(await csv.arrayBuffer()).slice(0, 3)).toEqual(new Uint8Array([0xef, 0xbb, 0xbf]));
