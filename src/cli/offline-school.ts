@@ -12,7 +12,7 @@ import { occupancyDatesFor, type SchoolPlan } from '../bridge/school-plan.js';
 import { expandOccupancy, isSchoolZone, type SchoolCalendar } from '../calendar/index.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { InputError } from '../domain/problems.js';
-import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
+import { requireUai } from '../domain/uai.js';
 import type { Override } from '../rules/overrides.js';
 import type { TimeRange } from '../rules/planner.js';
 import { CalendarSource } from '../site/calendars.js';
@@ -33,9 +33,7 @@ export interface OfflineSchool {
 
 /** Reads `--uai`, the configuration, devices/, rules/ and the school's calendar; InputError otherwise. */
 export function loadOfflineSchool(args: ParsedArgs, io: CommandIo): OfflineSchool {
-  const uai = normaliseUai(requireOption(args, 'uai'));
-  const uaiProblem = describeUaiProblem(uai);
-  if (uaiProblem) throw InputError.of('bad-uai', uaiProblem, '--uai', 'malformed');
+  const uai = requireUai(requireOption(args, 'uai'), '--uai');
   const context = loadCommandConfig(args, io);
   const { config } = context;
   const site = loadSite({

@@ -3,6 +3,8 @@
  * seven digits and a check letter = ALPHABET[N mod 23], N the seven digits as an integer.
  * @see ../../../shared/research/formats.md §4 (rule checked against 0670080Y and 0750654D)
  */
+import { InputError } from './problems.js';
+
 const CHECK_ALPHABET = 'ABCDEFGHJKLMNPRSTUVWXYZ';
 
 export type UaiProblem = 'format' | 'check-letter';
@@ -50,4 +52,20 @@ export function departementOfUai(uai: string): string {
   if (prefix === '620') return '2A';
   if (prefix === '720') return '2B';
   return String(Number.parseInt(prefix, 10)).padStart(2, '0');
+}
+
+/**
+ * A UAI given by a caller (URL path, query, option), normalised; `InputError` `bad-uai` (400,
+ * CLI exit 2) naming `where` when no school can have it: refusing it reveals nothing.
+ */
+export function requireUai(text: string, where: string): string {
+  const uai = normaliseUai(text);
+  const problem = describeUaiProblem(uai);
+  if (problem) throw InputError.of('bad-uai', problem, where, 'malformed');
+  return uai;
+}
+
+/** A UAI from a route's path (`uai (path)`). */
+export function pathUai(text: string): string {
+  return requireUai(text, 'uai (path)');
 }

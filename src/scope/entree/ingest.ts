@@ -7,7 +7,7 @@ import { addDays } from '../../domain/dates.js';
 import { InputError, type Problem } from '../../domain/problems.js';
 import type { ImportFormat, Timetable } from '../../domain/timetable.js';
 import { checkTimetable } from '../../domain/timetable-checks.js';
-import { describeUaiProblem, normaliseUai } from '../../domain/uai.js';
+import { describeUaiProblem, normaliseUai, requireUai } from '../../domain/uai.js';
 import { detectFormat } from '../../formats/detect.js';
 import { READERS } from '../../formats/readers.js';
 import type { Store } from '../../store/store.js';
@@ -47,11 +47,7 @@ export interface ParsedImport {
 
 /** Everything but storage: pure apart from the clock-free hashing. Throws `InputError`. */
 export function parseImport(request: IngestRequest): ParsedImport {
-  const pathUai = request.uai === undefined ? undefined : normaliseUai(request.uai);
-  if (pathUai !== undefined) {
-    const problem = describeUaiProblem(pathUai);
-    if (problem) throw InputError.of('bad-uai', problem, 'uai (path)', 'malformed');
-  }
+  const pathUai = request.uai === undefined ? undefined : requireUai(request.uai, 'uai (path)');
   const format = detectFormat(request.bytes, {
     format: request.format,
     contentType: request.contentType,

@@ -9,7 +9,7 @@ import { requireRole, uaiVisible } from '../../auth/middleware.js';
 import type { Clock } from '../../domain/clock.js';
 import { InputError } from '../../domain/problems.js';
 import { diffTimetables } from '../../domain/timetable-diff.js';
-import { describeUaiProblem, normaliseUai } from '../../domain/uai.js';
+import { pathUai } from '../../domain/uai.js';
 import { notFound, problemResponse } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
 import { type ImportReport, ingestTimetable } from './ingest.js';
@@ -105,14 +105,6 @@ export function entreeRoutes(deps: EntreeDeps): Hono<AuthEnv> {
   });
 
   return app;
-}
-
-/** A UAI from the path, refused with 400 when it cannot be one (no school can have it: nothing to hide). */
-function pathUai(text: string): string {
-  const uai = normaliseUai(text);
-  const problem = describeUaiProblem(uai);
-  if (problem) throw InputError.of('bad-uai', problem, 'uai (path)', 'malformed');
-  return uai;
 }
 
 /** `attachment; filename="0679999E_udt.zip"` → the name (UDT takes the UAI from it). */

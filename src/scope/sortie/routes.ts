@@ -7,8 +7,7 @@ import { type Context, Hono } from 'hono';
 import { type AuthEnv, requireRole, uaiVisible } from '../../auth/middleware.js';
 import { canAccessUai } from '../../auth/principal.js';
 import { expandOccupancy } from '../../calendar/index.js';
-import { InputError } from '../../domain/problems.js';
-import { describeUaiProblem, normaliseUai } from '../../domain/uai.js';
+import { pathUai } from '../../domain/uai.js';
 import { notFound } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
 import { CurrentVersions } from './current-versions.js';
@@ -141,12 +140,4 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
 
 function jsonText(c: Context, text: string): Response {
   return c.body(text, 200, { 'Content-Type': 'application/json; charset=UTF-8' });
-}
-
-/** A UAI from the path, refused with 400 when no school can have it (nothing to hide then). */
-export function pathUai(text: string): string {
-  const uai = normaliseUai(text);
-  const problem = describeUaiProblem(uai);
-  if (problem) throw InputError.of('bad-uai', problem, 'uai (path)', 'malformed');
-  return uai;
 }
