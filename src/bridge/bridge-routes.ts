@@ -136,21 +136,24 @@ export function bridgeRoutes(deps: BridgeRoutesDeps): Hono<AuthEnv> {
             error.kind,
           );
         }
-        if (error instanceof SortieError) {
-          return problemResponse(c, 503, [
-            {
-              code: 'occupancy-unavailable',
-              message: `the occupancy of ${uai} for these dates cannot be read from SORTIE now: ${error.message}`,
-              where: 'date (query)',
-            },
-          ]);
-        }
+        if (error instanceof SortieError) return occupancyUnavailable(c, uai, error, 'date (query)');
         throw error;
       }
     }),
   );
 
   return app;
+}
+
+/** 503 for a plan of dates whose occupancy SORTIE cannot give now (plan and savings routes). */
+export function occupancyUnavailable(c: Context, uai: string, error: SortieError, where: string): Response {
+  return problemResponse(c, 503, [
+    {
+      code: 'occupancy-unavailable',
+      message: `the occupancy of ${uai} for these dates cannot be read from SORTIE now: ${error.message}`,
+      where,
+    },
+  ]);
 }
 
 /** Input errors answer with their status here, whatever app mounts these routes. */

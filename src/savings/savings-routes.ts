@@ -6,13 +6,14 @@
  */
 import { type Context, Hono } from 'hono';
 import { type AuthEnv, requireRole, uaiVisible } from '../auth/middleware.js';
+import { occupancyUnavailable } from '../bridge/bridge-routes.js';
 import { NotFoundError } from '../bridge/overrides-service.js';
 import { MAX_PLAN_DAYS, type PlanForDates } from '../bridge/planning.js';
 import { SortieError } from '../bridge/sortie-client.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { InputError, isInputError } from '../domain/problems.js';
-import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
-import { inputErrorResponse, notFound, problemResponse } from '../http/problem-response.js';
+import { requireUai } from '../domain/uai.js';
+import { inputErrorResponse, notFound } from '../http/problem-response.js';
 import type { CalendarSource } from '../site/calendars.js';
 import { type BaselineSchedule, DEFAULT_BASELINE } from './baseline.js';
 import { dateChunks, estimateSchoolSavings, outdoorForSchool, savingsDates } from './school-savings.js';
@@ -35,9 +36,7 @@ export function savingsRoutes(deps: SavingsRoutesDeps): Hono<AuthEnv> {
       const uaiText = c.req.query('uai');
       if (uaiText === undefined)
         throw InputError.of('option-missing', 'uai is required', 'uai (query)', 'malformed');
-      const uai = normaliseUai(uaiText);
-      const problem = describeUaiProblem(uai);
-      if (problem) throw InputError.of('bad-uai', problem, 'uai (query)', 'malformed');
+      const uai = requireUai(uaiText, 'uai (query)');
       const devices = deps.devicesOf(uai);
       if (!uaiVisible(c, uai) || !devices) return notFound(c, `establishment ${uai}`, 'uai (query)');
       const school = devices.value.school;
@@ -56,15 +55,7 @@ export function savingsRoutes(deps: SavingsRoutesDeps): Hono<AuthEnv> {
           plans.push((await deps.planFor(uai, chunk.date, chunk.days)).plan);
         }
       } catch (error) {
-        if (error instanceof SortieError) {
-          return problemResponse(c, 503, [
-            {
-              code: 'occupancy-unavailable',
-              message: `the occupancy of ${uai} for these dates cannot be read from SORTIE now: ${error.message}`,
-              where: 'from (query)',
-            },
-          ]);
-        }
+        if (error instanceof SortieError) return occupancyUnavailable(c, uai, error, 'from (query)');
         throw error;
       }
       return c.json(
