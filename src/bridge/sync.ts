@@ -276,16 +276,17 @@ export class SyncService {
     let record: SyncRecord;
     let outcome: SyncOutcome;
     let changed = false;
+    // The source answered (with data, 304, or "no timetable here"): no failure to remember.
+    const success = {
+      ...previous,
+      lastAttemptAt: now,
+      lastSuccessAt: now,
+      failingSince: null,
+      lastError: null,
+      lastErrorKind: null,
+    };
     try {
       const fetched = await this.options.client.occupancy(uai, range, etag);
-      const success = {
-        ...previous,
-        lastAttemptAt: now,
-        lastSuccessAt: now,
-        failingSince: null,
-        lastError: null,
-        lastErrorKind: null,
-      };
       if (fetched.status === 'not-modified') {
         record = success;
         outcome = { uai, result: 'not-modified', version: previous.version };
@@ -313,14 +314,7 @@ export class SyncService {
             });
       if (failure.kind === 'not-found' && previous.bodyJson === null) {
         // The source answered: it has no timetable for this school. Fallback week, no alert.
-        record = {
-          ...previous,
-          lastAttemptAt: now,
-          lastSuccessAt: now,
-          failingSince: null,
-          lastError: null,
-          lastErrorKind: null,
-        };
+        record = success;
         outcome = { uai, result: 'no-timetable' };
       } else {
         // Keep the last good body: a 404 after data (school withdrawn, access lost) is an error to
