@@ -69,6 +69,7 @@ export interface Bridge {
   readonly planning: PlanningService;
   readonly dispatcher: Dispatcher;
   readonly tracker: GatewayTracker;
+  readonly overrides: OverridesService;
   stop(): Promise<void>;
 }
 
@@ -268,6 +269,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     planning: startedPlanning,
     dispatcher,
     tracker,
+    overrides,
     onImported(uai) {
       // Never throws: syncNow records failures in the sync status.
       void sync.syncNow(uai);
