@@ -6,10 +6,12 @@
  * everything once; stop: the reverse).
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Hono } from 'hono';
 import type { AuthEnv } from '../auth/middleware.js';
 import { generateToken, hashSecret } from '../auth/secrets.js';
+import { SchoolLeases } from '../cluster/school-leases.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../logger.js';
@@ -24,6 +26,8 @@ import type { Store } from '../store/store.js';
 import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from './adapters/index.js';
 import { type AuditSink, planEvents, publishEvents, reloadEvents } from './audit-events.js';
 import { bridgeRoutes } from './bridge-routes.js';
+import { clusterRoutes } from './cluster-routes.js';
+import { type ClusterSignal, parseClusterSignal } from './cluster-signal.js';
 import { Dispatcher } from './dispatcher.js';
 import { gatewayRoutes } from './gateway-routes.js';
 import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js';
@@ -70,6 +74,8 @@ export interface Bridge {
   readonly dispatcher: Dispatcher;
   readonly tracker: GatewayTracker;
   readonly overrides: OverridesService;
+  /** This instance's share of the schools (issue 8). */
+  readonly leases: SchoolLeases;
   stop(): Promise<void>;
 }
 
@@ -112,11 +118,29 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   const mqttUrl = embeddedBroker?.url ?? config.mqtt.url;
   if (!mqttUrl) throw new Error('no MQTT broker: enable mqtt.embedded or set mqtt.url (MQTT_URL)');
 
+  // Several instances on one database split the schools by lease; alone, an instance holds them
+  // all through the same path (docs/deployment.md).
+  const instanceId = config.cluster.instance_id ?? defaultInstanceId();
+  const leases = new SchoolLeases({
+    repository: store.leases,
+    instanceId,
+    schools: () => site.current.devices.keys(),
+    takeoverMs: config.cluster.takeover_s * 1000,
+    logger: logger.child({ part: 'leases' }),
+  });
+  const owns = (uai: string) => leases.owns(uai);
+  // A school added to devices/ is shared out now, not at the next renewal.
+  site.onReload((result) => {
+    if (result.ok) void leases.tick();
+  });
+
   const connection = new MqttConnection({
     url: mqttUrl,
     ...(username ? { username } : {}),
     ...(password ? { password } : {}),
-    clientId: `scope-energie-bridge-${process.pid}`,
+    // Unique per instance: a broker disconnects the older of two sessions with one client id.
+    clientId: `scope-energie-bridge-${instanceId}`,
+    keepaliveSeconds: config.mqtt.keepalive_s,
     prefix: config.mqtt.prefix,
     version: context.version,
     tls: tlsOptions(context),
@@ -130,6 +154,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     version: context.version,
     targets: targets(),
     maxMessagesPerSecond: config.mqtt.max_messages_per_second,
+    mayPublish: owns,
     logger: mqttLogger,
   });
   const client = sortieClientFromConfig(config.sortie, {
@@ -144,6 +169,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     clock,
     cron: config.sync.cron,
     staleAfterHours: config.sync.stale_after_hours,
+    owns,
     logger: logger.child({ part: 'sync' }),
   });
   // Overrides and planning refer to each other ("next-change" needs the plan): a late binding.
@@ -163,6 +189,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     feed,
     clock,
     loadOccupancy: (uai, dates) => sync.loadRange(uai, dates),
+    owns,
     logger: logger.child({ part: 'planning' }),
   });
   const audit = context.audit;
@@ -180,6 +207,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     publisher: auditedPublisher,
     repository: store.bridgeState,
     clock,
+    fenceOf: (uai) => leases.fenceOf(uai),
     logger: mqttLogger,
   });
   if (audit) {
@@ -210,6 +238,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     latest: (uai, zone, fn) => dispatcher.latest(uai, zone, fn),
     zones: targets(),
     clock,
+    owns,
     logger: mqttLogger,
     ...(context.audit
       ? {
@@ -228,16 +257,54 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       : {}),
   });
 
+  // Changes reach the lease holder whichever instance took the request (LISTEN/NOTIFY).
+  const signal = (message: Omit<ClusterSignal, 'from'>) => {
+    store.signals
+      .notify(JSON.stringify({ ...message, from: instanceId }))
+      .catch((error: unknown) => logger.warn({ err: error }, 'cluster signal not sent'));
+  };
+  const stopListening = await store.signals.listen((text) => {
+    const message = parseClusterSignal(text);
+    if (!message || message.from === instanceId || !leases.owns(message.uai)) return;
+    if (message.kind === 'timetable') void sync.syncNow(message.uai);
+    else void planning?.replan(message.uai);
+  });
+  overrides.onChange((uai) => signal({ kind: 'overrides', uai }));
+
   await publisher.start();
   await tracker.start();
   await overrides.start();
   await sync.load();
+  await leases.start();
+  const stopFollowingLeases = leases.onChange(({ acquired, released }) => {
+    // Released first: a school lost and taken again (a lapse) is dropped, then planned afresh.
+    for (const uai of released) void planning?.replan(uai);
+    for (const uai of acquired) {
+      void (async () => {
+        await sync.reload(uai);
+        await planning?.replan(uai);
+        await sync.syncNow(uai);
+      })().catch((error: unknown) => logger.error({ err: error, uai }, 'taking over a school failed'));
+    }
+  });
   await planning.start();
   await dispatcher.start();
+  // Another instance's Last Will says the service is offline; while this one runs, it is not.
+  const statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
+    if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
+  });
   // First connect: online status, then every zone's desired state and schedule, once.
   await connection.start();
   await sync.start();
-  logger.info({ broker: mqttUrl, schools: site.current.devices.size }, 'bridge started');
+  logger.info(
+    {
+      broker: mqttUrl,
+      schools: site.current.devices.size,
+      instance: instanceId,
+      held: leases.owned().length,
+    },
+    'bridge started',
+  );
 
   const routes = new Hono<AuthEnv>();
   routes.route(
@@ -250,6 +317,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     }),
   );
   routes.route('/', gatewayRoutes({ tracker }));
+  routes.route('/', clusterRoutes({ leases, repository: store.leases }));
   const plans = planning;
   routes.route(
     '/',
@@ -270,23 +338,40 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     dispatcher,
     tracker,
     overrides,
+    leases,
     onImported(uai) {
-      // Never throws: syncNow records failures in the sync status.
-      void sync.syncNow(uai);
+      // Never throws: syncNow records failures in the sync status. Another instance may hold
+      // the school: it hears of the import through the store.
+      if (leases.owns(uai)) void sync.syncNow(uai);
+      else signal({ kind: 'timetable', uai });
     },
     readiness: () => sync.readinessProblems(),
     publisherStats: () => publisher.stats(),
     async stop() {
+      await stopListening();
       await sync.stop();
       await dispatcher.stop();
       await startedPlanning.stop();
       overrides.stop();
       await tracker.stop();
       await publisher.stop();
+      stopFollowingLeases();
+      // Nothing of ours goes out any more: hand the schools over now rather than after the TTL.
+      await leases.stop();
+      await statusWatch.unsubscribe();
       await connection.stop();
       await embeddedBroker?.close();
     },
   };
+}
+
+/** Host name and process id: unique among processes of a deployment unless configured otherwise. */
+function defaultInstanceId(): string {
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 48) || 'host';
+  return `${host}-${process.pid}`;
 }
 
 function gatewayCredentials(site: Site, topics: MqttTopics, version: string): GatewayCredentials[] {

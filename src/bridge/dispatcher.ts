@@ -14,6 +14,10 @@
  *   a day or more ahead.
  *
  * All work runs in one serial queue: a timer, a plan change and a stop never interleave.
+ *
+ * Several instances (issue 8): a school is dispatched only under its lease (`fenceOf`); its revs
+ * are allocated in a transaction that checks the lease epoch, and a school taken over from another
+ * instance has its stored revs read afresh, so revs keep increasing across owners.
  */
 import type { ZoneFunction } from '../devices/schema.js';
 import { type Clock, systemClock } from '../domain/clock.js';
@@ -25,6 +29,7 @@ import type {
   DesiredProposal,
   StoredDesired,
 } from '../store/bridge-state-repository.js';
+import { isLeaseLostError, type LeaseFence } from '../store/lease-repository.js';
 import {
   desiredContentHash,
   desiredContentOf,
@@ -65,6 +70,11 @@ export interface DispatcherOptions {
   jumpToleranceMs?: number;
   /** Age at which a schedule is re-issued; default 24 h (half its 48 h span). */
   scheduleRefreshMs?: number;
+  /**
+   * The lease a school's revs are allocated under; null when this instance does not hold the
+   * school (then it is not dispatched). Without it every school is this instance's.
+   */
+  fenceOf?: (uai: string) => LeaseFence | null;
 }
 
 export interface DispatcherStats {
@@ -108,6 +118,11 @@ export class Dispatcher {
   private unsubscribe: (() => void) | undefined;
   private running = false;
   private storedLoaded = false;
+  /**
+   * Schools whose stored revs are current in `stored`, with the lease epoch they were read under
+   * (dropped when a school is forgotten; read again when the epoch changes).
+   */
+  private readonly storedSchools = new Map<string, number | undefined>();
   private retryAll = false;
   private readonly counters = { evaluations: 0, transitions: 0, clockJumps: 0 };
 
@@ -180,9 +195,10 @@ export class Dispatcher {
   private async evaluateEverything(): Promise<void> {
     this.retryAll = true;
     if (!this.storedLoaded) {
-      this.stored = new Map(
-        (await this.options.repository.loadDesired()).map((s) => [keyOf(s.uai, s.zone, s.function), s]),
-      );
+      const rows = await this.options.repository.loadDesired();
+      this.stored = new Map(rows.map((s) => [keyOf(s.uai, s.zone, s.function), s]));
+      for (const plan of this.options.feed.plans())
+        this.storedSchools.set(plan.uai, this.options.fenceOf?.(plan.uai)?.epoch);
       this.storedLoaded = true;
     }
     for (const plan of [...this.options.feed.plans()]) await this.evaluateSchool(plan.uai, 'all');
@@ -234,9 +250,19 @@ export class Dispatcher {
     this.counters.evaluations += 1;
     const now = this.clock.now();
     const plan = this.options.feed.plan(uai);
-    if (!plan) {
+    const fence = this.options.fenceOf ? this.options.fenceOf(uai) : undefined;
+    if (!plan || fence === null) {
       this.forgetSchool(uai);
       return;
+    }
+    if (!this.storedSchools.has(uai) || this.storedSchools.get(uai) !== fence?.epoch) {
+      // New to this instance (taken over, or back after a hand-over or a lapse): another instance
+      // may have moved its revs on meanwhile, so nothing held from before counts.
+      for (const [key, tracked] of this.tracked) if (tracked.uai === uai) this.tracked.delete(key);
+      for (const key of [...this.stored.keys()]) if (key.startsWith(`${uai}/`)) this.stored.delete(key);
+      for (const row of await this.options.repository.loadDesired(uai))
+        this.stored.set(keyOf(row.uai, row.zone, row.function), row);
+      this.storedSchools.set(uai, fence?.epoch);
     }
     const proposals: DesiredProposal[] = [];
     const pending: { tracked: Tracked; segments: readonly Segment[]; desired?: StoredDesired }[] = [];
@@ -286,7 +312,17 @@ export class Dispatcher {
     }
 
     const recorded = new Map<string, StoredDesired>();
-    for (const stored of await this.options.repository.recordDesired(uai, proposals)) {
+    let written: StoredDesired[];
+    try {
+      written = await this.options.repository.recordDesired(uai, proposals, fence);
+    } catch (error) {
+      if (!isLeaseLostError(error)) throw error;
+      // Another instance holds the school now: nothing of ours may go out for it.
+      this.logger.warn({ uai }, 'lease lost while dispatching: school dropped by this instance');
+      this.forgetSchool(uai);
+      return;
+    }
+    for (const stored of written) {
       const key = keyOf(stored.uai, stored.zone, stored.function);
       this.stored.set(key, stored);
       recorded.set(key, stored);
@@ -320,6 +356,7 @@ export class Dispatcher {
     for (const [key, tracked] of this.tracked) {
       if (tracked.uai === uai) this.tracked.delete(key);
     }
+    this.storedSchools.delete(uai);
     this.options.publisher.forget(uai);
     this.logger.info({ uai }, 'school plan removed: no longer dispatched');
   }

@@ -46,6 +46,12 @@ export interface GatewayTrackerOptions {
     payload: ReportedPayload;
   }) => void;
   logger?: MqttLogger;
+  /**
+   * Several instances (issue 8): every instance keeps the whole picture in memory, but only the
+   * holder of a school's lease stores its reports and audits its acknowledgements (once, not N
+   * times). Default: every school.
+   */
+  owns?: (uai: string) => boolean;
 }
 
 export interface ZoneFunctionReport {
@@ -229,7 +235,8 @@ export class GatewayTracker {
       const previous = this.reported.get(keyOf(row.uai, row.zone, row.function));
       this.reported.set(keyOf(row.uai, row.zone, row.function), row);
       const gateway = this.gatewayOfZone.get(`${row.uai}/${row.zone}`);
-      if (!message.retain && previous?.payload.applied_rev !== row.payload.applied_rev) {
+      const ours = this.options.owns?.(row.uai) ?? true;
+      if (ours && !message.retain && previous?.payload.applied_rev !== row.payload.applied_rev) {
         this.options.onAcknowledged?.({
           uai: row.uai,
           zone: row.zone,
@@ -239,7 +246,7 @@ export class GatewayTracker {
         });
       }
       if (gateway !== undefined) this.seen(row.uai, gateway, undefined, now, message.retain);
-      this.write(() => this.options.repository.saveReported(row));
+      if (ours) this.write(() => this.options.repository.saveReported(row));
     } else if (parsed.kind === 'gateway-status') {
       this.seen(
         parsed.uai,
@@ -266,6 +273,7 @@ export class GatewayTracker {
     const previous = this.statuses.get(id);
     const lastSeen = retained && previous ? previous.lastSeen : at;
     this.statuses.set(id, { uai, gateway, state: state ?? previous?.state ?? 'online', lastSeen });
+    if (this.options.owns && !this.options.owns(uai)) return;
     this.write(() =>
       this.options.repository.saveGatewayStatus({ uai, gateway, lastSeen, ...(state ? { state } : {}) }),
     );

@@ -85,6 +85,12 @@ export interface PlanningServiceOptions {
   cron?: string;
   /** For `planFor` outside the held window; without it such dates plan on what is held, else the fallback week. */
   loadOccupancy?: OccupancyLoader;
+  /**
+   * Several instances (issue 8): the schools this instance holds the lease of; only those are
+   * planned live (put in the feed). `planFor` and `nextChange` answer for every school. Default:
+   * every school.
+   */
+  owns?: (uai: string) => boolean;
   logger?: PlanningLogger;
 }
 
@@ -137,10 +143,11 @@ export class PlanningService {
   /** Replans every school of the site and drops plans of schools that left it. */
   async replanAll(): Promise<void> {
     const site = this.options.site.current;
+    const owns = this.options.owns ?? (() => true);
     for (const plan of [...this.options.feed.plans()]) {
-      if (!site.devices.has(plan.uai)) this.options.feed.remove(plan.uai);
+      if (!site.devices.has(plan.uai) || !owns(plan.uai)) this.options.feed.remove(plan.uai);
     }
-    await Promise.all([...site.devices.keys()].map((uai) => this.replan(uai)));
+    await Promise.all([...site.devices.keys()].filter(owns).map((uai) => this.replan(uai)));
   }
 
   /** Replans one school now and puts the plan in the feed; returns it (undefined when the school left the site). */
@@ -149,7 +156,7 @@ export class PlanningService {
     this.generation.set(uai, turn);
     const site = this.options.site.current;
     const devices = site.devices.get(uai);
-    if (!devices) {
+    if (!devices || (this.options.owns && !this.options.owns(uai))) {
       this.options.feed.remove(uai);
       return undefined;
     }
@@ -166,6 +173,8 @@ export class PlanningService {
       });
       // A newer replan of this school started meanwhile: its inputs are newer, let it win.
       if (this.generation.get(uai) !== turn) return plan;
+      // The lease went meanwhile: the instance that took it plans the school now.
+      if (this.options.owns && !this.options.owns(uai)) return plan;
       this.options.feed.set(plan);
       return plan;
     } catch (error) {

@@ -17,6 +17,9 @@
  *   of a zone after a newer one.
  * - Payloads are validated against the contract once, when applied; republications send the
  *   stored bytes.
+ * - Fencing (issue 8): `mayPublish(uai)` is asked when each message gets its slot, right before
+ *   it goes out; a school whose lease lapsed (this process was paused, the store unreachable) is
+ *   skipped, including in the re-publication after a reconnect.
  */
 import type { ZoneFunction } from '../devices/schema.js';
 import type { MqttConnection, PublishOutcome } from '../mqtt/connection.js';
@@ -49,6 +52,8 @@ export interface PublisherOptions {
   window?: number;
   /** Cap on messages per second (token bucket, 100 ms bursts); default 10,000; 0 = none. */
   maxMessagesPerSecond?: number;
+  /** Whether this instance may publish for a school now (its lease); default always. */
+  mayPublish?: (uai: string) => boolean;
   logger?: MqttLogger;
 }
 
@@ -68,6 +73,8 @@ export interface PublishTally {
 }
 
 export interface PublisherStats extends PublishTally {
+  /** Messages not sent because this instance no longer held the school's lease. */
+  fenced: number;
   /** Connect-time republications completed. */
   republications: number;
   /** Duration of the last complete republication, ms. */
@@ -157,6 +164,7 @@ export class BridgePublisher {
   private readonly context: AdapterContext;
   private readonly tally: PublishTally = { sent: 0, dropped: 0, interrupted: 0 };
   private republications = 0;
+  private fenced = 0;
   private lastRepublishMs: number | null = null;
   private lastRepublishMessages = 0;
   private unregister: (() => void) | undefined;
@@ -193,9 +201,10 @@ export class BridgePublisher {
       const subscription = await this.options.connection.subscribe(topic, (message) => {
         if (message.payload.toString('utf8') !== payload) return;
         this.logger.info({ topic }, 'consumer birth message: re-publishing announcements');
-        void this.publishAll(targets.flatMap((t) => this.announcementsOf(t)).map((m) => () => m)).catch(
-          (error: unknown) =>
-            this.logger.error({ error: (error as Error).message }, 'announcement re-publication failed'),
+        void this.publishAll(
+          targets.flatMap((t) => this.announcementsOf(t).map((m) => () => this.fence(t.uai, m))),
+        ).catch((error: unknown) =>
+          this.logger.error({ error: (error as Error).message }, 'announcement re-publication failed'),
         );
       });
       this.subscriptions.push(subscription);
@@ -234,12 +243,14 @@ export class BridgePublisher {
         };
       }
       this.held.set(key, state);
+      const uai = change.uai;
       if (change.desired) {
-        sends.push(() => this.held.get(key)?.desired);
+        sends.push(() => this.fence(uai, this.held.get(key)?.desired));
         const commandCount = this.commandsOf(state).length;
-        for (let index = 0; index < commandCount; index++) sends.push(() => this.commandAt(key, index));
+        for (let index = 0; index < commandCount; index++)
+          sends.push(() => this.fence(uai, this.commandAt(key, index)));
       }
-      if (change.schedule) sends.push(() => this.held.get(key)?.schedule);
+      if (change.schedule) sends.push(() => this.fence(uai, this.held.get(key)?.schedule));
     }
     if (!this.options.connection.isConnected()) return { sent: 0, dropped: 0, interrupted: 0 };
     return this.publishAll(sends);
@@ -292,13 +303,15 @@ export class BridgePublisher {
     const started = performance.now();
     const sends: (() => AdapterMessage | EncodedMessage | undefined)[] = [];
     for (const [key, state] of this.held) {
-      sends.push(() => this.held.get(key)?.desired);
-      sends.push(() => this.held.get(key)?.schedule);
+      const uai = state.uai;
+      sends.push(() => this.fence(uai, this.held.get(key)?.desired));
+      sends.push(() => this.fence(uai, this.held.get(key)?.schedule));
       const commandCount = this.commandsOf(state).length;
-      for (let index = 0; index < commandCount; index++) sends.push(() => this.commandAt(key, index));
+      for (let index = 0; index < commandCount; index++)
+        sends.push(() => this.fence(uai, this.commandAt(key, index)));
     }
     for (const target of this.targetsByZone.values()) {
-      for (const message of this.announcementsOf(target)) sends.push(() => message);
+      for (const message of this.announcementsOf(target)) sends.push(() => this.fence(target.uai, message));
     }
     const tally = await this.publishAll(sends);
     if (tally.dropped === 0 && tally.interrupted === 0) {
@@ -312,10 +325,18 @@ export class BridgePublisher {
   stats(): PublisherStats {
     return {
       ...this.tally,
+      fenced: this.fenced,
       republications: this.republications,
       lastRepublishMs: this.lastRepublishMs,
       lastRepublishMessages: this.lastRepublishMessages,
     };
+  }
+
+  /** The message, unless this instance lost the school's lease (then nothing goes out). */
+  private fence<M>(uai: string, message: M | undefined): M | undefined {
+    if (message === undefined || !this.options.mayPublish || this.options.mayPublish(uai)) return message;
+    this.fenced += 1;
+    return undefined;
   }
 
   private commandsOf(state: HeldState): AdapterMessage[] {

@@ -40,6 +40,11 @@ export interface SyncServiceOptions {
   staleAfterHours: number;
   /** Schools pulled at once during a full sync (default 4). */
   concurrency?: number;
+  /**
+   * Several instances (issue 8): the schools this instance holds the lease of. The cron pulls
+   * only those, and status and readiness speak only for them. Default: every school.
+   */
+  owns?: (uai: string) => boolean;
   logger?: SyncLogger;
 }
 
@@ -137,7 +142,7 @@ export class SyncService {
    */
   async syncNow(uai?: string): Promise<SyncOutcome[]> {
     await this.load();
-    const uais = uai === undefined ? [...this.options.site.current.devices.keys()] : [uai];
+    const uais = uai === undefined ? this.schools() : [uai];
     const outcomes: SyncOutcome[] = [];
     const pending = [...uais];
     const workers = Array.from(
@@ -181,9 +186,28 @@ export class SyncService {
     return () => this.listeners.delete(listener);
   }
 
-  /** Every school with a devices file, for `/readyz` and the dashboard. */
+  /** Every school with a devices file (that this instance holds), for `/readyz` and the dashboard. */
   status(): SchoolSyncStatus[] {
-    return [...this.options.site.current.devices.keys()].sort().map((uai) => this.statusOf(uai));
+    return this.schools()
+      .sort()
+      .map((uai) => this.statusOf(uai));
+  }
+
+  /**
+   * Reads one school's last good data from the store again: another instance held it until now,
+   * and its pulls are newer than what this one loaded at start.
+   */
+  async reload(uai: string): Promise<void> {
+    const record = await this.options.repository.get(uai);
+    if (!record) return;
+    this.records.set(uai, record);
+    this.cacheBody(record);
+  }
+
+  private schools(): string[] {
+    const owns = this.options.owns;
+    const all = [...this.options.site.current.devices.keys()];
+    return owns ? all.filter((uai) => owns(uai)) : all;
   }
 
   statusOf(uai: string): SchoolSyncStatus {

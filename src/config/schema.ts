@@ -92,6 +92,14 @@ const mqttSchema = z
     username: z.string().min(1).optional(),
     password_file: relativeOrAbsolutePath.optional().describe('File holding the broker password.'),
     password_env: envName.optional().describe('Environment variable holding the broker password.'),
+    keepalive_s: z
+      .int()
+      .min(1)
+      .max(3_600)
+      .default(30)
+      .describe(
+        'MQTT keepalive of the bridge: the broker fires its Last Will after 1.5 times this without traffic.',
+      ),
     max_messages_per_second: z
       .int()
       .min(0)
@@ -179,6 +187,26 @@ const syncSchema = z
       .max(24 * 30)
       .default(24)
       .describe('/readyz reports not ready when the last successful sync is older than this.'),
+  })
+  .prefault({});
+
+const clusterSchema = z
+  .strictObject({
+    instance_id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
+      .optional()
+      .describe(
+        'Name of this bridge instance among those sharing one database; default host name and process id. Must differ between live instances.',
+      ),
+    takeover_s: z
+      .number()
+      .min(1)
+      .max(600)
+      .default(30)
+      .describe(
+        "Longest time a dead or partitioned instance's schools stay without a publisher (lease TTL is 2/3 of it, renewal every 1/6).",
+      ),
   })
   .prefault({});
 
@@ -270,6 +298,7 @@ export const configSchema = z.strictObject({
   mqtt: mqttSchema,
   sortie: sortieSchema,
   sync: syncSchema,
+  cluster: clusterSchema,
   entree: entreeSchema,
   calendar: calendarSchema,
   auth: authSchema,

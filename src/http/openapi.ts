@@ -602,6 +602,17 @@ export const ROUTES: readonly RouteDoc[] = [
     roles: 'manager, auditor, admin',
     responses: { '200': { description: '`{gateways: […]}`' }, ...errors(401, 403) },
   },
+  {
+    method: 'get',
+    path: '/api/cluster',
+    summary: 'The bridge instances sharing the database and who holds each of the caller’s schools',
+    description:
+      'Instances with their last heartbeat, and per school the holding instance, its fencing epoch and lease expiry (docs/deployment.md).',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, auditor, admin',
+    responses: { '200': { description: '`{instance, instances: […], leases: […]}`' }, ...errors(401, 403) },
+  },
 ];
 
 type JsonObject = Record<string, unknown>;

@@ -273,6 +273,14 @@ export class MqttConnection {
     return { ...this.counters };
   }
 
+  /**
+   * Publishes `online` again (when connected): with several instances, one's Last Will must not
+   * leave the service marked offline while another still runs (issue 8).
+   */
+  async reassertOnline(): Promise<void> {
+    if (this.isConnected() && !this.stopping) await this.publishStatus('online');
+  }
+
   /** The mqtt.js client, for diagnostics and tests (e.g. to cut the socket). Do not publish on it. */
   get mqttClient(): MqttClient | undefined {
     return this.client;

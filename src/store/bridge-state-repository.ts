@@ -12,6 +12,7 @@ import type { Kysely } from 'kysely';
 import type { DesiredContent } from '../bridge/desired-state.js';
 import type { ZoneFunction } from '../devices/schema.js';
 import type { OnlineState, ReportedPayload } from '../mqtt/topics.js';
+import { assertLeaseHeld, type LeaseFence } from './lease-repository.js';
 import type { Database } from './schema.js';
 import { type StoreDialect, writeTransaction } from './write-transaction.js';
 
@@ -59,7 +60,11 @@ export interface BridgeStateRepository {
    * Records one school's proposals and answers, in the same order, what is stored afterwards:
    * the stored rev when the content is unchanged, else the next rev.
    */
-  recordDesired(uai: string, proposals: readonly DesiredProposal[]): Promise<StoredDesired[]>;
+  recordDesired(
+    uai: string,
+    proposals: readonly DesiredProposal[],
+    fence?: LeaseFence,
+  ): Promise<StoredDesired[]>;
   saveReported(reported: StoredReported): Promise<void>;
   loadReported(uai?: string): Promise<StoredReported[]>;
   /** Sets a gateway's state (when given) and its last-seen instant. */
@@ -98,10 +103,12 @@ export function createBridgeStateRepository(
       return (await query.execute()).map(toStored);
     },
 
-    async recordDesired(uai, proposals) {
+    async recordDesired(uai, proposals, fence) {
       if (proposals.length === 0) return [];
       // One commit per school: SQLite syncs once, not once per zone.
       return writeTransaction(db, dialect, async (trx) => {
+        // Fencing (issue 8): a rev is allocated only under the school's live lease.
+        if (fence) await assertLeaseHeld(trx, dialect, fence);
         const stored = new Map<string, StoredDesired>();
         for (const row of await trx
           .selectFrom('bridge_desired')

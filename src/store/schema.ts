@@ -152,6 +152,26 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+/**
+ * A bridge instance sharing the database (migration 0005). Epoch ms of the database clock; `bigint`
+ * columns come back from PostgreSQL as strings, so readers convert with Number().
+ */
+export interface BridgeInstanceTable {
+  instance_id: string;
+  started_at: number | string;
+  heartbeat_at: number | string;
+  expires_at: number | string;
+}
+
+/** Who plans and publishes a school, until when, under which fencing epoch (migration 0005). */
+export interface SchoolLeaseTable {
+  uai: string;
+  owner: string;
+  epoch: number | string;
+  acquired_at: number | string;
+  expires_at: number | string;
+}
+
 export interface Database {
   establishments: EstablishmentTable;
   timetable_versions: TimetableVersionTable;
@@ -163,4 +183,6 @@ export interface Database {
   override_events: OverrideEventTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  bridge_instances: BridgeInstanceTable;
+  school_leases: SchoolLeaseTable;
 }

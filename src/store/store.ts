@@ -10,9 +10,11 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { type AuditRepository, createAuditRepository } from './audit-repository.js';
 import { type BridgeStateRepository, createBridgeStateRepository } from './bridge-state-repository.js';
+import { createLeaseRepository, type LeaseRepository } from './lease-repository.js';
 import { migrationProvider } from './migrations/index.js';
 import { createOverrideRepository, type OverrideRepository } from './override-repository.js';
 import type { Database } from './schema.js';
+import { inProcessSignals, postgresSignals, type StoreSignals } from './store-signals.js';
 import { createSyncRepository, type SyncRepository } from './sync-repository.js';
 import { createTimetableRepository, type TimetableRepository } from './timetable-repository.js';
 import type { StoreDialect } from './write-transaction.js';
@@ -51,6 +53,10 @@ export interface Store {
   overrides: OverrideRepository;
   /** The append-only, hash-chained audit log. */
   audit: AuditRepository;
+  /** Bridge instances and the school leases that split the work between them (issue 8). */
+  leases: LeaseRepository;
+  /** Messages between the processes sharing this store (LISTEN/NOTIFY on PostgreSQL). */
+  signals: StoreSignals;
   /** Closes the file or the pool; idempotent. */
   close(): Promise<void>;
 }
@@ -80,6 +86,18 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sync: createSyncRepository(db),
     overrides: createOverrideRepository(db, dialect),
     audit: createAuditRepository(db, dialect),
+    leases: createLeaseRepository(db, dialect),
+    signals:
+      dialect === 'postgres' && options.databaseUrl && migrationSchema
+        ? postgresSignals({
+            databaseUrl: options.databaseUrl,
+            schema: migrationSchema,
+            send: async (channel, message) => {
+              await sql`select pg_notify(${channel}, ${message})`.execute(db);
+            },
+            ...(options.onPoolError ? { onError: options.onPoolError } : {}),
+          })
+        : inProcessSignals(),
     close() {
       closed ??= db.destroy();
       return closed;

@@ -14,11 +14,13 @@ const DEFAULTS = {
   mqtt: {
     prefix: 'sobriete/v1',
     embedded: { enabled: true, host: '127.0.0.1', port: 1883 },
+    keepalive_s: 30,
     max_messages_per_second: 10000,
     tls: { reject_unauthorized: true },
   },
   sortie: { source: 'embedded', timeout_ms: 10000, retries: 3 },
   sync: { cron: '*/15 * * * *', stale_after_hours: 24 },
+  cluster: { takeover_s: 30 },
   entree: { strict_json: false, max_zip_entries: 1000, max_uncompressed_mb: 200 },
   calendar: { zone: 'B' },
   auth: { jwt_ttl_s: 3600, jwt_issuer: 'scope-energie', jwt_audience: 'scope-energie' },

@@ -31,11 +31,13 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0002_bridge_state',
       '0003_sync_and_overrides',
       '0004_audit',
+      '0005_leases',
     ]);
     expect(await tableNames(first)).toEqual([
       'audit_head',
       'audit_log',
       'bridge_desired',
+      'bridge_instances',
       'establishments',
       'gateway_reported',
       'gateway_status',
@@ -43,6 +45,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       'kysely_migration_lock',
       'override_events',
       'overrides',
+      'school_leases',
       'sync_state',
       'timetable_versions',
     ]);
@@ -65,6 +68,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0002_bridge_state',
       '0003_sync_and_overrides',
       '0004_audit',
+      '0005_leases',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },

@@ -7,12 +7,14 @@ import * as timetables0001 from './0001_timetables.js';
 import * as bridgeState0002 from './0002_bridge_state.js';
 import * as syncAndOverrides0003 from './0003_sync_and_overrides.js';
 import * as audit0004 from './0004_audit.js';
+import * as leases0005 from './0005_leases.js';
 
 const migrations: Record<string, Migration> = {
   '0001_timetables': timetables0001,
   '0002_bridge_state': bridgeState0002,
   '0003_sync_and_overrides': syncAndOverrides0003,
   '0004_audit': audit0004,
+  '0005_leases': leases0005,
 };
 
 export const migrationProvider: MigrationProvider = {

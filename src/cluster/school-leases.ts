@@ -1,0 +1,230 @@
+/**
+ * This instance's share of the schools (issue 8, docs/deployment.md): a heartbeat keeps it in the
+ * live set, rendezvous hashing over that set says which schools it should hold, and leases in the
+ * store make that exclusive. Every `renewMs`:
+ *   1. heartbeat (the live set and the database's now);
+ *   2. give up, FIRST locally then in the store, the schools another live instance should hold
+ *      (a rejoining instance gets its share back; nothing else moves, so no flapping);
+ *   3. claim or renew the rest of its share: free and expired leases are taken, live ones of
+ *      others are left alone until they lapse (a dead instance's schools move after its lease TTL).
+ *
+ * Local validity: a lease counts as held only until `tick start + ttl − margin` on this process's
+ * MONOTONIC clock. The store's expiry is `database now + ttl` read after the tick started, so the
+ * local deadline always comes first, whatever the clocks of the machines say; a process paused
+ * (SIGSTOP, GC, VM freeze) past it stops publishing the moment it runs again, before it even talks
+ * to the store. Writes are fenced in the store as well (`assertLeaseHeld` with the epoch).
+ *
+ * With the default 30 s takeover delay: TTL 20 s, renewal every 5 s, so a dead instance's schools
+ * are claimed at most TTL + one renewal ≈ 25 s after its last renewal.
+ */
+import type { LeaseFence, LeaseRepository } from '../store/lease-repository.js';
+import { shareOf } from './rendezvous.js';
+
+export interface SchoolLeasesLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface SchoolLeasesOptions {
+  repository: LeaseRepository;
+  instanceId: string;
+  /** Every school the site plans (its devices files): the set shared out. */
+  schools: () => Iterable<string>;
+  /** The longest a dead instance's schools stay unowned; default 30 s. */
+  takeoverMs?: number;
+  logger?: SchoolLeasesLogger;
+  /** Monotonic milliseconds (tests pause it); default `performance.now`. */
+  monotonicNow?: () => number;
+}
+
+export interface LeaseChange {
+  acquired: string[];
+  released: string[];
+}
+
+export interface SchoolLeasesStats {
+  instanceId: string;
+  live: string[];
+  held: number;
+  ticks: number;
+  failedTicks: number;
+  /** Epoch ms (database clock) of the last successful tick, or null. */
+  lastTickAt: number | null;
+}
+
+export const DEFAULT_TAKEOVER_MS = 30_000;
+
+interface Held {
+  epoch: number;
+  /** Monotonic ms until which this instance may act for the school. */
+  validUntil: number;
+}
+
+export class SchoolLeases {
+  readonly instanceId: string;
+  readonly ttlMs: number;
+  readonly renewMs: number;
+  private readonly marginMs: number;
+  private readonly monotonicNow: () => number;
+  private held = new Map<string, Held>();
+  private readonly listeners = new Set<(change: LeaseChange) => void>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private ticking: Promise<void> = Promise.resolve();
+  private live: string[] = [];
+  private readonly counters = { ticks: 0, failedTicks: 0 };
+  private lastTickAt: number | null = null;
+
+  constructor(private readonly options: SchoolLeasesOptions) {
+    const takeover = options.takeoverMs ?? DEFAULT_TAKEOVER_MS;
+    if (!(takeover >= 600)) throw new Error(`takeover delay must be at least 600 ms, got ${takeover}`);
+    this.instanceId = options.instanceId;
+    this.ttlMs = Math.round((takeover * 2) / 3);
+    this.renewMs = Math.round(takeover / 6);
+    // Room for a slow store round trip and timer lateness between two checks.
+    this.marginMs = Math.min(2_000, Math.round(this.ttlMs / 10));
+    this.monotonicNow = options.monotonicNow ?? (() => performance.now());
+  }
+
+  /** Joins the live set and takes this instance's share before returning. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    await this.tick();
+    this.schedule();
+  }
+
+  /** Gives every lease up (listeners hear it first) and leaves the live set: the others take over at once. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.ticking;
+    const released = [...this.held.keys()];
+    this.held.clear();
+    if (released.length > 0) this.emit({ acquired: [], released });
+    try {
+      await this.options.repository.release(this.instanceId, released);
+      await this.options.repository.leave(this.instanceId);
+    } catch (error) {
+      // The leases then lapse after their TTL: slower, never wrong.
+      this.options.logger?.warn({ err: error }, 'could not release leases on stop; they will lapse');
+    }
+  }
+
+  onChange(listener: (change: LeaseChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** True while this instance holds a live lease on `uai`: the guard before every publish. */
+  owns(uai: string): boolean {
+    const held = this.held.get(uai);
+    return held !== undefined && this.monotonicNow() < held.validUntil;
+  }
+
+  /** The fence for a write on behalf of `uai`, or null when this instance does not hold it. */
+  fenceOf(uai: string): LeaseFence | null {
+    const held = this.held.get(uai);
+    if (!held || this.monotonicNow() >= held.validUntil) return null;
+    return { uai, owner: this.instanceId, epoch: held.epoch };
+  }
+
+  owned(): string[] {
+    return [...this.held.keys()].filter((uai) => this.owns(uai)).sort();
+  }
+
+  stats(): SchoolLeasesStats {
+    return {
+      instanceId: this.instanceId,
+      live: [...this.live],
+      held: this.owned().length,
+      ...this.counters,
+      lastTickAt: this.lastTickAt,
+    };
+  }
+
+  /** One heartbeat-release-claim round (also run by the timer); never throws. */
+  tick(): Promise<void> {
+    this.ticking = this.ticking.then(() => (this.running ? this.runTick() : undefined));
+    return this.ticking;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      void this.tick().finally(() => this.schedule());
+    }, this.renewMs);
+  }
+
+  private async runTick(): Promise<void> {
+    const { repository, instanceId } = this.options;
+    const started = this.monotonicNow();
+    const released: string[] = [];
+    // Leases that lapsed locally (the store was unreachable, or this process was paused): whatever
+    // the store says now, what was planned and published under them is forgotten and redone.
+    for (const [uai, held] of this.held) {
+      if (started >= held.validUntil) {
+        this.held.delete(uai);
+        released.push(uai);
+      }
+    }
+    try {
+      const { now, live } = await repository.heartbeat(instanceId, this.ttlMs);
+      this.live = live;
+      const share = shareOf(instanceId, this.options.schools(), live);
+      const handOver = [...this.held.keys()].filter((uai) => !share.has(uai));
+      for (const uai of handOver) this.held.delete(uai);
+      released.push(...handOver);
+      if (released.length > 0) this.emit({ acquired: [], released: [...released] });
+      released.length = 0;
+      if (handOver.length > 0) {
+        await repository.release(instanceId, handOver);
+        this.options.logger?.info(
+          { schools: handOver.length, live },
+          'schools handed over to another instance',
+        );
+      }
+      const got = await repository.claim(instanceId, [...share], this.ttlMs);
+      const validUntil = started + this.ttlMs - this.marginMs;
+      const acquired: string[] = [];
+      const next = new Map<string, Held>();
+      for (const lease of got) {
+        const previous = this.held.get(lease.uai);
+        if (!previous || previous.epoch !== lease.epoch) {
+          if (previous) released.push(lease.uai);
+          acquired.push(lease.uai);
+        }
+        next.set(lease.uai, { epoch: lease.epoch, validUntil });
+      }
+      for (const uai of this.held.keys()) if (!next.has(uai)) released.push(uai);
+      this.held = next;
+      this.counters.ticks += 1;
+      this.lastTickAt = now;
+      if (released.length > 0 || acquired.length > 0) {
+        this.emit({ acquired: acquired.sort(), released: released.sort() });
+        if (acquired.length > 0)
+          this.options.logger?.info({ schools: acquired.length, live }, 'school leases acquired');
+      }
+    } catch (error) {
+      this.counters.failedTicks += 1;
+      if (released.length > 0) this.emit({ acquired: [], released });
+      this.options.logger?.error(
+        { err: error },
+        'lease renewal failed: schools stop being published when their lease lapses locally',
+      );
+    }
+  }
+
+  private emit(change: LeaseChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.options.logger?.error({ err: error }, 'lease change listener failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * Leases that split the schools between bridge instances sharing one database (issue 8,
+ * docs/deployment.md). Every instant is read from the DATABASE clock inside the statement that
+ * uses it, so instances never compare their own clocks.
+ *
+ * - `heartbeat` keeps an instance in the live set for a TTL; the live set decides who SHOULD own
+ *   a school (src/cluster/rendezvous.ts).
+ * - `claim` takes a lease that is free, expired or already ours, in one
+ *   `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING` per batch: atomic on both dialects, so two
+ *   instances can never both come out holding a school.
+ * - The `epoch` is the fencing token: it grows each time a school changes hands (or an owner lets
+ *   its own lease lapse), and writes on behalf of a school check it in their transaction
+ *   (`assertLeaseHeld`), so a paused old owner cannot allocate a rev after losing the lease.
+ */
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+import type { StoreDialect } from './write-transaction.js';
+
+/** The lease a write is made under. */
+export interface LeaseFence {
+  uai: string;
+  owner: string;
+  epoch: number;
+}
+
+export interface HeldLease {
+  uai: string;
+  epoch: number;
+  /** Epoch ms, database clock. */
+  expiresAt: number;
+}
+
+export interface LeaseRow extends HeldLease {
+  owner: string;
+  acquiredAt: number;
+}
+
+export interface InstanceRow {
+  instanceId: string;
+  startedAt: number;
+  heartbeatAt: number;
+  expiresAt: number;
+}
+
+export interface LeaseRepository {
+  /** Marks `instanceId` alive for `ttlMs`; answers the live instances (sorted) and the database's now. */
+  heartbeat(instanceId: string, ttlMs: number): Promise<{ now: number; live: string[] }>;
+  /** Removes an instance from the live set at once (graceful stop). */
+  leave(instanceId: string): Promise<void>;
+  /**
+   * Takes or renews, for `ttlMs`, the leases of these schools that are free, expired or already
+   * `instanceId`'s; answers every lease it holds afterwards among them.
+   */
+  claim(instanceId: string, uais: readonly string[], ttlMs: number): Promise<HeldLease[]>;
+  /** Ends these leases of `instanceId` now (the next claimant gets them at once). */
+  release(instanceId: string, uais: readonly string[]): Promise<void>;
+  leases(): Promise<LeaseRow[]>;
+  instances(): Promise<InstanceRow[]>;
+}
+
+/** A write on behalf of a school whose lease this instance no longer holds. */
+export class LeaseLostError extends Error {
+  constructor(readonly fence: LeaseFence) {
+    super(`lease of ${fence.uai} lost by ${fence.owner} (epoch ${fence.epoch})`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export function isLeaseLostError(error: unknown): error is LeaseLostError {
+  return error instanceof LeaseLostError;
+}
+
+/** Rows per multi-row INSERT (5 parameters each). */
+const ROWS_PER_CLAIM = 500;
+
+/** The database's current instant in epoch ms, read when the statement runs. */
+export function databaseNowMs(dialect: StoreDialect): RawBuilder<number> {
+  return dialect === 'postgres'
+    ? sql<number>`(extract(epoch from clock_timestamp()) * 1000)::bigint`
+    : sql<number>`cast(round((julianday('now') - 2440587.5) * 86400000) as integer)`;
+}
+
+/**
+ * Throws `LeaseLostError` unless `fence` is still the live lease of its school. On PostgreSQL the
+ * row is locked FOR SHARE until the transaction ends, so a takeover (an UPDATE of that row) waits
+ * for this write to commit and the new owner then reads what it wrote; SQLite's write transaction
+ * is exclusive already.
+ */
+export async function assertLeaseHeld(
+  trx: Kysely<Database> | Transaction<Database>,
+  dialect: StoreDialect,
+  fence: LeaseFence,
+): Promise<void> {
+  let query = trx
+    .selectFrom('school_leases')
+    .select('epoch')
+    .where('uai', '=', fence.uai)
+    .where('owner', '=', fence.owner)
+    .where('epoch', '=', fence.epoch)
+    .where('expires_at', '>', databaseNowMs(dialect));
+  if (dialect === 'postgres') query = query.forShare();
+  const row = await query.executeTakeFirst();
+  if (!row) throw new LeaseLostError(fence);
+}
+
+export function createLeaseRepository(db: Kysely<Database>, dialect: StoreDialect): LeaseRepository {
+  const now = () => databaseNowMs(dialect);
+  return {
+    async heartbeat(instanceId, ttlMs) {
+      const ttl = Math.round(ttlMs);
+      await db
+        .insertInto('bridge_instances')
+        .values({
+          instance_id: instanceId,
+          started_at: now(),
+          heartbeat_at: now(),
+          expires_at: sql<number>`${now()} + ${ttl}`,
+        })
+        .onConflict((conflict) =>
+          conflict.column('instance_id').doUpdateSet({
+            heartbeat_at: now(),
+            expires_at: sql<number>`${now()} + ${ttl}`,
+          }),
+        )
+        .execute();
+      const rows = await db
+        .selectFrom('bridge_instances')
+        .select(['instance_id', sql<number | string>`${now()}`.as('now')])
+        .where('expires_at', '>', now())
+        .orderBy('instance_id')
+        .execute();
+      const nowMs = rows[0] ? Number(rows[0].now) : Date.now();
+      return { now: nowMs, live: rows.map((r) => r.instance_id) };
+    },
+
+    async leave(instanceId) {
+      await db.deleteFrom('bridge_instances').where('instance_id', '=', instanceId).execute();
+    },
+
+    async claim(instanceId, uais, ttlMs) {
+      const ttl = Math.round(ttlMs);
+      const held: HeldLease[] = [];
+      for (let start = 0; start < uais.length; start += ROWS_PER_CLAIM) {
+        const rows = uais.slice(start, start + ROWS_PER_CLAIM).map((uai) => ({
+          uai,
+          owner: instanceId,
+          epoch: 1,
+          acquired_at: now(),
+          expires_at: sql<number>`${now()} + ${ttl}`,
+        }));
+        const written = await db
+          .insertInto('school_leases')
+          .values(rows)
+          .onConflict((conflict) =>
+            conflict
+              .column('uai')
+              .doUpdateSet((eb) => {
+                // Still ours and live: a renewal keeps the epoch; anything else is a new tenure.
+                const renewal = sql<boolean>`school_leases.owner = excluded.owner and school_leases.expires_at > ${now()}`;
+                return {
+                  owner: eb.ref('excluded.owner'),
+                  epoch: sql<number>`case when ${renewal} then school_leases.epoch else school_leases.epoch + 1 end`,
+                  acquired_at: sql<number>`case when ${renewal} then school_leases.acquired_at else excluded.acquired_at end`,
+                  expires_at: eb.ref('excluded.expires_at'),
+                };
+              })
+              .where((eb) =>
+                eb.or([
+                  eb('school_leases.owner', '=', eb.ref('excluded.owner')),
+                  eb('school_leases.expires_at', '<=', now()),
+                ]),
+              ),
+          )
+          .returning(['uai', 'epoch', 'expires_at'])
+          .execute();
+        for (const row of written) {
+          held.push({ uai: row.uai, epoch: Number(row.epoch), expiresAt: Number(row.expires_at) });
+        }
+      }
+      return held;
+    },
+
+    async release(instanceId, uais) {
+      for (let start = 0; start < uais.length; start += ROWS_PER_CLAIM) {
+        await db
+          .updateTable('school_leases')
+          .set({ expires_at: now() })
+          .where('owner', '=', instanceId)
+          .where('uai', 'in', uais.slice(start, start + ROWS_PER_CLAIM))
+          .execute();
+      }
+    },
+
+    async leases() {
+      const rows = await db.selectFrom('school_leases').selectAll().orderBy('uai').execute();
+      return rows.map((row) => ({
+        uai: row.uai,
+        owner: row.owner,
+        epoch: Number(row.epoch),
+        acquiredAt: Number(row.acquired_at),
+        expiresAt: Number(row.expires_at),
+      }));
+    },
+
+    async instances() {
+      const rows = await db.selectFrom('bridge_instances').selectAll().orderBy('instance_id').execute();
+      return rows.map((row) => ({
+        instanceId: row.instance_id,
+        startedAt: Number(row.started_at),
+        heartbeatAt: Number(row.heartbeat_at),
+        expiresAt: Number(row.expires_at),
+      }));
+    },
+  };
+}
