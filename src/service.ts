@@ -16,6 +16,7 @@ import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
 import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
+import { dashboardDepsOf } from './dashboard/service-deps.js';
 import { buildDemoTimetable, DEMO_GATEWAY_PASSWORD, DEMO_UAI } from './demo/demo-lycee.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
@@ -196,6 +197,14 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       devicesDir: resolve(baseDir, config.paths.devices_dir),
       publicUrl: config.server.public_url,
     },
+    dashboard: dashboardDepsOf({
+      bridge,
+      site,
+      store,
+      calendars,
+      clock,
+      publicUrl: config.server.public_url,
+    }),
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
     bridge: bridge.routes,
     audit: auditRoutes({ audit: store.audit }),

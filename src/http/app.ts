@@ -6,6 +6,8 @@ import { Hono } from 'hono';
 import type { Authenticator } from '../auth/authenticator.js';
 import { type AuthEnv, requireAuth, requireRole } from '../auth/middleware.js';
 import { oauthRoutes } from '../auth/oauth-routes.js';
+import type { DashboardDeps } from '../dashboard/deps.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { isInputError } from '../domain/problems.js';
 import { type EntreeDeps, entreeRoutes } from '../scope/entree/routes.js';
 import { CurrentVersions } from '../scope/sortie/current-versions.js';
@@ -23,6 +25,8 @@ export interface HttpAppDeps {
   sortie?: SortieDeps;
   /** VUE pages and their login (cookie sessions); the authenticator is `authenticator`. */
   vue?: Omit<VueDeps & LoginDeps, 'authenticator'>;
+  /** The managers' dashboard (`/tableau-de-bord`); its login is VUE's (`/connexion`). */
+  dashboard?: Omit<DashboardDeps, 'authenticator'>;
   /** `/openapi.json` and `/docs`. */
   docs?: OpenApiOptions;
   /** The bridge's routes (overrides, plans, gateways), mounted behind the bearer check. */
@@ -70,6 +74,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   if (deps.vue) {
     app.route('/', loginRoutes({ ...deps.vue, authenticator: deps.authenticator }));
     app.route('/', vueRoutes({ ...deps.vue, authenticator: deps.authenticator }));
+  }
+  if (deps.dashboard) {
+    if (!deps.vue) app.route('/', loginRoutes({ ...deps.dashboard, authenticator: deps.authenticator }));
+    app.route('/', dashboardRoutes({ ...deps.dashboard, authenticator: deps.authenticator }));
   }
   if (deps.docs) app.route('/', docsRoutes(deps.authenticator, deps.docs));
 

@@ -1,0 +1,216 @@
+/**
+ * What the dashboard shows, gathered from its dependencies (deps.ts) into plain data the pages
+ * render: each school's alerts, and for one school its zones (the plan's current state, what the
+ * gateway reports), a day and a week of plan and occupancy per zone, its overrides and the week's
+ * savings estimate. No HTML here; no state kept between requests.
+ */
+import type { Principal } from '../auth/principal.js';
+import { canAccessUai } from '../auth/principal.js';
+import { segmentAt } from '../bridge/desired-state.js';
+import type { OverrideView } from '../bridge/overrides-service.js';
+import { localDaysRange } from '../bridge/planning.js';
+import { localDate, type SchoolPlan } from '../bridge/school-plan.js';
+import { SortieError } from '../bridge/sortie-client.js';
+import type { LoadedDevices } from '../devices/load.js';
+import { addDays, mondayOf } from '../domain/dates.js';
+import type { Occupancy } from '../domain/occupancy.js';
+import { isInputError } from '../domain/problems.js';
+import { zoneOccupancy } from '../rules/zone-occupancy.js';
+import { DEFAULT_BASELINE } from '../savings/baseline.js';
+import {
+  estimateSchoolSavings,
+  outdoorForSchool,
+  type SchoolSavingsBody,
+  savingsDates,
+} from '../savings/school-savings.js';
+import type { ZoneReportLike } from './alerts.js';
+import { type SchoolAlert, schoolAlerts } from './alerts.js';
+import type { DashboardDeps } from './deps.js';
+import { longDate } from './labels.js';
+import type { TimelineInput } from './timeline-svg.js';
+
+export interface SchoolSummary {
+  uai: string;
+  name: string;
+  alerts: SchoolAlert[];
+}
+
+/** The schools of the caller's list that the bridge drives, with their alerts, by UAI. */
+export async function schoolsOverview(deps: DashboardDeps, principal: Principal): Promise<SchoolSummary[]> {
+  const visible = [...deps.devices().values()]
+    .filter((d) => canAccessUai(principal, d.value.school.uai))
+    .sort((a, b) => a.value.school.uai.localeCompare(b.value.school.uai));
+  return Promise.all(
+    visible.map(async (devices) => ({
+      uai: devices.value.school.uai,
+      name: devices.value.school.name,
+      alerts: await schoolAlerts(deps, devices),
+    })),
+  );
+}
+
+export interface ZoneView {
+  id: string;
+  name: string;
+  functions: readonly string[];
+  /** The heating state the plan holds now (what `desired` carries), or null without heating. */
+  current: { mode: string; setpoint_c?: number; until: number } | null;
+  /** The gateway's last report of the heating function. */
+  reported: ZoneReportLike | null;
+  day: TimelineInput;
+  week: TimelineInput;
+}
+
+export interface SchoolView {
+  uai: string;
+  name: string;
+  timezone: string;
+  /** The local date shown (`?jour=`, default today). */
+  date: string;
+  today: string;
+  monday: string;
+  now: number;
+  alerts: SchoolAlert[];
+  /** Planning on the rules' fallback week (no timetable received). */
+  fallback: boolean;
+  /** Why plans could not be made (source down beyond the data held); zones are then empty. */
+  planError: string | null;
+  zones: ZoneView[];
+  overrides: OverrideView[];
+  savings: { ok: true; body: SchoolSavingsBody } | { ok: false; reason: string };
+}
+
+export async function schoolState(
+  deps: DashboardDeps,
+  devices: LoadedDevices,
+  date?: string,
+): Promise<SchoolView> {
+  const school = devices.value.school;
+  const { uai, timezone } = school;
+  const now = deps.clock.now();
+  const today = localDate(now, timezone);
+  const shown = date ?? today;
+  const monday = mondayOf(shown);
+  const sunday = addDays(monday, 6);
+  const dayRange = localDaysRange(shown, 1, timezone);
+  const weekRange = localDaysRange(monday, 7, timezone);
+  const [alerts, overrides] = await Promise.all([
+    schoolAlerts(deps, devices),
+    deps.overrides.list({ uais: [uai] }),
+  ]);
+  const base = {
+    uai,
+    name: school.name,
+    timezone,
+    date: shown,
+    today,
+    monday,
+    now,
+    alerts,
+    overrides,
+  };
+
+  let week: SchoolPlan;
+  let current: SchoolPlan;
+  let occupancy: Occupancy | null;
+  try {
+    const weekPlan = await deps.planFor(uai, monday, 7);
+    week = weekPlan.plan;
+    current = now >= weekRange.from && now < weekRange.to ? week : (await deps.planFor(uai, today, 1)).plan;
+    occupancy = (await deps.occupancy(uai, { from: monday, to: sunday }))?.occupancy ?? null;
+  } catch (error) {
+    if (!(error instanceof SortieError)) throw error;
+    return {
+      ...base,
+      fallback: false,
+      planError: `Le plan de cette semaine ne peut pas être calculé : l’occupation n’est pas disponible (${error.message}).`,
+      zones: [],
+      savings: { ok: false, reason: 'Plan indisponible pour cette semaine.' },
+    };
+  }
+
+  const reports = new Map<string, ZoneReportLike>();
+  for (const gateway of deps.gateways(uai)) {
+    for (const zone of gateway.zones) if (zone.function === 'heating') reports.set(zone.zone, zone);
+  }
+  const zones: ZoneView[] = devices.value.zones.map((zone) => {
+    const heating = week.zones.find((z) => z.zone === zone.id)?.functions.heating ?? [];
+    const holding = current.zones.find((z) => z.zone === zone.id)?.functions.heating;
+    const segment = holding ? segmentAt(holding, now) : undefined;
+    const occupied = occupancy ? zoneOccupancy(occupancy.rooms, zone) : null;
+    const timeline = (kind: 'day' | 'week'): TimelineInput => ({
+      id: `frise-${kind === 'day' ? 'jour' : 'semaine'}-${zone.id}`,
+      title:
+        kind === 'day'
+          ? `${zone.name}, ${longDate(shown)}`
+          : `${zone.name}, semaine du ${frenchShortDate(monday)} au ${frenchShortDate(sunday)}`,
+      kind,
+      range: kind === 'day' ? dayRange : weekRange,
+      timezone,
+      occupancy: occupied,
+      heating,
+      now,
+    });
+    return {
+      id: zone.id,
+      name: zone.name,
+      functions: zone.functions,
+      current: segment
+        ? {
+            mode: segment.mode,
+            ...(segment.setpoint_c === undefined ? {} : { setpoint_c: segment.setpoint_c }),
+            until: segment.to,
+          }
+        : null,
+      reported: reports.get(zone.id) ?? null,
+      day: timeline('day'),
+      week: timeline('week'),
+    };
+  });
+
+  return {
+    ...base,
+    fallback: week.fallback,
+    planError: null,
+    zones,
+    savings: weekSavings(deps, devices, week, monday, sunday),
+  };
+}
+
+/** The week's estimate (src/savings), from the very plan the timelines show. */
+function weekSavings(
+  deps: DashboardDeps,
+  devices: LoadedDevices,
+  plan: SchoolPlan,
+  monday: string,
+  sunday: string,
+): SchoolView['savings'] {
+  const school = devices.value.school;
+  const calendar = deps.calendars.forSchool(school.uai, {
+    departement: school.departement,
+    timezone: school.timezone,
+  });
+  try {
+    return {
+      ok: true,
+      body: estimateSchoolSavings({
+        devices,
+        calendar,
+        plans: [plan],
+        dates: savingsDates(monday, sunday, school.timezone, { from: 'semaine', to: 'semaine' }),
+        baseline: DEFAULT_BASELINE,
+        outdoor: outdoorForSchool(calendar, undefined, 'station'),
+      }),
+    };
+  } catch (error) {
+    if (!isInputError(error)) throw error;
+    return {
+      ok: false,
+      reason: `Estimation impossible : aucune normale de température extérieure fournie pour le département ${calendar.departement}.`,
+    };
+  }
+}
+
+function frenchShortDate(date: string): string {
+  return `${date.slice(8, 10)}/${date.slice(5, 7)}/${date.slice(0, 4)}`;
+}

@@ -1,0 +1,35 @@
+/**
+ * What the dashboard reads and writes, as one interface: the service passes the bridge's parts
+ * (service-deps.ts), route tests pass their own. Nothing here is the bridge's own type beyond the
+ * shapes it already exposes, so the bridge can change inside without the pages noticing.
+ */
+import type { Authenticator } from '../auth/authenticator.js';
+import type { GatewayReport } from '../bridge/gateway-tracker.js';
+import type { OverridesService } from '../bridge/overrides-service.js';
+import type { HeldOccupancy, PlanForDates } from '../bridge/planning.js';
+import type { SchoolSyncStatus } from '../bridge/sync.js';
+import type { LoadedDevices } from '../devices/load.js';
+import type { Clock } from '../domain/clock.js';
+import type { Timetable } from '../domain/timetable.js';
+import type { CalendarSource } from '../site/calendars.js';
+
+export interface DashboardDeps {
+  authenticator: Authenticator;
+  clock: Clock;
+  /** `server.public_url`: its origin is accepted on POSTs (as for the login form). */
+  publicUrl?: string | undefined;
+  /** The schools the bridge drives: one devices file each (`SiteHolder.current.devices`). */
+  devices(): ReadonlyMap<string, LoadedDevices>;
+  calendars: Pick<CalendarSource, 'forSchool'>;
+  /** `PlanningService.planFor`: local dates `date`..`date + days − 1`, overrides included. */
+  planFor(uai: string, date: string, days: number): Promise<PlanForDates>;
+  /** Occupancy over local dates (`SyncService.loadRange`); null when the school has no timetable. */
+  occupancy(uai: string, dates: { from: string; to: string }): Promise<HeldOccupancy | null>;
+  /** `SyncService.statusOf`. */
+  syncStatus(uai: string): SchoolSyncStatus;
+  /** `GatewayTracker.report` for one school. */
+  gateways(uai: string): GatewayReport[];
+  /** The school's current timetable in the hub (for the unmapped-rooms check), or null. */
+  timetable(uai: string): Promise<Timetable | null>;
+  overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
+}
