@@ -9,11 +9,13 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { PublisherStats } from '../bridge/publisher.js';
 import type { SchoolSyncStatus } from '../bridge/sync.js';
+import type { SchoolLeasesStats } from '../cluster/school-leases.js';
 
 export interface MetricsSources {
   syncStatus?: () => readonly SchoolSyncStatus[];
   publisherStats?: () => PublisherStats;
   gateways?: () => readonly GatewayReport[];
+  leases?: () => SchoolLeasesStats;
 }
 
 export interface Metrics {
@@ -75,6 +77,38 @@ export function createMetrics(): Metrics {
       this.set({ outcome: 'sent' }, stats.sent);
       this.set({ outcome: 'dropped' }, stats.dropped);
       this.set({ outcome: 'interrupted' }, stats.interrupted);
+      this.set({ outcome: 'fenced' }, stats.fenced);
+    },
+  });
+  // Scale-out (docs/deployment.md, "What to monitor"): the sum of held schools over the live
+  // instances must equal the schools of the site; failed renewals come before lost leases.
+  new Gauge({
+    name: 'scope_energie_leases_held',
+    help: 'Schools this bridge instance holds the lease of (plans and publishes)',
+    labelNames: ['instance'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const stats = sources.leases?.();
+      if (stats) this.set({ instance: stats.instanceId }, stats.held);
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_cluster_live_instances',
+    help: 'Bridge instances with a live heartbeat in the shared database, as this instance last saw',
+    registers: [registry],
+    collect() {
+      const stats = sources.leases?.();
+      if (stats) this.set(stats.live.length);
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_lease_renewals_failed',
+    help: 'Lease renewal rounds that failed since start (store unreachable)',
+    registers: [registry],
+    collect() {
+      const stats = sources.leases?.();
+      if (stats) this.set(stats.failedTicks);
     },
   });
   new Gauge({

@@ -193,6 +193,11 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
     expect(text).toMatch(new RegExp(`^scope_energie_sync_age_seconds\\{uai="${DEMO_UAI}"\\} \\d+$`, 'm'));
     expect(text).toMatch(new RegExp(`^scope_energie_sync_stale\\{uai="${DEMO_UAI}"\\} 0$`, 'm'));
     expect(text).toMatch(/^scope_energie_mqtt_publishes\{outcome="sent"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^scope_energie_mqtt_publishes\{outcome="fenced"\} 0$/m);
+    // Alone on its store, the instance holds the one school of the site.
+    expect(text).toMatch(/^scope_energie_leases_held\{instance="[^"]+"\} 1$/m);
+    expect(text).toMatch(/^scope_energie_cluster_live_instances 1$/m);
+    expect(text).toMatch(/^scope_energie_lease_renewals_failed 0$/m);
     expect(text).toMatch(
       new RegExp(`^scope_energie_gateway_online\\{uai="${DEMO_UAI}",gateway="gw-tilleuls"\\} 1$`, 'm'),
     );
