@@ -126,9 +126,22 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     instanceId,
     schools: () => site.current.devices.keys(),
     takeoverMs: config.cluster.takeover_s * 1000,
+    // Cut off from the broker, an instance hands its schools over after half a lease TTL (a
+    // reconnect usually takes a second or two): see brokerReachable below.
+    eligible: () => brokerReachable(),
     logger: logger.child({ part: 'leases' }),
   });
   const owns = (uai: string) => leases.owns(uai);
+  let connectionStarted = false;
+  let brokerDownSince: number | null = null;
+  function brokerReachable(): boolean {
+    if (!connectionStarted || connection.isConnected()) {
+      brokerDownSince = null;
+      return true;
+    }
+    brokerDownSince ??= performance.now();
+    return performance.now() - brokerDownSince < leases.ttlMs / 2;
+  }
   // A school added to devices/ is shared out now, not at the next renewal.
   site.onReload((result) => {
     if (result.ok) void leases.tick();
@@ -295,6 +308,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   });
   // First connect: online status, then every zone's desired state and schedule, once.
   await connection.start();
+  connectionStarted = true;
   await sync.start();
   logger.info(
     {

@@ -36,6 +36,12 @@ export interface SchoolLeasesOptions {
   logger?: SchoolLeasesLogger;
   /** Monotonic milliseconds (tests pause it); default `performance.now`. */
   monotonicNow?: () => number;
+  /**
+   * Whether this instance can do the work now (its broker link is up): when not, it hands every
+   * school over and leaves the live set until it can again, so a partition from the BROKER moves
+   * the schools as a partition from the database does. Default: always.
+   */
+  eligible?: () => boolean;
 }
 
 export interface LeaseChange {
@@ -75,6 +81,7 @@ export class SchoolLeases {
   private live: string[] = [];
   private readonly counters = { ticks: 0, failedTicks: 0 };
   private lastTickAt: number | null = null;
+  private standingAside = false;
 
   constructor(private readonly options: SchoolLeasesOptions) {
     const takeover = options.takeoverMs ?? DEFAULT_TAKEOVER_MS;
@@ -161,6 +168,11 @@ export class SchoolLeases {
 
   private async runTick(): Promise<void> {
     const { repository, instanceId } = this.options;
+    if (this.options.eligible && !this.options.eligible()) {
+      await this.standAside();
+      return;
+    }
+    this.standingAside = false;
     const started = this.monotonicNow();
     const released: string[] = [];
     // Leases that lapsed locally (the store was unreachable, or this process was paused): whatever
@@ -215,6 +227,28 @@ export class SchoolLeases {
         { err: error },
         'lease renewal failed: schools stop being published when their lease lapses locally',
       );
+    }
+  }
+
+  /** Not eligible: every school goes to the others at once (not after the TTL), once. */
+  private async standAside(): Promise<void> {
+    const released = [...this.held.keys()];
+    this.held.clear();
+    this.live = [];
+    if (released.length > 0) this.emit({ acquired: [], released });
+    if (!this.standingAside) {
+      this.options.logger?.warn(
+        { schools: released.length },
+        'broker unreachable: handing every school over until it is back',
+      );
+    }
+    this.standingAside = true;
+    try {
+      if (released.length > 0) await this.options.repository.release(this.options.instanceId, released);
+      await this.options.repository.leave(this.options.instanceId);
+    } catch (error) {
+      this.counters.failedTicks += 1;
+      this.options.logger?.error({ err: error }, 'could not hand schools over; their leases will lapse');
     }
   }
 
