@@ -10,8 +10,8 @@ import type { SchoolLeases } from '../cluster/school-leases.js';
 import type { LeaseRepository } from '../store/lease-repository.js';
 
 export interface ClusterRoutesDeps {
-  leases: Pick<SchoolLeases, 'instanceId' | 'stats'>;
-  repository: Pick<LeaseRepository, 'leases' | 'instances'>;
+  leases: Pick<SchoolLeases, 'instanceId'>;
+  repository: Pick<LeaseRepository, 'leases' | 'instances' | 'now'>;
 }
 
 export interface ClusterBody {
@@ -24,9 +24,12 @@ export function clusterRoutes(deps: ClusterRoutesDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.get('/api/cluster', requireRole('manager', 'auditor'), async (c) => {
     const principal = c.get('principal');
-    const [instances, leases] = await Promise.all([deps.repository.instances(), deps.repository.leases()]);
-    // "Live" against the database clock of the last heartbeat: instances never compare their own.
-    const now = deps.leases.stats().lastTickAt ?? Date.now();
+    const [instances, leases, now] = await Promise.all([
+      deps.repository.instances(),
+      deps.repository.leases(),
+      // "Live" against the database clock, like the leases themselves: never this machine's.
+      deps.repository.now(),
+    ]);
     const iso = (ms: number) => new Date(ms).toISOString();
     const body: ClusterBody = {
       instance: deps.leases.instanceId,

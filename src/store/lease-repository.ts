@@ -56,6 +56,8 @@ export interface LeaseRepository {
   release(instanceId: string, uais: readonly string[]): Promise<void>;
   leases(): Promise<LeaseRow[]>;
   instances(): Promise<InstanceRow[]>;
+  /** The database clock's now, epoch ms (what expiries are compared with). */
+  now(): Promise<number>;
 }
 
 /** A write on behalf of a school whose lease this instance no longer holds. */
@@ -137,9 +139,12 @@ export function createLeaseRepository(db: Kysely<Database>, dialect: StoreDialec
       await db.deleteFrom('bridge_instances').where('instance_id', '=', instanceId).execute();
     },
 
-    async claim(instanceId, uais, ttlMs) {
+    async claim(instanceId, unordered, ttlMs) {
       const ttl = Math.round(ttlMs);
       const held: HeldLease[] = [];
+      // One row order for every instance: two claims of overlapping schools listed in different
+      // orders lock their rows in opposite orders, and PostgreSQL aborts one as a deadlock.
+      const uais = [...new Set(unordered)].sort();
       for (let start = 0; start < uais.length; start += ROWS_PER_CLAIM) {
         const rows = uais.slice(start, start + ROWS_PER_CLAIM).map((uai) => ({
           uai,
@@ -200,6 +205,11 @@ export function createLeaseRepository(db: Kysely<Database>, dialect: StoreDialec
         acquiredAt: Number(row.acquired_at),
         expiresAt: Number(row.expires_at),
       }));
+    },
+
+    async now() {
+      const { rows } = await sql<{ now: number | string }>`select ${now()} as now`.execute(db);
+      return Number(rows[0]?.now);
     },
 
     async instances() {

@@ -23,7 +23,8 @@ export function inProcessSignals(): StoreSignals {
   const handlers = new Set<(message: string) => void>();
   return {
     async notify(message) {
-      for (const handler of handlers) queueMicrotask(() => handler(message));
+      // Asked again at delivery: a listener that stopped meanwhile hears nothing more, as on PostgreSQL.
+      for (const handler of handlers) queueMicrotask(() => handlers.has(handler) && handler(message));
     },
     async listen(handler) {
       handlers.add(handler);
