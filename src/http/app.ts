@@ -7,6 +7,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import { type AuthEnv, requireAuth, requireRole } from '../auth/middleware.js';
 import { oauthRoutes } from '../auth/oauth-routes.js';
 import type { DashboardDeps } from '../dashboard/deps.js';
+import { DASHBOARD_BASE } from '../dashboard/pages.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { isInputError } from '../domain/problems.js';
 import { type EntreeDeps, entreeRoutes } from '../scope/entree/routes.js';
@@ -72,11 +73,23 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   // Pages and docs authenticate by session cookie or bearer (src/scope/vue/session.ts): mounted
   // before the bearer-only sub-app, whose catch-all middleware would answer them 401.
   if (deps.vue) {
-    app.route('/', loginRoutes({ ...deps.vue, authenticator: deps.authenticator }));
+    app.route(
+      '/',
+      loginRoutes({
+        ...deps.vue,
+        authenticator: deps.authenticator,
+        // Managers and auditors alike start on the dashboard when there is one (auditors may not see VUE).
+        ...(deps.dashboard ? { afterLogin: DASHBOARD_BASE } : {}),
+      }),
+    );
     app.route('/', vueRoutes({ ...deps.vue, authenticator: deps.authenticator }));
   }
   if (deps.dashboard) {
-    if (!deps.vue) app.route('/', loginRoutes({ ...deps.dashboard, authenticator: deps.authenticator }));
+    if (!deps.vue)
+      app.route(
+        '/',
+        loginRoutes({ ...deps.dashboard, authenticator: deps.authenticator, afterLogin: DASHBOARD_BASE }),
+      );
     app.route('/', dashboardRoutes({ ...deps.dashboard, authenticator: deps.authenticator }));
   }
   if (deps.docs) app.route('/', docsRoutes(deps.authenticator, deps.docs));

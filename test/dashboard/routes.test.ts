@@ -166,6 +166,16 @@ describe.each(backends)('dashboard routes on $name', (backend) => {
       expect((await app.request(`${BASE}/${DEMO_UAI}`)).status).toBe(401);
     });
 
+    it('lands a login without a page to return to on the dashboard (auditors may not see VUE)', async () => {
+      const res = await app.request(`${ORIGIN}/connexion`, {
+        method: 'POST',
+        body: new URLSearchParams({ jeton: clients.clients.get('auditor')!.token }).toString(),
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: ORIGIN },
+      });
+      expect(res.status, await res.clone().text()).toBe(303);
+      expect(res.headers.get('Location')).toBe('/tableau-de-bord');
+    });
+
     it('lists the schools of the caller’s list with their alerts, in French', async () => {
       const text = await (await get('', 'manager')).text();
       expect(text).toMatch(/^<!doctype html><html lang="fr">/);

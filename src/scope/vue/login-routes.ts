@@ -20,22 +20,23 @@ export interface LoginDeps {
   clock: Clock;
   /** `server.public_url`: its origin is accepted on POSTs and its scheme decides `Secure`. */
   publicUrl?: string | undefined;
+  /** Where a login without `suite` lands; default VUE (the service sets the dashboard). */
+  afterLogin?: string;
 }
 
 export const DEFAULT_AFTER_LOGIN = '/scope/vue';
 
 export function loginRoutes(deps: LoginDeps): Hono {
   const app = new Hono();
+  const afterLogin = deps.afterLogin ?? DEFAULT_AFTER_LOGIN;
 
-  app.get(LOGIN_PATH, (c) =>
-    c.html(loginPage(safeReturnPath(c.req.query('suite'), DEFAULT_AFTER_LOGIN), undefined)),
-  );
+  app.get(LOGIN_PATH, (c) => c.html(loginPage(safeReturnPath(c.req.query('suite'), afterLogin), undefined)));
 
   app.post(LOGIN_PATH, bodyLimit({ maxSize: 16 * 1024 }), async (c) => {
     c.header('Cache-Control', 'no-store');
     if (!sameOrigin(c, deps.publicUrl)) return refusedOrigin(c);
     const form = new URLSearchParams(await c.req.text());
-    const back = safeReturnPath(form.get('suite') ?? undefined, DEFAULT_AFTER_LOGIN);
+    const back = safeReturnPath(form.get('suite') ?? undefined, afterLogin);
     const fail = (status: ContentfulStatusCode, message: string) => c.html(loginPage(back, message), status);
 
     const clientId = form.get('identifiant')?.trim() ?? '';
