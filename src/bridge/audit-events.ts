@@ -22,14 +22,18 @@ export interface AuditEvent {
 
 export type AuditSink = (events: AuditEvent[]) => void;
 
-export function planEvents(feed: PlanFeed, uai: string, at: number): AuditEvent[] {
+/**
+ * `actor` names the bridge instance when several share the store (`bridge/{instance}`), so the
+ * log says which one planned or published what, e.g. around a takeover.
+ */
+export function planEvents(feed: PlanFeed, uai: string, at: number, actor = 'bridge'): AuditEvent[] {
   const plan = feed.plan(uai);
-  if (!plan) return [{ kind: 'plan', at, actor: 'bridge', uai, detail: { removed: true } }];
+  if (!plan) return [{ kind: 'plan', at, actor, uai, detail: { removed: true } }];
   return [
     {
       kind: 'plan',
       at,
-      actor: 'bridge',
+      actor,
       uai,
       detail: {
         hash: plan.hash,
@@ -46,14 +50,14 @@ export function planEvents(feed: PlanFeed, uai: string, at: number): AuditEvent[
 }
 
 /** One event per new desired state (schedules are derived from the plan, already audited). */
-export function publishEvents(changes: readonly StateChange[], at: number): AuditEvent[] {
+export function publishEvents(changes: readonly StateChange[], at: number, actor = 'bridge'): AuditEvent[] {
   return changes.flatMap((change) =>
     change.desired
       ? [
           {
             kind: 'publish' as const,
             at,
-            actor: 'bridge',
+            actor,
             uai: change.uai,
             zone: change.zone,
             detail: { function: change.function, ...change.desired },

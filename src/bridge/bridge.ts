@@ -132,6 +132,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     logger: logger.child({ part: 'leases' }),
   });
   const owns = (uai: string) => leases.owns(uai);
+  const auditActor = `bridge/${instanceId}`;
   let connectionStarted = false;
   let brokerDownSince: number | null = null;
   function brokerReachable(): boolean {
@@ -210,7 +211,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   const auditedPublisher = {
     apply: async (changes: Parameters<BridgePublisher['apply']>[0]) => {
       const tally = await publisher.apply(changes);
-      audit?.(publishEvents(changes, clock.now()));
+      audit?.(publishEvents(changes, clock.now(), auditActor));
       return tally;
     },
     forget: (...args: Parameters<BridgePublisher['forget']>) => publisher.forget(...args),
@@ -224,7 +225,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     logger: mqttLogger,
   });
   if (audit) {
-    feed.subscribe((uai) => audit(planEvents(feed, uai, clock.now())));
+    feed.subscribe((uai) => audit(planEvents(feed, uai, clock.now(), auditActor)));
     site.onReload((result) => audit(reloadEvents(result, clock.now())));
     const audited = new Set((await overrides.events()).map((e) => e.id));
     overrides.onChange((uai) => {

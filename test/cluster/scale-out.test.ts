@@ -18,6 +18,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { preferredOwner } from '../../src/cluster/rendezvous.js';
+import { openStore } from '../../src/store/store.js';
 import {
   clusterView,
   dropRegionSchema,
@@ -308,5 +309,27 @@ describe.skipIf(missing.length > 0)(
       await new Promise((resolve) => setTimeout(resolve, (TAKEOVER_S * 1000) / 2));
       expect(await epochs()).toEqual(settled);
     }, 90_000);
+
+    it('keeps one audit chain across the three writers, naming the instance behind each publish', async () => {
+      const store = await openStore({ databaseUrl: DATABASE_URL!, pgSchema: region.schema });
+      try {
+        expect(await store.audit.verify()).toMatchObject({ ok: true });
+        const publishes = await store.audit.list({ kind: 'publish' });
+        const actors = new Set(publishes.map((e) => e.actor));
+        // All three published at some point (the killed one before it died).
+        expect([...actors].sort()).toEqual(IDS.map((id) => `bridge/${id}`));
+        // One content per (zone function, rev) in the log too, whoever published it.
+        const contents = new Map<string, string>();
+        for (const e of publishes) {
+          const { issued_at: _issued, ...content } = e.detail as Record<string, unknown>;
+          const key = `${e.uai}/${e.zone}/${String(content['function'])}#${String(content['rev'])}`;
+          const text = JSON.stringify(content);
+          expect(contents.get(key) ?? text, key).toBe(text);
+          contents.set(key, text);
+        }
+      } finally {
+        await store.close();
+      }
+    }, 30_000);
   },
 );

@@ -242,6 +242,11 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
       hash: expect.any(String),
     });
     expect(entries.find((e) => e.kind === 'override')?.actor).toBe('demo-manager');
+    // Plans and publishes name the bridge instance that made them (several may share the store).
+    expect(entries.find((e) => e.kind === 'plan')?.actor).toMatch(/^bridge\/[A-Za-z0-9][\w.-]*$/);
+    expect(entries.find((e) => e.kind === 'publish')?.actor).toBe(
+      entries.find((e) => e.kind === 'plan')?.actor,
+    );
     expect(entries.find((e) => e.kind === 'ack')).toMatchObject({
       actor: 'gw-tilleuls',
       detail: { source: 'bridge' },
