@@ -120,7 +120,10 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
 
   // Several instances on one database split the schools by lease; alone, an instance holds them
   // all through the same path (docs/deployment.md).
-  const instanceId = config.cluster.instance_id ?? defaultInstanceId();
+  // SQLite serves one process: a fixed id lets a restart after a crash take its schools back at
+  // once instead of waiting for its previous life's leases to lapse.
+  const instanceId =
+    config.cluster.instance_id ?? (store.dialect === 'sqlite' ? 'local' : defaultInstanceId());
   const leases = new SchoolLeases({
     repository: store.leases,
     instanceId,
