@@ -197,7 +197,7 @@ const clusterSchema = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, "_", "." and "-", at most 64')
       .optional()
       .describe(
-        'Name of this bridge instance among those sharing one database; default host name and process id. Must differ between live instances.',
+        'Name of this bridge instance among those sharing one database; default host name and process id ("local" on SQLite). Must differ between live instances.',
       ),
     takeover_s: z
       .number()
