@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   sortie: async () => (await import('./sortie.js')).benchSortie,
   publish: async () => (await import('./bridge-publish.js')).benchBridgePublish,
   latency: async () => (await import('./import-latency.js')).benchImportLatency,
+  'scale-out': async () => (await import('./scale-out.js')).benchScaleOut,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

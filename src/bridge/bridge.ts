@@ -132,6 +132,9 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     // Cut off from the broker, an instance hands its schools over after half a lease TTL (a
     // reconnect usually takes a second or two): see brokerReachable below.
     eligible: () => brokerReachable(),
+    // Several instances exist only on PostgreSQL: there, wait one renewal period after joining so
+    // instances started together claim their own shares straight away (docs/deployment.md).
+    settleMs: store.dialect === 'postgres' ? (config.cluster.takeover_s * 1000) / 6 : 0,
     logger: logger.child({ part: 'leases' }),
   });
   const owns = (uai: string) => leases.owns(uai);
@@ -207,6 +210,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     clock,
     loadOccupancy: (uai, dates) => sync.loadRange(uai, dates),
     owns,
+    ready: (uai) => sync.attempted(uai),
     logger: logger.child({ part: 'planning' }),
   });
   const audit = context.audit;
@@ -298,6 +302,8 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     for (const uai of released) void planning?.replan(uai);
     for (const uai of acquired) {
       void (async () => {
+        // The previous holder's last pull, then a fresh one; never synced before: the first
+        // plan waits for that pull (planning's `ready`).
         await sync.reload(uai);
         await planning?.replan(uai);
         await sync.syncNow(uai);

@@ -91,6 +91,12 @@ export interface PlanningServiceOptions {
    * every school.
    */
   owns?: (uai: string) => boolean;
+  /**
+   * False while a school's occupancy was never asked for (first start, a school just added): its
+   * first plan waits for that answer (or failure) rather than publishing the fallback week and
+   * then the real plan seconds later. Default: always ready.
+   */
+  ready?: (uai: string) => boolean;
   logger?: PlanningLogger;
 }
 
@@ -160,6 +166,7 @@ export class PlanningService {
       this.options.feed.remove(uai);
       return undefined;
     }
+    if (this.options.ready && !this.options.ready(uai) && !this.options.feed.plan(uai)) return undefined;
     try {
       const horizon = this.liveHorizon();
       const overrides = await this.options.overrides.overridesFor(uai, horizon);

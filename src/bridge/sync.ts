@@ -180,7 +180,18 @@ export class SyncService {
     }
   }
 
-  /** Called with the UAI when a school's occupancy changes (new body, or no timetable any more). */
+  /**
+   * Whether the source was ever asked for this school (by this instance or, for a school taken
+   * over, by the one before): until then, a plan would be the fallback week for no reason.
+   */
+  attempted(uai: string): boolean {
+    return (this.records.get(uai)?.lastAttemptAt ?? null) !== null;
+  }
+
+  /**
+   * Called with the UAI when a school's occupancy changes (new body, or no timetable any more),
+   * and after the first attempt ever, whatever its outcome.
+   */
   onChange(listener: (uai: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -292,6 +303,7 @@ export class SyncService {
     const now = this.options.clock.now();
     const range = this.windowFor(uai);
     const previous = this.records.get(uai) ?? emptyRecord(uai);
+    const firstAttempt = previous.lastAttemptAt === null;
     // A tag names one range's body: after midnight the window moves and the tag no longer applies.
     const etag =
       previous.bodyJson !== null && previous.rangeFrom === range.from && previous.rangeTo === range.to
@@ -363,10 +375,9 @@ export class SyncService {
       this.options.logger?.error({ uai, err: error }, 'could not store the sync state');
     }
     this.records.set(uai, record);
-    if (changed) {
-      this.cacheBody(record);
-      for (const listener of this.listeners) listener(uai);
-    }
+    if (changed) this.cacheBody(record);
+    // The first attempt ends "not asked yet" even when it brings nothing: planning waits for it.
+    if (changed || firstAttempt) for (const listener of this.listeners) listener(uai);
     return outcome;
   }
 

@@ -42,6 +42,12 @@ export interface SchoolLeasesOptions {
    * the schools as a partition from the database does. Default: always.
    */
   eligible?: () => boolean;
+  /**
+   * At start, time between joining the live set and claiming: instances started together then see
+   * each other before claiming, instead of the first one up claiming and planning every school
+   * only to hand most of them over one renewal later. Default 0.
+   */
+  settleMs?: number;
 }
 
 export interface LeaseChange {
@@ -98,6 +104,15 @@ export class SchoolLeases {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    const settleMs = this.options.settleMs ?? 0;
+    if (settleMs > 0) {
+      try {
+        await this.options.repository.heartbeat(this.instanceId, this.ttlMs);
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, 'first heartbeat failed; claiming at the first tick');
+      }
+      await new Promise((resolve) => setTimeout(resolve, settleMs));
+    }
     await this.tick();
     this.schedule();
   }

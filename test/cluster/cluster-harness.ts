@@ -2,7 +2,8 @@
  * Real bridge instances for the scale-out tests and benchmark (issue 8): `scope-energie serve`
  * processes (bin/scope-energie.js) sharing one PostgreSQL schema and one external broker, over
  * a generated region whose schools are copies of the demo lycée (its devices file and its
- * timetable with the UAI changed). Nothing is mocked: the processes plan from their own SORTIE
+ * timetable with the UAI changed), or with `zones`, region-sized generated schools (the scale-out
+ * benchmark). Nothing is mocked: the processes plan from their own SORTIE
  * over HTTP, hold leases in PostgreSQL and publish to the broker at MQTT_URL.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,8 +12,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { generateToken, hashSecret, hashToken } from '../../src/auth/secrets.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
+import type { Lesson, Room, TimetableInput } from '../../src/domain/timetable.js';
 import { uaiCheckLetter } from '../../src/domain/uai.js';
 import { ingestTimetable } from '../../src/scope/entree/ingest.js';
 import { openStore } from '../../src/store/store.js';
@@ -37,6 +40,8 @@ export interface Region {
   prefix: string;
   managerToken: string;
   gatewayPassword: string;
+  /** Every zone function of one school, `${zone}/${function}` (all schools have the same zones). */
+  zoneFunctions: string[];
 }
 
 export interface RegionOptions {
@@ -48,12 +53,24 @@ export interface RegionOptions {
   keepaliveSeconds?: number;
   /** Extra config/local.yaml lines (YAML), appended. */
   extraConfig?: string;
+  /**
+   * Region-sized schools: a generated devices file with this many zones (heating and lighting,
+   * two rooms each) and a generated timetable for those rooms, instead of the demo lycée's.
+   */
+  zones?: number;
+  /** `mqtt.max_messages_per_second` of every instance; 0 (no cap) unless given. */
+  maxMessagesPerSecond?: number;
+  /** Called after every `progressEvery` (default 50) seeded timetables, and after the last. */
+  onSeedProgress?: (seeded: number, total: number) => void;
+  progressEvery?: number;
+  /** The PostgreSQL schema to create; a random one unless given (a caller can drop it even if seeding fails). */
+  schema?: string;
 }
 
 /** Writes config/, devices/ and rules/ under `dir` and seeds every school's timetable. */
 export async function prepareRegion(options: RegionOptions): Promise<Region> {
   const { dir } = options;
-  const schema = `cluster_${randomBytes(5).toString('hex')}`;
+  const schema = options.schema ?? `cluster_${randomBytes(5).toString('hex')}`;
   const prefix = `scope-test-${randomBytes(4).toString('hex')}/v1`;
   const databaseUrl = withSearchPath(options.databaseUrl, schema);
   const uais = clusterUais(options.schools);
@@ -63,7 +80,10 @@ export async function prepareRegion(options: RegionOptions): Promise<Region> {
 
   for (const sub of ['config', 'devices', 'rules']) mkdirSync(join(dir, sub), { recursive: true });
   copyFileSync(join(REPO_ROOT, 'rules', 'default.yaml'), join(dir, 'rules', 'default.yaml'));
-  const demoDevices = readFileSync(join(REPO_ROOT, 'devices', `${DEMO_UAI}.yaml`), 'utf8');
+  const demoDevices =
+    options.zones === undefined
+      ? readFileSync(join(REPO_ROOT, 'devices', `${DEMO_UAI}.yaml`), 'utf8')
+      : generatedDevices(options.zones);
   for (const uai of uais) {
     writeFileSync(
       join(dir, 'devices', `${uai}.yaml`),
@@ -91,7 +111,7 @@ export async function prepareRegion(options: RegionOptions): Promise<Region> {
     [
       'server: { host: 127.0.0.1, port: 0 }',
       'demo: { enabled: false }',
-      `mqtt: { prefix: ${prefix}, keepalive_s: ${options.keepaliveSeconds ?? 30}, max_messages_per_second: 0 }`,
+      `mqtt: { prefix: ${prefix}, keepalive_s: ${options.keepaliveSeconds ?? 30}, max_messages_per_second: ${options.maxMessagesPerSecond ?? 0} }`,
       `cluster: { takeover_s: ${options.takeoverSeconds} }`,
       'log: { level: info }',
       options.extraConfig ?? '',
@@ -101,15 +121,86 @@ export async function prepareRegion(options: RegionOptions): Promise<Region> {
 
   const store = await openStore({ databaseUrl: options.databaseUrl, pgSchema: schema });
   try {
-    const base = buildDemoTimetable(Date.now());
-    for (const uai of uais) {
+    const demo = buildDemoTimetable(Date.now());
+    const base = options.zones === undefined ? demo : generatedTimetable(demo, options.zones);
+    const every = options.progressEvery ?? 50;
+    for (const [index, uai] of uais.entries()) {
       const bytes = new TextEncoder().encode(JSON.stringify({ ...base, uai, name: `Lycée ${uai}` }));
       await ingestTimetable(store, { bytes, uai, format: 'json', importedBy: 'cluster-test' }, Date.now());
+      if ((index + 1) % every === 0 || index + 1 === uais.length)
+        options.onSeedProgress?.(index + 1, uais.length);
     }
   } finally {
     await store.close();
   }
-  return { dir, uais, databaseUrl, schema, prefix, managerToken, gatewayPassword };
+  const devices = parseYaml(demoDevices) as { zones: Array<{ id: string; functions: string[] }> };
+  const zoneFunctions = devices.zones.flatMap((z) => z.functions.map((f) => `${z.id}/${f}`));
+  return { dir, uais, databaseUrl, schema, prefix, managerToken, gatewayPassword, zoneFunctions };
+}
+
+const zoneId = (z: number) => `z${String(z + 1).padStart(2, '0')}`;
+const roomIds = (z: number) => [`${zoneId(z).toUpperCase()}-A`, `${zoneId(z).toUpperCase()}-B`];
+
+/**
+ * A devices file shaped like the demo one (same placeholders: DEMO_UAI, gw-tilleuls, a
+ * password_hash) with `zones` classroom zones of two rooms each, heating and lighting.
+ */
+function generatedDevices(zones: number): string {
+  const lines = [
+    'school:',
+    `  uai: "${DEMO_UAI}"`,
+    '  name: "Lycée généré (banc de charge)"',
+    '  timezone: Europe/Paris',
+    'gateways:',
+    '  - id: gw-tilleuls',
+    '    username: gw-tilleuls',
+    '    password_hash: "placeholder"',
+    '    adapter: native',
+    'zones:',
+  ];
+  for (let z = 0; z < zones; z++) {
+    lines.push(
+      `  - id: ${zoneId(z)}`,
+      `    name: "Zone ${z + 1}"`,
+      '    gateway: gw-tilleuls',
+      `    rooms: [${roomIds(z).join(', ')}]`,
+      '    functions: [heating, lighting]',
+      '    category: classroom',
+      '    heating_type: hydronic',
+      '    loss_coefficient_w_per_k: 180',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The demo timetable's school year, grid and weeks, with the generated zones' rooms: two-hour
+ * lessons Monday to Friday, one free block a day that moves from room to room, Wednesday
+ * afternoon free (≈ 13 lessons a room a week).
+ */
+function generatedTimetable(demo: TimetableInput, zones: number): TimetableInput {
+  const weeks = demo.lessons[0]?.weeks ?? [];
+  const slots = demo.grid?.places ?? [];
+  const rooms: Room[] = Array.from({ length: zones }, (_, z) => roomIds(z)).flatMap((ids, z) =>
+    ids.map((id) => ({ id, name: id, building: `Z${z + 1}` })),
+  );
+  const lessons: Lesson[] = [];
+  rooms.forEach((room, r) => {
+    for (let day = 1; day <= 5; day++) {
+      slots.forEach(({ start, end }, slot) => {
+        if ((day === 3 && slot >= 2) || (slot + day + r) % 4 === 0) return;
+        lessons.push({ id: `${room.id}-${day}-${slot}`, rooms: [room.id], day, start, end, weeks });
+      });
+    }
+  });
+  return {
+    ...demo,
+    grid: { days: [1, 2, 3, 4, 5], places: slots },
+    rooms,
+    lessons,
+    cancellations: [],
+    events: [],
+  };
 }
 
 /** The URL with `options=-c search_path=<schema>`: every pooled and LISTEN connection sees the schema. */
