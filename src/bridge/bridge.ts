@@ -189,6 +189,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     clock,
     cron: config.sync.cron,
     staleAfterHours: config.sync.stale_after_hours,
+    concurrency: config.sync.concurrency,
     owns,
     logger: logger.child({ part: 'sync' }),
   });

@@ -201,7 +201,10 @@ export class Dispatcher {
         this.storedSchools.set(plan.uai, this.options.fenceOf?.(plan.uai)?.epoch);
       this.storedLoaded = true;
     }
-    for (const plan of [...this.options.feed.plans()]) await this.evaluateSchool(plan.uai, 'all');
+    const changes: StateChange[] = [];
+    for (const plan of [...this.options.feed.plans()])
+      changes.push(...(await this.evaluateSchool(plan.uai, 'all')));
+    await this.publish(changes);
     this.retryAll = false;
     this.arm();
   }
@@ -209,7 +212,9 @@ export class Dispatcher {
   private async evaluateDirty(): Promise<void> {
     const uais = [...this.dirty];
     this.dirty.clear();
-    for (const uai of uais) await this.evaluateSchool(uai, 'all');
+    const changes: StateChange[] = [];
+    for (const uai of uais) changes.push(...(await this.evaluateSchool(uai, 'all')));
+    await this.publish(changes);
     this.arm();
   }
 
@@ -237,7 +242,9 @@ export class Dispatcher {
       if (jumped || scheduleDue || (tracked.nextAt !== undefined && tracked.nextAt <= now))
         uais.add(tracked.uai);
     }
-    for (const uai of uais) await this.evaluateSchool(uai, jumped ? 'all' : 'due');
+    const changes: StateChange[] = [];
+    for (const uai of uais) changes.push(...(await this.evaluateSchool(uai, jumped ? 'all' : 'due')));
+    await this.publish(changes);
     this.arm();
   }
 
@@ -246,14 +253,24 @@ export class Dispatcher {
    * schedules re-issued when their entries changed; `due`: those whose next instant has come or
    * whose schedule is old.
    */
-  private async evaluateSchool(uai: string, scope: 'all' | 'due'): Promise<void> {
+  /**
+   * One publication for everything an evaluation round changed: the publisher pipelines it through
+   * its window, where one apply per school waited for each school's PUBACKs in turn (a region's
+   * first start spent most of its time idle that way).
+   */
+  private async publish(changes: readonly StateChange[]): Promise<void> {
+    if (changes.length > 0) await this.options.publisher.apply(changes);
+  }
+
+  /** Re-evaluates one school; answers the changes to publish (recorded in the store already). */
+  private async evaluateSchool(uai: string, scope: 'all' | 'due'): Promise<StateChange[]> {
     this.counters.evaluations += 1;
     const now = this.clock.now();
     const plan = this.options.feed.plan(uai);
     const fence = this.options.fenceOf ? this.options.fenceOf(uai) : undefined;
     if (!plan || fence === null) {
       this.forgetSchool(uai);
-      return;
+      return [];
     }
     if (!this.storedSchools.has(uai) || this.storedSchools.get(uai) !== fence?.epoch) {
       // New to this instance (taken over, or back after a hand-over or a lapse): another instance
@@ -320,7 +337,7 @@ export class Dispatcher {
       // Another instance holds the school now: nothing of ours may go out for it.
       this.logger.warn({ uai }, 'lease lost while dispatching: school dropped by this instance');
       this.forgetSchool(uai);
-      return;
+      return [];
     }
     for (const stored of written) {
       const key = keyOf(stored.uai, stored.zone, stored.function);
@@ -349,7 +366,7 @@ export class Dispatcher {
       }
       if (change.desired || change.schedule) changes.push(change);
     }
-    if (changes.length > 0) await this.options.publisher.apply(changes);
+    return changes;
   }
 
   private forgetSchool(uai: string): void {

@@ -14,8 +14,10 @@
  * (SIGSTOP, GC, VM freeze) past it stops publishing the moment it runs again, before it even talks
  * to the store. Writes are fenced in the store as well (`assertLeaseHeld` with the epoch).
  *
- * With the default 30 s takeover delay: TTL 20 s, renewal every 5 s, so a dead instance's schools
- * are claimed at most TTL + one renewal ≈ 25 s after its last renewal.
+ * With the default 30 s takeover delay: TTL 15 s, renewal every 5 s (two renewals may fail before
+ * a lease lapses), so a dead instance's schools are claimed at most TTL + one renewal ≈ 20 s after
+ * its last renewal, leaving the new holder ~10 s to plan and re-publish them within the delay
+ * (measured in docs/performance.md, "Scale-out").
  */
 import type { LeaseFence, LeaseRepository } from '../store/lease-repository.js';
 import { shareOf } from './rendezvous.js';
@@ -93,7 +95,7 @@ export class SchoolLeases {
     const takeover = options.takeoverMs ?? DEFAULT_TAKEOVER_MS;
     if (!(takeover >= 600)) throw new Error(`takeover delay must be at least 600 ms, got ${takeover}`);
     this.instanceId = options.instanceId;
-    this.ttlMs = Math.round((takeover * 2) / 3);
+    this.ttlMs = Math.round(takeover / 2);
     this.renewMs = Math.round(takeover / 6);
     // Room for a slow store round trip and timer lateness between two checks.
     this.marginMs = Math.min(2_000, Math.round(this.ttlMs / 10));

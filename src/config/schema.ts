@@ -187,6 +187,14 @@ const syncSchema = z
       .max(24 * 30)
       .default(24)
       .describe('/readyz reports not ready when the last successful sync is older than this.'),
+    concurrency: z
+      .int()
+      .min(1)
+      .max(64)
+      .default(4)
+      .describe(
+        'Schools pulled at once during a full sync (each pull waits mostly on the network and the store).',
+      ),
   })
   .prefault({});
 
@@ -205,7 +213,7 @@ const clusterSchema = z
       .max(600)
       .default(30)
       .describe(
-        "Longest time a dead or partitioned instance's schools stay without a publisher (lease TTL is 2/3 of it, renewal every 1/6).",
+        "Longest time a dead or partitioned instance's schools stay without a publisher (lease TTL is half of it, renewal every sixth).",
       ),
   })
   .prefault({});

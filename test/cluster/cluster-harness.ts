@@ -178,7 +178,7 @@ function generatedDevices(zones: number): string {
  * lessons Monday to Friday, one free block a day that moves from room to room, Wednesday
  * afternoon free (≈ 13 lessons a room a week).
  */
-function generatedTimetable(demo: TimetableInput, zones: number): TimetableInput {
+export function generatedTimetable(demo: TimetableInput, zones: number): TimetableInput {
   const weeks = demo.lessons[0]?.weeks ?? [];
   const slots = demo.grid?.places ?? [];
   const rooms: Room[] = Array.from({ length: zones }, (_, z) => roomIds(z)).flatMap((ids, z) =>

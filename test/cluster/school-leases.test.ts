@@ -147,7 +147,7 @@ describe.each(backends)('SchoolLeases on $name', (backend) => {
 
   it('derives its TTL and renewal period from the takeover delay and refuses a tiny one', async () => {
     const defaults = new SchoolLeases({ repository: store.leases, instanceId: 'x', schools: () => [] });
-    expect([DEFAULT_TAKEOVER_MS, defaults.ttlMs, defaults.renewMs]).toEqual([30_000, 20_000, 5_000]);
+    expect([DEFAULT_TAKEOVER_MS, defaults.ttlMs, defaults.renewMs]).toEqual([30_000, 15_000, 5_000]);
     expect(
       () =>
         new SchoolLeases({ repository: store.leases, instanceId: 'x', schools: () => [], takeoverMs: 599 }),

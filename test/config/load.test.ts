@@ -19,7 +19,7 @@ const DEFAULTS = {
     tls: { reject_unauthorized: true },
   },
   sortie: { source: 'embedded', timeout_ms: 10000, retries: 3 },
-  sync: { cron: '*/15 * * * *', stale_after_hours: 24 },
+  sync: { cron: '*/15 * * * *', stale_after_hours: 24, concurrency: 4 },
   cluster: { takeover_s: 30 },
   entree: { strict_json: false, max_zip_entries: 1000, max_uncompressed_mb: 200 },
   calendar: { zone: 'B' },
@@ -112,7 +112,7 @@ describe('loadConfig: environment overrides', () => {
     });
     expect(config.server.port).toBe(9090);
     expect(config.demo.enabled).toBe(false);
-    expect(config.sync).toEqual({ cron: '*/5 * * * *', stale_after_hours: 1.5 });
+    expect(config.sync).toEqual({ cron: '*/5 * * * *', stale_after_hours: 1.5, concurrency: 4 });
     // "123" reads as a number in YAML, but an issuer is text: the raw text is kept.
     expect(config.auth.jwt_issuer).toBe('123');
     expect(config.clients_file).toBe('/etc/scope/clients.yaml');
