@@ -152,3 +152,32 @@ export async function temporaryStore(): Promise<{
     },
   };
 }
+
+// Monday 2 March 2026 (CET, UTC+1): comfort 07:00–17:30 local = 06:00Z–16:30Z.
+/** One zone's Monday and Tuesday, heating and lighting (`prefix` makes several distinct zones). */
+export const mondayZone = (prefix = '') => ({
+  zone: `${prefix}b-est`,
+  name: 'Bâtiment B est',
+  functions: {
+    heating: timeline(
+      'heating',
+      [
+        ['2026-03-01T23:00:00.000Z', 'eco', 16],
+        ['2026-03-02T06:00:00.000Z', 'comfort', 19],
+        ['2026-03-02T16:30:00.000Z', 'eco', 16],
+        ['2026-03-03T06:00:00.000Z', 'comfort', 19],
+        ['2026-03-03T16:30:00.000Z', 'eco', 16],
+      ],
+      '2026-03-05T23:00:00.000Z',
+    ),
+    lighting: timeline(
+      'lighting',
+      [
+        ['2026-03-01T23:00:00.000Z', 'off'],
+        ['2026-03-02T06:50:00.000Z', 'on'],
+        ['2026-03-02T16:40:00.000Z', 'off'],
+      ],
+      '2026-03-05T23:00:00.000Z',
+    ),
+  },
+});

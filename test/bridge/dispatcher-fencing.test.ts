@@ -19,11 +19,11 @@ import { type Collector, collectMessages, sleep, waitFor } from '../helpers/mqtt
 import {
   type BrokerTarget,
   embeddedTarget,
+  mondayZone,
   OTHER_UAI,
   schoolPlan,
   segment,
   temporaryStore,
-  timeline,
   UAI,
 } from './dispatch-fixtures.js';
 import { ManualScheduler } from './manual-scheduler.js';
@@ -53,31 +53,6 @@ class TouchFeed implements PlanFeed {
   }
 }
 
-// Monday 2 March 2026: comfort 06:00Z–16:30Z, lights on 06:50Z–16:40Z.
-const MONDAY = {
-  zone: 'b-est',
-  name: 'Bâtiment B est',
-  functions: {
-    heating: timeline(
-      'heating',
-      [
-        ['2026-03-01T23:00:00.000Z', 'eco', 16],
-        ['2026-03-02T06:00:00.000Z', 'comfort', 19],
-        ['2026-03-02T16:30:00.000Z', 'eco', 16],
-      ],
-      '2026-03-05T23:00:00.000Z',
-    ),
-    lighting: timeline(
-      'lighting',
-      [
-        ['2026-03-01T23:00:00.000Z', 'off'],
-        ['2026-03-02T06:50:00.000Z', 'on'],
-        ['2026-03-02T16:40:00.000Z', 'off'],
-      ],
-      '2026-03-05T23:00:00.000Z',
-    ),
-  },
-};
 const NOW = '2026-03-02T07:00:00.000Z';
 
 interface LogLine {
@@ -103,8 +78,8 @@ describe('Dispatcher with fenceOf', () => {
     const clock = new ManualClock(Date.parse(NOW));
     const scheduler = new ManualScheduler(clock);
     const feed = new TouchFeed();
-    feed.set(schoolPlan(UAI, [MONDAY]));
-    feed.set(schoolPlan(OTHER_UAI, [MONDAY]));
+    feed.set(schoolPlan(UAI, [mondayZone()]));
+    feed.set(schoolPlan(OTHER_UAI, [mondayZone()]));
     const observer: Collector = await collectMessages(target.url, target.observer, `${target.prefix}/#`);
     closers.push(() => observer.close());
     const connection = new MqttConnection({

@@ -18,6 +18,7 @@ import {
   type BrokerTarget,
   embeddedTarget,
   external,
+  mondayZone,
   mosquittoTarget,
   schoolPlan,
   temporaryStore,
@@ -27,34 +28,6 @@ import {
 import { ManualScheduler } from './manual-scheduler.js';
 
 const VERSION = '0.1.0-test';
-
-// Monday 2 March 2026 (CET, UTC+1): comfort 07:00–17:30 local = 06:00Z–16:30Z.
-const MONDAY = (prefix = '') => ({
-  zone: `${prefix}b-est`,
-  name: 'Bâtiment B est',
-  functions: {
-    heating: timeline(
-      'heating',
-      [
-        ['2026-03-01T23:00:00.000Z', 'eco', 16],
-        ['2026-03-02T06:00:00.000Z', 'comfort', 19],
-        ['2026-03-02T16:30:00.000Z', 'eco', 16],
-        ['2026-03-03T06:00:00.000Z', 'comfort', 19],
-        ['2026-03-03T16:30:00.000Z', 'eco', 16],
-      ],
-      '2026-03-05T23:00:00.000Z',
-    ),
-    lighting: timeline(
-      'lighting',
-      [
-        ['2026-03-01T23:00:00.000Z', 'off'],
-        ['2026-03-02T06:50:00.000Z', 'on'],
-        ['2026-03-02T16:40:00.000Z', 'off'],
-      ],
-      '2026-03-05T23:00:00.000Z',
-    ),
-  },
-});
 
 interface Bridge {
   connection: MqttConnection;
@@ -149,7 +122,7 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
     await setUp();
     const clock = new ManualClock(Date.parse('2026-03-02T07:00:00.000Z'));
     const feed = new MutablePlanFeed();
-    feed.set(schoolPlan(UAI, [MONDAY()]));
+    feed.set(schoolPlan(UAI, [mondayZone()]));
     await startBridge(stores.store, feed, clock, new ManualScheduler(clock));
 
     const gatewayCredentials = target.name === 'aedes' ? target.gateway : target.observer;
@@ -249,7 +222,7 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
     await setUp();
     const clock = new ManualClock(Date.parse('2026-03-02T07:00:00.000Z'));
     const feed = new MutablePlanFeed();
-    feed.set(schoolPlan(UAI, [MONDAY()]));
+    feed.set(schoolPlan(UAI, [mondayZone()]));
     const scheduler = new ManualScheduler(clock);
     const first = await startBridge(stores.store, feed, clock, scheduler);
     await scheduler.advanceTo('2026-03-02T17:00:00.000Z', first.dispatcher);
@@ -289,7 +262,7 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
       await setUp();
       const clock = new ManualClock(Date.parse('2026-03-02T07:00:00.000Z'));
       const feed = new MutablePlanFeed();
-      feed.set(schoolPlan(UAI, [MONDAY()]));
+      feed.set(schoolPlan(UAI, [mondayZone()]));
       const { publisher } = await startBridge(stores.store, feed, clock, new ManualScheduler(clock));
       await target.restart!();
       await waitFor(() => publisher.stats().republications >= 2, {
