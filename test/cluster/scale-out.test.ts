@@ -18,6 +18,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { preferredOwner } from '../../src/cluster/rendezvous.js';
+import { type SimulatedZone, startSimulatedGateway } from '../../src/gateway/simulated-gateway.js';
 import { openStore } from '../../src/store/store.js';
 import {
   clusterView,
@@ -56,6 +57,8 @@ describe.skipIf(missing.length > 0)(
     const seen: Seen[] = [];
     /** Every zone function of one school: `${zone}/${function}`. */
     let zoneFunctions: string[] = [];
+    /** The zones of one school (all schools have the same, with their own UAI). */
+    let schoolZones: SimulatedZone[] = [];
 
     const desiredTopic = (uai: string, zf: string) => `${region.prefix}/${uai}/${zf}/desired`;
     const latest = (topic: string): Seen | undefined => {
@@ -76,8 +79,9 @@ describe.skipIf(missing.length > 0)(
         keepaliveSeconds: 2,
       });
       const devices = parseYaml(readFileSync(join(dir, 'devices', `${region.uais[0]}.yaml`), 'utf8')) as {
-        zones: Array<{ id: string; functions: string[] }>;
+        zones: SimulatedZone[];
       };
+      schoolZones = devices.zones;
       zoneFunctions = devices.zones.flatMap((z) => z.functions.map((f) => `${z.id}/${f}`));
       subscriber = mqtt.connect(MQTT_URL!, { clientId: `scale-out-test-${process.pid}`, clean: true });
       await new Promise<void>((resolve, reject) => {
@@ -181,6 +185,20 @@ describe.skipIf(missing.length > 0)(
       const survivors = IDS.filter((id) => id !== victimId);
       const victimSchools = region.uais.filter((uai) => owner(uai, IDS) === victimId);
       const watcher = instances.get(survivors[0]!)!;
+      // The reference gateway of the victim's first school, applying what it receives.
+      const gatewayId = `gw-${victimSchools[0]!.toLowerCase()}`;
+      const gateway = await startSimulatedGateway({
+        url: MQTT_URL!,
+        uai: victimSchools[0]!,
+        gateway: gatewayId,
+        username: gatewayId,
+        password: region.gatewayPassword,
+        zones: schoolZones.map((z) => ({ ...z, gateway: gatewayId })),
+        prefix: region.prefix,
+        tickMs: 200,
+      });
+      const appliedHeating = (zone: string) =>
+        gateway.state().zones.find((z) => z.zone === zone && z.function === 'heating')?.reported;
 
       const killedAt = Date.now();
       victim.signal('SIGKILL');
@@ -239,6 +257,20 @@ describe.skipIf(missing.length > 0)(
         mode: 'comfort',
         setpoint_c: 18.5,
       });
+      // The gateway follows the new holder: it applies the override's rev.
+      try {
+        const applied = await waitFor(
+          'the gateway applying the new rev',
+          () => {
+            const reported = appliedHeating(zone);
+            return reported && reported.applied_rev === after.rev ? reported : undefined;
+          },
+          10_000,
+        );
+        expect(applied).toMatchObject({ applied_rev: before.rev + 1, mode: 'comfort', setpoint_c: 18.5 });
+      } finally {
+        await gateway.stop();
+      }
       expectOnePayloadPerRev();
     }, 60_000);
 
