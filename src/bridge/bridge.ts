@@ -177,6 +177,16 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     mayPublish: owns,
     logger: mqttLogger,
   });
+  // A devices/ edit can add, drop or re-configure zones: adapters follow, and Home Assistant
+  // entities of zones that left are withdrawn rather than left as ghosts.
+  site.onReload((result) => {
+    if (!result.ok) return;
+    void publisher
+      .updateTargets(zoneTargetsOf([...result.site.devices.values()]))
+      .catch((error: unknown) =>
+        mqttLogger.error({ error: (error as Error).message }, 'adapter update failed'),
+      );
+  });
   const client = sortieClientFromConfig(config.sortie, {
     embedded: { baseUrl: `${context.httpUrl}/scope/sortie/v1`, mintToken: context.mintToken },
     env: process.env,

@@ -256,6 +256,38 @@ export class BridgePublisher {
     return this.publishAll(sends);
   }
 
+  /**
+   * New adapter settings after a devices/ reload: announcements of zones that left (or changed
+   * adapter, options or functions) are withdrawn — an empty retained payload on each of their
+   * retained topics, so Home Assistant removes the entity instead of keeping a ghost — and the
+   * new or changed zones are announced. Commands follow the new settings from the next state.
+   */
+  async updateTargets(next: readonly ZoneTarget[]): Promise<PublishTally> {
+    const nextByZone = new Map<string, ZoneTarget>(next.map((t) => [`${t.uai}/${t.zone}`, t]));
+    const withdrawn: AdapterMessage[] = [];
+    const announced: ZoneTarget[] = [];
+    for (const [key, old] of this.targetsByZone) {
+      const replacement = nextByZone.get(key);
+      if (replacement && JSON.stringify(replacement) === JSON.stringify(old)) continue;
+      const keep = new Set(replacement ? this.announcementsOf(replacement).map((m) => m.topic) : []);
+      for (const message of this.announcementsOf(old)) {
+        if (message.retain && !keep.has(message.topic))
+          withdrawn.push({ topic: message.topic, payload: '', retain: true, qos: message.qos });
+      }
+    }
+    for (const [key, target] of nextByZone) {
+      const old = this.targetsByZone.get(key);
+      if (!old || JSON.stringify(old) !== JSON.stringify(target)) announced.push(target);
+    }
+    this.targetsByZone.clear();
+    for (const [key, target] of nextByZone) this.targetsByZone.set(key, target);
+    if (!this.options.connection.isConnected()) return { sent: 0, dropped: 0, interrupted: 0 };
+    return this.publishAll([
+      ...withdrawn.map((m) => () => m),
+      ...announced.flatMap((t) => this.announcementsOf(t).map((m) => () => this.fence(t.uai, m))),
+    ]);
+  }
+
   /** Stops holding (and re-publishing) a school, a zone or a zone function. Retained messages stay. */
   forget(uai: string, zone?: string, fn?: ZoneFunction): void {
     for (const [key, state] of this.held) {

@@ -327,9 +327,72 @@ describe('adapter options are checked when devices/ is loaded', () => {
   });
 });
 
-function sortByTopic(messages: CollectedMessage[]): CollectedMessage[] {
+function sortByTopic<M extends { topic: string; payload?: unknown }>(messages: M[]): M[] {
   return [...messages].sort(
     (a, b) =>
-      a.topic.localeCompare(b.topic) || JSON.stringify(a.payload).localeCompare(JSON.stringify(b.payload)),
+      a.topic.localeCompare(b.topic) ||
+      String(JSON.stringify(a.payload)).localeCompare(String(JSON.stringify(b.payload))),
   );
 }
+
+describe('adapter settings reloaded from devices/', () => {
+  let target: BrokerTarget | undefined;
+  let connection: MqttConnection | undefined;
+  let publisher: BridgePublisher | undefined;
+  const closers: (() => Promise<void>)[] = [];
+
+  afterEach(async () => {
+    for (const close of closers.splice(0)) await close();
+    await publisher?.stop();
+    await connection?.stop();
+    await target?.close();
+  });
+
+  it('withdraws the Home Assistant entities of a zone that left and announces a new one', async () => {
+    const haTargets = targetsOf('homeassistant', {});
+    const b101 = haTargets[0]!;
+    const b102: ZoneTarget = { ...b101, zone: 'salle-b102', name: 'Salle B102', functions: ['heating'] };
+    target = await embeddedTarget({ publish: ['homeassistant/#'], subscribe: ['#'] });
+    const topics = new MqttTopics(target.prefix);
+    connection = new MqttConnection({
+      url: target.url,
+      ...target.bridge,
+      prefix: target.prefix,
+      version: VERSION,
+    });
+    publisher = new BridgePublisher({ connection, topics, version: VERSION, targets: [b101] });
+    await publisher.start();
+    await connection.start();
+    const config = (zone: string, component: string, fn: string) =>
+      `homeassistant/${component}/scope-energie/${UAI}_${zone}_${fn}/config`;
+
+    const observer = await collectMessages(target.url, target.observer, 'homeassistant/#');
+    closers.push(() => observer.close());
+    await observer.waitForCount(2); // B101's heating and lighting configs, retained
+    observer.messages.length = 0;
+
+    // B101 leaves, B102 (heating only) arrives.
+    const tally = await publisher.updateTargets([b102]);
+    expect(tally).toEqual({ sent: 3, dropped: 0, interrupted: 0 });
+    await observer.waitForCount(3);
+    const seen = observer.messages.map((m) => ({ topic: m.topic, empty: m.payload === null }));
+    expect(sortByTopic(seen)).toEqual(
+      sortByTopic([
+        { topic: config('salle-b101', 'climate', 'heating'), empty: true },
+        { topic: config('salle-b101', 'light', 'lighting'), empty: true },
+        { topic: config('salle-b102', 'climate', 'heating'), empty: false },
+      ]),
+    );
+    // What a Home Assistant starting now finds: B102 only.
+    const fresh = await collectMessages(target.url, target.observer, 'homeassistant/#');
+    closers.push(() => fresh.close());
+    await fresh.waitForCount(1);
+    await sleep(150);
+    expect(fresh.messages.map((m) => [m.topic, m.retain])).toEqual([
+      [config('salle-b102', 'climate', 'heating'), true],
+    ]);
+
+    // The same settings again: nothing to withdraw or announce.
+    expect(await publisher.updateTargets([b102])).toEqual({ sent: 0, dropped: 0, interrupted: 0 });
+  });
+});
