@@ -139,15 +139,27 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   });
   const owns = (uai: string) => leases.owns(uai);
   const auditActor = `bridge/${instanceId}`;
+  // When the broker link went down (checked every second, not only at lease ticks), so that the
+  // hand-over comes half a TTL after the loss, and the first connect counts as well: an instance
+  // that never reaches the broker must not sit on its share.
   let connectionStarted = false;
   let brokerDownSince: number | null = null;
-  function brokerReachable(): boolean {
+  let handedOverForBroker = false;
+  const brokerWatch = setInterval(() => {
     if (!connectionStarted || connection.isConnected()) {
       brokerDownSince = null;
-      return true;
+      handedOverForBroker = false;
+      return;
     }
     brokerDownSince ??= performance.now();
-    return performance.now() - brokerDownSince < leases.ttlMs / 2;
+    if (!handedOverForBroker && !brokerReachable()) {
+      handedOverForBroker = true;
+      void leases.tick();
+    }
+  }, 1_000);
+  brokerWatch.unref();
+  function brokerReachable(): boolean {
+    return brokerDownSince === null || performance.now() - brokerDownSince < leases.ttlMs / 2;
   }
   // A school added to devices/ is shared out now, not at the next renewal.
   site.onReload((result) => {
@@ -295,42 +307,73 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       .notify(JSON.stringify({ ...message, from: instanceId }))
       .catch((error: unknown) => logger.warn({ err: error }, 'cluster signal not sent'));
   };
-  const stopListening = await store.signals.listen((text) => {
-    const message = parseClusterSignal(text);
-    if (!message || message.from === instanceId || !leases.owns(message.uai)) return;
-    if (message.kind === 'timetable') void sync.syncNow(message.uai);
-    else void planning?.replan(message.uai);
-  });
-  overrides.onChange((uai) => signal({ kind: 'overrides', uai }));
+  let stopListening: (() => Promise<void>) | undefined;
+  let stopFollowingLeases: (() => void) | undefined;
+  let statusWatch: { unsubscribe(): Promise<void> } | undefined;
+  const stopParts = async (): Promise<void> => {
+    clearInterval(brokerWatch);
+    await stopListening?.();
+    stopFollowingLeases?.();
+    // First: nothing of ours goes out from here on (leases are dropped locally at once), and the
+    // others take the schools over at their next renewal rather than after the TTL.
+    await leases.stop();
+    await sync.stop();
+    await dispatcher.stop();
+    await planning?.stop();
+    overrides.stop();
+    await tracker.stop();
+    await publisher.stop();
+    await statusWatch?.unsubscribe();
+    await connection.stop();
+    await embeddedBroker?.close();
+  };
+  try {
+    stopListening = await store.signals.listen((text) => {
+      const message = parseClusterSignal(text);
+      if (!message || message.from === instanceId || !leases.owns(message.uai)) return;
+      if (message.kind === 'timetable') void sync.syncNow(message.uai);
+      else void planning?.replan(message.uai);
+    });
+    overrides.onChange((uai) => signal({ kind: 'overrides', uai }));
 
-  await publisher.start();
-  await tracker.start();
-  await overrides.start();
-  await sync.load();
-  await leases.start();
-  const stopFollowingLeases = leases.onChange(({ acquired, released }) => {
-    // Released first: a school lost and taken again (a lapse) is dropped, then planned afresh.
-    for (const uai of released) void planning?.replan(uai);
-    for (const uai of acquired) {
-      void (async () => {
-        // The previous holder's last pull, then a fresh one; never synced before: the first
-        // plan waits for that pull (planning's `ready`).
-        await sync.reload(uai);
-        await planning?.replan(uai);
-        await sync.syncNow(uai);
-      })().catch((error: unknown) => logger.error({ err: error, uai }, 'taking over a school failed'));
-    }
-  });
-  await planning.start();
-  await dispatcher.start();
-  // Another instance's Last Will says the service is offline; while this one runs, it is not.
-  const statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
-    if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
-  });
-  // First connect: online status, then every zone's desired state and schedule, once.
-  await connection.start();
-  connectionStarted = true;
-  await sync.start();
+    await publisher.start();
+    await tracker.start();
+    await overrides.start();
+    await sync.load();
+    await leases.start();
+    stopFollowingLeases = leases.onChange(({ acquired, released }) => {
+      // Released first: a school lost and taken again (a lapse) is dropped, then planned afresh.
+      for (const uai of released) void planning?.replan(uai);
+      for (const uai of acquired) {
+        void (async () => {
+          // The previous holder's last pull, then a fresh one; never synced before: the first
+          // plan waits for that pull (planning's `ready`). Planned even if the store read fails.
+          try {
+            await sync.reload(uai);
+          } finally {
+            await planning?.replan(uai);
+          }
+          await sync.syncNow(uai);
+        })().catch((error: unknown) => logger.error({ err: error, uai }, 'taking over a school failed'));
+      }
+    });
+    await planning.start();
+    await dispatcher.start();
+    // Another instance's Last Will says the service is offline; while this one runs, it is not.
+    statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
+      if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
+    });
+    // First connect: online status, then every zone's desired state and schedule, once.
+    connectionStarted = true;
+    await connection.start();
+    await sync.start();
+  } catch (error) {
+    // Nothing half-started keeps the process alive (timers, the LISTEN session, leases).
+    await stopParts().catch((stopError: unknown) =>
+      logger.error({ err: stopError }, 'could not stop the parts of a bridge that failed to start'),
+    );
+    throw error;
+  }
   logger.info(
     {
       broker: mqttUrl,
@@ -382,21 +425,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     },
     readiness: () => sync.readinessProblems(),
     publisherStats: () => publisher.stats(),
-    async stop() {
-      await stopListening();
-      await sync.stop();
-      await dispatcher.stop();
-      await startedPlanning.stop();
-      overrides.stop();
-      await tracker.stop();
-      await publisher.stop();
-      stopFollowingLeases();
-      // Nothing of ours goes out any more: hand the schools over now rather than after the TTL.
-      await leases.stop();
-      await statusWatch.unsubscribe();
-      await connection.stop();
-      await embeddedBroker?.close();
-    },
+    stop: stopParts,
   };
 }
 

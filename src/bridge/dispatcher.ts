@@ -195,10 +195,16 @@ export class Dispatcher {
   private async evaluateEverything(): Promise<void> {
     this.retryAll = true;
     if (!this.storedLoaded) {
+      // Epochs read BEFORE the load: a school whose lease changes hands meanwhile is not marked
+      // current, so its first evaluation re-reads what the previous holder wrote.
+      const epochs = new Map(
+        [...this.options.feed.plans()].map((plan) => [plan.uai, this.options.fenceOf?.(plan.uai)?.epoch]),
+      );
       const rows = await this.options.repository.loadDesired();
       this.stored = new Map(rows.map((s) => [keyOf(s.uai, s.zone, s.function), s]));
-      for (const plan of this.options.feed.plans())
-        this.storedSchools.set(plan.uai, this.options.fenceOf?.(plan.uai)?.epoch);
+      for (const [uai, epoch] of epochs) {
+        if (this.options.fenceOf?.(uai)?.epoch === epoch) this.storedSchools.set(uai, epoch);
+      }
       this.storedLoaded = true;
     }
     const changes: StateChange[] = [];

@@ -19,7 +19,12 @@
  * its last renewal, leaving the new holder ~10 s to plan and re-publish them within the delay
  * (measured in docs/performance.md, "Scale-out").
  */
-import type { LeaseFence, LeaseRepository } from '../store/lease-repository.js';
+import { randomUUID } from 'node:crypto';
+import {
+  isDuplicateInstanceError,
+  type LeaseFence,
+  type LeaseRepository,
+} from '../store/lease-repository.js';
 import { shareOf } from './rendezvous.js';
 
 export interface SchoolLeasesLogger {
@@ -52,6 +57,7 @@ export interface SchoolLeasesOptions {
   settleMs?: number;
 }
 
+/** One of the two lists is empty: releases are always told before the acquisitions of a tick. */
 export interface LeaseChange {
   acquired: string[];
   released: string[];
@@ -77,6 +83,8 @@ interface Held {
 
 export class SchoolLeases {
   readonly instanceId: string;
+  /** This process's start: tells it apart from another live process misconfigured with the same id. */
+  private readonly boot = randomUUID();
   readonly ttlMs: number;
   readonly renewMs: number;
   private readonly marginMs: number;
@@ -109,7 +117,7 @@ export class SchoolLeases {
     const settleMs = this.options.settleMs ?? 0;
     if (settleMs > 0) {
       try {
-        await this.options.repository.heartbeat(this.instanceId, this.ttlMs);
+        await this.options.repository.heartbeat(this.instanceId, this.ttlMs, this.boot);
       } catch (error) {
         this.options.logger?.warn({ err: error }, 'first heartbeat failed; claiming at the first tick');
       }
@@ -131,7 +139,7 @@ export class SchoolLeases {
     if (released.length > 0) this.emit({ acquired: [], released });
     try {
       await this.options.repository.release(this.instanceId, released);
-      await this.options.repository.leave(this.instanceId);
+      await this.options.repository.leave(this.instanceId, this.boot);
     } catch (error) {
       // The leases then lapse after their TTL: slower, never wrong.
       this.options.logger?.warn({ err: error }, 'could not release leases on stop; they will lapse');
@@ -201,7 +209,7 @@ export class SchoolLeases {
       }
     }
     try {
-      const { now, live } = await repository.heartbeat(instanceId, this.ttlMs);
+      const { now, live } = await repository.heartbeat(instanceId, this.ttlMs, this.boot);
       this.live = live;
       const share = shareOf(instanceId, this.options.schools(), live);
       const handOver = [...this.held.keys()].filter((uai) => !share.has(uai));
@@ -218,27 +226,39 @@ export class SchoolLeases {
       }
       const got = await repository.claim(instanceId, [...share], this.ttlMs);
       const validUntil = started + this.ttlMs - this.marginMs;
+      const afterClaim = this.monotonicNow();
       const acquired: string[] = [];
       const next = new Map<string, Held>();
       for (const lease of got) {
         const previous = this.held.get(lease.uai);
-        if (!previous || previous.epoch !== lease.epoch) {
+        // A new tenure: not held, another epoch, or held but lapsed locally DURING this tick (a
+        // slow store round trip): what was done meanwhile (owns() was false) must be redone.
+        if (!previous || previous.epoch !== lease.epoch || afterClaim >= previous.validUntil) {
           if (previous) released.push(lease.uai);
           acquired.push(lease.uai);
         }
         next.set(lease.uai, { epoch: lease.epoch, validUntil });
       }
       for (const uai of this.held.keys()) if (!next.has(uai)) released.push(uai);
+      // Listeners hear "released" while the school is not held (they drop it), then "acquired"
+      // once it is (they plan it afresh): never both at once.
+      for (const uai of released) this.held.delete(uai);
+      if (released.length > 0) this.emit({ acquired: [], released: released.sort() });
       this.held = next;
       this.counters.ticks += 1;
       this.lastTickAt = now;
-      if (released.length > 0 || acquired.length > 0) {
-        this.emit({ acquired: acquired.sort(), released: released.sort() });
-        if (acquired.length > 0)
-          this.options.logger?.info({ schools: acquired.length, live }, 'school leases acquired');
+      if (acquired.length > 0) {
+        this.emit({ acquired: acquired.sort(), released: [] });
+        this.options.logger?.info({ schools: acquired.length, live }, 'school leases acquired');
       }
     } catch (error) {
       this.counters.failedTicks += 1;
+      if (isDuplicateInstanceError(error)) {
+        // Both processes would hold the same leases under one fencing identity: this one steps
+        // back at once and keeps trying, taking over only once the other is gone.
+        for (const uai of this.held.keys()) released.push(uai);
+        this.held.clear();
+      }
       if (released.length > 0) this.emit({ acquired: [], released });
       this.options.logger?.error(
         { err: error },
@@ -262,7 +282,7 @@ export class SchoolLeases {
     this.standingAside = true;
     try {
       if (released.length > 0) await this.options.repository.release(this.options.instanceId, released);
-      await this.options.repository.leave(this.options.instanceId);
+      await this.options.repository.leave(this.options.instanceId, this.boot);
     } catch (error) {
       this.counters.failedTicks += 1;
       this.options.logger?.error({ err: error }, 'could not hand schools over; their leases will lapse');

@@ -43,10 +43,14 @@ export interface InstanceRow {
 }
 
 export interface LeaseRepository {
-  /** Marks `instanceId` alive for `ttlMs`; answers the live instances (sorted) and the database's now. */
-  heartbeat(instanceId: string, ttlMs: number): Promise<{ now: number; live: string[] }>;
-  /** Removes an instance from the live set at once (graceful stop). */
-  leave(instanceId: string): Promise<void>;
+  /**
+   * Marks `instanceId` alive for `ttlMs`; answers the live instances (sorted) and the database's
+   * now. `boot` identifies this process: while another process with the same id and another boot
+   * is live, throws `DuplicateInstanceError` (both would otherwise hold the same leases).
+   */
+  heartbeat(instanceId: string, ttlMs: number, boot?: string): Promise<{ now: number; live: string[] }>;
+  /** Removes an instance (this boot's row only, when given) from the live set at once. */
+  leave(instanceId: string, boot?: string): Promise<void>;
   /**
    * Takes or renews, for `ttlMs`, the leases of these schools that are free, expired or already
    * `instanceId`'s; answers every lease it holds afterwards among them.
@@ -58,6 +62,20 @@ export interface LeaseRepository {
   instances(): Promise<InstanceRow[]>;
   /** The database clock's now, epoch ms (what expiries are compared with). */
   now(): Promise<number>;
+}
+
+/** Another live process runs under the same instance id. */
+export class DuplicateInstanceError extends Error {
+  constructor(readonly instanceId: string) {
+    super(
+      `another live process is bridge instance "${instanceId}": give each instance its own cluster.instance_id`,
+    );
+    this.name = 'DuplicateInstanceError';
+  }
+}
+
+export function isDuplicateInstanceError(error: unknown): error is DuplicateInstanceError {
+  return error instanceof DuplicateInstanceError;
 }
 
 /** A write on behalf of a school whose lease this instance no longer holds. */
@@ -74,6 +92,14 @@ export function isLeaseLostError(error: unknown): error is LeaseLostError {
 
 /** Rows per multi-row INSERT (5 parameters each). */
 const ROWS_PER_CLAIM = 500;
+
+/** How long a claim waits for a row another session holds locked before skipping it. */
+const CLAIM_LOCK_TIMEOUT_MS = 500;
+
+/** PostgreSQL `lock_not_available` (55P03): a `lock_timeout` ran out. */
+function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '55P03';
+}
 
 /** The database's current instant in epoch ms, read when the statement runs. */
 export function databaseNowMs(dialect: StoreDialect): RawBuilder<number> {
@@ -108,23 +134,37 @@ export async function assertLeaseHeld(
 export function createLeaseRepository(db: Kysely<Database>, dialect: StoreDialect): LeaseRepository {
   const now = () => databaseNowMs(dialect);
   return {
-    async heartbeat(instanceId, ttlMs) {
+    async heartbeat(instanceId, ttlMs, boot = '') {
       const ttl = Math.round(ttlMs);
-      await db
+      const mine = await db
         .insertInto('bridge_instances')
         .values({
           instance_id: instanceId,
+          boot,
           started_at: now(),
           heartbeat_at: now(),
           expires_at: sql<number>`${now()} + ${ttl}`,
         })
         .onConflict((conflict) =>
-          conflict.column('instance_id').doUpdateSet({
-            heartbeat_at: now(),
-            expires_at: sql<number>`${now()} + ${ttl}`,
-          }),
+          conflict
+            .column('instance_id')
+            .doUpdateSet((eb) => ({
+              boot: eb.ref('excluded.boot'),
+              // A new boot after the previous one's row lapsed is a new start.
+              started_at: sql<number>`case when bridge_instances.boot = excluded.boot then bridge_instances.started_at else excluded.started_at end`,
+              heartbeat_at: now(),
+              expires_at: sql<number>`${now()} + ${ttl}`,
+            }))
+            .where((eb) =>
+              eb.or([
+                eb('bridge_instances.boot', '=', eb.ref('excluded.boot')),
+                eb('bridge_instances.expires_at', '<=', now()),
+              ]),
+            ),
         )
+        .returning('instance_id')
         .execute();
+      if (mine.length === 0) throw new DuplicateInstanceError(instanceId);
       const rows = await db
         .selectFrom('bridge_instances')
         .select(['instance_id', sql<number | string>`${now()}`.as('now')])
@@ -135,25 +175,64 @@ export function createLeaseRepository(db: Kysely<Database>, dialect: StoreDialec
       return { now: nowMs, live: rows.map((r) => r.instance_id) };
     },
 
-    async leave(instanceId) {
-      await db.deleteFrom('bridge_instances').where('instance_id', '=', instanceId).execute();
+    async leave(instanceId, boot) {
+      let query = db.deleteFrom('bridge_instances').where('instance_id', '=', instanceId);
+      if (boot !== undefined) query = query.where('boot', '=', boot);
+      await query.execute();
     },
 
     async claim(instanceId, unordered, ttlMs) {
       const ttl = Math.round(ttlMs);
-      const held: HeldLease[] = [];
       // One row order for every instance: two claims of overlapping schools listed in different
       // orders lock their rows in opposite orders, and PostgreSQL aborts one as a deadlock.
       const uais = [...new Set(unordered)].sort();
+      const held: HeldLease[] = [];
       for (let start = 0; start < uais.length; start += ROWS_PER_CLAIM) {
-        const rows = uais.slice(start, start + ROWS_PER_CLAIM).map((uai) => ({
+        const batch = uais.slice(start, start + ROWS_PER_CLAIM);
+        if (dialect !== 'postgres') {
+          held.push(...(await upsertLeases(db, batch)));
+          continue;
+        }
+        // A row can be locked by a paused old owner's fenced write (FOR SHARE until its session
+        // dies): waiting on it would stall this whole claim, renewals included, and with them the
+        // cluster. Give up on such rows after a moment and take the others one by one.
+        try {
+          held.push(
+            ...(await db.transaction().execute(async (trx) => {
+              await sql`set local lock_timeout = ${sql.lit(`${CLAIM_LOCK_TIMEOUT_MS}ms`)}`.execute(trx);
+              return upsertLeases(trx, batch);
+            })),
+          );
+        } catch (error) {
+          if (!isLockTimeout(error)) throw error;
+          for (const uai of batch) {
+            try {
+              held.push(
+                ...(await db.transaction().execute(async (trx) => {
+                  await sql`set local lock_timeout = ${sql.lit(`${CLAIM_LOCK_TIMEOUT_MS}ms`)}`.execute(trx);
+                  return upsertLeases(trx, [uai]);
+                })),
+              );
+            } catch (rowError) {
+              if (!isLockTimeout(rowError)) throw rowError;
+            }
+          }
+        }
+      }
+      return held;
+
+      async function upsertLeases(
+        target: Kysely<Database> | Transaction<Database>,
+        batch: readonly string[],
+      ): Promise<HeldLease[]> {
+        const rows = batch.map((uai) => ({
           uai,
           owner: instanceId,
           epoch: 1,
           acquired_at: now(),
           expires_at: sql<number>`${now()} + ${ttl}`,
         }));
-        const written = await db
+        const written = await target
           .insertInto('school_leases')
           .values(rows)
           .onConflict((conflict) =>
@@ -178,11 +257,12 @@ export function createLeaseRepository(db: Kysely<Database>, dialect: StoreDialec
           )
           .returning(['uai', 'epoch', 'expires_at'])
           .execute();
-        for (const row of written) {
-          held.push({ uai: row.uai, epoch: Number(row.epoch), expiresAt: Number(row.expires_at) });
-        }
+        return written.map((row) => ({
+          uai: row.uai,
+          epoch: Number(row.epoch),
+          expiresAt: Number(row.expires_at),
+        }));
       }
-      return held;
     },
 
     async release(instanceId, uais) {

@@ -158,6 +158,7 @@ export interface AuditHeadTable {
  */
 export interface BridgeInstanceTable {
   instance_id: string;
+  boot: string;
   started_at: number | string;
   heartbeat_at: number | string;
   expires_at: number | string;

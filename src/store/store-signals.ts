@@ -58,7 +58,8 @@ export function postgresSignals(options: PostgresSignalsOptions): StoreSignals {
       let stopped = false;
       let retry: NodeJS.Timeout | undefined;
       const connect = async (): Promise<void> => {
-        const next = new pg.Client({ connectionString: options.databaseUrl });
+        // keepAlive: an idle LISTEN session is what firewalls drop silently; probes notice it.
+        const next = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true });
         next.on('notification', (n) => {
           if (n.channel === channel && n.payload !== undefined) handler(n.payload);
         });

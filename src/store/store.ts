@@ -61,6 +61,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** See the pool's `connect` handler: longer than any pause between our statements, far below TCP keepalive. */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
+
 /** Lower-case SQL identifier: it goes into DDL and the search_path unquoted-safe. */
 const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -142,6 +145,15 @@ async function connectPostgres(databaseUrl: string, options: StoreOptions): Prom
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   pool.on('error', options.onPoolError ?? (() => {}));
+  // A session left idle inside a transaction (its process paused or cut off mid-write) would keep
+  // its row locks for hours (TCP keepalive): a fenced write's FOR SHARE lock on a lease would then
+  // hold that school back from the instance taking over. The server ends such sessions instead;
+  // no transaction of ours is idle for more than a moment between its statements.
+  pool.on('connect', (client) => {
+    client
+      .query(`set idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`)
+      .catch((error: Error) => options.onPoolError?.(error));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     if (schema !== undefined) await createSchemaIfMissing(db, schema);

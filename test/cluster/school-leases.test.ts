@@ -394,4 +394,36 @@ describe.each(backends)('SchoolLeases on $name', (backend) => {
     expect(a.leases.owned()).toEqual(shareOfA);
     expectDisjoint([a, b]);
   });
+
+  it('a lease that lapses locally during a slow renewal is told released, then acquired, in that order', async () => {
+    const schools = schoolsOf(6, 4);
+    let jump = 0;
+    let slow = false;
+    const base = store.leases;
+    let ttl = 0;
+    const slowRepository: LeaseRepository = {
+      ...base,
+      claim: async (...args) => {
+        // The round trip outlasts the local deadline (a stalled event loop, a saturated pool).
+        if (slow) jump += ttl;
+        return base.claim(...args);
+      },
+    };
+    const a = await instance('slow-a', schools, {
+      repository: slowRepository,
+      monotonicNow: () => performance.now() + jump,
+    });
+    ttl = a.leases.ttlMs;
+    await a.leases.start();
+    expect(a.leases.owned()).toEqual(sorted(schools));
+    const mark = a.events.length;
+    slow = true;
+    await a.leases.tick();
+    slow = false;
+    // What was skipped while owns() was false must be redone: dropped first, then planned afresh.
+    expect(a.events.slice(mark, mark + 2)).toEqual([
+      { acquired: [], released: sorted(schools) },
+      { acquired: sorted(schools), released: [] },
+    ]);
+  });
 });

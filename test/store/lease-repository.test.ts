@@ -10,6 +10,7 @@ import type { DesiredProposal } from '../../src/store/bridge-state-repository.js
 import {
   assertLeaseHeld,
   databaseNowMs,
+  isDuplicateInstanceError,
   isLeaseLostError,
   type LeaseFence,
   LeaseLostError,
@@ -325,11 +326,62 @@ describe.each(backends)('lease repository on $name', (backend) => {
             claimed = Date.now();
             return got;
           });
-          await sleep(300);
+          // Shorter than the claim's lock timeout (500 ms): the claim waits for the commit.
+          await sleep(150);
           expect(claimed).toBeUndefined();
         });
         const got = (await takeover) as { epoch: number }[];
         expect(got.map((l) => l.epoch)).toEqual([2]);
       });
+
+    if (backend.name === 'postgres')
+      it('a claim skips a school whose row a stuck session keeps locked, and takes the others', async () => {
+        const a = await backend.open();
+        const b = await backend.open();
+        const [stuck, free] = uais(10, 2) as [string, string];
+        await a.leases.claim('a', [stuck, free], SHORT_TTL);
+        let release: () => void = () => {};
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        // A's fenced write on `stuck` never finishes (its process paused mid-transaction).
+        const write = a.db.transaction().execute(async (trx) => {
+          await assertLeaseHeld(trx, 'postgres', { uai: stuck, owner: 'a', epoch: 1 });
+          await held;
+        });
+        try {
+          await sleep(SHORT_TTL + 100);
+          const started = Date.now();
+          const got = await b.leases.claim('b', [stuck, free], LONG_TTL);
+          // Not blocked behind the stuck row: the free school is taken, the stuck one left for later.
+          expect(Date.now() - started).toBeLessThan(5_000);
+          expect(got.map((l) => [l.uai, l.epoch])).toEqual([[free, 2]]);
+        } finally {
+          release();
+          await write;
+        }
+        const later = await b.leases.claim('b', [stuck, free], LONG_TTL);
+        expect(later.map((l) => [l.uai, l.epoch])).toEqual([
+          [stuck, 2],
+          [free, 2],
+        ]);
+      });
+
+    it('refuses the heartbeat of a second live process under the same instance id', async () => {
+      const store = await backend.open();
+      await store.leases.heartbeat('twin', LONG_TTL, 'boot-1');
+      await expect(store.leases.heartbeat('twin', LONG_TTL, 'boot-2')).rejects.toSatisfy(
+        isDuplicateInstanceError,
+      );
+      // The first keeps its place; once it leaves, the second may join.
+      expect((await store.leases.heartbeat('twin', LONG_TTL, 'boot-1')).live).toContain('twin');
+      await store.leases.leave('twin', 'boot-2'); // not its row: nothing happens
+      await expect(store.leases.heartbeat('twin', LONG_TTL, 'boot-2')).rejects.toSatisfy(
+        isDuplicateInstanceError,
+      );
+      await store.leases.leave('twin', 'boot-1');
+      expect((await store.leases.heartbeat('twin', LONG_TTL, 'boot-2')).live).toContain('twin');
+      await store.leases.leave('twin', 'boot-2');
+    });
   });
 });

@@ -10,6 +10,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('bridge_instances')
     .addColumn('instance_id', 'text', (c) => c.primaryKey())
+    /** Random per process start: two live processes configured with one id are told apart. */
+    .addColumn('boot', 'text', (c) => c.notNull())
     .addColumn('started_at', 'bigint', (c) => c.notNull())
     .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
