@@ -300,6 +300,9 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
         }
       : {}),
   });
+  site.onReload((result) => {
+    if (result.ok) tracker.updateZones(zoneTargetsOf([...result.site.devices.values()]));
+  });
 
   // Changes reach the lease holder whichever instance took the request (LISTEN/NOTIFY).
   const signal = (message: Omit<ClusterSignal, 'from'>) => {

@@ -99,13 +99,21 @@ export class GatewayTracker {
   private readonly gatewayOfZone = new Map<string, string>();
   private readonly subscriptions: Subscription[] = [];
   private writes: Promise<void> = Promise.resolve();
+  private zones: NonNullable<GatewayTrackerOptions['zones']> = [];
   private readonly counters: GatewayTrackerStats = { received: 0, invalid: 0, stored: 0 };
 
   constructor(private readonly options: GatewayTrackerOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.lagDelayMs = options.lagDelayMs ?? DEFAULT_LAG_DELAY_MS;
-    for (const zone of options.zones ?? []) this.gatewayOfZone.set(`${zone.uai}/${zone.zone}`, zone.gateway);
+    this.updateZones(options.zones ?? []);
+  }
+
+  /** The zones of devices/ after a reload: new zones are listed before their first report. */
+  updateZones(zones: NonNullable<GatewayTrackerOptions['zones']>): void {
+    this.zones = zones;
+    this.gatewayOfZone.clear();
+    for (const zone of zones) this.gatewayOfZone.set(`${zone.uai}/${zone.zone}`, zone.gateway);
   }
 
   /** Loads what was stored, then subscribes to every `reported` and gateway `status`. */
@@ -163,7 +171,7 @@ export class GatewayTracker {
       string,
       { uai: string; zone: string; function: ZoneFunction; gateway: string }
     >();
-    for (const zone of this.options.zones ?? []) {
+    for (const zone of this.zones) {
       if (!visible(zone.uai)) continue;
       for (const fn of zone.functions)
         zoneKeys.set(keyOf(zone.uai, zone.zone, fn), {

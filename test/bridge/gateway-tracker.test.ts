@@ -165,4 +165,19 @@ describe('GatewayTracker and GET /api/gateways (embedded broker)', () => {
     const reopened = await startTracker(await stores.reopen());
     expect(reopened.tracker.report()).toEqual(expected.gateways);
   });
+
+  it('lists the zones of a devices/ reload before their first report, and drops the ones that left', async () => {
+    target = await embeddedTarget();
+    stores = await temporaryStore();
+    const { tracker } = await startTracker();
+    const zonesOf = () =>
+      tracker
+        .report()
+        .flatMap((g) => g.zones.map((z) => `${g.uai}/${g.gateway}/${z.zone}/${z.function}`))
+        .sort();
+    const before = zonesOf();
+    expect(before.length).toBeGreaterThan(0);
+    tracker.updateZones([{ uai: UAI, zone: 'nouvelle-aile', gateway: 'gw-2', functions: ['heating'] }]);
+    expect(zonesOf()).toEqual([`${UAI}/gw-2/nouvelle-aile/heating`]);
+  });
 });
