@@ -22,6 +22,9 @@ export const SYNC_WINDOW = { pastDays: 7, futureDays: 21 } as const;
 
 const HOUR = 3_600_000;
 
+/** How old a school held elsewhere may be in `currentStatus`. */
+const FOREIGN_STATUS_MAX_AGE_MS = 30_000;
+
 export interface SyncLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
@@ -93,6 +96,8 @@ export class SyncService {
   private readonly records = new Map<string, SyncRecord>();
   private readonly cache = new Map<string, CachedOccupancy>();
   private readonly listeners = new Set<(uai: string) => void>();
+  /** performance.now() of the last store read of a school held by another instance. */
+  private readonly refreshedAt = new Map<string, number>();
   private readonly running = new Map<string, Promise<SyncOutcome>>();
   private readonly queued = new Map<string, Promise<SyncOutcome>>();
   private task: ScheduledTask | undefined;
@@ -213,6 +218,31 @@ export class SyncService {
     if (!record) return;
     this.records.set(uai, record);
     this.cacheBody(record);
+  }
+
+  /**
+   * `statusOf`, for any school: one this instance does not hold is read again from the store
+   * (at most every 30 s), where its holder records each pull; the dashboard and the API of any
+   * instance then tell the same story.
+   */
+  async currentStatus(uai: string): Promise<SchoolSyncStatus> {
+    const owns = this.options.owns;
+    if (owns && !owns(uai)) {
+      const now = performance.now();
+      const last = this.refreshedAt.get(uai);
+      if (last === undefined || now - last > FOREIGN_STATUS_MAX_AGE_MS) {
+        this.refreshedAt.set(uai, now);
+        try {
+          await this.reload(uai);
+        } catch (error) {
+          this.options.logger?.warn(
+            { uai, err: error },
+            'could not read the sync state of a school held elsewhere',
+          );
+        }
+      }
+    }
+    return this.statusOf(uai);
   }
 
   private schools(): string[] {

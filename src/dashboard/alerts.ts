@@ -30,7 +30,7 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
   const school = devices.value.school;
   const alerts: SchoolAlert[] = [];
 
-  const sync = deps.syncStatus(school.uai);
+  const sync = await deps.syncStatus(school.uai);
   if (sync.stale) {
     alerts.push({
       code: 'synchro-en-retard',

@@ -25,8 +25,8 @@ export interface DashboardDeps {
   planFor(uai: string, date: string, days: number): Promise<PlanForDates>;
   /** Occupancy over local dates (`SyncService.loadRange`); null when the school has no timetable. */
   occupancy(uai: string, dates: { from: string; to: string }): Promise<HeldOccupancy | null>;
-  /** `SyncService.statusOf`. */
-  syncStatus(uai: string): SchoolSyncStatus;
+  /** `SyncService.currentStatus`: fresh from the store for a school another instance holds. */
+  syncStatus(uai: string): SchoolSyncStatus | Promise<SchoolSyncStatus>;
   /** `GatewayTracker.report` for one school. */
   gateways(uai: string): GatewayReport[];
   /** The school's current timetable in the hub (for the unmapped-rooms check), or null. */

@@ -25,7 +25,7 @@ export function dashboardDepsOf(parts: {
     calendars: parts.calendars,
     planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
     occupancy: (uai, dates) => bridge.sync.loadRange(uai, dates),
-    syncStatus: (uai) => bridge.sync.statusOf(uai),
+    syncStatus: (uai) => bridge.sync.currentStatus(uai),
     gateways: (uai) => bridge.tracker.report((visible) => visible === uai),
     timetable: async (uai) => (await store.timetables.current(uai))?.timetable ?? null,
     overrides: bridge.overrides,

@@ -333,4 +333,31 @@ describe.each(backends)('sync from SORTIE on $name', (backend) => {
     expect([amphi.mode, amphi.setpoint_c, amphi.reason.kind]).toEqual(['comfort', 19, 'occupied']);
     expect(sync.statusOf(DEMO_UAI).version).toBe(2);
   });
+  it('an instance that does not hold a school reads its sync state from the store, not from its start', async () => {
+    // Another instance (not holding the school) loaded the state at its start, before any pull.
+    const bystander = new SyncService({
+      client: embeddedClient(hub.url, clients, clock),
+      repository: store.sync,
+      site,
+      clock,
+      cron: '0 0 1 1 *',
+      staleAfterHours: 24,
+      owns: () => false,
+    });
+    await bystander.load();
+    const before = bystander.statusOf(DEMO_UAI);
+    const resume = clock.now();
+    clock.advance(60 * 60_000);
+    await sync.syncNow(DEMO_UAI);
+    // statusOf is what it holds in memory; currentStatus asks the store where the holder wrote.
+    expect(bystander.statusOf(DEMO_UAI).last_success_at).toBe(before.last_success_at);
+    const current = await bystander.currentStatus(DEMO_UAI);
+    expect(current).toEqual(sync.statusOf(DEMO_UAI));
+    expect(current).toMatchObject({ uai: DEMO_UAI, state: 'ok', stale: false });
+    expect(current.last_success_at).toBe(new Date(clock.now()).toISOString());
+    expect(before.last_success_at).not.toBe(current.last_success_at);
+    // It never pulls for a school it does not hold.
+    expect(await bystander.syncNow()).toEqual([]);
+    clock.set(resume);
+  });
 });
