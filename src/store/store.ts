@@ -187,9 +187,24 @@ async function migrateToLatest(db: Kysely<Database>, migrationSchema: string | u
     // another schema's for ours.
     ...(migrationSchema === undefined ? {} : { migrationTableSchema: migrationSchema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error !== undefined) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (error === undefined) return;
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    // kysely's setup lists the tables of every schema it can see; another application (or test
+    // suite) dropping ITS schema at that moment fails the listing with "schema … does not exist".
+    // Nothing of ours changed: look again.
+    if (failed === undefined && isVanishedSchema(error, migrationSchema) && attempt < 5) {
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      continue;
+    }
     throw new Error(`store migration ${failed ?? '(setup)'} failed: ${String(error)}`, { cause: error });
   }
+}
+
+/** PostgreSQL invalid_schema_name (3F000) about a schema other than ours. */
+function isVanishedSchema(error: unknown, ours: string | undefined): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code !== '3F000' || typeof message !== 'string') return false;
+  return ours === undefined || !message.includes(`"${ours}"`);
 }
