@@ -189,16 +189,6 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     mayPublish: owns,
     logger: mqttLogger,
   });
-  // A devices/ edit can add, drop or re-configure zones: adapters follow, and Home Assistant
-  // entities of zones that left are withdrawn rather than left as ghosts.
-  site.onReload((result) => {
-    if (!result.ok) return;
-    void publisher
-      .updateTargets(zoneTargetsOf([...result.site.devices.values()]))
-      .catch((error: unknown) =>
-        mqttLogger.error({ error: (error as Error).message }, 'adapter update failed'),
-      );
-  });
   const client = sortieClientFromConfig(config.sortie, {
     embedded: { baseUrl: `${context.httpUrl}/scope/sortie/v1`, mintToken: context.mintToken },
     env: process.env,
@@ -300,8 +290,17 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
         }
       : {}),
   });
+  // A devices/ edit can add, drop or re-configure zones: the tracker lists them, adapters
+  // follow, and Home Assistant entities of zones that left are withdrawn rather than left as ghosts.
   site.onReload((result) => {
-    if (result.ok) tracker.updateZones(zoneTargetsOf([...result.site.devices.values()]));
+    if (!result.ok) return;
+    const next = zoneTargetsOf([...result.site.devices.values()]);
+    tracker.updateZones(next);
+    void publisher
+      .updateTargets(next)
+      .catch((error: unknown) =>
+        mqttLogger.error({ error: (error as Error).message }, 'adapter update failed'),
+      );
   });
 
   // Changes reach the lease holder whichever instance took the request (LISTEN/NOTIFY).

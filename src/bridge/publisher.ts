@@ -264,21 +264,21 @@ export class BridgePublisher {
    */
   async updateTargets(next: readonly ZoneTarget[]): Promise<PublishTally> {
     const nextByZone = new Map<string, ZoneTarget>(next.map((t) => [`${t.uai}/${t.zone}`, t]));
+    const same = (a: ZoneTarget | undefined, b: ZoneTarget | undefined) =>
+      a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
     const withdrawn: AdapterMessage[] = [];
-    const announced: ZoneTarget[] = [];
     for (const [key, old] of this.targetsByZone) {
       const replacement = nextByZone.get(key);
-      if (replacement && JSON.stringify(replacement) === JSON.stringify(old)) continue;
+      if (same(old, replacement)) continue;
       const keep = new Set(replacement ? this.announcementsOf(replacement).map((m) => m.topic) : []);
       for (const message of this.announcementsOf(old)) {
         if (message.retain && !keep.has(message.topic))
           withdrawn.push({ topic: message.topic, payload: '', retain: true, qos: message.qos });
       }
     }
-    for (const [key, target] of nextByZone) {
-      const old = this.targetsByZone.get(key);
-      if (!old || JSON.stringify(old) !== JSON.stringify(target)) announced.push(target);
-    }
+    const announced = [...nextByZone]
+      .filter(([key, t]) => !same(this.targetsByZone.get(key), t))
+      .map(([, t]) => t);
     this.targetsByZone.clear();
     for (const [key, target] of nextByZone) this.targetsByZone.set(key, target);
     if (!this.options.connection.isConnected()) return { sent: 0, dropped: 0, interrupted: 0 };

@@ -197,22 +197,12 @@ export function createLeaseRepository(db: Kysely<Database>, dialect: StoreDialec
         // dies): waiting on it would stall this whole claim, renewals included, and with them the
         // cluster. Give up on such rows after a moment and take the others one by one.
         try {
-          held.push(
-            ...(await db.transaction().execute(async (trx) => {
-              await sql`set local lock_timeout = ${sql.lit(`${CLAIM_LOCK_TIMEOUT_MS}ms`)}`.execute(trx);
-              return upsertLeases(trx, batch);
-            })),
-          );
+          held.push(...(await upsertWithLockTimeout(batch)));
         } catch (error) {
           if (!isLockTimeout(error)) throw error;
           for (const uai of batch) {
             try {
-              held.push(
-                ...(await db.transaction().execute(async (trx) => {
-                  await sql`set local lock_timeout = ${sql.lit(`${CLAIM_LOCK_TIMEOUT_MS}ms`)}`.execute(trx);
-                  return upsertLeases(trx, [uai]);
-                })),
-              );
+              held.push(...(await upsertWithLockTimeout([uai])));
             } catch (rowError) {
               if (!isLockTimeout(rowError)) throw rowError;
             }
@@ -220,6 +210,13 @@ export function createLeaseRepository(db: Kysely<Database>, dialect: StoreDialec
         }
       }
       return held;
+
+      function upsertWithLockTimeout(batch: readonly string[]): Promise<HeldLease[]> {
+        return db.transaction().execute(async (trx) => {
+          await sql`set local lock_timeout = ${sql.lit(`${CLAIM_LOCK_TIMEOUT_MS}ms`)}`.execute(trx);
+          return upsertLeases(trx, batch);
+        });
+      }
 
       async function upsertLeases(
         target: Kysely<Database> | Transaction<Database>,
