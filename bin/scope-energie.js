@@ -10,6 +10,8 @@ if (existsSync(compiled) && process.env.SCOPE_ENERGIE_FROM_SOURCE !== '1') {
   await import(pathToFileURL(compiled).href);
 } else {
   const { register } = await import('tsx/esm/api');
-  register();
+  // The repository's tsconfig, whatever the working directory: tsx looks for one from the cwd,
+  // and without it the dashboard's JSX (jsxImportSource hono/jsx) fails at run time.
+  register({ tsconfig: process.env.TSX_TSCONFIG_PATH ?? `${root}tsconfig.json` });
   await import(pathToFileURL(`${root}src/cli.ts`).href);
 }
