@@ -70,6 +70,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/audit.js')).auditExportCommand,
   },
   {
+    name: 'audit checkpoint',
+    summary: 'sign the audit head and write it to the checkpoint sinks',
+    load: async () => (await import('./cli/audit.js')).auditCheckpointCommand,
+  },
+  {
     name: 'check',
     summary: 'validate all configuration: config/, clients, devices/, rules/ and legal caps',
     load: async () => (await import('./cli/check.js')).checkCommand,
