@@ -61,7 +61,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'audit verify',
-    summary: 'check that the audit log hash chain is unbroken',
+    summary: 'check that the audit log hash chain is unbroken (and unchanged since a checkpoint)',
     load: async () => (await import('./cli/audit.js')).auditVerifyCommand,
   },
   {

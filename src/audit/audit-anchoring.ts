@@ -1,13 +1,19 @@
 /**
  * The anchoring parts built from the `audit` configuration, one way for the service and the CLI:
  * the signing key, the directory sink (which also tells the newest checkpoint taken before) and
- * the webhook sink.
+ * the webhook sink; for the service, the checkpointer and the self-verification on top.
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
+import type { Clock } from '../domain/clock.js';
 import { InputError } from '../domain/problems.js';
+import type { Logger } from '../logger.js';
+import type { AuditRepository } from '../store/audit-repository.js';
+import { AuditCheckpointer } from './audit-checkpointer.js';
+import { AuditMonitor } from './audit-monitor.js';
 import { type AuditSigningKey, loadAuditSigningKey } from './audit-signing-key.js';
-import type { Checkpoint } from './checkpoint.js';
+import type { AuditScheduler } from './audit-timer.js';
+import { type Checkpoint, checkpointSignatureHolds } from './checkpoint.js';
 import { type CheckpointSink, directorySink, webhookSink } from './checkpoint-sinks.js';
 
 export const DEFAULT_CHECKPOINT_DIR = 'audit-checkpoints';
@@ -55,4 +61,72 @@ export function anchoringFromConfig(
     );
   }
   return { key, sinks, latestStored: () => directory.latest() };
+}
+
+export interface Anchoring {
+  checkpointer: AuditCheckpointer;
+  monitor: AuditMonitor;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * The running service's anchoring: periodic signed checkpoints, starting from the newest one in
+ * the directory (when its signature holds), and the self-verification against them.
+ */
+export function createAnchoring(options: {
+  config: Config['audit'];
+  paths: { baseDir: string; dataDir: string };
+  env: NodeJS.ProcessEnv;
+  audit: Pick<AuditRepository, 'head' | 'verify'>;
+  clock: Clock;
+  logger: Logger;
+  scheduler?: AuditScheduler;
+}): Anchoring {
+  const { config, logger } = options;
+  const parts = anchoringFromConfig(config, options.paths, options.env);
+  let initial: Checkpoint | null = null;
+  try {
+    initial = parts.latestStored();
+    if (initial && !checkpointSignatureHolds(initial, parts.key.publicKey)) {
+      logger.error(
+        { seq: initial.seq, at: initial.at, key_id: initial.key_id },
+        'the newest stored audit checkpoint is not signed by this key: not used as an anchor',
+      );
+      initial = null;
+    }
+  } catch (error) {
+    logger.error({ err: error }, 'the newest stored audit checkpoint cannot be read: not used as an anchor');
+  }
+  const scheduler = options.scheduler ? { scheduler: options.scheduler } : {};
+  const checkpointer = new AuditCheckpointer({
+    audit: options.audit,
+    key: parts.key,
+    sinks: parts.sinks,
+    clock: options.clock,
+    intervalMs: config.checkpoint_interval_s * 1000,
+    initial,
+    logger,
+    ...scheduler,
+  });
+  const monitor = new AuditMonitor({
+    audit: options.audit,
+    latestCheckpoint: () => checkpointer.latest(),
+    clock: options.clock,
+    intervalMs: config.verify_interval_s * 1000,
+    logger,
+    ...scheduler,
+  });
+  return {
+    checkpointer,
+    monitor,
+    start() {
+      monitor.start();
+      checkpointer.start();
+    },
+    stop() {
+      checkpointer.stop();
+      monitor.stop();
+    },
+  };
 }
