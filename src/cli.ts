@@ -61,13 +61,18 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'audit verify',
-    summary: 'check that the audit log hash chain is unbroken',
+    summary: 'check that the audit log hash chain is unbroken (and unchanged since a checkpoint)',
     load: async () => (await import('./cli/audit.js')).auditVerifyCommand,
   },
   {
     name: 'audit export',
     summary: 'print audit entries as CSV or JSON',
     load: async () => (await import('./cli/audit.js')).auditExportCommand,
+  },
+  {
+    name: 'audit checkpoint',
+    summary: 'sign the audit head and write it to the checkpoint sinks',
+    load: async () => (await import('./cli/audit.js')).auditCheckpointCommand,
   },
   {
     name: 'check',

@@ -7,12 +7,15 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { createAnchoring } from './audit/audit-anchoring.js';
 import { auditRoutes } from './audit/audit-routes.js';
+import { importAuditEntry } from './audit/import-audit.js';
 import { Authenticator } from './auth/authenticator.js';
 import { clientSchema } from './auth/clients.js';
 import { loadClients } from './auth/load-clients.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
+import { reloadEvents } from './bridge/audit-events.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
 import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
@@ -25,6 +28,7 @@ import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
 import { CalendarSource } from './site/calendars.js';
+import { describeSiteChange } from './site/site-change.js';
 import { SiteHolder } from './site/site-holder.js';
 import { openStore, type Store } from './store/store.js';
 
@@ -151,12 +155,30 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
 
+  // Signed checkpoints outside the database and the self-verification (docs/audit.md).
+  const anchoring = createAnchoring({
+    config: config.audit,
+    paths: { baseDir, dataDir },
+    env: process.env,
+    audit: store.audit,
+    clock,
+    logger: logger.child({ part: 'audit' }),
+  });
+  anchoring.start();
   // Everything the bridge decides and publishes, every import and reload: one hash-chained log.
   const auditLog = createAuditBatcher(
     async (events) => {
       await store.audit.append(events);
+      void anchoring.monitor.afterAppend().catch(() => {});
     },
     { onError: (error) => logger.error({ err: error }, 'audit append failed; retrying with the next batch') },
+  );
+  // The devices and rules the service starts on: hashes, rules version and who last changed them.
+  auditLog.sink(
+    reloadEvents(
+      { ok: true, site: site.current, change: describeSiteChange([], site.current.files) },
+      clock.now(),
+    ),
   );
   let bridge: Bridge;
   try {
@@ -174,6 +196,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       audit: auditLog.sink,
     });
   } catch (error) {
+    anchoring.stop();
     site.stop();
     await new Promise<void>((done) => server.close(() => done()));
     await store.close();
@@ -186,6 +209,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
     leases: () => bridge.leases.stats(),
+    auditChainBroken: () => (anchoring.monitor.status() ? anchoring.monitor.chainBroken() : null),
   });
   const app = createHttpApp({
     authenticator,
@@ -208,7 +232,11 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     }),
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
     bridge: bridge.routes,
-    audit: auditRoutes({ audit: store.audit }),
+    audit: auditRoutes({
+      audit: store.audit,
+      monitor: anchoring.monitor,
+      checkpointer: anchoring.checkpointer,
+    }),
     entree: {
       store,
       clock,
@@ -217,24 +245,11 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       partnerPrivateKeyPem,
       onImported: (report, importedBy) => {
         logger.info({ uai: report.uai, version: report.version, by: importedBy }, 'timetable imported');
-        auditLog.sink([
-          {
-            kind: 'import',
-            at: clock.now(),
-            actor: importedBy,
-            uai: report.uai,
-            detail: {
-              version: report.version,
-              sha256: report.sha256,
-              format: report.format,
-              counts: report.counts,
-            },
-          },
-        ]);
+        auditLog.sink([importAuditEntry(report, importedBy, 'http', clock.now())]);
         bridge.onImported(report.uai);
       },
     },
-    readiness: async () => bridge.readiness(),
+    readiness: async () => [...bridge.readiness(), ...anchoring.monitor.readinessProblems()],
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
   handle = (request) => app.fetch(request);
@@ -283,6 +298,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       await demoGateway?.stop();
       await bridge.stop();
       await auditLog.stop();
+      anchoring.stop();
       site.stop();
       await store.close();
       logger.info('stopped');
@@ -299,6 +315,8 @@ async function seedDemo(store: Store, clock: Clock, logger: Logger): Promise<voi
     { bytes, uai: DEMO_UAI, format: 'json', importedBy: 'demo-seed' },
     clock.now(),
   );
+  if (!report.unchanged)
+    await store.audit.append([importAuditEntry(report, 'demo-seed', 'seed', clock.now())]);
   logger.info({ uai: DEMO_UAI, version: report.version, counts: report.counts }, 'demo lycée imported');
 }
 

@@ -67,19 +67,22 @@ export function publishEvents(changes: readonly StateChange[], at: number, actor
   );
 }
 
+/** Who changed which file and how (src/site/site-change.ts), refused edits too. */
 export function reloadEvents(result: ReloadResult, at: number): AuditEvent[] {
+  const { actor, ...change } = result.change ?? { actor: 'system' };
   return [
     {
       kind: 'config',
       at,
-      actor: 'system',
+      actor,
       detail: result.ok
         ? {
             applied: true,
             schools: [...result.site.devices.keys()],
             rules_version: result.site.ruleSet.value.version,
+            ...change,
           }
-        : { applied: false, problems: result.problems },
+        : { applied: false, problems: result.problems, ...change },
     },
   ];
 }

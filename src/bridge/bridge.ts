@@ -213,6 +213,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     clock,
     nextChange: (...args) => planning?.nextChange(...args) ?? null,
     logger: logger.child({ part: 'overrides' }),
+    audit: context.audit,
   });
   planning = new PlanningService({
     site,

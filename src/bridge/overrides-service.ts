@@ -7,6 +7,7 @@
  * dispatcher's timer switches back at the exact instant; the expiry timer here only records the
  * event and tells planning (which replans, harmlessly).
  */
+
 import { randomUUID } from 'node:crypto';
 import { DateTime, Duration } from 'luxon';
 import { z } from 'zod';
@@ -29,6 +30,7 @@ import type {
   OverrideRequest,
   StoredOverride,
 } from '../store/override-repository.js';
+import type { AuditSink } from './audit-events.js';
 
 const INSTANT_WITH_OFFSET = z.iso.datetime({ offset: true });
 /** ISO 8601 durations luxon reads, without fractions or years/months (whose length varies). */
@@ -109,6 +111,8 @@ export interface OverridesServiceOptions {
   /** "next-change": the next planned change of the zone's function after `at` (PlanningService.nextChange). */
   nextChange: (uai: string, zone: string, fn: ZoneFunction, at: number, withinMs: number) => number | null;
   logger?: { error(obj: object, msg?: string): void };
+  /** The audit log: refused requests are recorded there (issue 21). */
+  audit?: AuditSink | undefined;
 }
 
 /** Longest wait of the expiry timer before it looks again (clock jumps, setTimeout's 24.8-day limit). */
@@ -171,11 +175,19 @@ export class OverridesService {
       // `exception` may go above a cap), so no override heats above it.
       const cap = LEGAL_CAPS.occupied;
       if (body.setpoint_c > cap.max_c) {
-        throw InputError.of(
-          'setpoint-above-legal-cap',
-          `${body.setpoint_c} °C is above the legal cap of ${cap.max_c} °C (${cap.basis}); an exception belongs in the rule file, with its justification`,
-          '$.setpoint_c',
-        );
+        const message = `${body.setpoint_c} °C is above the legal cap of ${cap.max_c} °C (${cap.basis}); an exception belongs in the rule file, with its justification`;
+        // Issue 21: a refused request leaves a trace, with who asked and why it was refused.
+        this.options.audit?.([
+          {
+            kind: 'override',
+            at: this.options.clock.now(),
+            actor: author,
+            uai,
+            zone: zone.id,
+            detail: { event: 'refused', code: 'setpoint-above-legal-cap', refusal: message, requested: body },
+          },
+        ]);
+        throw InputError.of('setpoint-above-legal-cap', message, '$.setpoint_c');
       }
     }
 

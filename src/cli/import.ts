@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
+import { importAuditEntry } from '../audit/import-audit.js';
 import { InputError } from '../domain/problems.js';
 import { ingestTimetable } from '../scope/entree/ingest.js';
 import { type Command, EXIT, progressReporter, stringOption, writeJson } from './command.js';
@@ -40,6 +41,7 @@ Options:
       : undefined;
     const json = args.values['json'] === true;
     const store = await openCommandStore(context);
+    const importedBy = `cli:${userInfo().username}`;
     try {
       const report = await ingestTimetable(
         store,
@@ -48,13 +50,16 @@ Options:
           uai: stringOption(args, 'uai'),
           format: stringOption(args, 'format'),
           fileName: basename(file),
-          importedBy: `cli:${userInfo().username}`,
+          importedBy,
           strictJson: args.values['strict'] === true || context.config.entree.strict_json,
           partnerPrivateKeyPem: partnerKey,
           onProgress: progressReporter(io, `reading ${basename(file)}`, !json),
         },
         Date.now(),
       );
+      // Attribution (issue 21): who stored this version, as for ENTRÉE over HTTP.
+      if (!report.unchanged)
+        await store.audit.append([importAuditEntry(report, importedBy, 'cli', Date.now())]);
       if (json) writeJson(io, report);
       else {
         io.stdout.write(

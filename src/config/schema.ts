@@ -300,6 +300,62 @@ const logSchema = z
   })
   .prefault({});
 
+/** The audit log's anchoring outside the database (issue 21, docs/audit.md). */
+const auditSchema = z
+  .strictObject({
+    checkpoint_interval_s: z
+      .int()
+      .min(0)
+      .max(31 * 86_400)
+      .default(3600)
+      .describe(
+        'Sign the audit head (seq, hash, instant) and write it to the sinks every N seconds; 0: only on demand (API, `audit checkpoint`).',
+      ),
+    verify_interval_s: z
+      .int()
+      .min(0)
+      .max(86_400)
+      .default(3600)
+      .describe(
+        'Walk the whole chain against the newest checkpoint every N seconds (~22 µs per entry measured; entries are also checked after each append); 0: not periodically.',
+      ),
+    signing_key_file: relativeOrAbsolutePath
+      .optional()
+      .describe(
+        'Ed25519 private key (PKCS#8 PEM) signing checkpoints; generated in data_dir (mode 0600) when absent.',
+      ),
+    checkpoint_dir: relativeOrAbsolutePath
+      .optional()
+      .describe(
+        'Directory receiving one file per checkpoint, never overwritten (mount write-once storage here); default <data_dir>/audit-checkpoints.',
+      ),
+    webhook: z
+      .strictObject({
+        url: httpUrl.describe('Receives each checkpoint as a JSON POST.'),
+        timeout_ms: z.int().min(100).max(60_000).default(5000).describe('Per attempt.'),
+        retries: z
+          .int()
+          .min(0)
+          .max(10)
+          .default(3)
+          .describe('Attempts after the first on a network error, 429 or 5xx.'),
+        retry_delay_ms: z
+          .int()
+          .min(0)
+          .max(60_000)
+          .default(1000)
+          .describe('Wait before the first retry, doubled for each next one.'),
+        bearer_token_env: envName
+          .optional()
+          .describe('Environment variable holding a bearer token for the webhook.'),
+      })
+      .optional()
+      .describe(
+        "An HTTP endpoint outside the hub (the auditor's, a timestamping service) receiving every checkpoint.",
+      ),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   server: serverSchema,
   storage: storageSchema,
@@ -316,6 +372,7 @@ export const configSchema = z.strictObject({
     .default('config/clients.yaml')
     .describe('API clients with hashed secrets (see config/clients.example.yaml).'),
   log: logSchema,
+  audit: auditSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

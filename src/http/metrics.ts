@@ -16,6 +16,8 @@ export interface MetricsSources {
   publisherStats?: () => PublisherStats;
   gateways?: () => readonly GatewayReport[];
   leases?: () => SchoolLeasesStats;
+  /** The audit self-verification's last result: true broken, false holds, null not walked yet. */
+  auditChainBroken?: () => boolean | null;
 }
 
 export interface Metrics {
@@ -132,6 +134,18 @@ export function createMetrics(): Metrics {
       for (const g of sources.gateways?.() ?? []) {
         this.set({ uai: g.uai, gateway: g.gateway }, g.zones.filter((z) => z.lagging).length);
       }
+    },
+  });
+
+  // Issue 21: an auditor's alert. The chain was changed outside the service (docs/audit.md).
+  new Gauge({
+    name: 'scope_energie_audit_chain_broken',
+    help: "1 when the service's self-verification found the audit log's hash chain broken or rewritten since a checkpoint",
+    registers: [registry],
+    collect() {
+      this.reset();
+      const broken = sources.auditChainBroken?.();
+      if (broken !== undefined && broken !== null) this.set(broken ? 1 : 0);
     },
   });
 

@@ -507,13 +507,59 @@ export const ROUTES: readonly RouteDoc[] = [
       format: z.enum(['json', 'csv']).optional(),
       limit: z.string().regex(/^\d+$/).optional(),
     }),
-    responses: { '200': { description: '`{entries: […]}` or CSV' }, ...errors(400, 401, 403, 404) },
+    responses: {
+      '200': {
+        description:
+          '`{entries: […], chain?}` or CSV; an entry whose stored fields no longer give its hash carries `tampered` (hash-mismatch, prev-hash-mismatch); `chain` is the last self-verification',
+      },
+      ...errors(400, 401, 403, 404),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/verify',
+    summary: 'Walk the audit chain now, against the newest signed checkpoint',
+    description:
+      '`{ok, checked, firstBad?: {seq, reason}, head?, anchor?, scope, verifiedAt}`; reasons as in docs/audit.md (hash-mismatch, seq-gap, rewritten, head-moved-back…). 200 whether the chain holds or not.',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'auditor, admin',
+    responses: { '200': { description: 'The verification result' }, ...errors(401, 403) },
+  },
+  {
+    method: 'post',
+    path: '/api/audit/checkpoints',
+    summary: 'Sign the audit head now (Ed25519) and write it to the checkpoint sinks',
+    description:
+      '`{checkpoint: {format, seq, hash, at, key_id, signature}, sinks: [{sink, ok, error?}]}`; the same as the periodic checkpoint (audit.checkpoint_interval_s).',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'auditor, admin',
+    responses: { '201': { description: 'The signed checkpoint and each sink outcome' }, ...errors(401, 403) },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/checkpoints/latest',
+    summary: 'The newest signed checkpoint this instance knows',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'auditor, admin',
+    responses: { '200': { description: 'A checkpoint' }, ...errors(401, 403, 404) },
+  },
+  {
+    method: 'get',
+    path: '/api/audit/public-key',
+    summary: 'The Ed25519 public key that signs audit checkpoints (to pin for `audit verify --public-key`)',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'editor, consumer, manager, auditor, admin',
+    responses: { '200': { description: '`{algorithm: "Ed25519", key_id, public_key_pem}`' }, ...errors(401) },
   },
   {
     method: 'get',
     path: '/metrics',
     summary:
-      'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging',
+      'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging, audit chain broken',
     tag: 'Operations',
     auth: 'bearer',
     roles: 'auditor, admin',

@@ -5,13 +5,20 @@
  * One rule set per deployment: `rules/default.yaml` holds the defaults and, under `schools:`, the
  * per-school and per-zone values; other `*.yaml` files in the rules directory are validated
  * (so a draft policy can be checked) but not applied. See docs/rules.md.
+ *
+ * The applied rule set's `version` is the declared one with a digest of its content appended
+ * (`2026.1+3f9a0c1d2e4b`, issue 21): a changed value gives a new version even when the file's
+ * `version:` line was left as it was, so every plan names the exact rules it was made with.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { canonicalJson } from '../audit/audit-entry.js';
 import { type LoadedDevices, loadDevicesFile } from '../devices/load.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { checkRulesAgainstDevices } from '../rules/check.js';
 import { loadRulesFile, type RuleSet } from '../rules/rule-set.js';
+import type { SiteFile } from './site-change.js';
 
 export const ACTIVE_RULES_FILE = 'default.yaml';
 
@@ -21,6 +28,8 @@ export interface Site {
   ruleSet: RuleSet;
   /** Rule files validated but not applied. */
   otherRuleSets: readonly RuleSet[];
+  /** Every file read, with its hash and parsed value (what a reload is compared with). */
+  files: readonly SiteFile[];
 }
 
 export interface SiteDirs {
@@ -44,10 +53,22 @@ export function loadSite(dirs: SiteDirs): Site {
     }
   };
 
+  const files: SiteFile[] = [];
+  const read = (file: string): string => {
+    const text = readFileSync(file, 'utf8');
+    files.push({ path: shown(file), absolutePath: file, sha256: sha256(text), value: null });
+    return text;
+  };
+  const parsed = (value: unknown) => {
+    const last = files.at(-1);
+    if (last) last.value = value;
+  };
+
   const devices = new Map<string, LoadedDevices>();
   for (const file of yamlFiles(dirs.devicesDir)) {
-    const loaded = collect(() => loadDevicesFile(readFileSync(file, 'utf8'), shown(file)));
+    const loaded = collect(() => loadDevicesFile(read(file), shown(file)));
     if (!loaded) continue;
+    parsed(loaded.value);
     const uai = loaded.value.school.uai;
     if (devices.has(uai)) {
       problems.push({
@@ -71,14 +92,45 @@ export function loadSite(dirs: SiteDirs): Site {
   let ruleSet: RuleSet | undefined;
   const otherRuleSets: RuleSet[] = [];
   for (const file of yamlFiles(dirs.rulesDir)) {
-    const loaded = collect(() => loadRulesFile(readFileSync(file, 'utf8'), shown(file)));
+    const loaded = collect(() => loadRulesFile(read(file), shown(file)));
     if (!loaded) continue;
-    if (file === activePath) ruleSet = loaded;
+    parsed(loaded.value);
+    if (file === activePath) ruleSet = withContentVersion(loaded);
     else otherRuleSets.push(loaded);
   }
   if (ruleSet) problems.push(...checkRulesAgainstDevices(ruleSet, [...devices.values()]));
   if (problems.length > 0 || !ruleSet) throw new InputError(problems, 'invalid');
-  return { devices, ruleSet, otherRuleSets };
+  return { devices, ruleSet, otherRuleSets, files };
+}
+
+/** The files' hashes alone, when they do not load (a refused edit is still attributed). */
+export function siteFileHashes(dirs: SiteDirs): SiteFile[] {
+  const shown = (path: string) => (dirs.baseDir ? relative(dirs.baseDir, path) : path);
+  return [...yamlFiles(dirs.devicesDir), ...yamlFiles(dirs.rulesDir)].flatMap((file) => {
+    try {
+      return [
+        { path: shown(file), absolutePath: file, sha256: sha256(readFileSync(file, 'utf8')), value: null },
+      ];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * The declared version plus the first 12 hex digits of the SHA-256 of the parsed rules as canonical
+ * JSON: comments and layout do not change it, any value does.
+ */
+export function rulesContentVersion(rules: RuleSet['value']): string {
+  return `${rules.version}+${sha256(canonicalJson(rules)).slice(0, 12)}`;
+}
+
+function withContentVersion(ruleSet: RuleSet): RuleSet {
+  return { ...ruleSet, value: { ...ruleSet.value, version: rulesContentVersion(ruleSet.value) } };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 function yamlFiles(dir: string): string[] {

@@ -4,9 +4,13 @@
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { InputError, type Problem } from '../domain/problems.js';
-import { loadSite, type Site, type SiteDirs } from './load-site.js';
+import { loadSite, type Site, type SiteDirs, siteFileHashes } from './load-site.js';
+import { describeSiteChange, type SiteChange } from './site-change.js';
 
-export type ReloadResult = { ok: true; site: Site } | { ok: false; problems: Problem[] };
+/** `change`: the files, value diff and actor against the last valid set (issue 21). */
+export type ReloadResult =
+  | { ok: true; site: Site; change?: SiteChange }
+  | { ok: false; problems: Problem[]; change?: SiteChange };
 
 export class SiteHolder {
   private site: Site;
@@ -26,12 +30,17 @@ export class SiteHolder {
   /** Re-reads every file; keeps the previous site when anything is wrong. */
   reload(): ReloadResult {
     let result: ReloadResult;
+    const previous = this.site;
     try {
       this.site = loadSite(this.dirs);
-      result = { ok: true, site: this.site };
+      result = { ok: true, site: this.site, change: describeSiteChange(previous.files, this.site.files) };
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
-      result = { ok: false, problems: error.problems };
+      result = {
+        ok: false,
+        problems: error.problems,
+        change: describeSiteChange(previous.files, siteFileHashes(this.dirs)),
+      };
     }
     for (const listener of this.listeners) listener(result);
     return result;

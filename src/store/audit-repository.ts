@@ -49,27 +49,82 @@ export type AuditBreak =
   /** Rows after the head's seq: written without the head, i.e. not by `append`. */
   | 'beyond-head'
   /** The last row's hash is not the head's: the last row was rewritten with a new hash. */
-  | 'head-mismatch';
+  | 'head-mismatch'
+  /**
+   * The row differs from what an anchor (a signed checkpoint, an export, the last verification)
+   * recorded for this seq although the chain holds: rewritten with recomputed hashes since then.
+   */
+  | 'rewritten'
+  /** The log ends before a seq an anchor recorded: truncated, with the head moved back. */
+  | 'head-moved-back';
+
+/**
+ * What an earlier look at the log recorded outside of it: the head then (a checkpoint, an export's
+ * head, the last verification), and optionally the hashes of the entries it held.
+ */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+  /** seq → hash of entries the anchor holds (an export): names the first rewritten one. */
+  entries?: ReadonlyMap<number, string>;
+}
+
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+export interface AuditVerifyOptions {
+  /**
+   * Start after this already verified point instead of seq 1 (incremental): its row must still
+   * hold this hash, and only the rows after it are walked.
+   */
+  from?: AuditHead;
+  /** Rows up to this anchor must be the ones it recorded. */
+  against?: AuditAnchor;
+}
+
+/** An entry as served, flagged when its stored fields no longer give its hash. */
+export type CheckedAuditEntry = AuditEntry & { tampered?: AuditBreak };
 
 export interface AuditVerification {
   ok: boolean;
   /** Entries checked before the first break (all of them when ok). */
   checked: number;
   firstBad?: { seq: number; reason: AuditBreak };
+  /** The head the walk ended on (when it got that far). */
+  head?: AuditHead;
 }
 
 export interface AuditRepository {
   /** Appends the entries in order, in one transaction; returns them with seq and hashes. */
   append(entries: readonly AuditEntryInput[]): Promise<AuditEntry[]>;
-  list(filter?: AuditFilter): Promise<AuditEntry[]>;
-  /** Walks the whole chain in seq order and reports the first entry that does not hold. */
-  verify(): Promise<AuditVerification>;
+  /**
+   * Entries in seq order; an entry whose stored fields no longer give its hash, or that does not
+   * point to the entry before it, carries `tampered`.
+   */
+  list(filter?: AuditFilter): Promise<CheckedAuditEntry[]>;
+  /** The last seq and hash, as `append` left them. */
+  head(): Promise<AuditHead>;
+  /**
+   * Walks the chain in seq order (from seq 1, or after `from`) and reports the first entry that
+   * does not hold, or that differs from the anchor `against`.
+   */
+  verify(options?: AuditVerifyOptions): Promise<AuditVerification>;
 }
 
 /** Rows read per query while verifying: bounded memory on a log of millions of publishes. */
 const VERIFY_PAGE_SIZE = 1000;
 
 export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialect): AuditRepository {
+  const readHead = async (): Promise<AuditHead> => {
+    const head = await db
+      .selectFrom('audit_head')
+      .select(['seq', 'hash'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    return { seq: Number(head.seq), hash: head.hash };
+  };
   return {
     async append(entries) {
       if (entries.length === 0) return [];
@@ -142,20 +197,44 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
       if (filter.to !== undefined) query = query.where('at', '<', new Date(filter.to).toISOString());
       query = query.orderBy('seq');
       if (filter.limit !== undefined) query = query.limit(filter.limit);
-      return (await query.execute()).map(fromRow);
+      let previous: AuditLogTable | undefined;
+      return (await query.execute()).map((row) => {
+        const entry: CheckedAuditEntry = fromRow(row);
+        if (hashOf(row) !== row.hash) entry.tampered = 'hash-mismatch';
+        else if (previous && Number(previous.seq) + 1 === Number(row.seq) && previous.hash !== row.prev_hash)
+          entry.tampered = 'prev-hash-mismatch';
+        previous = row;
+        return entry;
+      });
     },
 
-    async verify() {
-      let checked = 0;
-      let expectedSeq = 1;
-      // No lower bound on the first page: a hand-inserted seq 0 or below must be seen too.
-      let after: number | undefined;
-      let prevHash = GENESIS_HASH;
+    head: readHead,
+
+    async verify(options = {}) {
+      const { from, against } = options;
+      let checked = from?.seq ?? 0;
+      let expectedSeq = checked + 1;
+      // No lower bound on a full walk's first page: a hand-inserted seq 0 or below must be seen too.
+      let after: number | undefined = from?.seq;
+      let prevHash = from?.hash ?? GENESIS_HASH;
       const bad = (seq: number, reason: AuditBreak): AuditVerification => ({
         ok: false,
         checked,
         firstBad: { seq, reason },
       });
+      let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
+      if (from !== undefined && from.seq > 0) {
+        const row = await db
+          .selectFrom('audit_log')
+          .select('hash')
+          .where('seq', '=', from.seq)
+          .executeTakeFirst();
+        if (!row)
+          return { ok: false, checked: from.seq - 1, firstBad: { seq: from.seq, reason: 'head-moved-back' } };
+        if (row.hash !== from.hash) {
+          return { ok: false, checked: from.seq - 1, firstBad: { seq: from.seq, reason: 'rewritten' } };
+        }
+      }
       for (;;) {
         const rows = await db
           .selectFrom('audit_log')
@@ -169,36 +248,41 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
           if (seq < expectedSeq) return bad(seq, 'unexpected-seq');
           if (seq > expectedSeq) return bad(expectedSeq, 'seq-gap');
           if (row.prev_hash !== prevHash) return bad(seq, 'prev-hash-mismatch');
-          const hash = entryHash({
-            seq,
-            at: row.at,
-            kind: row.kind,
-            uai: row.uai,
-            zone: row.zone,
-            actor: row.actor,
-            detailJson: row.detail_json,
-            prevHash: row.prev_hash,
-          });
-          if (hash !== row.hash) return bad(seq, 'hash-mismatch');
+          if (hashOf(row) !== row.hash) return bad(seq, 'hash-mismatch');
+          const recorded = against?.entries?.get(seq) ?? (seq === against?.seq ? against.hash : undefined);
+          if (recorded !== undefined && recorded !== row.hash) return bad(seq, 'rewritten');
           prevHash = row.hash;
           after = seq;
           expectedSeq += 1;
           checked += 1;
         }
-        if (rows.length < VERIFY_PAGE_SIZE) break;
+        if (rows.length === VERIFY_PAGE_SIZE) continue;
+        // Read after the rows: appends move rows and head together, so a head ahead of the walk
+        // is either entries appended meanwhile (the next page has them) or a deleted tail.
+        head = await readHead();
+        if (head.seq <= checked || rows.length === 0) break;
       }
-      const head = await db
-        .selectFrom('audit_head')
-        .select(['seq', 'hash'])
-        .where('id', '=', 1)
-        .executeTakeFirstOrThrow();
-      const headSeq = Number(head.seq);
-      if (headSeq > checked) return bad(checked + 1, 'truncated');
-      if (headSeq < checked) return bad(headSeq + 1, 'beyond-head');
+      if (head.seq > checked) return bad(checked + 1, 'truncated');
+      if (head.seq < checked) return bad(head.seq + 1, 'beyond-head');
       if (head.hash !== prevHash) return bad(checked, 'head-mismatch');
-      return { ok: true, checked };
+      if (against !== undefined && checked < against.seq) return bad(checked + 1, 'head-moved-back');
+      return { ok: true, checked, head };
     },
   };
+}
+
+/** The hash the row's stored fields give. */
+function hashOf(row: AuditLogTable): string {
+  return entryHash({
+    seq: Number(row.seq),
+    at: row.at,
+    kind: row.kind,
+    uai: row.uai,
+    zone: row.zone,
+    actor: row.actor,
+    detailJson: row.detail_json,
+    prevHash: row.prev_hash,
+  });
 }
 
 function fromRow(row: AuditLogTable): AuditEntry {

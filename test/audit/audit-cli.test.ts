@@ -10,6 +10,7 @@ import { auditExportCommand, auditVerifyCommand } from '../../src/cli/audit.js';
 import { type Command, parseCommandArgs } from '../../src/cli/command.js';
 import { openStore } from '../../src/store/store.js';
 import { REPO_CONFIG, tempWorkDir } from '../helpers/cli.js';
+import { tamper } from '../store/audit-tamper.js';
 
 class Capture extends Writable {
   chunks: Buffer[] = [];
@@ -65,13 +66,13 @@ describe('scope-energie audit verify', () => {
     const cwd = await seeded();
     const good = await run(auditVerifyCommand, [], cwd);
     expect(good).toMatchObject({ code: 0, stdout: 'audit chain holds: 3 entries checked\n' });
-    expect(JSON.parse((await run(auditVerifyCommand, ['--json'], cwd)).stdout)).toEqual({
+    expect(JSON.parse((await run(auditVerifyCommand, ['--json'], cwd)).stdout)).toMatchObject({
       ok: true,
       checked: 3,
     });
 
     const store = await openStore({ dataDir: join(cwd, 'data') });
-    await sql`update audit_log set detail_json = '{"reason":"Rien"}' where seq = 2`.execute(store.db);
+    await tamper(store, sql`update audit_log set detail_json = '{"reason":"Rien"}' where seq = 2`);
     await store.close();
     const broken = await run(auditVerifyCommand, [], cwd);
     expect(broken).toMatchObject({

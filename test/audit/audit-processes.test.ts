@@ -31,7 +31,7 @@ describe('audit appends from two processes on one SQLite file', () => {
     );
     const store = await openStore({ dataDir });
     try {
-      expect(await store.audit.verify()).toEqual({ ok: true, checked: 4 * BATCHES });
+      expect(await store.audit.verify()).toMatchObject({ ok: true, checked: 4 * BATCHES });
       const entries = await store.audit.list();
       for (let i = 0; i < entries.length; i += 2) {
         const [a, b] = [entries[i]!, entries[i + 1]!];

@@ -1,12 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createPublicKey } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Hono } from 'hono';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAnchoring } from '../../src/audit/audit-anchoring.js';
 import { auditRoutes } from '../../src/audit/audit-routes.js';
+import { type Checkpoint, checkpointSignatureHolds } from '../../src/audit/checkpoint.js';
 import { type AuthEnv, requireAuth } from '../../src/auth/middleware.js';
+import { configSchema } from '../../src/config/schema.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { createLogger } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { makeClients } from '../helpers/clients.js';
+import { tamper } from '../store/audit-tamper.js';
 
 const A = '0670080Y';
 const B = '0670999X';
@@ -132,5 +140,131 @@ describe('GET /api/audit', () => {
       code: 'bad-uai',
       where: 'uai (query)',
     });
+  });
+});
+
+describe('anchoring routes (issue 21)', () => {
+  async function anchored() {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'scope-energie-anchoring-routes-'));
+    const own = await openStore({ dataDir });
+    await own.audit.append([
+      { at: T0, kind: 'import', uai: A, actor: 'editor', detail: { version: 1 } },
+      {
+        at: T0 + 1000,
+        kind: 'override',
+        uai: A,
+        zone: 'aile-b',
+        actor: 'manager-a',
+        detail: { event: 'created' },
+      },
+    ]);
+    const clock = new ManualClock(T0 + 60_000);
+    const anchoring = createAnchoring({
+      config: configSchema.parse({}).audit,
+      paths: { baseDir: dataDir, dataDir },
+      env: {},
+      audit: own.audit,
+      clock,
+      logger: createLogger('silent'),
+    });
+    const routes = new Hono<AuthEnv>();
+    routes.use('/api/*', requireAuth(clients.authenticator));
+    routes.route(
+      '/',
+      auditRoutes({ audit: own.audit, monitor: anchoring.monitor, checkpointer: anchoring.checkpointer }),
+    );
+    return { dataDir, own, anchoring, routes };
+  }
+
+  it('signs a checkpoint on demand into the directory, serves it, the public key and a verification', async () => {
+    const { dataDir, own, anchoring, routes } = await anchored();
+    try {
+      const none = await routes.request('/api/audit/checkpoints/latest', {
+        headers: clients.bearer('auditor-a'),
+      });
+      expect(none.status).toBe(404);
+      const made = await routes.request('/api/audit/checkpoints', {
+        method: 'POST',
+        headers: clients.bearer('auditor-a'),
+      });
+      expect(made.status).toBe(201);
+      const { checkpoint, sinks } = (await made.json()) as { checkpoint: Checkpoint; sinks: unknown };
+      const head = await own.audit.head();
+      expect(checkpoint).toEqual({
+        format: 'scope-energie/audit-checkpoint/v1',
+        seq: 2,
+        hash: head.hash,
+        at: '2026-11-30T07:01:00.000Z',
+        key_id: expect.stringMatching(/^[0-9a-f]{16}$/),
+        signature: expect.any(String),
+      });
+      expect(sinks).toEqual([{ sink: `directory:${path.join(dataDir, 'audit-checkpoints')}`, ok: true }]);
+      const file = path.join(
+        dataDir,
+        'audit-checkpoints',
+        'audit-checkpoint-000000000002-2026-11-30T070100000Z.json',
+      );
+      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(checkpoint);
+
+      const latest = await routes.request('/api/audit/checkpoints/latest', {
+        headers: clients.bearer('admin'),
+      });
+      expect(await latest.json()).toEqual(checkpoint);
+
+      const keyResponse = await routes.request('/api/audit/public-key', {
+        headers: clients.bearer('editor'),
+      });
+      expect(keyResponse.status).toBe(200);
+      const key = (await keyResponse.json()) as { algorithm: string; key_id: string; public_key_pem: string };
+      expect(key).toMatchObject({ algorithm: 'Ed25519', key_id: checkpoint.key_id });
+      expect(checkpointSignatureHolds(checkpoint, createPublicKey(key.public_key_pem))).toBe(true);
+
+      const verified = await routes.request('/api/audit/verify', { headers: clients.bearer('auditor-a') });
+      expect(verified.status).toBe(200);
+      expect(await verified.json()).toEqual({
+        ok: true,
+        checked: 2,
+        head,
+        anchor: { seq: 2, hash: head.hash, source: 'checkpoint', at: checkpoint.at },
+        scope: 'full',
+        verifiedAt: '2026-11-30T07:01:00.000Z',
+      });
+      for (const [route, method] of [
+        ['/api/audit/verify', 'GET'],
+        ['/api/audit/checkpoints', 'POST'],
+      ] as const) {
+        const forbidden = await routes.request(route, { method, headers: clients.bearer('manager-a') });
+        expect(forbidden.status).toBe(403);
+      }
+    } finally {
+      anchoring.stop();
+      await own.close();
+    }
+  });
+
+  it('flags an altered entry in GET /api/audit and reports the break in /api/audit/verify', async () => {
+    const { own, anchoring, routes } = await anchored();
+    try {
+      await tamper(own, sql`update audit_log set actor = 'someone-else' where seq = 1`);
+      const verified = await routes.request('/api/audit/verify', { headers: clients.bearer('admin') });
+      expect(await verified.json()).toMatchObject({
+        ok: false,
+        checked: 0,
+        firstBad: { seq: 1, reason: 'hash-mismatch' },
+      });
+      const listed = await routes.request('/api/audit', { headers: clients.bearer('admin') });
+      const body = (await listed.json()) as {
+        entries: { seq: number; actor: string; tampered?: string }[];
+        chain: unknown;
+      };
+      expect(body.entries.map((e) => [e.seq, e.actor, e.tampered])).toEqual([
+        [1, 'someone-else', 'hash-mismatch'],
+        [2, 'manager-a', undefined],
+      ]);
+      expect(body.chain).toMatchObject({ ok: false, firstBad: { seq: 1, reason: 'hash-mismatch' } });
+    } finally {
+      anchoring.stop();
+      await own.close();
+    }
   });
 });

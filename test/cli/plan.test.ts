@@ -55,7 +55,7 @@ describe('scope-energie plan', () => {
       date: '2026-01-13',
       days: 1,
       timezone: 'Europe/Paris',
-      rules_version: '2026.1',
+      rules_version: expect.stringMatching(/^2026\.1\+[0-9a-f]{12}$/),
       timetable_version: 1,
       fallback: false,
     });
@@ -102,7 +102,7 @@ describe('scope-energie plan', () => {
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe(`${DEMO_UAI}  Lycée des Tilleuls (démonstration)`);
     expect(lines[1]).toMatch(
-      /^plan of 2026-01-13, Europe\/Paris; rules 2026\.1, timetable version 1; hash [0-9a-f]{12}$/,
+      /^plan of 2026-01-13, Europe\/Paris; rules 2026\.1\+[0-9a-f]{12}, timetable version 1; hash [0-9a-f]{12}$/,
     );
     expect(lines).toContain('batiment-b-est — Bâtiment B, salles B101 à B103');
     expect(run.stdout).toMatch(

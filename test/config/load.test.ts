@@ -28,6 +28,7 @@ const DEFAULTS = {
   paths: { devices_dir: 'devices', rules_dir: 'rules' },
   clients_file: 'config/clients.yaml',
   log: { level: 'info' },
+  audit: { checkpoint_interval_s: 3600, verify_interval_s: 3600 },
 };
 
 let dir: string;

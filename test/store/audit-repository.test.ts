@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuditEntryInput } from '../../src/audit/audit-entry.js';
+import { tamper } from './audit-tamper.js';
 import { storeBackends } from './backends.js';
 
 const backends = await storeBackends();
@@ -77,7 +78,7 @@ describe.each(backends)('audit repository on $name', (backend) => {
       prevHash: firstHash,
       hash: createHash('sha256').update(secondText, 'utf8').digest('hex'),
     });
-    expect(await store.audit.verify()).toEqual({ ok: true, checked: 2 });
+    expect(await store.audit.verify()).toMatchObject({ ok: true, checked: 2 });
     expect(await store.audit.list()).toEqual([first, second]);
   });
 
@@ -107,7 +108,7 @@ describe.each(backends)('audit repository on $name', (backend) => {
         (i % 2 === 0 ? a : b).audit.append([publish(100 + i, `w${i}`), publish(200 + i, `w${i}`)]),
       ),
     );
-    expect(await a.audit.verify()).toEqual({ ok: true, checked: before + 40 });
+    expect(await a.audit.verify()).toMatchObject({ ok: true, checked: before + 40 });
     const all = await b.audit.list();
     expect(all.map((e) => e.seq)).toEqual(Array.from({ length: before + 40 }, (_, i) => i + 1));
     // Each batch stays contiguous: one transaction, one writer at a time.
@@ -126,15 +127,16 @@ describe.each(backends)('audit repository on $name', (backend) => {
         .where('seq', '=', seq)
         .executeTakeFirstOrThrow()
     ).detail_json;
-    await sql`update audit_log set detail_json = ${'{"rev":301,"topic":"x"}'} where seq = ${seq}`.execute(
-      store.db,
+    await tamper(
+      store,
+      sql`update audit_log set detail_json = ${'{"rev":301,"topic":"x"}'} where seq = ${seq}`,
     );
     expect(await store.audit.verify()).toEqual({
       ok: false,
       checked: seq - 1,
       firstBad: { seq, reason: 'hash-mismatch' },
     });
-    await sql`update audit_log set detail_json = ${original} where seq = ${seq}`.execute(store.db);
+    await tamper(store, sql`update audit_log set detail_json = ${original} where seq = ${seq}`);
     expect((await store.audit.verify()).ok).toBe(true);
   });
 
@@ -158,16 +160,18 @@ describe.each(backends)('audit repository on $name', (backend) => {
       detailJson: saved.detail_json,
       prevHash: saved.prev_hash,
     });
-    await sql`update audit_log set actor = 'someone-else', hash = ${forged} where seq = ${seq}`.execute(
-      store.db,
+    await tamper(
+      store,
+      sql`update audit_log set actor = 'someone-else', hash = ${forged} where seq = ${seq}`,
     );
     expect(await store.audit.verify()).toEqual({
       ok: false,
       checked: seq,
       firstBad: { seq: seq + 1, reason: 'prev-hash-mismatch' },
     });
-    await sql`update audit_log set actor = ${saved.actor}, hash = ${saved.hash} where seq = ${seq}`.execute(
-      store.db,
+    await tamper(
+      store,
+      sql`update audit_log set actor = ${saved.actor}, hash = ${saved.hash} where seq = ${seq}`,
     );
     expect((await store.audit.verify()).ok).toBe(true);
   });
@@ -175,17 +179,17 @@ describe.each(backends)('audit repository on $name', (backend) => {
   it('detects reordered rows (two seqs swapped)', async () => {
     const store = await backend.open();
     const [x, y] = await store.audit.append([publish(500), publish(501)]);
-    await sql`update audit_log set seq = -1 where seq = ${x!.seq}`.execute(store.db);
-    await sql`update audit_log set seq = ${x!.seq} where seq = ${y!.seq}`.execute(store.db);
-    await sql`update audit_log set seq = ${y!.seq} where seq = -1`.execute(store.db);
+    await tamper(store, sql`update audit_log set seq = -1 where seq = ${x!.seq}`);
+    await tamper(store, sql`update audit_log set seq = ${x!.seq} where seq = ${y!.seq}`);
+    await tamper(store, sql`update audit_log set seq = ${y!.seq} where seq = -1`);
     expect(await store.audit.verify()).toEqual({
       ok: false,
       checked: x!.seq - 1,
       firstBad: { seq: x!.seq, reason: 'prev-hash-mismatch' },
     });
-    await sql`update audit_log set seq = -1 where seq = ${x!.seq}`.execute(store.db);
-    await sql`update audit_log set seq = ${x!.seq} where seq = ${y!.seq}`.execute(store.db);
-    await sql`update audit_log set seq = ${y!.seq} where seq = -1`.execute(store.db);
+    await tamper(store, sql`update audit_log set seq = -1 where seq = ${x!.seq}`);
+    await tamper(store, sql`update audit_log set seq = ${x!.seq} where seq = ${y!.seq}`);
+    await tamper(store, sql`update audit_log set seq = ${y!.seq} where seq = -1`);
     expect((await store.audit.verify()).ok).toBe(true);
   });
 
@@ -194,16 +198,16 @@ describe.each(backends)('audit repository on $name', (backend) => {
     const before = (await store.audit.verify()).checked;
     const added = await store.audit.append(Array.from({ length: 2100 }, (_, i) => publish(1000 + i)));
     expect(added.map((e) => e.seq)).toEqual(Array.from({ length: 2100 }, (_, i) => before + 1 + i));
-    expect(await store.audit.verify()).toEqual({ ok: true, checked: before + 2100 });
+    expect(await store.audit.verify()).toMatchObject({ ok: true, checked: before + 2100 });
     const seq = before + 2050;
-    await sql`update audit_log set at = '2026-11-30T09:00:00.000Z' where seq = ${seq}`.execute(store.db);
+    await tamper(store, sql`update audit_log set at = '2026-11-30T09:00:00.000Z' where seq = ${seq}`);
     expect(await store.audit.verify()).toEqual({
       ok: false,
       checked: seq - 1,
       firstBad: { seq, reason: 'hash-mismatch' },
     });
-    await sql`update audit_log set at = ${added[2049]!.at} where seq = ${seq}`.execute(store.db);
-    expect(await store.audit.verify()).toEqual({ ok: true, checked: before + 2100 });
+    await tamper(store, sql`update audit_log set at = ${added[2049]!.at} where seq = ${seq}`);
+    expect(await store.audit.verify()).toMatchObject({ ok: true, checked: before + 2100 });
   });
 
   it('detects rows inserted by hand: below seq 1, and after the head', async () => {
@@ -240,7 +244,7 @@ describe.each(backends)('audit repository on $name', (backend) => {
       checked: last!.seq + 1,
       firstBad: { seq: last!.seq + 1, reason: 'beyond-head' },
     });
-    await sql`delete from audit_log where seq = ${fields.seq}`.execute(store.db);
+    await tamper(store, sql`delete from audit_log where seq = ${fields.seq}`);
     await store.db
       .insertInto('audit_log')
       .values({
@@ -260,21 +264,44 @@ describe.each(backends)('audit repository on $name', (backend) => {
       checked: 0,
       firstBad: { seq: 0, reason: 'unexpected-seq' },
     });
-    await sql`delete from audit_log where seq = 0`.execute(store.db);
-    expect(await store.audit.verify()).toEqual({ ok: true, checked: last!.seq });
+    await tamper(store, sql`delete from audit_log where seq = 0`);
+    expect(await store.audit.verify()).toMatchObject({ ok: true, checked: last!.seq });
+  });
+
+  it("refuses UPDATE and DELETE of entries, and any move of the head but append's forward one", async () => {
+    const store = await backend.open();
+    const [entry] = await store.audit.append([publish(50)]);
+    const seq = entry!.seq;
+    const refused = /append-only/;
+    await expect(sql`update audit_log set actor = 'x' where seq = ${seq}`.execute(store.db)).rejects.toThrow(
+      refused,
+    );
+    await expect(sql`delete from audit_log where seq = ${seq}`.execute(store.db)).rejects.toThrow(refused);
+    if (backend.name === 'postgres') {
+      await expect(sql`truncate audit_log`.execute(store.db)).rejects.toThrow(refused);
+    }
+    const headRefused = /audit_head only moves forward/;
+    await expect(sql`update audit_head set seq = ${seq - 1}`.execute(store.db)).rejects.toThrow(headRefused);
+    await expect(
+      sql`update audit_head set seq = ${seq + 1}, hash = ${'f'.repeat(64)}`.execute(store.db),
+    ).rejects.toThrow(headRefused);
+    await expect(sql`delete from audit_head`.execute(store.db)).rejects.toThrow(headRefused);
+    expect((await store.audit.list({ from: T0 + 50_000, to: T0 + 50_001 })).at(-1)).toEqual(entry);
+    expect(await store.audit.head()).toEqual({ seq, hash: entry!.hash });
+    expect(await store.audit.verify()).toMatchObject({ ok: true, checked: seq });
   });
 
   // Last: it leaves the chain broken.
   it('detects a deleted row in the middle and a deleted last row', async () => {
     const store = await backend.open();
     const [a, b, c] = await store.audit.append([publish(600), publish(601), publish(602)]);
-    await sql`delete from audit_log where seq = ${b!.seq}`.execute(store.db);
+    await tamper(store, sql`delete from audit_log where seq = ${b!.seq}`);
     expect(await store.audit.verify()).toEqual({
       ok: false,
       checked: a!.seq,
       firstBad: { seq: b!.seq, reason: 'seq-gap' },
     });
-    await sql`delete from audit_log where seq >= ${b!.seq}`.execute(store.db);
+    await tamper(store, sql`delete from audit_log where seq >= ${b!.seq}`);
     expect(await store.audit.verify()).toEqual({
       ok: false,
       checked: a!.seq,

@@ -33,6 +33,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0003_sync_and_overrides',
       '0004_audit',
       '0005_leases',
+      '0006_audit_append_only',
     ]);
     expect(await tableNames(first)).toEqual([
       'audit_head',
@@ -70,6 +71,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0003_sync_and_overrides',
       '0004_audit',
       '0005_leases',
+      '0006_audit_append_only',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },

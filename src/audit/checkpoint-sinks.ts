@@ -1,0 +1,124 @@
+/**
+ * Where checkpoints go, outside the database (docs/audit.md, "Anchoring"): a directory meant for
+ * write-once storage (a WORM mount, an object-lock bucket mounted as files), an HTTP webhook (the
+ * auditor's or a timestamping service's), a retained MQTT topic. Each sink either stores the
+ * checkpoint or throws; the checkpointer reports each outcome.
+ */
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Checkpoint, checkpointSchema } from './checkpoint.js';
+
+export interface CheckpointSink {
+  /** `directory:/path`, `webhook:https://…`, `mqtt:topic`: shown in logs and API answers. */
+  readonly name: string;
+  write(checkpoint: Checkpoint): Promise<void>;
+}
+
+/** File name of a checkpoint: sorts by seq, then instant; never reused. */
+export function checkpointFileName(checkpoint: Checkpoint): string {
+  const instant = checkpoint.at.replaceAll(':', '').replace('.', '');
+  return `audit-checkpoint-${String(checkpoint.seq).padStart(12, '0')}-${instant}.json`;
+}
+
+const FILE_NAME = /^audit-checkpoint-\d{12}-\d{4}-\d{2}-\d{2}T\d{9}Z\.json$/;
+
+/**
+ * One file per checkpoint, created exclusively (`wx`: an existing file is never overwritten) and
+ * read-only (0444); on write-once storage even the service's own account cannot change it later.
+ */
+export function directorySink(dir: string): CheckpointSink & { latest(): Checkpoint | null } {
+  return {
+    name: `directory:${dir}`,
+    async write(checkpoint) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, checkpointFileName(checkpoint)), `${JSON.stringify(checkpoint, null, 2)}\n`, {
+        flag: 'wx',
+        mode: 0o444,
+      });
+    },
+    /** The checkpoint with the highest seq (then latest instant) in the directory, if any. */
+    latest() {
+      let names: string[];
+      try {
+        names = readdirSync(dir).filter((name) => FILE_NAME.test(name));
+      } catch {
+        return null;
+      }
+      const last = names.sort().at(-1);
+      if (last === undefined) return null;
+      return checkpointSchema.parse(JSON.parse(readFileSync(join(dir, last), 'utf8')));
+    },
+  };
+}
+
+export interface WebhookSinkOptions {
+  url: string;
+  /** Per attempt. */
+  timeoutMs: number;
+  /** Attempts after the first, on a network error, a timeout, 429 or 5xx. */
+  retries: number;
+  /** Wait before retry n (1-based): `retryDelayMs × 2^(n-1)`. */
+  retryDelayMs: number;
+  /** `Authorization: Bearer …` when given. */
+  bearerToken?: string | undefined;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** POSTs the checkpoint as JSON; a 2xx answer stores it, any other 4xx is final. */
+export function webhookSink(options: WebhookSinkOptions): CheckpointSink {
+  const doFetch = options.fetch ?? fetch;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
+  return {
+    name: `webhook:${new URL(options.url).origin}${new URL(options.url).pathname}`,
+    async write(checkpoint) {
+      let lastError: Error | undefined;
+      for (let attempt = 0; attempt <= options.retries; attempt++) {
+        if (attempt > 0) await sleep(options.retryDelayMs * 2 ** (attempt - 1));
+        let response: Response;
+        try {
+          response = await doFetch(options.url, {
+            method: 'POST',
+            headers: {
+              'Content-Type': 'application/json',
+              ...(options.bearerToken ? { Authorization: `Bearer ${options.bearerToken}` } : {}),
+            },
+            body: JSON.stringify(checkpoint),
+            signal: AbortSignal.timeout(options.timeoutMs),
+            redirect: 'error',
+          });
+        } catch (error) {
+          lastError = new Error(`webhook ${options.url}: ${(error as Error).message}`);
+          continue;
+        }
+        await response.body?.cancel();
+        if (response.ok) return;
+        lastError = new Error(`webhook ${options.url} answered ${response.status}`);
+        if (response.status !== 429 && response.status < 500) break;
+      }
+      throw lastError ?? new Error(`webhook ${options.url}: not sent`);
+    },
+  };
+}
+
+/** The bridge's MQTT publish (MqttConnection.publish with explicit options): `sent` or why not. */
+export type RetainedPublish = (
+  topic: string,
+  payload: string,
+  options: { retain: true; qos: 1 },
+) => Promise<string>;
+
+/**
+ * The last checkpoint, retained on `topic`: whoever subscribes (the region's supervision, an
+ * auditor's logger) gets it at once, and a broker outside the hub's host keeps it.
+ */
+export function mqttSink(topic: string, publish: RetainedPublish): CheckpointSink {
+  return {
+    name: `mqtt:${topic}`,
+    async write(checkpoint) {
+      const outcome = await publish(topic, JSON.stringify(checkpoint), { retain: true, qos: 1 });
+      // Offline, the connection drops rather than queues (src/mqtt/connection.ts): not stored.
+      if (outcome !== 'sent') throw new Error(`mqtt ${topic}: ${outcome}`);
+    },
+  };
+}

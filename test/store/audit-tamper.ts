@@ -1,0 +1,34 @@
+/**
+ * Tampering as an attacker with full control of the database would do it, past the append-only
+ * triggers of migration 0006: on SQLite (anyone who can write the file) by dropping the triggers
+ * and putting them back; on PostgreSQL as a superuser, with `session_replication_role = replica`,
+ * which skips ordinary triggers for that transaction only (the table owner could also
+ * `ALTER TABLE audit_log DISABLE TRIGGER USER`). What the checkpoints must catch.
+ */
+import { type Kysely, sql } from 'kysely';
+import * as appendOnly from '../../src/store/migrations/0006_audit_append_only.js';
+import type { Database } from '../../src/store/schema.js';
+import type { Store } from '../../src/store/store.js';
+
+export async function asAttacker(store: Store, work: (db: Kysely<Database>) => Promise<void>): Promise<void> {
+  if (store.dialect === 'postgres') {
+    await store.db.transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await work(trx);
+    });
+    return;
+  }
+  await appendOnly.down(store.db as Kysely<unknown>);
+  try {
+    await work(store.db);
+  } finally {
+    await appendOnly.up(store.db as Kysely<unknown>);
+  }
+}
+
+/** Runs raw SQL as the attacker. */
+export function tamper(store: Store, query: ReturnType<typeof sql>): Promise<void> {
+  return asAttacker(store, async (db) => {
+    await query.execute(db);
+  });
+}
