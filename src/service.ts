@@ -11,6 +11,7 @@ import { auditRoutes } from './audit/audit-routes.js';
 import { Authenticator } from './auth/authenticator.js';
 import { clientSchema } from './auth/clients.js';
 import { loadClients } from './auth/load-clients.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
@@ -26,6 +27,7 @@ import type { Logger } from './logger.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
 import { CalendarSource } from './site/calendars.js';
 import { SiteHolder } from './site/site-holder.js';
+import { createSessionRevocationRepository } from './store/session-revocation-repository.js';
 import { openStore, type Store } from './store/store.js';
 
 /** The package version, for the OpenAPI document. */
@@ -81,6 +83,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     purpose: 'sobriete-energetique',
     uais: ['*'],
   });
+  const store = await openStore({
+    ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : { dataDir }),
+    onPoolError: (error) => logger.error({ err: error }, 'PostgreSQL connection failed; reconnecting'),
+  });
+  logger.info({ dialect: store.dialect }, 'store ready');
+
   const authenticator = new Authenticator({
     clients: [...clients.clients, internalClient],
     signingKey: loadSigningKey({
@@ -93,13 +101,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     audience: config.auth.jwt_audience,
     tokenTtlSeconds: config.auth.jwt_ttl_s,
     clock,
+    // Logged-out sessions, refused by every instance on this store until they expire.
+    sessionRevocations: createSessionRevocationRepository(store.db, clock),
   });
-
-  const store = await openStore({
-    ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : { dataDir }),
-    onPoolError: (error) => logger.error({ err: error }, 'PostgreSQL connection failed; reconnecting'),
-  });
-  logger.info({ dialect: store.dialect }, 'store ready');
 
   if (config.demo.enabled) await seedDemo(store, clock, logger);
 
@@ -235,6 +239,13 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       },
     },
     readiness: async () => bridge.readiness(),
+    formBodyLimitBytes: config.server.form_body_limit_kb * 1024,
+    throttle: new LoginThrottle({
+      maxFailures: config.auth.throttle.max_failures,
+      windowMs: config.auth.throttle.window_s * 1000,
+      maxTracked: config.auth.throttle.max_tracked,
+      clock,
+    }),
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
   handle = (request) => app.fetch(request);
