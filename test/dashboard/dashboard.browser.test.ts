@@ -135,9 +135,16 @@ describe.skipIf(skip)('the dashboard in Chromium', () => {
     await expect(page.locator('#economies svg.economies[role="img"]').count()).resolves.toBe(1);
     await saveScreenshot(page, 'tableau-de-bord-etablissement');
     // The inline style sheet applies under the CSP (its hash is allowed), and nothing was blocked.
-    await expect(page.locator('header.site').evaluate((e) => getComputedStyle(e).display)).resolves.toBe(
-      'flex',
-    );
+    await expect(
+      page
+        .locator('header.site')
+        .evaluate(
+          (e) =>
+            (globalThis as unknown as { getComputedStyle(e: unknown): { display: string } }).getComputedStyle(
+              e,
+            ).display,
+        ),
+    ).resolves.toBe('flex');
     expect(cspViolations).toEqual([]);
   });
 

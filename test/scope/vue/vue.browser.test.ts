@@ -118,9 +118,16 @@ describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
     );
     await saveScreenshot(page, 'vue-semaine-2025-11-24');
     // The inline style sheet applies under the CSP (its hash is allowed), and nothing was blocked.
-    await expect(page.locator('header.site').evaluate((e) => getComputedStyle(e).display)).resolves.toBe(
-      'flex',
-    );
+    await expect(
+      page
+        .locator('header.site')
+        .evaluate(
+          (e) =>
+            (globalThis as unknown as { getComputedStyle(e: unknown): { display: string } }).getComputedStyle(
+              e,
+            ).display,
+        ),
+    ).resolves.toBe('flex');
     expect(cspViolations).toEqual([]);
   });
 
