@@ -33,6 +33,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0003_sync_and_overrides',
       '0004_audit',
       '0005_leases',
+      '0006_revoked_sessions',
     ]);
     expect(await tableNames(first)).toEqual([
       'audit_head',
@@ -46,6 +47,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       'kysely_migration_lock',
       'override_events',
       'overrides',
+      'revoked_sessions',
       'school_leases',
       'sync_state',
       'timetable_versions',
@@ -70,6 +72,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0003_sync_and_overrides',
       '0004_audit',
       '0005_leases',
+      '0006_revoked_sessions',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },
