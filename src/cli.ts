@@ -144,6 +144,8 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
 const isEntryPoint =
   process.argv[1] !== undefined && /scope-energie(\.js)?$|cli\.(ts|js)$/.test(process.argv[1]);
 if (isEntryPoint) {
+  endQuietlyOnClosedPipe(process.stdout);
+  endQuietlyOnClosedPipe(process.stderr);
   const code = await runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -151,4 +153,16 @@ if (isEntryPoint) {
     cwd: process.cwd(),
   });
   process.exitCode = code;
+}
+
+/**
+ * `scope-energie versions … | head -1`: once the reader has gone, a write fails with EPIPE (node
+ * ignores SIGPIPE and reports it as a stream error). What was left to print has nobody to read it:
+ * end now, successfully, without a stack trace, like the Unix tools a pipe usually holds.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
 }

@@ -13,6 +13,7 @@ import { importAuditEntry } from './audit/import-audit.js';
 import { Authenticator } from './auth/authenticator.js';
 import { clientSchema } from './auth/clients.js';
 import { loadClients } from './auth/load-clients.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { reloadEvents } from './bridge/audit-events.js';
@@ -30,6 +31,7 @@ import { ingestTimetable } from './scope/entree/ingest.js';
 import { CalendarSource } from './site/calendars.js';
 import { describeSiteChange } from './site/site-change.js';
 import { SiteHolder } from './site/site-holder.js';
+import { createSessionRevocationRepository } from './store/session-revocation-repository.js';
 import { openStore, type Store } from './store/store.js';
 
 /** The package version, for the OpenAPI document. */
@@ -85,6 +87,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     purpose: 'sobriete-energetique',
     uais: ['*'],
   });
+  const store = await openStore({
+    ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : { dataDir }),
+    onPoolError: (error) => logger.error({ err: error }, 'PostgreSQL connection failed; reconnecting'),
+  });
+  logger.info({ dialect: store.dialect }, 'store ready');
+
   const authenticator = new Authenticator({
     clients: [...clients.clients, internalClient],
     signingKey: loadSigningKey({
@@ -97,13 +105,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     audience: config.auth.jwt_audience,
     tokenTtlSeconds: config.auth.jwt_ttl_s,
     clock,
+    // Logged-out sessions, refused by every instance on this store until they expire.
+    sessionRevocations: createSessionRevocationRepository(store.db, clock),
   });
-
-  const store = await openStore({
-    ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : { dataDir }),
-    onPoolError: (error) => logger.error({ err: error }, 'PostgreSQL connection failed; reconnecting'),
-  });
-  logger.info({ dialect: store.dialect }, 'store ready');
 
   if (config.demo.enabled) await seedDemo(store, clock, logger);
 
@@ -250,6 +254,13 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       },
     },
     readiness: async () => [...bridge.readiness(), ...anchoring.monitor.readinessProblems()],
+    formBodyLimitBytes: config.server.form_body_limit_kb * 1024,
+    throttle: new LoginThrottle({
+      maxFailures: config.auth.throttle.max_failures,
+      windowMs: config.auth.throttle.window_s * 1000,
+      maxTracked: config.auth.throttle.max_tracked,
+      clock,
+    }),
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
   handle = (request) => app.fetch(request);

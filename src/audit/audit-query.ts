@@ -3,6 +3,7 @@
  * edge: each problem names the parameter it comes from.
  */
 import { z } from 'zod';
+import { instantParameterProblem } from '../domain/dates.js';
 import { InputError } from '../domain/problems.js';
 import { normaliseUai } from '../domain/uai.js';
 import { AUDIT_KINDS, type AuditKind } from './audit-entry.js';
@@ -26,22 +27,22 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** An instant with its offset (`Z` or `±hh:mm`): a bare local time would be ambiguous. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
-
-const instant = z
-  .string()
-  .refine((t) => INSTANT.test(t) && !Number.isNaN(Date.parse(t)), {
-    message: 'must be an ISO 8601 instant with an offset, e.g. 2026-11-30T00:00:00Z',
-  })
-  .transform((t) => Date.parse(t));
+/** An instant with its offset (dates.ts): `invalid-date` or `date-out-of-range` otherwise. */
+const instant = (name: string) =>
+  z
+    .string()
+    .superRefine((text, ctx) => {
+      const problem = instantParameterProblem(text, name);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem.message, params: { code: problem.code } });
+    })
+    .transform((t) => Date.parse(t));
 
 const querySchema = z.object({
   uai: z.string().min(1).optional(),
   zone: z.string().min(1).optional(),
   kind: z.enum(AUDIT_KINDS).optional(),
-  from: instant.optional(),
-  to: instant.optional(),
+  from: instant('from').optional(),
+  to: instant('to').optional(),
   format: z.enum(AUDIT_FORMATS).default('json'),
   limit: z
     .string()
@@ -64,8 +65,9 @@ export function parseAuditQuery(
     throw new InputError(
       result.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'query');
+        const code = (issue as { params?: { code?: unknown } }).params?.code;
         return {
-          code: `bad-${name}`,
+          code: typeof code === 'string' ? code : `bad-${name}`,
           message: `${name}: ${issue.message}`,
           where: whereOf(name),
         };

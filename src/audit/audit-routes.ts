@@ -37,7 +37,10 @@ export function auditRoutes(deps: AuditRoutesDeps): Hono<AuthEnv> {
   app.get('/api/audit', requireRole('manager', 'auditor'), async (c) => {
     let query: ReturnType<typeof parseAuditQuery>;
     try {
-      query = parseAuditQuery(c.req.query(), (name) => `${name} (query)`);
+      // Date parameters are named bare (issue 13's contract), the others with their location.
+      query = parseAuditQuery(c.req.query(), (name) =>
+        name === 'from' || name === 'to' ? name : `${name} (query)`,
+      );
     } catch (error) {
       if (isInputError(error)) return inputErrorResponse(c, error);
       throw error;

@@ -5,7 +5,7 @@
  *   `nbf` are checked, and the client must still exist, be enabled and hold the same role and
  *   purpose; its UAIs are those of the token that the client still has.
  */
-import { createHash, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { isValidUai, normaliseUai } from '../domain/uai.js';
@@ -25,6 +25,17 @@ export interface AuthenticatorOptions {
   clockToleranceSeconds?: number;
   /** How long a verified client secret is remembered; 0 disables it. */
   secretCacheMs?: number;
+  /**
+   * Where logged-out sessions are kept until they expire: the store, so that every instance
+   * refuses them (session-revocations.ts). Default: this process's memory.
+   */
+  sessionRevocations?: SessionRevocations;
+}
+
+/** Revoked session ids (`sid` claims) until the expiry of their token. */
+export interface SessionRevocations {
+  revoke(sid: string, expiresAtMs: number): Promise<void>;
+  isRevoked(sid: string): Promise<boolean>;
 }
 
 export interface TokenResponse {
@@ -53,7 +64,7 @@ export class OAuthError extends Error {
   }
 }
 
-export type BearerFailure = 'unknown-token' | 'expired' | 'invalid-token' | 'client-revoked';
+export type BearerFailure = 'unknown-token' | 'expired' | 'invalid-token' | 'client-revoked' | 'logged-out';
 
 export type BearerResult = { ok: true; principal: Principal } | { ok: false; reason: BearerFailure };
 
@@ -68,10 +79,12 @@ export class Authenticator {
   private readonly clock: Clock;
   /** Imported once: jose would otherwise import a raw key on every verification. */
   private readonly key: KeyObject;
+  private readonly revocations: SessionRevocations;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.clock = options.clock ?? systemClock;
     this.key = createSecretKey(options.signingKey);
+    this.revocations = options.sessionRevocations ?? memorySessionRevocations(this.clock);
     for (const client of options.clients) {
       this.clients.set(client.id, client);
       if (client.disabled) continue;
@@ -103,6 +116,56 @@ export class Authenticator {
    * secret, `invalid_scope` for a scope outside the client's UAIs.
    */
   async issueToken(clientId: string, secret: string, requestedScope?: string): Promise<TokenResponse> {
+    return this.sign(await this.checkSecret(clientId, secret), requestedScope);
+  }
+
+  /**
+   * A page session for `principal` (login): a JWT like a bearer token with the principal's UAIs
+   * and a `sid` that logout revokes (`revokeSession`). It never outlives `notAfterMs` (the expiry
+   * of a token the session was opened with: a session does not lengthen a token's life).
+   */
+  async issueSession(principal: Principal, notAfterMs?: number): Promise<TokenResponse> {
+    const client = this.clients.get(principal.clientId);
+    if (!client || client.disabled) throw new OAuthError('invalid_client', 'unknown or disabled client');
+    const nowSeconds = Math.floor(this.clock.now() / 1000);
+    const ttl = Math.min(
+      this.options.tokenTtlSeconds,
+      notAfterMs === undefined ? Number.POSITIVE_INFINITY : Math.floor(notAfterMs / 1000) - nowSeconds,
+    );
+    const uais = principal.uais === 'all' ? ALL_UAIS : [...principal.uais];
+    return this.signClaims(client, { uais, sid: randomUUID() }, ttl);
+  }
+
+  /** The principal of `clientId` when `secret` is its secret; else `OAuthError` `invalid_client`. */
+  async authenticateClient(clientId: string, secret: string): Promise<Principal> {
+    return principalOf(await this.checkSecret(clientId, secret));
+  }
+
+  /**
+   * Logout: the session token's `sid` is refused from now on, by every instance sharing the
+   * revocations, until the token would have expired anyway. A token that is not a valid session
+   * (expired, forged, a bearer token) changes nothing.
+   */
+  async revokeSession(token: string): Promise<void> {
+    if (!looksLikeJwt(token)) return;
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        currentDate: new Date(this.clock.now()),
+        clockTolerance: this.options.clockToleranceSeconds ?? 5,
+      }));
+    } catch {
+      return;
+    }
+    const sid = payload['sid'];
+    const exp = payload['exp'];
+    if (typeof sid === 'string' && typeof exp === 'number') await this.revocations.revoke(sid, exp * 1000);
+  }
+
+  private async checkSecret(clientId: string, secret: string): Promise<Client> {
     const client = this.clients.get(clientId);
     if (!client || client.disabled || client.secret_hash === undefined) {
       throw new OAuthError('invalid_client', 'unknown client, disabled client or wrong secret');
@@ -110,7 +173,7 @@ export class Authenticator {
     if (!(await this.secretMatches(client, secret))) {
       throw new OAuthError('invalid_client', 'unknown client, disabled client or wrong secret');
     }
-    return this.sign(client, requestedScope);
+    return client;
   }
 
   /**
@@ -148,9 +211,17 @@ export class Authenticator {
 
   private async sign(client: Client, requestedScope: string | undefined): Promise<TokenResponse> {
     const granted = grantedUais(client, requestedScope);
+    const token = await this.signClaims(client, { uais: granted.uais }, this.options.tokenTtlSeconds);
+    return granted.scope ? { ...token, scope: granted.scope } : token;
+  }
+
+  private async signClaims(
+    client: Client,
+    extra: { uais: string[] | '*'; sid?: string },
+    ttl: number,
+  ): Promise<TokenResponse> {
     const nowSeconds = Math.floor(this.clock.now() / 1000);
-    const ttl = this.options.tokenTtlSeconds;
-    const claims: Record<string, unknown> = { role: client.role, uais: granted.uais };
+    const claims: Record<string, unknown> = { role: client.role, ...extra };
     if (client.purpose) claims['purpose'] = client.purpose;
     const accessToken = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -161,12 +232,7 @@ export class Authenticator {
       .setNotBefore(nowSeconds)
       .setExpirationTime(nowSeconds + ttl)
       .sign(this.key);
-    return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: ttl,
-      ...(granted.scope ? { scope: granted.scope } : {}),
-    };
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: ttl };
   }
 
   private async verifyJwt(token: string): Promise<BearerResult> {
@@ -186,6 +252,9 @@ export class Authenticator {
     }
     const client = typeof payload['sub'] === 'string' ? this.clients.get(payload['sub']) : undefined;
     if (!client || client.disabled) return { ok: false, reason: 'client-revoked' };
+    const sid = payload['sid'];
+    if (sid !== undefined && (typeof sid !== 'string' || (await this.revocations.isRevoked(sid))))
+      return { ok: false, reason: 'logged-out' };
     const role = payload['role'];
     const purpose = payload['purpose'];
     // A token issued before the client's role or purpose changed carries stale rights.
@@ -243,4 +312,20 @@ function grantedUais(
     if (!requested.includes(uai)) requested.push(uai);
   }
   return { uais: requested, scope: requested.map((uai) => `${UAI_SCOPE_PREFIX}${uai}`).join(' ') };
+}
+
+/** Revocations held by this process only (tests, single instance without a store at hand). */
+export function memorySessionRevocations(clock: Clock = systemClock): SessionRevocations {
+  const revoked = new Map<string, number>();
+  return {
+    async revoke(sid, expiresAtMs) {
+      const now = clock.now();
+      for (const [key, until] of revoked) if (until <= now) revoked.delete(key);
+      revoked.set(sid, expiresAtMs);
+    },
+    async isRevoked(sid) {
+      const until = revoked.get(sid);
+      return until !== undefined && until > clock.now();
+    },
+  };
 }

@@ -21,6 +21,7 @@ const FAILURE_MESSAGES: Record<BearerFailure, string> = {
   expired: 'the bearer token has expired: request a new one at POST /oauth/token',
   'invalid-token': 'the bearer token is not valid (signature, issuer, audience or dates)',
   'client-revoked': 'the client of this bearer token is disabled, removed or has changed rights',
+  'logged-out': 'this session was closed by logging out: log in again',
 };
 
 function errorBody(code: string, message: string): { errors: Problem[] } {

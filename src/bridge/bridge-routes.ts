@@ -8,6 +8,7 @@ import { type Context, Hono } from 'hono';
 import { type AuthEnv, requireRole, uaiVisible } from '../auth/middleware.js';
 import { canAccessUai } from '../auth/principal.js';
 import type { Clock } from '../domain/clock.js';
+import { parseDateParameter } from '../domain/dates.js';
 import { InputError, isInputError } from '../domain/problems.js';
 import { isValidUai, normaliseUai, pathUai } from '../domain/uai.js';
 import { inputErrorResponse, notFound, problemResponse } from '../http/problem-response.js';
@@ -112,7 +113,9 @@ export function bridgeRoutes(deps: BridgeRoutesDeps): Hono<AuthEnv> {
       if (!uaiVisible(c, uai)) return notFound(c, `establishment ${uai}`, 'uai (path)');
       const timezone = deps.timezoneOf(uai);
       if (timezone === undefined) return notFound(c, `establishment ${uai}`, 'uai (path)');
-      const date = c.req.query('date') ?? localDate(deps.clock.now(), timezone);
+      const dateText = c.req.query('date');
+      const date =
+        dateText === undefined ? localDate(deps.clock.now(), timezone) : parseDateParameter(dateText, 'date');
       const daysText = c.req.query('days') ?? '1';
       if (!/^\d{1,3}$/.test(daysText)) {
         throw InputError.of(
@@ -131,7 +134,7 @@ export function bridgeRoutes(deps: BridgeRoutesDeps): Hono<AuthEnv> {
           throw new InputError(
             error.problems.map((p) => ({
               ...p,
-              where: p.where === 'date' || p.where === 'days' ? `${p.where} (query)` : p.where,
+              where: p.where === 'days' ? `${p.where} (query)` : p.where,
             })),
             error.kind,
           );

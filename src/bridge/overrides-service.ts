@@ -11,8 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime, Duration } from 'luxon';
 import { z } from 'zod';
-import { ZONE_FUNCTIONS, type ZoneFunction } from '../devices/schema.js';
+import { ZONE_FUNCTIONS, type Zone, type ZoneFunction } from '../devices/schema.js';
 import type { Clock } from '../domain/clock.js';
+import { instantParameterProblem } from '../domain/dates.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
 import {
@@ -22,6 +23,7 @@ import {
   shadowedOverrides,
 } from '../rules/overrides.js';
 import type { TimeRange } from '../rules/planner.js';
+import { resolveZoneRules } from '../rules/resolve.js';
 import { HEATING_MODES, LEGAL_CAPS, SWITCH_MODES } from '../rules/schema.js';
 import type { Site } from '../site/load-site.js';
 import type {
@@ -32,7 +34,6 @@ import type {
 } from '../store/override-repository.js';
 import type { AuditSink } from './audit-events.js';
 
-const INSTANT_WITH_OFFSET = z.iso.datetime({ offset: true });
 /** ISO 8601 durations luxon reads, without fractions or years/months (whose length varies). */
 const ISO_DURATION = /^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/;
 
@@ -46,10 +47,20 @@ export const createOverrideBodySchema = z
     setpoint_c: z.number().min(5).max(30).optional(),
     until: z
       .string({ error: 'expected an instant with its offset (2026-01-13T20:00:00Z) or "next-change"' })
-      .refine((text) => text === 'next-change' || INSTANT_WITH_OFFSET.safeParse(text).success, {
-        message:
-          'expected an instant with its offset (2026-01-13T20:00:00Z, 2026-01-13T21:00:00+01:00) or "next-change"',
-        params: { code: 'bad-until' },
+      .superRefine((text, ctx) => {
+        if (text === 'next-change') return;
+        // A date parameter like any other (issue 13): `invalid-date` or `date-out-of-range`.
+        const problem = instantParameterProblem(text, '$.until');
+        if (problem) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              problem.code === 'invalid-date'
+                ? 'expected an instant with its offset (2026-01-13T20:00:00Z, 2026-01-13T21:00:00+01:00) or "next-change"'
+                : problem.message,
+            params: { code: problem.code },
+          });
+        }
       })
       .optional(),
     duration: z
@@ -191,6 +202,8 @@ export class OverridesService {
       }
     }
 
+    const setpoint = body.setpoint_c ?? this.ruleSetpoint(uai, zone, body.function, body.mode);
+
     const now = this.options.clock.now();
     const { until, requested, where } = this.resolveEnd(body, uai, devices.value.school.timezone, now);
     if (until <= now) {
@@ -213,7 +226,7 @@ export class OverridesService {
       zone: zone.id,
       function: body.function,
       mode: body.mode,
-      ...(body.setpoint_c === undefined ? {} : { setpoint_c: body.setpoint_c }),
+      ...(setpoint === undefined ? {} : { setpoint_c: setpoint }),
       from: now,
       until,
       author,
@@ -303,6 +316,24 @@ export class OverridesService {
         .finally(() => void this.arm());
     }, delay);
     this.timer.unref();
+  }
+
+  /**
+   * The comfort setpoint the rules give this zone, for a `comfort` override without one: the
+   * gateway then heats to the zone's occupied comfort value, not to whatever it last had (issue
+   * 13). Taken at creation, so the override keeps the value it was shown with if the rules change
+   * meanwhile. Other modes keep no setpoint unless one is given, as before.
+   */
+  private ruleSetpoint(uai: string, zone: Zone, fn: ZoneFunction, mode: string): number | undefined {
+    if (fn !== 'heating' || mode !== 'comfort') return undefined;
+    const heating = resolveZoneRules(this.options.site.current.ruleSet, uai, zone).heating;
+    const entries = [
+      heating.occupied,
+      heating.unoccupied_under_24h,
+      heating.unoccupied_24h_to_48h,
+      heating.unoccupied_48h_or_more,
+    ];
+    return entries.find((entry) => entry.mode === 'comfort' && entry.setpoint_c !== undefined)?.setpoint_c;
   }
 
   private resolveEnd(

@@ -16,6 +16,7 @@ import { isoInstant } from '../calendar/occupancy-body.js';
 import type { LoadedDevices } from '../devices/load.js';
 import type { ZoneFunction } from '../devices/schema.js';
 import type { Clock } from '../domain/clock.js';
+import { parseDateParameter } from '../domain/dates.js';
 import type { Occupancy } from '../domain/occupancy.js';
 import { InputError } from '../domain/problems.js';
 import type { Override } from '../rules/overrides.js';
@@ -337,9 +338,7 @@ export function planDayBody(result: PlanForDates): PlanDayBody {
 
 /** `[local midnight of date, local midnight of date + days)`: 23, 24 or 25 h per day across DST. */
 export function localDaysRange(date: string, days: number, timezone: string): TimeRange {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || !DateTime.fromISO(date, { zone: timezone }).isValid) {
-    throw InputError.of('bad-date', `"${date}" is not a date YYYY-MM-DD`, 'date', 'malformed');
-  }
+  parseDateParameter(date, 'date');
   if (!Number.isInteger(days) || days < 1 || days > MAX_PLAN_DAYS) {
     throw InputError.of(
       'bad-days',

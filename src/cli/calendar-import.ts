@@ -32,7 +32,8 @@ return on its end date; teachers-only rows are ignored.`,
     const previous: HolidayPeriod[] = existsSync(target) ? JSON.parse(readFileSync(target, 'utf8')) : [];
     const merged = mergeHolidayPeriods(previous, periods);
     const temporary = `${target}.${process.pid}.tmp`;
-    writeFileSync(temporary, `${JSON.stringify(merged, null, 1)}\n`);
+    // Like every file the service creates in its data directory: its user's only (issue 13).
+    writeFileSync(temporary, `${JSON.stringify(merged, null, 1)}\n`, { mode: 0o600 });
     renameSync(temporary, target);
     const years = [...new Set(periods.map((p) => `${p.schoolYear} zone ${p.zone}`))].sort();
     if (args.values['json'] === true) writeJson(io, { file: target, imported: periods.length, years });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expandOccupancy, isSchoolZone, toOccupancyBody } from '../calendar/index.js';
 import { loadDevicesFile } from '../devices/load.js';
+import { parseDateParameter } from '../domain/dates.js';
 import { InputError } from '../domain/problems.js';
 import { normaliseUai } from '../domain/uai.js';
 import { CalendarSource } from '../site/calendars.js';
@@ -25,8 +26,9 @@ energy purpose's shape); --sources adds the lesson ids behind each interval (pur
   },
   async run(args, io) {
     const uai = normaliseUai(requireOption(args, 'uai'));
-    const from = requireOption(args, 'from');
-    const to = requireOption(args, 'to');
+    // The dates every route accepts (exit 2 with invalid-date or date-out-of-range otherwise).
+    const from = parseDateParameter(requireOption(args, 'from'), '--from');
+    const to = parseDateParameter(requireOption(args, 'to'), '--to');
     const context = loadCommandConfig(args, io);
     const store = await openCommandStore(context);
     try {

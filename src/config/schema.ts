@@ -49,7 +49,17 @@ const serverSchema = z
       .positive()
       .max(1024)
       .default(50)
-      .describe('Largest request body (a year-long multi-site export is ~31 MB: research/performance.md).'),
+      .describe(
+        'Largest timetable import body (a year-long multi-site export is ~31 MB: research/performance.md).',
+      ),
+    form_body_limit_kb: z
+      .int()
+      .positive()
+      .max(10_240)
+      .default(64)
+      .describe(
+        'Largest body of every other route (JSON APIs, /oauth/token, /connexion, dashboard forms): an override or a login is under 2 kB.',
+      ),
     public_url: httpUrl.optional().describe('URL clients use to reach the service, behind a reverse proxy.'),
   })
   .prefault({});
@@ -277,6 +287,32 @@ const authSchema = z
     signing_key_file: relativeOrAbsolutePath
       .optional()
       .describe('HS256 key (≥ 32 bytes); generated once in the data directory when absent.'),
+    throttle: z
+      .strictObject({
+        max_failures: z
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(10)
+          .describe(
+            'Failed logins (/connexion) or token requests (/oauth/token) allowed per client id and per remote address within window_s; beyond, 429 until the window ends.',
+          ),
+        window_s: z
+          .int()
+          .min(1)
+          .max(86_400)
+          .default(300)
+          .describe('Length of the failure-counting window, in seconds.'),
+        max_tracked: z
+          .int()
+          .min(100)
+          .max(1_000_000)
+          .default(10_000)
+          .describe(
+            'Most client ids and most addresses remembered at once (each); the oldest are forgotten first, so memory stays bounded.',
+          ),
+      })
+      .prefault({}),
   })
   .prefault({});
 

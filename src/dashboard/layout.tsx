@@ -6,7 +6,7 @@
  */
 import type { Child } from 'hono/jsx';
 
-const STYLE = `
+export const STYLE = `
 :root { color: #111; background: #fff; font-family: system-ui, sans-serif; line-height: 1.45; }
 body { margin: 0 auto; max-width: 82rem; padding: 0 1rem 2rem; }
 a { color: #0b3d91; }

@@ -10,15 +10,16 @@
  * 404 page as a school that does not exist. POSTs must come from this site (origin check).
  */
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from 'zod';
 import type { AuthEnv } from '../auth/middleware.js';
 import { canAccessUai, hasRole } from '../auth/principal.js';
 import { NotFoundError } from '../bridge/overrides-service.js';
 import type { LoadedDevices } from '../devices/load.js';
+import { dateParameterProblem, MAX_SUPPORTED_DATE, MIN_SUPPORTED_DATE } from '../domain/dates.js';
 import { isInputError } from '../domain/problems.js';
 import { pathUai } from '../domain/uai.js';
+import { problemResponse } from '../http/problem-response.js';
 import { sameOrigin } from '../scope/vue/origin-check.js';
 import { requirePageAuth } from '../scope/vue/session.js';
 import { schoolState, schoolsOverview } from './dashboard-state.js';
@@ -43,7 +44,8 @@ import {
 } from './pages.js';
 
 const pageQuerySchema = z.object({
-  jour: z.iso.date({ error: 'jour : une date AAAA-MM-JJ est attendue' }).optional(),
+  /** Checked before (dateParameterProblem): the supported range as well as the format. */
+  jour: z.string().optional(),
   ok: z.enum(FLASH_CODES).optional(),
 });
 
@@ -69,6 +71,26 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
     if (!hasRole(c.get('principal'), 'manager', 'auditor')) return forbidden(c, viewer);
     const school = schoolOf(c, deps);
     if ('response' in school) return school.response;
+    const jour = c.req.query('jour');
+    const dateProblem = jour === undefined ? null : dateParameterProblem(jour, 'jour');
+    if (dateProblem) {
+      // A browser gets the French page; a script (no `Accept: text/html`) the usual problem body.
+      if (!(c.req.header('Accept') ?? '').includes('text/html'))
+        return problemResponse(c, 400, [dateProblem]);
+      return page(
+        c,
+        <ErrorPage
+          viewer={viewer}
+          title="Requête incorrecte"
+          message={
+            dateProblem.code === 'date-out-of-range'
+              ? `jour : les dates vont du ${MIN_SUPPORTED_DATE} au ${MAX_SUPPORTED_DATE}.`
+              : 'jour : une date AAAA-MM-JJ est attendue.'
+          }
+        />,
+        400,
+      );
+    }
     const query = pageQuerySchema.safeParse(c.req.query());
     if (!query.success) {
       return page(
@@ -90,9 +112,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
     });
   });
 
-  const writes = [bodyLimit({ maxSize: 16 * 1024 })] as const;
-
-  app.post(`${DASHBOARD_BASE}/:uai/derogations`, ...writes, async (c) => {
+  app.post(`${DASHBOARD_BASE}/:uai/derogations`, async (c) => {
     const refused = refuseWrite(c, deps);
     if (refused) return refused;
     const school = schoolOf(c, deps);
@@ -115,7 +135,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
     return c.redirect(`${schoolHref(uai, date, { ok: 'derogation-creee' })}#derogations`, 303);
   });
 
-  app.post(`${DASHBOARD_BASE}/:uai/derogations/:id/annulation`, ...writes, async (c) => {
+  app.post(`${DASHBOARD_BASE}/:uai/derogations/:id/annulation`, async (c) => {
     const refused = refuseWrite(c, deps);
     if (refused) return refused;
     const school = schoolOf(c, deps);
@@ -230,9 +250,10 @@ function refuseWrite(c: Context<AuthEnv>, deps: DashboardDeps): Response | null 
   return null;
 }
 
+/** The day the form was sent from, to show again; an unusable one is dropped (today is shown). */
 function dateOf(form: URLSearchParams): string | undefined {
   const date = form.get('jour') ?? '';
-  return z.iso.date().safeParse(date).success ? date : undefined;
+  return dateParameterProblem(date, 'jour') === null ? date : undefined;
 }
 
 async function schoolPage(

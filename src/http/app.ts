@@ -3,7 +3,9 @@
  * `app.request()` without a server; `serve()` in src/service.ts binds it to a port.
  */
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { Authenticator } from '../auth/authenticator.js';
+import { LoginThrottle } from '../auth/login-throttle.js';
 import { type AuthEnv, requireAuth, requireRole } from '../auth/middleware.js';
 import { oauthRoutes } from '../auth/oauth-routes.js';
 import type { DashboardDeps } from '../dashboard/deps.js';
@@ -15,10 +17,15 @@ import { CurrentVersions } from '../scope/sortie/current-versions.js';
 import { type SortieDeps, sortieRoutes } from '../scope/sortie/routes.js';
 import { type LoginDeps, loginRoutes } from '../scope/vue/login-routes.js';
 import { type VueDeps, vueRoutes } from '../scope/vue/routes.js';
+import { bodyLimits, bodyTooLarge, DEFAULT_FORM_BODY_BYTES } from './body-limits.js';
 import { docsRoutes } from './docs-page.js';
 import type { Metrics } from './metrics.js';
 import type { OpenApiOptions } from './openapi.js';
 import { inputErrorResponse, problemResponse } from './problem-response.js';
+import { securityHeaders } from './security-headers.js';
+
+/** auth.throttle's defaults (config/default.yaml), for apps built without a configuration. */
+const DEFAULT_THROTTLE = { maxFailures: 10, windowMs: 300_000, maxTracked: 10_000 };
 
 export interface HttpAppDeps {
   authenticator: Authenticator;
@@ -39,14 +46,44 @@ export interface HttpAppDeps {
   /** Readiness: what is not ready yet (empty when ready). */
   readiness?: () => Promise<string[]>;
   logError?: (error: unknown, context: { method: string; path: string }) => void;
+  /** Request-body limits (body-limits.ts); default: the entree limit for imports, 64 kB elsewhere. */
+  formBodyLimitBytes?: number;
+  /** Failed logins and token requests (auth.throttle); default: 10 per 5 minutes per id and address. */
+  throttle?: LoginThrottle;
 }
 
 export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
 
   if (deps.metrics) app.use('*', deps.metrics.middleware);
+  app.use('*', securityHeaders());
+  app.use(
+    '*',
+    bodyLimits({
+      importBytes: deps.entree.bodyLimitBytes,
+      formBytes: deps.formBodyLimitBytes ?? DEFAULT_FORM_BODY_BYTES,
+    }),
+  );
+  const throttle = deps.throttle ?? new LoginThrottle(DEFAULT_THROTTLE);
   app.onError((error, c) => {
     if (isInputError(error)) return inputErrorResponse(c, error);
+    if (error instanceof HTTPException) {
+      if (error.status === 413) return bodyTooLarge(c, deps.formBodyLimitBytes ?? DEFAULT_FORM_BODY_BYTES);
+      return error.getResponse();
+    }
+    // A safety net, not the fix: input that reaches Date, Intl or decodeURIComponent unchecked
+    // (a year 0000, a bad % escape) is the client's error, never a 500. Logged, so the route
+    // that let it through gets its own check.
+    if (error instanceof RangeError || error instanceof URIError) {
+      deps.logError?.(error, { method: c.req.method, path: c.req.path });
+      return problemResponse(c, 400, [
+        {
+          code: 'bad-request',
+          message: `the request holds a value out of range or badly encoded (${error.name})`,
+          where: c.req.path,
+        },
+      ]);
+    }
     deps.logError?.(error, { method: c.req.method, path: c.req.path });
     return problemResponse(c, 500, [
       {
@@ -69,7 +106,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
       missing.length === 0 ? 200 : 503,
     );
   });
-  app.route('/', oauthRoutes(deps.authenticator));
+  app.route('/', oauthRoutes(deps.authenticator, throttle));
   // Pages and docs authenticate by session cookie or bearer (src/scope/vue/session.ts): mounted
   // before the bearer-only sub-app, whose catch-all middleware would answer them 401.
   if (deps.vue) {
@@ -78,6 +115,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
       loginRoutes({
         ...deps.vue,
         authenticator: deps.authenticator,
+        throttle,
         // Managers and auditors alike start on the dashboard when there is one (auditors may not see VUE).
         ...(deps.dashboard ? { afterLogin: DASHBOARD_BASE } : {}),
       }),
@@ -88,7 +126,12 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
     if (!deps.vue)
       app.route(
         '/',
-        loginRoutes({ ...deps.dashboard, authenticator: deps.authenticator, afterLogin: DASHBOARD_BASE }),
+        loginRoutes({
+          ...deps.dashboard,
+          authenticator: deps.authenticator,
+          throttle,
+          afterLogin: DASHBOARD_BASE,
+        }),
       );
     app.route('/', dashboardRoutes({ ...deps.dashboard, authenticator: deps.authenticator }));
   }

@@ -7,6 +7,7 @@
  * what those routes accept and answer, and their tests pin the same shapes.
  */
 import { z } from 'zod';
+import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
 import {
   energyOccupancySchema,
@@ -177,14 +178,19 @@ const errors = (...statuses: number[]): Record<string, RouteResponse> => {
     401: 'Missing, expired, tampered or wrong-audience token',
     403: 'This role may not use this route',
     404: 'No such school, or not in this client’s list (indistinguishable)',
-    413: 'Body over the size limit',
+    413: 'Body over the route’s limit (`body-too-large`): server.body_limit_mb for imports, server.form_body_limit_kb elsewhere',
     415: 'Unknown format',
     422: 'A well-formed document that breaks a rule',
+    429: 'Too many failed attempts for this client id or address (`too-many-attempts`); see Retry-After',
   };
   return Object.fromEntries(
     statuses.map((status) => [
       String(status),
-      { description: descriptions[status] ?? 'Error', content: { 'application/json': Problems } },
+      {
+        description: descriptions[status] ?? 'Error',
+        content: { 'application/json': Problems },
+        ...(status === 429 ? { headers: { 'Retry-After': 'Seconds until an attempt is taken again' } } : {}),
+      },
     ]),
   );
 };
@@ -246,6 +252,7 @@ export const ROUTES: readonly RouteDoc[] = [
       '200': { description: 'Token issued', content: { 'application/json': tokenResponseSchema } },
       '400': { description: 'RFC 6749 §5.2 error', content: { 'application/json': oauthErrorSchema } },
       '401': { description: 'invalid_client', content: { 'application/json': oauthErrorSchema } },
+      ...errors(413, 429),
     },
   },
   {
@@ -387,7 +394,11 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: {
       '200': { description: 'Page', content: { 'text/html': { html: 'week grid and data-quality panel' } } },
       '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad UAI or date', content: { 'text/html': { html: 'error page' } } },
+      '400': {
+        description:
+          'Bad UAI or date (`invalid-date`, `date-out-of-range`): the page for a browser, the problem body otherwise',
+        content: { 'text/html': { html: 'error page' }, 'application/json': Problems },
+      },
       '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
       '404': {
         description: 'No such school, or not in the caller’s list',
@@ -409,7 +420,8 @@ export const ROUTES: readonly RouteDoc[] = [
     method: 'post',
     path: '/connexion',
     summary: 'Open a session: HttpOnly, SameSite=Strict cookie holding a short-lived JWT',
-    description: 'Origin (or Referer) must be this site. Client id and secret, or a bearer token.',
+    description:
+      'Origin (or Referer) must be this site. Client id and secret, or a bearer token. Failed logins are throttled per client id and address (auth.throttle): 429 with Retry-After, an HTML form for a browser, the problem body otherwise.',
     tag: 'Pages',
     auth: 'none',
     roles: 'any configured client',
@@ -428,12 +440,13 @@ export const ROUTES: readonly RouteDoc[] = [
       },
       '401': { description: 'Wrong credentials', content: { 'text/html': { html: 'form with the error' } } },
       '403': { description: 'Cross-site request', content: { 'text/html': { html: 'error page' } } },
+      ...errors(413, 429),
     },
   },
   {
     method: 'post',
     path: '/deconnexion',
-    summary: 'Close the session (clears the cookie)',
+    summary: 'Close the session: revoked on the server (every instance), cookie cleared',
     tag: 'Pages',
     auth: 'none',
     roles: 'anyone',
@@ -476,8 +489,8 @@ export const ROUTES: readonly RouteDoc[] = [
     roles: 'manager, auditor, admin',
     query: z.object({
       uai: z.string().describe('The school'),
-      from: z.iso.date().describe('First local day'),
-      to: z.iso.date().describe('Last local day (at most 366 days)'),
+      from: dateParameterSchema('from').describe('First local day'),
+      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
       station: z.string().optional().describe('Outdoor normals station (default: from the département)'),
     }),
     responses: {
@@ -502,8 +515,14 @@ export const ROUTES: readonly RouteDoc[] = [
       uai: z.string().optional(),
       zone: z.string().optional(),
       kind: z.enum(['import', 'plan', 'publish', 'ack', 'override', 'config']).optional(),
-      from: z.iso.datetime({ offset: true }).optional().describe('Inclusive instant'),
-      to: z.iso.datetime({ offset: true }).optional().describe('Exclusive instant'),
+      from: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe('Inclusive instant, within 2000–2099 (else `invalid-date`, `date-out-of-range`)'),
+      to: z.iso
+        .datetime({ offset: true })
+        .optional()
+        .describe('Exclusive instant, within 2000–2099 (else `invalid-date`, `date-out-of-range`)'),
       format: z.enum(['json', 'csv']).optional(),
       limit: z.string().regex(/^\d+$/).optional(),
     }),
@@ -570,7 +589,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/overrides',
     summary: 'Hold a zone in a mode: until an instant, for a duration, or until the next planned change',
     description:
-      'Capped at 14 days; heating setpoints above 19 °C refused (Code de l’énergie R241-26). Published to the zone’s gateway at once; the plan resumes by itself at expiry. Every start and end is recorded.',
+      'Capped at 14 days; heating setpoints above 19 °C refused (Code de l’énergie R241-26); a `comfort` override without `setpoint_c` takes the zone’s comfort setpoint from the rules. Published to the zone’s gateway at once; the plan resumes by itself at expiry. Every start and end is recorded.',
     tag: 'Bridge',
     auth: 'bearer',
     roles: 'manager, admin',
@@ -580,7 +599,7 @@ export const ROUTES: readonly RouteDoc[] = [
     },
     responses: {
       '201': { description: 'Created; `Location` names it' },
-      ...errors(400, 401, 403, 404, 422),
+      ...errors(400, 401, 403, 404, 413, 422),
     },
   },
   {
@@ -631,7 +650,7 @@ export const ROUTES: readonly RouteDoc[] = [
     roles: 'manager, auditor, admin',
     pathParameters: uaiPathSchema,
     query: z.object({
-      date: z.iso.date().optional().describe('First local day (default: today at the school)'),
+      date: dateParameterSchema('date').optional().describe('First local day (default: today at the school)'),
       days: z.string().regex(/^\d+$/).optional().describe('Number of days, 1–31 (default 1)'),
     }),
     responses: { '200': { description: 'The plan' }, ...errors(400, 401, 403, 404) },

@@ -44,9 +44,10 @@ export function savingsRoutes(deps: SavingsRoutesDeps): Hono<AuthEnv> {
         departement: school.departement,
         timezone: school.timezone,
       });
+      // Date parameters are named bare (issue 13's contract), like every date parameter.
       const dates = savingsDates(c.req.query('from'), c.req.query('to'), school.timezone, {
-        from: 'from (query)',
-        to: 'to (query)',
+        from: 'from',
+        to: 'to',
       });
       const outdoor = outdoorForSchool(calendar, c.req.query('station'), 'station (query)');
       const plans = [];

@@ -9,6 +9,7 @@ import type { SchoolPlan } from '../bridge/school-plan.js';
 import type { SchoolCalendar } from '../calendar/index.js';
 import { addDaysIso } from '../calendar/index.js';
 import type { LoadedDevices } from '../devices/load.js';
+import { parseDateParameter } from '../domain/dates.js';
 import { InputError } from '../domain/problems.js';
 import type { TimeRange } from '../rules/planner.js';
 import type { Segment } from '../rules/segment.js';
@@ -34,7 +35,7 @@ export interface SavingsDates {
 
 /**
  * Local dates `from`..`to` (inclusive) as `[midnight of from, midnight after to)`. `where` names
- * the two inputs in errors ("from (query)", "--from").
+ * the two inputs in errors ("from", "--from").
  */
 export function savingsDates(
   from: string | undefined,
@@ -45,10 +46,7 @@ export function savingsDates(
   const read = (text: string | undefined, at: string): DateTime => {
     if (text === undefined)
       throw InputError.of('option-missing', `${at} is required (a date YYYY-MM-DD)`, at, 'malformed');
-    const date = /^\d{4}-\d{2}-\d{2}$/.test(text) ? DateTime.fromISO(text, { zone: timezone }) : null;
-    if (!date?.isValid)
-      throw InputError.of('bad-date', `"${text}" is not a date YYYY-MM-DD`, at, 'malformed');
-    return date.startOf('day');
+    return DateTime.fromISO(parseDateParameter(text, at), { zone: timezone }).startOf('day');
   };
   const start = read(from, where.from);
   const end = read(to, where.to);

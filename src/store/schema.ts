@@ -173,6 +173,14 @@ export interface SchoolLeaseTable {
   expires_at: number | string;
 }
 
+/** A logged-out page session, refused until its token expires (migration 0006). */
+export interface RevokedSessionTable {
+  /** The `sid` claim of the session token. */
+  sid: string;
+  /** ISO 8601 UTC: when the token expires; the row may go after that. */
+  expires_at: string;
+}
+
 export interface Database {
   establishments: EstablishmentTable;
   timetable_versions: TimetableVersionTable;
@@ -186,4 +194,5 @@ export interface Database {
   audit_head: AuditHeadTable;
   bridge_instances: BridgeInstanceTable;
   school_leases: SchoolLeaseTable;
+  revoked_sessions: RevokedSessionTable;
 }

@@ -3,7 +3,7 @@
  * PostgreSQL (when a `DATABASE_URL` is given; several instances may share it), migrated to the
  * latest schema before it is handed out. SQL stays inside src/store.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
@@ -22,6 +22,9 @@ import type { StoreDialect } from './write-transaction.js';
 export type { StoreDialect } from './write-transaction.js';
 
 export const SQLITE_FILE_NAME = 'scope-energie.sqlite';
+
+/** Read and write for the service's user only. */
+const PRIVATE_FILE_MODE = 0o600;
 
 /** How long a SQLite writer waits for another process's write lock before failing. */
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -120,10 +123,19 @@ function connectSqlite(dataDir: string | undefined): Connected {
     throw new Error('openStore: give a dataDir (SQLite) or a databaseUrl (PostgreSQL)');
   }
   mkdirSync(dataDir, { recursive: true });
-  const file = new SqliteDatabase(path.join(dataDir, SQLITE_FILE_NAME));
+  const filePath = path.join(dataDir, SQLITE_FILE_NAME);
+  // Timetables, overrides and the audit log are for the service's user only (issue 13): the file
+  // is created 0600 and an older, wider one narrowed. SQLite gives its -wal and -shm files the
+  // database file's mode (sqlite.org/src, os_unix.c findCreateFileMode); narrowed too if older.
+  closeSync(openSync(filePath, 'a', PRIVATE_FILE_MODE));
+  chmodSync(filePath, PRIVATE_FILE_MODE);
+  const file = new SqliteDatabase(filePath);
   try {
     // WAL: readers (SORTIE, dashboard) never wait for the writer (performance.md §4).
     file.pragma('journal_mode = WAL');
+    for (const suffix of ['-wal', '-shm']) {
+      if (existsSync(filePath + suffix)) chmodSync(filePath + suffix, PRIVATE_FILE_MODE);
+    }
     file.pragma('foreign_keys = ON');
     file.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   } catch (error) {

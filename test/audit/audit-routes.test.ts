@@ -130,7 +130,7 @@ describe('GET /api/audit', () => {
     const { errors } = (await bad.json()) as { errors: { code: string; where: string }[] };
     expect(errors.map((e) => [e.code, e.where])).toEqual([
       ['bad-kind', 'kind (query)'],
-      ['bad-from', 'from (query)'],
+      ['invalid-date', 'from'],
       ['bad-format', 'format (query)'],
     ]);
 

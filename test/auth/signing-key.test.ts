@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,6 +22,20 @@ describe('loadSigningKey', () => {
     expect(first.length).toBe(86); // 64 random bytes, base64url
     expect(Buffer.from(first).toString()).toBe(readFileSync(file, 'utf8').trimEnd());
     expect(loadSigningKey({ dataDir })).toEqual(first);
+  });
+
+  it('narrows a generated key left readable by others to 0600, and leaves a configured file alone', () => {
+    const dataDir = join(dir, 'data');
+    const first = loadSigningKey({ dataDir });
+    const file = join(dataDir, GENERATED_SIGNING_KEY_FILE);
+    chmodSync(file, 0o644);
+    expect(loadSigningKey({ dataDir })).toEqual(first);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const configured = join(dir, 'site.key');
+    writeFileSync(configured, 'k'.repeat(40), { mode: 0o640 });
+    loadSigningKey({ signingKeyFile: configured, dataDir });
+    expect(statSync(configured).mode & 0o777).toBe(0o640);
   });
 
   it('reads a configured key file without its trailing newline', () => {

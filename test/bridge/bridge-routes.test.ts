@@ -127,7 +127,8 @@ describe.each(backends)('bridge API on $name', (backend) => {
       [{ ...valid, duration: 'PT1H' }, 'end-ambiguous', '$.duration'],
       [{ ...valid, until: undefined, duration: 'two hours' }, 'bad-duration', '$.duration'],
       [{ ...valid, until: undefined, duration: true }, 'field-invalid-union', '$.duration'],
-      [{ ...valid, until: '2026-01-12 20:00' }, 'bad-until', '$.until'],
+      [{ ...valid, until: '2026-01-12 20:00' }, 'invalid-date', '$.until'],
+      [{ ...valid, until: '9999-12-31T00:00:00Z' }, 'date-out-of-range', '$.until'],
       [{ ...valid, function: 'cooling' }, 'field-invalid-value', '$.function'],
       [{ ...valid, uai: '0670999Y' }, 'bad-uai', '$.uai'],
     ];
@@ -375,7 +376,11 @@ describe.each(backends)('bridge API on $name', (backend) => {
 
   it('GET plan refuses bad dates (400) and hides schools outside the list (404)', async () => {
     const cases: Array<[string, string, number, string, string]> = [
-      [`/api/etablissements/${DEMO_UAI}/plan?date=2026-02-30`, 'manager', 400, 'bad-date', 'date (query)'],
+      [`/api/etablissements/${DEMO_UAI}/plan?date=2026-02-30`, 'manager', 400, 'invalid-date', 'date'],
+      // Each answered 500 before issue 13.
+      [`/api/etablissements/${DEMO_UAI}/plan?date=0020-02-29`, 'manager', 400, 'date-out-of-range', 'date'],
+      [`/api/etablissements/${DEMO_UAI}/plan?date=0000-01-01`, 'manager', 400, 'date-out-of-range', 'date'],
+      [`/api/etablissements/${DEMO_UAI}/plan?date=9999-12-31`, 'manager', 400, 'date-out-of-range', 'date'],
       [
         `/api/etablissements/${DEMO_UAI}/plan?date=2026-01-13&days=0`,
         'manager',

@@ -105,5 +105,15 @@ describe('scope-energie occupancy and calendar import', () => {
     );
     expect(reversed.code).toBe(2);
     expect(JSON.parse(reversed.stdout).errors[0].where).toBe('to');
+    const far = await cli(
+      ['occupancy', '--uai', '0670999X', '--from', '0000-01-01', '--to', '9999-12-31', '--json'],
+      { cwd },
+    );
+    expect(far.code).toBe(2);
+    expect(JSON.parse(far.stdout).errors[0]).toEqual({
+      code: 'date-out-of-range',
+      message: '0000-01-01 is outside the supported dates 2000-01-01 to 2099-12-31',
+      where: '--from',
+    });
   });
 });

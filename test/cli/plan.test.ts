@@ -154,7 +154,7 @@ describe('scope-energie plan', () => {
   it('refuses bad options with exit 2, naming the option', async () => {
     const cases: Array<[string[], string, string]> = [
       [['plan', '--uai', DEMO_UAI, '--json'], 'option-missing', '--date'],
-      [['plan', '--uai', DEMO_UAI, '--date', '2026-13-01', '--json'], 'bad-date', 'date'],
+      [['plan', '--uai', DEMO_UAI, '--date', '2026-13-01', '--json'], 'invalid-date', 'date'],
       [['plan', '--uai', DEMO_UAI, '--date', '2026-01-13', '--days', '40', '--json'], 'bad-days', 'days'],
       [['plan', '--uai', '0670999Y', '--date', '2026-01-13', '--json'], 'bad-uai', '--uai'],
       [['plan', '--uai', '0750654D', '--date', '2026-01-13', '--json'], 'not-found', '--uai'],

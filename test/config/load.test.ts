@@ -9,7 +9,7 @@ const repoConfigDir = new URL('../../config/', import.meta.url).pathname;
 
 /** The documented defaults, written out by hand (not computed by the schema under test). */
 const DEFAULTS = {
-  server: { host: '127.0.0.1', port: 8080, body_limit_mb: 50 },
+  server: { host: '127.0.0.1', port: 8080, body_limit_mb: 50, form_body_limit_kb: 64 },
   storage: { data_dir: './data' },
   mqtt: {
     prefix: 'sobriete/v1',
@@ -23,7 +23,12 @@ const DEFAULTS = {
   cluster: { takeover_s: 30 },
   entree: { strict_json: false, max_zip_entries: 1000, max_uncompressed_mb: 200 },
   calendar: { zone: 'B' },
-  auth: { jwt_ttl_s: 3600, jwt_issuer: 'scope-energie', jwt_audience: 'scope-energie' },
+  auth: {
+    jwt_ttl_s: 3600,
+    jwt_issuer: 'scope-energie',
+    jwt_audience: 'scope-energie',
+    throttle: { max_failures: 10, window_s: 300, max_tracked: 10_000 },
+  },
   demo: { enabled: true, gateway: true },
   paths: { devices_dir: 'devices', rules_dir: 'rules' },
   clients_file: 'config/clients.yaml',
@@ -73,7 +78,7 @@ describe('loadConfig: defaults and layering', () => {
     write('default.yaml', 'server:\n  host: 0.0.0.0\n  port: 8000\nmqtt:\n  embedded:\n    port: 1884\n');
     write('local.yaml', 'server:\n  port: 8001\nmqtt:\n  prefix: region/v1\n');
     const { config, sources } = loadConfig({ configDir: dir, env: {} });
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 8001, body_limit_mb: 50 });
+    expect(config.server).toEqual({ host: '0.0.0.0', port: 8001, body_limit_mb: 50, form_body_limit_kb: 64 });
     expect(config.mqtt.prefix).toBe('region/v1');
     expect(config.mqtt.embedded).toEqual({ enabled: true, host: '127.0.0.1', port: 1884 });
     expect(sources).toEqual([join(dir, 'default.yaml'), join(dir, 'local.yaml')]);

@@ -45,6 +45,7 @@ describe.skipIf(skip)('the dashboard in Chromium', () => {
   let dataDir: string;
   let service: RunningService;
   let browser: Browser;
+  const cspViolations: string[] = [];
   let page: Page;
   let managerToken: string;
   let broker: Collector;
@@ -86,6 +87,11 @@ describe.skipIf(skip)('the dashboard in Chromium', () => {
     page = await (
       await browser.newContext({ locale: 'fr-FR', viewport: { width: 1300, height: 900 } })
     ).newPage();
+    // The Content-Security-Policy allows no inline style but the pages' own, by hash: Chromium
+    // reports any other it blocks on the console.
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
   });
 
   afterAll(async () => {
@@ -128,6 +134,18 @@ describe.skipIf(skip)('the dashboard in Chromium', () => {
     );
     await expect(page.locator('#economies svg.economies[role="img"]').count()).resolves.toBe(1);
     await saveScreenshot(page, 'tableau-de-bord-etablissement');
+    // The inline style sheet applies under the CSP (its hash is allowed), and nothing was blocked.
+    await expect(
+      page
+        .locator('header.site')
+        .evaluate(
+          (e) =>
+            (globalThis as unknown as { getComputedStyle(e: unknown): { display: string } }).getComputedStyle(
+              e,
+            ).display,
+        ),
+    ).resolves.toBe('flex');
+    expect(cspViolations).toEqual([]);
   });
 
   it('shows form errors next to their field and keeps the values', async () => {

@@ -212,6 +212,24 @@ describe.each(backends)('dashboard routes on $name', (backend) => {
       const badDay = await get(`/${DEMO_UAI}?jour=2026-13-01`, 'manager');
       expect(badDay.status).toBe(400);
       expect(await badDay.text()).toContain('jour : une date AAAA-MM-JJ est attendue');
+      // 500 before issue 13.
+      const farDay = await get(`/${DEMO_UAI}?jour=9999-12-31`, 'manager');
+      expect(farDay.status).toBe(400);
+      expect(await farDay.text()).toContain('jour : les dates vont du 2000-01-01 au 2099-12-31.');
+      // A script (no Accept: text/html) gets the problem body.
+      const script = await app.request(`${BASE}/${DEMO_UAI}?jour=9999-12-31`, {
+        headers: clients.bearer('manager'),
+      });
+      expect(script.status).toBe(400);
+      expect(await script.json()).toEqual({
+        errors: [
+          {
+            code: 'date-out-of-range',
+            message: '9999-12-31 is outside the supported dates 2000-01-01 to 2099-12-31',
+            where: 'jour',
+          },
+        ],
+      });
     });
 
     it('shows the zones with the plan’s state and the gateway’s report, read-only for an auditor', async () => {

@@ -198,21 +198,29 @@ describe('GET /api/savings', () => {
         `uai=${DEMO_UAI}&to=2026-01-18`,
         {
           code: 'option-missing',
-          message: 'from (query) is required (a date YYYY-MM-DD)',
-          where: 'from (query)',
+          message: 'from is required (a date YYYY-MM-DD)',
+          where: 'from',
         },
       ],
       [
         `uai=${DEMO_UAI}&from=2026-13-01&to=2026-01-18`,
-        { code: 'bad-date', message: '"2026-13-01" is not a date YYYY-MM-DD', where: 'from (query)' },
+        { code: 'invalid-date', message: '"2026-13-01" is not a date YYYY-MM-DD', where: 'from' },
+      ],
+      [
+        `uai=${DEMO_UAI}&from=9999-12-31&to=9999-12-31`,
+        {
+          code: 'date-out-of-range',
+          message: '9999-12-31 is outside the supported dates 2000-01-01 to 2099-12-31',
+          where: 'from',
+        },
       ],
       [
         `uai=${DEMO_UAI}&from=2026-01-18&to=2026-01-12`,
-        { code: 'bad-period', message: 'to (query) is before from (query)', where: 'to (query)' },
+        { code: 'bad-period', message: 'to is before from', where: 'to' },
       ],
       [
         `uai=${DEMO_UAI}&from=2025-01-01&to=2026-01-02`,
-        { code: 'bad-period', message: 'the period is 367 days; at most 366', where: 'to (query)' },
+        { code: 'bad-period', message: 'the period is 367 days; at most 366', where: 'to' },
       ],
       [
         `uai=${DEMO_UAI}&from=2026-01-12&to=2026-01-18&station=paris`,

@@ -4,7 +4,8 @@
  * every zone's retained desired state; a new ENTRÉE import reaches MQTT within 1 s; an override
  * changes the desired state and its cancellation resumes the plan.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,9 +34,10 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
   let service: RunningService;
   let tokens: Record<string, string>;
   let gateway: Collector;
+  let dataDir: string;
 
   beforeAll(async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'scope-energie-service-'));
+    dataDir = await mkdtemp(join(tmpdir(), 'scope-energie-service-'));
     const config = configSchema.parse({
       server: { host: '127.0.0.1', port: 0 },
       storage: { data_dir: dataDir },
@@ -178,6 +180,119 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
     expect(cancelled.status).toBe(200);
     await waitFor(() => (latest('cdi', 'heating')?.rev ?? 0) > overriddenRev, { timeoutMs: 3_000 });
     expect(latest('cdi', 'heating')?.reason.kind).not.toBe('override');
+  });
+
+  it('gives a comfort override without a setpoint the zone rule’s comfort setpoint, stored and published', async () => {
+    // The gymnasium's comfort is 14 °C (rules/default.yaml, categories.gym), not the 19 °C default.
+    const res = await api('/api/overrides', {
+      method: 'POST',
+      token: tokens['demo-manager']!,
+      body: JSON.stringify({
+        uai: DEMO_UAI,
+        zone: 'gymnase',
+        function: 'heating',
+        mode: 'comfort',
+        duration: 'PT1H',
+        reason: 'Tournoi',
+      }),
+    });
+    expect(res.status).toBe(201);
+    const override = (await res.json()) as { id: string; setpoint_c?: number };
+    expect(override.setpoint_c).toBe(14);
+    const stored = await service.store.overrides.get(override.id);
+    expect(stored?.setpoint_c).toBe(14);
+    await waitFor(() => latest('gymnase', 'heating')?.reason.override_id === override.id, {
+      timeoutMs: 3_000,
+    });
+    expect(latest('gymnase', 'heating')).toMatchObject({
+      mode: 'comfort',
+      setpoint_c: 14,
+      reason: { kind: 'override', override_id: override.id },
+    });
+    const cancelled = await api(`/api/overrides/${override.id}`, {
+      method: 'DELETE',
+      token: tokens['demo-manager']!,
+    });
+    expect(cancelled.status).toBe(200);
+  });
+
+  it('keeps the files it creates in its data directory private (0600)', async () => {
+    const files = [
+      'scope-energie.sqlite',
+      'scope-energie.sqlite-wal',
+      'scope-energie.sqlite-shm',
+      'jwt-signing.key',
+      'clients.generated.yaml',
+      'initial-credentials.txt',
+    ];
+    const modes = await Promise.all(files.map(async (f) => (await stat(join(dataDir, f))).mode & 0o777));
+    expect(Object.fromEntries(files.map((f, i) => [f, modes[i]?.toString(8)]))).toEqual(
+      Object.fromEntries(files.map((f) => [f, '600'])),
+    );
+  });
+
+  it('refuses a 200 MB body to /api/overrides over the socket after about 64 kB, memory flat', async () => {
+    const before = process.memoryUsage().rss;
+    const url = new URL(`${service.url}/api/overrides`);
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const total = 200 * 1024 * 1024;
+    const outcome = await new Promise<{ status: number; body: string; sent: number }>((resolve, reject) => {
+      let sent = 0;
+      let answered = false;
+      const request = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            Authorization: `Bearer ${tokens['demo-manager']}`,
+            'Content-Type': 'application/json',
+            'Transfer-Encoding': 'chunked',
+          },
+        },
+        (response) => {
+          answered = true;
+          let body = '';
+          response.on('data', (data: Buffer) => {
+            body += data.toString();
+          });
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body, sent }));
+        },
+      );
+      // Once the server has answered and closed, the rest of the upload fails: expected.
+      request.on('error', (error) => (answered ? undefined : reject(error)));
+      const pump = () => {
+        while (!answered && sent < total) {
+          sent += chunk.length;
+          if (!request.write(chunk)) return void request.once('drain', pump);
+        }
+        if (!answered) request.end();
+      };
+      pump();
+    });
+    expect(outcome.status).toBe(413);
+    expect(JSON.parse(outcome.body)).toEqual({
+      errors: [
+        {
+          code: 'body-too-large',
+          message: 'the request body is larger than the limit of 65536 bytes for this route',
+          where: 'body',
+        },
+      ],
+    });
+    // What left the client before the answer: socket buffers, far from 200 MB.
+    expect(outcome.sent).toBeLessThan(32 * 1024 * 1024);
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('sends the security headers over the socket', async () => {
+    const res = await fetch(`${service.url}/connexion`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Security-Policy')).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('X-Frame-Options')).toBe('DENY');
+    expect(res.headers.get('X-Content-Type-Options')).toBe('nosniff');
+    expect(res.headers.get('Referrer-Policy')).toBe('same-origin');
   });
 
   it('serves Prometheus metrics to an auditor: requests, sync age, publishes, gateways', async () => {

@@ -34,6 +34,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0004_audit',
       '0005_leases',
       '0006_audit_append_only',
+      '0007_revoked_sessions',
     ]);
     expect(await tableNames(first)).toEqual([
       'audit_head',
@@ -47,6 +48,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       'kysely_migration_lock',
       'override_events',
       'overrides',
+      'revoked_sessions',
       'school_leases',
       'sync_state',
       'timetable_versions',
@@ -72,6 +74,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0004_audit',
       '0005_leases',
       '0006_audit_append_only',
+      '0007_revoked_sessions',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },

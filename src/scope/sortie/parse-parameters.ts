@@ -21,15 +21,18 @@ export function parseParameters<Schema extends z.ZodType>(
     // One problem per parameter: a missing `from` also fails the range check.
     if (seen.has(name)) continue;
     seen.add(name);
-    const custom =
-      issue.code === 'custom' ? (issue.params as { code?: unknown } | undefined)?.code : undefined;
+    const params =
+      issue.code === 'custom' ? (issue.params as { code?: unknown; where?: unknown } | undefined) : undefined;
+    const custom = params?.code;
     const code =
       typeof custom === 'string'
         ? custom
         : values[name] === undefined
           ? 'parameter-missing'
           : 'bad-parameter';
-    problems.push({ code, message: issue.message, where: `${name} (${location})` });
+    // A date parameter names itself (issue 13's contract: `where` is the parameter's name).
+    const where = typeof params?.where === 'string' ? params.where : `${name} (${location})`;
+    problems.push({ code, message: issue.message, where });
   }
   throw new InputError(problems, 'malformed');
 }

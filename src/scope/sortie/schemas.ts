@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { dayNumberOfIso } from '../../calendar/day-number.js';
+import { dateParameterSchema } from '../../domain/dates.js';
 
 /**
  * Longest occupancy range, both ends included. Two months covers the bridge's 48 h schedule with
@@ -14,14 +15,7 @@ import { dayNumberOfIso } from '../../calendar/day-number.js';
 export const MAX_RANGE_DAYS = 62;
 
 const localDate = (name: string) =>
-  z.iso
-    .date({
-      error: (issue) =>
-        issue.input === undefined
-          ? `the query parameter "${name}" is missing: give a date YYYY-MM-DD`
-          : `"${String(issue.input)}" is not a date YYYY-MM-DD`,
-    })
-    .describe('Local date of the school, YYYY-MM-DD, included in the range');
+  dateParameterSchema(name).describe('Local date of the school, YYYY-MM-DD, included in the range');
 
 export const uaiPathSchema = z.object({
   uai: z

@@ -8,7 +8,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-const STYLE = `
+export const STYLE = `
 :root { color: #111; background: #fff; font-family: system-ui, sans-serif; line-height: 1.4; }
 body { margin: 0 auto; max-width: 80rem; padding: 1rem; }
 a { color: #0b3d91; }

@@ -14,6 +14,7 @@ import type { Clock } from '../../domain/clock.js';
 import { mondayOf } from '../../domain/dates.js';
 import { isInputError } from '../../domain/problems.js';
 import { pathUai } from '../../domain/uai.js';
+import { inputErrorResponse } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
 import { parseParameters } from '../sortie/parse-parameters.js';
 import type { SchoolCalendars } from '../sortie/school-calendars.js';
@@ -60,6 +61,8 @@ export function vueRoutes(deps: VueDeps): Hono<AuthEnv> {
       query = parseParameters(vueQuerySchema, c.req.query(), 'query');
     } catch (error) {
       if (!isInputError(error)) throw error;
+      // A browser gets the French page; a script (no `Accept: text/html`) the usual problem body.
+      if (!(c.req.header('Accept') ?? '').includes('text/html')) return inputErrorResponse(c, error);
       const message = error.problems.map((p) => `${p.where} : ${p.message}`).join(' ; ');
       return c.html(errorPage(principal.clientId, 'Requête incorrecte', message), 400);
     }

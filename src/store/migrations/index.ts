@@ -9,6 +9,7 @@ import * as syncAndOverrides0003 from './0003_sync_and_overrides.js';
 import * as audit0004 from './0004_audit.js';
 import * as leases0005 from './0005_leases.js';
 import * as auditAppendOnly0006 from './0006_audit_append_only.js';
+import * as revokedSessions0007 from './0007_revoked_sessions.js';
 
 const migrations: Record<string, Migration> = {
   '0001_timetables': timetables0001,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_audit': audit0004,
   '0005_leases': leases0005,
   '0006_audit_append_only': auditAppendOnly0006,
+  '0007_revoked_sessions': revokedSessions0007,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -352,13 +352,22 @@ describe.each(backends)('SCOPE-SORTIE on $name', (backend) => {
         code: 'parameter-missing',
         where: 'to (query)',
       });
+      // Date parameters (issue 13): invalid-date / date-out-of-range, named bare.
       await expectProblem(occupation(DEMO_UAI, '2025-13-01', '2025-12-01'), 400, {
-        code: 'bad-parameter',
-        where: 'from (query)',
+        code: 'invalid-date',
+        where: 'from',
       });
       await expectProblem(occupation(DEMO_UAI, '2025-12-01', '01/12/2025'), 400, {
-        code: 'bad-parameter',
-        where: 'to (query)',
+        code: 'invalid-date',
+        where: 'to',
+      });
+      await expectProblem(occupation(DEMO_UAI, '9999-12-01', '9999-12-02'), 400, {
+        code: 'date-out-of-range',
+        where: 'from',
+      });
+      await expectProblem(occupation(DEMO_UAI, '2099-12-31', '2100-01-01'), 400, {
+        code: 'date-out-of-range',
+        where: 'to',
       });
       await expectProblem(occupation('0670999A', '2025-12-01', '2025-12-01'), 400, {
         code: 'bad-uai',

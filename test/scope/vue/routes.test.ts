@@ -144,7 +144,7 @@ describe.each(backends)('SCOPE-VUE on $name', (backend) => {
     it('refuses a malformed week (400) and sends browsers without a session to the login form', async () => {
       const bad = await page(`${VUE}?semaine=2025-02-30`, 'manager');
       expect(bad.status).toBe(400);
-      expect(await bad.text()).toContain('semaine (query) : &quot;2025-02-30&quot; is not a date YYYY-MM-DD');
+      expect(await bad.text()).toContain('semaine : &quot;2025-02-30&quot; is not a date YYYY-MM-DD');
 
       const anonymous = await app.request(`${VUE}?semaine=2025-12-01`, { headers: { Accept: 'text/html' } });
       expect(anonymous.status).toBe(303);

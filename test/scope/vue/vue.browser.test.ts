@@ -26,6 +26,7 @@ describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
   let dataDir: string;
   let service: RunningService;
   let browser: Browser;
+  const cspViolations: string[] = [];
   let page: Page;
   let managerToken: string;
 
@@ -57,6 +58,11 @@ describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
     page = await (
       await browser.newContext({ locale: 'fr-FR', viewport: { width: 1400, height: 900 } })
     ).newPage();
+    // The Content-Security-Policy allows no inline style but the pages' own, by hash: Chromium
+    // reports any other it blocks on the console.
+    page.on('console', (message) => {
+      if (/Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
   });
 
   afterAll(async () => {
@@ -111,6 +117,18 @@ describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
       '08:00–09:55 ANGLAIS LV1 · 1RE G1',
     );
     await saveScreenshot(page, 'vue-semaine-2025-11-24');
+    // The inline style sheet applies under the CSP (its hash is allowed), and nothing was blocked.
+    await expect(
+      page
+        .locator('header.site')
+        .evaluate(
+          (e) =>
+            (globalThis as unknown as { getComputedStyle(e: unknown): { display: string } }).getComputedStyle(
+              e,
+            ).display,
+        ),
+    ).resolves.toBe('flex');
+    expect(cspViolations).toEqual([]);
   });
 
   it('shows the data-quality panel with the demo’s lesson without a room', async () => {
