@@ -102,6 +102,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       host: config.mqtt.embedded.host,
       port: config.mqtt.embedded.port,
       prefix: config.mqtt.prefix,
+      maxPacketBytes: config.mqtt.embedded.max_packet_kb * 1024,
       bridgeCredentials,
       gateways: gatewayCredentials(site.current, topics, context.version),
       logger: mqttLogger,
