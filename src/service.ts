@@ -185,6 +185,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     syncStatus: () => bridge.sync.status(),
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
+    reportedRejected: () => bridge.tracker.stats().rejected,
     leases: () => bridge.leases.stats(),
   });
   const app = createHttpApp({

@@ -274,6 +274,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     zones: targets(),
     clock,
     owns,
+    reportedMaxPerMinute: config.mqtt.reported_max_per_minute,
     logger: mqttLogger,
     ...(context.audit
       ? {
