@@ -106,6 +106,99 @@ describe('assessDataQuality', () => {
     expect(byCode(cancelled, 'chevauchement').items).toEqual([]);
   });
 
+  it('reports three lessons chaining into one another as one overlap with its pairs counted and named', () => {
+    const findings = assess(
+      school({
+        lessons: [
+          {
+            id: 'M1',
+            rooms: ['A2'],
+            day: 2,
+            start: '08:00',
+            end: '09:00',
+            weeks: ['2025-12-01', '2025-12-08'],
+          },
+          {
+            id: 'M2',
+            rooms: ['A2'],
+            day: 2,
+            start: '08:30',
+            end: '10:00',
+            weeks: ['2025-12-01', '2025-12-08'],
+          },
+          {
+            id: 'M3',
+            rooms: ['A2'],
+            day: 2,
+            start: '09:30',
+            end: '11:00',
+            weeks: ['2025-12-01', '2025-12-08'],
+          },
+          // Touches M3's end: no overlap.
+          { id: 'M4', rooms: ['A2'], day: 2, start: '11:00', end: '12:00', weeks: ['2025-12-01'] },
+        ],
+      }),
+    );
+    expect(byCode(findings, 'chevauchement').items).toEqual([
+      {
+        message:
+          'Salle A2 : 3 cours se chevauchent le 02/12/2025 et 1 autre(s) date(s), entre 08:00 et 11:00 (2 paire(s) de cours : M1 et M2, M2 et M3)',
+        lessons: [
+          { id: 'M1', week: '2025-12-01', label: 'M1 · mardi 08:00–09:00' },
+          { id: 'M2', week: '2025-12-01', label: 'M2 · mardi 08:30–10:00' },
+          { id: 'M3', week: '2025-12-01', label: 'M3 · mardi 09:30–11:00' },
+        ],
+        moreLessons: 0,
+      },
+    ]);
+  });
+
+  /** 2n lessons in one room: n at one slot, n at the next, every week of a term. */
+  function pile(n: number): Timetable {
+    const weeks = Array.from({ length: 12 }, (_, w) => {
+      const monday = new Date(Date.UTC(2025, 8, 1 + 7 * w));
+      return monday.toISOString().slice(0, 10);
+    });
+    return school({
+      lessons: Array.from({ length: 2 * n }, (_, i) => ({
+        id: `P${i}`,
+        rooms: ['A1'],
+        day: 1,
+        start: i % 2 === 0 ? '08:00' : '10:00',
+        end: i % 2 === 0 ? '09:00' : '11:00',
+        weeks,
+      })),
+    });
+  }
+
+  it('counts the pairs of a pile of lessons without listing them', () => {
+    const items = byCode(assess(pile(2_000)), 'chevauchement').items;
+    expect(items.map((i) => i.message.replace(/, dont .*\)$/, ')'))).toEqual([
+      'Salle A1 : 2\u202f000 cours se chevauchent le 01/09/2025 et 11 autre(s) date(s), entre 08:00 et 09:00 (1\u202f999\u202f000 paire(s) de cours)',
+      'Salle A1 : 2\u202f000 cours se chevauchent le 01/09/2025 et 11 autre(s) date(s), entre 10:00 et 11:00 (1\u202f999\u202f000 paire(s) de cours)',
+    ]);
+    expect(items[0]?.lessons).toHaveLength(10);
+    expect(items[0]?.moreLessons).toBe(1_990);
+  });
+
+  it('takes time linear in the lessons: 10 times the pile costs far less than 100 times the time', () => {
+    // Best of three, to see past a loaded machine; a quadratic check would make the ratio ~100.
+    const timeOf = (timetable: Timetable) =>
+      Math.min(
+        ...[0, 1, 2].map(() => {
+          const started = performance.now();
+          assess(timetable);
+          return performance.now() - started;
+        }),
+      );
+    // 2,000 and 20,000 lessons (below that, the small case fits in caches and skews the ratio).
+    const small = pile(1_000);
+    const large = pile(10_000);
+    timeOf(small); // warm-up
+    const ratio = timeOf(large) / timeOf(small);
+    expect(ratio).toBeLessThan(40);
+  });
+
   it('finds the lesson without a room', () => {
     expect(byCode(findings, 'sans-salle').items).toEqual([
       {
