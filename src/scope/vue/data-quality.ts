@@ -175,15 +175,15 @@ function overlaps(input: QualityInput, ref: RefOf): Finding {
   // hash of the members, then compared member by member (no key string as long as the group).
   const groups = new Map<string, OverlapRecord[]>();
   type OverlapRecord = {
-      room: number;
-      members: number[];
-      start: number;
-      end: number;
-      pairs: number;
-      named: [number, number][];
-      first: number;
-      dates: number;
-    };
+    room: number;
+    members: number[];
+    start: number;
+    end: number;
+    pairs: number;
+    named: [number, number][];
+    first: number;
+    dates: number;
+  };
   const all: OverlapRecord[] = [];
   const days = dayStart.length - 1;
   for (let d = 0; d < days; d++) {
