@@ -212,6 +212,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     syncStatus: () => bridge.sync.status(),
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
+    reportedRejected: () => bridge.tracker.stats().rejected,
     leases: () => bridge.leases.stats(),
     auditChainBroken: () => (anchoring.monitor.status() ? anchoring.monitor.chainBroken() : null),
   });

@@ -102,6 +102,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       host: config.mqtt.embedded.host,
       port: config.mqtt.embedded.port,
       prefix: config.mqtt.prefix,
+      maxPacketBytes: config.mqtt.embedded.max_packet_kb * 1024,
       bridgeCredentials,
       gateways: gatewayCredentials(site.current, topics, context.version),
       logger: mqttLogger,
@@ -274,6 +275,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     zones: targets(),
     clock,
     owns,
+    reportedMaxPerMinute: config.mqtt.reported_max_per_minute,
     logger: mqttLogger,
     ...(context.audit
       ? {

@@ -7,6 +7,12 @@
  *
  * A zone function is LAGGING when the bridge issued a rev more than `lagDelayMs` ago (default
  * 5 min) and the gateway has not reported applying it (or anything newer).
+ *
+ * Gateways are not trusted with the bridge's memory or store (docs/mqtt.md, "Limits"): a
+ * `reported` is accepted only for a zone and function that `devices/` declares for that school
+ * (checked on the topic, before the payload is parsed), at most `reportedMaxPerMinute` live ones
+ * per gateway (the zone's gateway in devices/), and a payload is parsed only under
+ * `MAX_GATEWAY_PAYLOAD_BYTES`. What is dropped is counted by reason, never stored nor audited.
  */
 import type { ZoneFunction } from '../devices/schema.js';
 import { type Clock, systemClock } from '../domain/clock.js';
@@ -18,8 +24,19 @@ import type {
   StoredGatewayStatus,
   StoredReported,
 } from '../store/bridge-state-repository.js';
+import { TokenBuckets } from './token-buckets.js';
 
 export const DEFAULT_LAG_DELAY_MS = 5 * 60_000;
+/** `mqtt.reported_max_per_minute`. */
+export const DEFAULT_REPORTED_MAX_PER_MINUTE = 600;
+/**
+ * A `reported` is ~150 bytes and a status ~20 (docs/mqtt.md); 4 KiB leaves room for unknown keys
+ * a newer gateway may add, and bounds what one message costs to parse.
+ */
+export const MAX_GATEWAY_PAYLOAD_BYTES = 4 * 1024;
+
+/** Why a gateway message was dropped before it was parsed (`scope_energie_reported_rejected_total`). */
+export type ReportedRejection = 'undeclared-zone' | 'rate-limited' | 'too-large';
 
 export interface GatewayTrackerOptions {
   connection: Pick<MqttConnection, 'subscribe'>;
@@ -34,6 +51,8 @@ export interface GatewayTrackerOptions {
   zones?: readonly { uai: string; zone: string; gateway: string; functions: readonly ZoneFunction[] }[];
   clock?: Clock;
   lagDelayMs?: number;
+  /** Live `reported` messages accepted per gateway and minute (default 600). */
+  reportedMaxPerMinute?: number;
   /**
    * A gateway acknowledged a new rev (a live `reported` whose `applied_rev` changed; periodic
    * measurement reports and retained replays are not acknowledgements): for the audit log.
@@ -86,6 +105,8 @@ export interface GatewayTrackerStats {
   invalid: number;
   /** Writes to the store (a report, a status, a last-seen update). */
   stored: number;
+  /** Dropped before parsing, by reason (not counted in `invalid`). */
+  rejected: Record<ReportedRejection, number>;
 }
 
 const keyOf = (uai: string, zone: string, fn: string): string => `${uai}/${zone}/${fn}`;
@@ -100,20 +121,41 @@ export class GatewayTracker {
   private readonly subscriptions: Subscription[] = [];
   private writes: Promise<void> = Promise.resolve();
   private zones: NonNullable<GatewayTrackerOptions['zones']> = [];
-  private readonly counters: GatewayTrackerStats = { received: 0, invalid: 0, stored: 0 };
+  /** `uai/zone/function` of every zone function devices/ declares. */
+  private readonly declared = new Set<string>();
+  private readonly rates: TokenBuckets;
+  private readonly counters = {
+    received: 0,
+    invalid: 0,
+    stored: 0,
+    rejected: { 'undeclared-zone': 0, 'rate-limited': 0, 'too-large': 0 },
+  };
 
   constructor(private readonly options: GatewayTrackerOptions) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.lagDelayMs = options.lagDelayMs ?? DEFAULT_LAG_DELAY_MS;
+    this.rates = new TokenBuckets(
+      options.reportedMaxPerMinute ?? DEFAULT_REPORTED_MAX_PER_MINUTE,
+      this.clock,
+    );
     this.updateZones(options.zones ?? []);
   }
 
-  /** The zones of devices/ after a reload: new zones are listed before their first report. */
+  /**
+   * The zones of devices/ after a reload: new zones are listed before their first report, and
+   * from now on only these zones' reports are accepted.
+   */
   updateZones(zones: NonNullable<GatewayTrackerOptions['zones']>): void {
     this.zones = zones;
     this.gatewayOfZone.clear();
-    for (const zone of zones) this.gatewayOfZone.set(`${zone.uai}/${zone.zone}`, zone.gateway);
+    this.declared.clear();
+    for (const zone of zones) {
+      this.gatewayOfZone.set(`${zone.uai}/${zone.zone}`, zone.gateway);
+      for (const fn of zone.functions) this.declared.add(keyOf(zone.uai, zone.zone, fn));
+    }
+    const gateways = new Set(zones.map((zone) => `${zone.uai}/${zone.gateway}`));
+    this.rates.retain((key) => gateways.has(key));
   }
 
   /** Loads what was stored, then subscribes to every `reported` and gateway `status`. */
@@ -139,7 +181,7 @@ export class GatewayTracker {
   }
 
   stats(): GatewayTrackerStats {
-    return { ...this.counters };
+    return { ...this.counters, rejected: { ...this.counters.rejected } };
   }
 
   /** Resolves once every message received so far is stored. */
@@ -222,6 +264,25 @@ export class GatewayTracker {
 
   private receive(message: ReceivedMessage): void {
     this.counters.received += 1;
+    const topic = this.options.topics.parse(message.topic);
+    if (topic?.kind === 'reported') {
+      const key = keyOf(topic.uai, topic.zone, topic.function);
+      if (!this.declared.has(key)) {
+        this.reject('undeclared-zone', { topic: message.topic });
+        return;
+      }
+      const gateway = `${topic.uai}/${this.gatewayOfZone.get(`${topic.uai}/${topic.zone}`)}`;
+      // Retained copies are replayed once per topic when the bridge subscribes: not the
+      // gateway's traffic, and at most one per declared zone function.
+      if (!message.retain && !this.rates.take(gateway)) {
+        this.reject('rate-limited', { gateway });
+        return;
+      }
+    }
+    if (message.payload.length > MAX_GATEWAY_PAYLOAD_BYTES) {
+      this.reject('too-large', { topic: message.topic, bytes: message.payload.length });
+      return;
+    }
     const decoded = this.options.topics.decode(message.topic, message.payload);
     if (!decoded.ok) {
       this.counters.invalid += 1;
@@ -263,6 +324,14 @@ export class GatewayTracker {
         now,
         message.retain,
       );
+    }
+  }
+
+  /** Counts a dropped message; logs the 1st, 2nd, 4th, 8th… of each reason so a flood cannot flood the log. */
+  private reject(reason: ReportedRejection, details: Record<string, unknown>): void {
+    const count = ++this.counters.rejected[reason];
+    if ((count & (count - 1)) === 0) {
+      this.logger.warn({ reason, count, ...details }, 'gateway message dropped');
     }
   }
 

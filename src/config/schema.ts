@@ -96,6 +96,14 @@ const mqttSchema = z
           .max(65535)
           .default(1883)
           .describe('TCP port of the embedded broker; 0 = no TCP listener (in-process clients only).'),
+        max_packet_kb: z
+          .int()
+          .min(1)
+          .max(256 * 1024)
+          .default(64)
+          .describe(
+            'Largest MQTT packet a gateway may send, in KiB (fixed header included); a larger one closes its connection before the payload is read. A reported message is ~200 bytes (docs/mqtt.md, "Limits").',
+          ),
       })
       .prefault({}),
     url: mqttUrl.optional().describe('External broker (Mosquitto, EMQX…); also MQTT_URL.'),
@@ -116,6 +124,13 @@ const mqttSchema = z
       .default(10_000)
       .describe(
         "Publish rate cap (0 = none, window only). Mosquitto's default limits drop QoS 1 messages to a subscriber that falls behind: keep the cap unless the broker's max_inflight_messages/max_queued_messages are raised (docs/performance.md).",
+      ),
+    reported_max_per_minute: z
+      .int()
+      .min(1)
+      .default(600)
+      .describe(
+        'Live `reported` messages accepted per gateway and minute (token bucket, bursts up to this many); the excess is dropped and counted. A gateway reports on each new rev and every few minutes per zone function (docs/gateway-contract.md).',
       ),
     tls: z
       .strictObject({

@@ -133,9 +133,12 @@ export async function schoolState(
   for (const gateway of deps.gateways(uai)) {
     for (const zone of gateway.zones) if (zone.function === 'heating') reports.set(zone.zone, zone);
   }
+  // By id once, rather than a search per zone (a region-sized devices file has hundreds).
+  const weekOf = new Map(week.zones.map((z) => [z.zone, z]));
+  const currentOf = new Map(current.zones.map((z) => [z.zone, z]));
   const zones: ZoneView[] = devices.value.zones.map((zone) => {
-    const heating = week.zones.find((z) => z.zone === zone.id)?.functions.heating ?? [];
-    const holding = current.zones.find((z) => z.zone === zone.id)?.functions.heating;
+    const heating = weekOf.get(zone.id)?.functions.heating ?? [];
+    const holding = currentOf.get(zone.id)?.functions.heating;
     const segment = holding ? segmentAt(holding, now) : undefined;
     const occupied = occupancy ? zoneOccupancy(occupancy.rooms, zone) : null;
     const timeline = (kind: 'day' | 'week'): TimelineInput => ({

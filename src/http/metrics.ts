@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { GatewayReport } from '../bridge/gateway-tracker.js';
+import type { GatewayReport, ReportedRejection } from '../bridge/gateway-tracker.js';
 import type { PublisherStats } from '../bridge/publisher.js';
 import type { SchoolSyncStatus } from '../bridge/sync.js';
 import type { SchoolLeasesStats } from '../cluster/school-leases.js';
@@ -18,6 +18,8 @@ export interface MetricsSources {
   leases?: () => SchoolLeasesStats;
   /** The audit self-verification's last result: true broken, false holds, null not walked yet. */
   auditChainBroken?: () => boolean | null;
+  /** Gateway messages dropped since start, by reason (`GatewayTracker.stats().rejected`). */
+  reportedRejected?: () => Readonly<Record<ReportedRejection, number>>;
 }
 
 export interface Metrics {
@@ -146,6 +148,20 @@ export function createMetrics(): Metrics {
       this.reset();
       const broken = sources.auditChainBroken?.();
       if (broken !== undefined && broken !== null) this.set(broken ? 1 : 0);
+    },
+  });
+
+  // docs/mqtt.md, "Limits": what gateways sent that the bridge neither stored nor audited.
+  new Counter({
+    name: 'scope_energie_reported_rejected_total',
+    help: 'Gateway reported/status messages dropped before parsing, by reason (undeclared-zone, rate-limited, too-large)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+    collect() {
+      const rejected = sources.reportedRejected?.();
+      if (!rejected) return;
+      this.reset();
+      for (const [reason, count] of Object.entries(rejected)) this.inc({ reason }, count);
     },
   });
 

@@ -13,6 +13,7 @@ import { InputError, type Problem } from '../domain/problems.js';
 import { isValidUai } from '../domain/uai.js';
 import { type ExtraAcl, type MqttIdentity, TopicAcl } from './acl.js';
 import { type MqttLogger, silentLogger } from './logger.js';
+import { PacketSizeGuard } from './packet-size-guard.js';
 import { MqttTopics, topicSegmentProblem } from './topics.js';
 
 export interface BridgeCredentials {
@@ -43,8 +44,17 @@ export interface EmbeddedBrokerOptions extends BrokerCredentials {
   port: number;
   /** Topic prefix, default `sobriete/v1`. */
   prefix?: string;
+  /**
+   * Largest MQTT packet a client may send, in bytes (fixed header included, as MQTT 5 counts
+   * "Maximum Packet Size"); default 64 KiB (`mqtt.embedded.max_packet_kb`). A larger one closes
+   * the connection before its payload is read. The bridge's own connection is exempt once it has
+   * authenticated: it is trusted, and a `schedule` at its 1,000-entry cap can exceed 64 KiB.
+   */
+  maxPacketBytes?: number;
   logger?: MqttLogger;
 }
+
+export const DEFAULT_MAX_PACKET_BYTES = 64 * 1024;
 
 export interface EmbeddedBroker {
   readonly host: string;
@@ -100,6 +110,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   const identities = new WeakMap<Client, MqttIdentity>();
   const ready = new Map<string, Client>();
+  const guards = new WeakMap<Client, PacketSizeGuard>();
+  const maxPacketBytes = options.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES;
 
   const aedes = await Aedes.createBroker({
     // A gateway that stops reading must not stall delivery to all the others (docs/Aedes.md,
@@ -134,6 +146,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
             return;
           }
           identities.set(client, entry.identity);
+          if (entry.identity.role === 'bridge') guards.get(client)?.lift();
           done(null, true);
         },
         (error: unknown) =>
@@ -186,7 +199,27 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+    // aedes 1.2 speaks MQTT 3.1/3.1.1 only (it refuses protocol level 5 at CONNECT), so the limit
+    // cannot be announced in a CONNACK's Maximum Packet Size: gateways learn it from
+    // docs/gateway-contract.md.
+    let client: Client | undefined;
+    const guard = new PacketSizeGuard(socket, {
+      maxPacketBytes,
+      onOversize(bytes) {
+        logger.warn(
+          {
+            clientId: client?.id ?? null,
+            username: client ? identities.get(client)?.username : undefined,
+            remoteAddress: socket.remoteAddress,
+            bytes: Number.isNaN(bytes) ? 'malformed length' : bytes,
+            limit: maxPacketBytes,
+          },
+          'mqtt packet over the size limit: connection closed',
+        );
+      },
+    });
+    client = aedes.handle(guard);
+    guards.set(client, guard);
   });
 
   try {

@@ -2,8 +2,9 @@ import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthEnv, requireAuth } from '../../src/auth/middleware.js';
 import { gatewayRoutes } from '../../src/bridge/gateway-routes.js';
-import { GatewayTracker } from '../../src/bridge/gateway-tracker.js';
+import { GatewayTracker, type GatewayTrackerOptions } from '../../src/bridge/gateway-tracker.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { createMetrics } from '../../src/http/metrics.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
 import { MqttTopics } from '../../src/mqtt/topics.js';
 import { makeClients } from '../helpers/clients.js';
@@ -31,7 +32,7 @@ describe('GatewayTracker and GET /api/gateways (embedded broker)', () => {
     await stores?.cleanup();
   });
 
-  async function startTracker(store = stores.store) {
+  async function startTracker(store = stores.store, extra: Partial<GatewayTrackerOptions> = {}) {
     const topics = new MqttTopics(target.prefix);
     const clock = new ManualClock(NOW);
     const connection = new MqttConnection({
@@ -48,6 +49,7 @@ describe('GatewayTracker and GET /api/gateways (embedded broker)', () => {
       latest: (uai, zone, fn) => (uai === UAI && zone === 'b-est' ? LATEST[fn] : undefined),
       zones: ZONES,
       clock,
+      ...extra,
     });
     await tracker.start();
     await connection.start();
@@ -91,7 +93,12 @@ describe('GatewayTracker and GET /api/gateways (embedded broker)', () => {
     await waitFor(() => tracker.stats().received === 3, { what: 'three gateway messages' });
     await tracker.flushed();
     // Three writes: the status, the report, and the gateway's last-seen moved by the report.
-    expect(tracker.stats()).toEqual({ received: 3, invalid: 1, stored: 3 });
+    expect(tracker.stats()).toEqual({
+      received: 3,
+      invalid: 1,
+      stored: 3,
+      rejected: { 'undeclared-zone': 0, 'rate-limited': 0, 'too-large': 0 },
+    });
 
     const expected = {
       gateways: [
@@ -164,6 +171,127 @@ describe('GatewayTracker and GET /api/gateways (embedded broker)', () => {
     for (const stop of stops.splice(0).reverse()) await stop();
     const reopened = await startTracker(await stores.reopen());
     expect(reopened.tracker.report()).toEqual(expected.gateways);
+  });
+
+  const report = (rev: number) =>
+    JSON.stringify({
+      applied_rev: rev,
+      mode: 'eco',
+      setpoint_c: 16,
+      source: 'bridge',
+      ts: '2026-03-02T06:59:30Z',
+    });
+
+  /** The counter's samples as /metrics serves them. */
+  async function rejectedSamples(tracker: GatewayTracker): Promise<string[]> {
+    const metrics = createMetrics();
+    metrics.setSources({ reportedRejected: () => tracker.stats().rejected });
+    const text = await metrics.registry.metrics();
+    return text.split('\n').filter((line) => line.startsWith('scope_energie_reported_rejected_total{'));
+  }
+
+  it('drops reports for zones and functions devices/ does not declare: not stored, not audited, counted', async () => {
+    target = await embeddedTarget();
+    stores = await temporaryStore();
+    const acks: { zone: string; function: string; rev: number }[] = [];
+    const { tracker, topics } = await startTracker(stores.store, {
+      onAcknowledged: (ack) =>
+        acks.push({ zone: ack.zone, function: ack.function, rev: ack.payload.applied_rev }),
+    });
+    const gateway = await connectRaw(target.url, target.gateway);
+    stops.push(() => gateway.endAsync(true).then(() => undefined));
+
+    // 2,000 made-up zones of the gateway's own school (the broker's ACL lets it write any zone of
+    // its school), plus a declared zone with a function it does not have.
+    await Promise.all(
+      Array.from({ length: 2_000 }, (_, i) =>
+        gateway.publishAsync(topics.reported(UAI, `zone-inventee-${i}`, 'heating').topic, report(1), {
+          qos: 1,
+        }),
+      ),
+    );
+    await gateway.publishAsync(topics.reported(UAI, 'b-est', 'ventilation').topic, report(1), { qos: 1 });
+    // The declared one, last: once it is in, every earlier message has been through the tracker.
+    await gateway.publishAsync(topics.reported(UAI, 'b-est', 'heating').topic, report(3), { qos: 1 });
+    await waitFor(() => tracker.stats().received === 2_002, { what: '2,002 gateway messages' });
+    await tracker.flushed();
+
+    expect(tracker.stats().rejected).toEqual({ 'undeclared-zone': 2_001, 'rate-limited': 0, 'too-large': 0 });
+    expect(tracker.stats().invalid).toBe(0);
+    expect(acks).toEqual([{ zone: 'b-est', function: 'heating', rev: 3 }]);
+    const rows = await stores.store.bridgeState.loadReported();
+    expect(rows.map((r) => `${r.zone}/${r.function}/${r.payload.applied_rev}`)).toEqual(['b-est/heating/3']);
+    expect(await rejectedSamples(tracker)).toEqual([
+      'scope_energie_reported_rejected_total{reason="undeclared-zone"} 2001',
+      'scope_energie_reported_rejected_total{reason="rate-limited"} 0',
+      'scope_energie_reported_rejected_total{reason="too-large"} 0',
+    ]);
+
+    // A devices/ reload that declares a zone admits its reports from then on.
+    tracker.updateZones([
+      ...ZONES,
+      { uai: UAI, zone: 'zone-inventee-7', gateway: 'gw-tilleuls', functions: ['heating'] },
+    ]);
+    await gateway.publishAsync(topics.reported(UAI, 'zone-inventee-7', 'heating').topic, report(2), {
+      qos: 1,
+    });
+    await waitFor(() => acks.length === 2, { what: 'the newly declared zone acknowledged' });
+    expect(acks[1]).toEqual({ zone: 'zone-inventee-7', function: 'heating', rev: 2 });
+  });
+
+  it('drops the live reports of a gateway over reported_max_per_minute (token bucket on the injected clock)', async () => {
+    target = await embeddedTarget();
+    stores = await temporaryStore();
+    const acks: number[] = [];
+    const { tracker, topics, clock } = await startTracker(stores.store, {
+      reportedMaxPerMinute: 5,
+      onAcknowledged: (ack) => acks.push(ack.payload.applied_rev),
+    });
+    const gateway = await connectRaw(target.url, target.gateway);
+    stops.push(() => gateway.endAsync(true).then(() => undefined));
+    const topic = topics.reported(UAI, 'b-est', 'heating').topic;
+    const publish = async (revs: number[]) => {
+      const before = tracker.stats().received;
+      for (const rev of revs) await gateway.publishAsync(topic, report(rev), { qos: 1 });
+      await waitFor(() => tracker.stats().received === before + revs.length, {
+        what: `revs ${revs.join(', ')}`,
+      });
+      await tracker.flushed();
+    };
+
+    // A burst of 8 within the same instant: the bucket holds a minute's allowance, 5.
+    await publish([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(acks).toEqual([1, 2, 3, 4, 5]);
+    const stored = async () =>
+      (await stores.store.bridgeState.loadReported()).map((r) => r.payload.applied_rev);
+    expect(await stored()).toEqual([5]);
+    // 12 s later one token is back (5 per 60 s): one more report, not two.
+    clock.advance(12_000);
+    await publish([9, 10]);
+    expect(acks).toEqual([1, 2, 3, 4, 5, 9]);
+    expect(await stored()).toEqual([9]);
+    expect(tracker.stats().rejected).toEqual({ 'undeclared-zone': 0, 'rate-limited': 4, 'too-large': 0 });
+    expect(await rejectedSamples(tracker)).toContain(
+      'scope_energie_reported_rejected_total{reason="rate-limited"} 4',
+    );
+  });
+
+  it('never parses a gateway payload over 4 KiB', async () => {
+    target = await embeddedTarget();
+    stores = await temporaryStore();
+    const acks: number[] = [];
+    const { tracker, topics } = await startTracker(stores.store, {
+      onAcknowledged: (ack) => acks.push(ack.payload.applied_rev),
+    });
+    const gateway = await connectRaw(target.url, target.gateway);
+    stops.push(() => gateway.endAsync(true).then(() => undefined));
+    const topic = topics.reported(UAI, 'b-est', 'heating').topic;
+    const padded = JSON.stringify({ ...JSON.parse(report(7)), padding: 'x'.repeat(5_000) });
+    await gateway.publishAsync(topic, padded, { qos: 1 });
+    await gateway.publishAsync(topic, report(8), { qos: 1 });
+    await waitFor(() => tracker.stats().received === 2, { what: 'two reports' });
+    expect(acks).toEqual([8]);
+    expect(tracker.stats().rejected['too-large']).toBe(1);
   });
 
   it('lists the zones of a devices/ reload before their first report, and drops the ones that left', async () => {

@@ -13,9 +13,10 @@ const DEFAULTS = {
   storage: { data_dir: './data' },
   mqtt: {
     prefix: 'sobriete/v1',
-    embedded: { enabled: true, host: '127.0.0.1', port: 1883 },
+    embedded: { enabled: true, host: '127.0.0.1', port: 1883, max_packet_kb: 64 },
     keepalive_s: 30,
     max_messages_per_second: 10000,
+    reported_max_per_minute: 600,
     tls: { reject_unauthorized: true },
   },
   sortie: { source: 'embedded', timeout_ms: 10000, retries: 3 },
@@ -80,7 +81,7 @@ describe('loadConfig: defaults and layering', () => {
     const { config, sources } = loadConfig({ configDir: dir, env: {} });
     expect(config.server).toEqual({ host: '0.0.0.0', port: 8001, body_limit_mb: 50, form_body_limit_kb: 64 });
     expect(config.mqtt.prefix).toBe('region/v1');
-    expect(config.mqtt.embedded).toEqual({ enabled: true, host: '127.0.0.1', port: 1884 });
+    expect(config.mqtt.embedded).toEqual({ enabled: true, host: '127.0.0.1', port: 1884, max_packet_kb: 64 });
     expect(sources).toEqual([join(dir, 'default.yaml'), join(dir, 'local.yaml')]);
   });
 

@@ -10,13 +10,20 @@
  * - `vacances`: lessons dated on days the calendar closes (holidays, public holidays): the
  *   expansion drops them, which is right for a copied-over year but hides a wrong zone.
  * Pure: the caller loads the devices file and builds the calendar.
+ *
+ * Linear in the timetable's occurrences (n log n where lessons overlap): occurrences are read from
+ * the calendar's compiled form (indexed by day, in start order), and overlaps are reported as
+ * groups with a count of pairs, never pair by pair (room-overlaps.ts).
  */
-import type { SchoolCalendar } from '../../calendar/index.js';
+
+import { compileTimetable } from '../../calendar/compiled-timetable.js';
+import { isoOfDayNumber, type SchoolCalendar } from '../../calendar/index.js';
 import type { LoadedDevices } from '../../devices/load.js';
 import { mondayOf } from '../../domain/dates.js';
 import type { Problem } from '../../domain/problems.js';
 import type { Lesson, Timetable } from '../../domain/timetable.js';
-import { cancelledOccurrences, lessonDates } from './lesson-dates.js';
+import { lessonDates } from './lesson-dates.js';
+import { overlapGroups } from './room-overlaps.js';
 
 export type DevicesState =
   | { status: 'loaded'; devices: LoadedDevices }
@@ -70,6 +77,8 @@ export interface QualityInput {
 
 const MAX_ITEMS = 100;
 const MAX_LESSONS_PER_ITEM = 10;
+/** Pairs named in the message of an overlap of more than two lessons. */
+const MAX_PAIRS_NAMED = 3;
 const WEEKDAYS = ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi', 'dimanche'];
 
 export function frenchDate(date: string): string {
@@ -82,9 +91,18 @@ export function weekdayName(isoWeekday: number): string {
 
 export function assessDataQuality(input: QualityInput): Finding[] {
   const { timetable, referenceMonday } = input;
-  const datesOf = new Map<string, string[]>(timetable.lessons.map((l) => [l.id, lessonDates(l)]));
+  // Dates are worked out only for the lessons a finding names (and those given by exact dates).
+  const dateCache = new Map<Lesson, string[]>();
+  const datesOf: DatesOf = (lesson) => {
+    let dates = dateCache.get(lesson);
+    if (!dates) {
+      dates = lessonDates(lesson);
+      dateCache.set(lesson, dates);
+    }
+    return dates;
+  };
   const ref = (lesson: Lesson, on?: string): LessonRef => {
-    const dates = datesOf.get(lesson.id) ?? [];
+    const dates = on === undefined ? datesOf(lesson) : [];
     const date = on ?? dates.find((d) => d >= referenceMonday) ?? dates[dates.length - 1];
     return {
       id: lesson.id,
@@ -100,14 +118,15 @@ export function assessDataQuality(input: QualityInput): Finding[] {
   });
 
   return [
-    overlaps(input, datesOf, ref),
+    overlaps(input, ref),
     withoutRoom(timetable, refs),
     ...devicesFindings(input, refs),
     outsideGrid(timetable, datesOf, refs),
-    inHolidays(input, datesOf, ref),
+    inHolidays(input, ref),
   ];
 }
 
+type DatesOf = (lesson: Lesson) => string[];
 type RefOf = (lesson: Lesson, on?: string) => LessonRef;
 type RefsOf = (lessons: readonly Lesson[]) => { lessons: LessonRef[]; moreLessons: number };
 
@@ -121,52 +140,134 @@ function finding(code: FindingCode, title: string, items: FindingItem[], note?: 
   };
 }
 
-function overlaps(input: QualityInput, datesOf: Map<string, string[]>, ref: RefOf): Finding {
+/** Lessons by their index in the compiled timetable (which drops lessons ending before they start). */
+function compiledLessons(timetable: Timetable) {
+  const compiled = compileTimetable(timetable);
+  const byId = new Map(timetable.lessons.map((l) => [l.id, l]));
+  const lessons = compiled.lessonIds.map((id) => byId.get(id) as Lesson);
+  return { compiled, lessons };
+}
+
+const frenchCount = (n: number): string => n.toLocaleString('fr-FR');
+
+/** FNV-1a over the members' indices. */
+function hashOf(members: readonly number[]): number {
+  let hash = 0x811c9dc5;
+  for (const m of members) hash = Math.imul(hash ^ m, 0x01000193);
+  return hash >>> 0;
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function overlaps(input: QualityInput, ref: RefOf): Finding {
   const { timetable } = input;
-  const cancelled = cancelledOccurrences(timetable);
-  const byRoomDate = new Map<string, Lesson[]>();
-  for (const lesson of timetable.lessons) {
-    for (const date of datesOf.get(lesson.id) ?? []) {
-      if (cancelled.has(`${lesson.id}|${date}`)) continue;
-      for (const room of lesson.rooms) {
-        const key = `${room}|${date}`;
-        const list = byRoomDate.get(key);
-        if (list) list.push(lesson);
-        else byRoomDate.set(key, [lesson]);
+  const { compiled, lessons } = compiledLessons(timetable);
+  const { occurrences, dayStart, startMinutes, endMinutes, roomStart, lessonRooms, cancelled } = compiled;
+  // One list of lesson indices per room, filled day by day (in start order, as the day's
+  // occurrences are) and emptied after the day's sweep.
+  const perRoom: number[][] = compiled.rooms.map(() => []);
+  const used: number[] = [];
+  // The same lessons overlapping on several dates are one finding: found by room, size and a
+  // hash of the members, then compared member by member (no key string as long as the group).
+  const groups = new Map<string, OverlapRecord[]>();
+  type OverlapRecord = {
+    room: number;
+    members: number[];
+    start: number;
+    end: number;
+    pairs: number;
+    named: [number, number][];
+    first: number;
+    dates: number;
+  };
+  const all: OverlapRecord[] = [];
+  const days = dayStart.length - 1;
+  for (let d = 0; d < days; d++) {
+    const day = compiled.firstDay + d;
+    for (let k = dayStart[d] as number, end = dayStart[d + 1] as number; k < end; k++) {
+      const l = occurrences[k] as number;
+      if (l < 0 || cancelled.get(l)?.has(day)) continue;
+      for (let r = roomStart[l] as number; r < (roomStart[l + 1] as number); r++) {
+        const room = lessonRooms[r] as number;
+        const list = perRoom[room] as number[];
+        // A room listed twice by one lesson is one occupation, not an overlap with itself.
+        if (list[list.length - 1] === l) continue;
+        if (list.length === 0) used.push(room);
+        list.push(l);
       }
     }
-  }
-  const pairs = new Map<string, { room: string; a: Lesson; b: Lesson; first: string; count: number }>();
-  for (const [key, lessons] of byRoomDate) {
-    if (lessons.length < 2) continue;
-    const [room, date] = key.split('|') as [string, string];
-    lessons.sort((x, y) => x.start.localeCompare(y.start) || x.id.localeCompare(y.id));
-    for (let i = 0; i < lessons.length; i++) {
-      const a = lessons[i] as Lesson;
-      // HH:MM strings compare as times.
-      for (let j = i + 1; j < lessons.length && (lessons[j] as Lesson).start < a.end; j++) {
-        const b = lessons[j] as Lesson;
-        if (b.id === a.id) continue;
-        const pairKey = `${room}|${a.id}|${b.id}`;
-        const pair = pairs.get(pairKey);
-        if (pair) {
-          pair.count++;
-          if (date < pair.first) pair.first = date;
-        } else pairs.set(pairKey, { room, a, b, first: date, count: 1 });
+    for (const room of used) {
+      const list = perRoom[room] as number[];
+      if (list.length >= 2) {
+        const starts = list.map((l) => startMinutes[l] as number);
+        const ends = list.map((l) => endMinutes[l] as number);
+        for (const group of overlapGroups(starts, ends, MAX_PAIRS_NAMED)) {
+          const members = group.members.map((m) => list[m] as number);
+          const key = `${room}|${members.length}|${hashOf(members)}`;
+          const candidates = groups.get(key) ?? [];
+          const known = candidates.find((c) => sameMembers(c.members, members));
+          if (known) known.dates++;
+          else {
+            const record: OverlapRecord = {
+              room,
+              members,
+              start: group.start,
+              end: group.end,
+              pairs: group.pairs,
+              named: group.firstPairs.map(([a, b]) => [list[a] as number, list[b] as number]),
+              first: day,
+              dates: 1,
+            };
+            candidates.push(record);
+            groups.set(key, candidates);
+            all.push(record);
+          }
+        }
       }
+      list.length = 0;
     }
+    used.length = 0;
   }
+
   const roomName = new Map(timetable.rooms.map((r) => [r.id, r.name]));
-  const items = [...pairs.values()]
-    .sort((x, y) => x.room.localeCompare(y.room) || x.first.localeCompare(y.first))
-    .map((pair) => ({
-      message:
-        `Salle ${roomName.get(pair.room) ?? pair.room} : ${pair.a.id} (${pair.a.start}–${pair.a.end}) et ` +
-        `${pair.b.id} (${pair.b.start}–${pair.b.end}) se chevauchent le ${frenchDate(pair.first)}` +
-        (pair.count > 1 ? ` et ${pair.count - 1} autre(s) date(s)` : ''),
-      lessons: [ref(pair.a, pair.first), ref(pair.b, pair.first)],
-      moreLessons: 0,
-    }));
+  const byStartThenId = (a: Lesson, b: Lesson) =>
+    a.start < b.start ? -1 : a.start > b.start ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  const items = all
+    .map((group) => ({ ...group, roomId: compiled.rooms[group.room]?.id ?? '' }))
+    .sort((x, y) => x.roomId.localeCompare(y.roomId) || x.first - y.first)
+    .map((group): FindingItem => {
+      const date = isoOfDayNumber(group.first);
+      const room = `Salle ${roomName.get(group.roomId) ?? group.roomId}`;
+      const more = group.dates > 1 ? ` et ${frenchCount(group.dates - 1)} autre(s) date(s)` : '';
+      const shown = group.members.slice(0, MAX_LESSONS_PER_ITEM).map((l) => lessons[l] as Lesson);
+      if (group.members.length === 2) {
+        const [a, b] = shown.sort(byStartThenId) as [Lesson, Lesson];
+        return {
+          message:
+            `${room} : ${a.id} (${a.start}–${a.end}) et ${b.id} (${b.start}–${b.end}) se chevauchent le ` +
+            `${frenchDate(date)}${more}`,
+          lessons: [ref(a, date), ref(b, date)],
+          moreLessons: 0,
+        };
+      }
+      const time = (minutes: number) =>
+        `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+      const named = group.named
+        .map(([a, b]) => `${(lessons[a] as Lesson).id} et ${(lessons[b] as Lesson).id}`)
+        .join(', ');
+      return {
+        message:
+          `${room} : ${frenchCount(group.members.length)} cours se chevauchent le ${frenchDate(date)}${more}, ` +
+          `entre ${time(group.start)} et ${time(group.end)} ` +
+          `(${frenchCount(group.pairs)} paire(s) de cours${group.pairs > group.named.length ? `, dont ${named}` : ` : ${named}`})`,
+        lessons: shown.map((lesson) => ref(lesson, date)),
+        moreLessons: group.members.length - shown.length,
+      };
+    });
   return finding('chevauchement', 'Cours qui se chevauchent dans une même salle', items);
 }
 
@@ -241,7 +342,7 @@ function devicesFindings(input: QualityInput, refs: RefsOf): Finding[] {
   return [finding('salle-inconnue', unknownTitle, unknown), finding('zone-sans-cours', zonesTitle, idle)];
 }
 
-function outsideGrid(timetable: Timetable, datesOf: Map<string, string[]>, refs: RefsOf): Finding {
+function outsideGrid(timetable: Timetable, datesOf: DatesOf, refs: RefsOf): Finding {
   const title = 'Cours hors de la grille horaire';
   const grid = timetable.grid;
   if (!grid || grid.places.length === 0) {
@@ -260,7 +361,7 @@ function outsideGrid(timetable: Timetable, datesOf: Map<string, string[]>, refs:
     const weekdays = new Set(
       lesson.dates === undefined
         ? [lesson.day]
-        : (datesOf.get(lesson.id) ?? []).map((d) => new Date(`${d}T00:00:00Z`).getUTCDay() || 7),
+        : datesOf(lesson).map((d) => new Date(`${d}T00:00:00Z`).getUTCDay() || 7),
     );
     const reasons: string[] = [];
     const offDays = [...weekdays].filter((d) => !days.has(d));
@@ -274,36 +375,41 @@ function outsideGrid(timetable: Timetable, datesOf: Map<string, string[]>, refs:
   return finding('hors-grille', title, items);
 }
 
-function inHolidays(input: QualityInput, datesOf: Map<string, string[]>, ref: RefOf): Finding {
+function inHolidays(input: QualityInput, ref: RefOf): Finding {
   const { timetable, calendar } = input;
-  const cancelled = cancelledOccurrences(timetable);
-  const weeks = new Map<
-    string,
-    { closures: Set<string>; lessons: Map<string, { lesson: Lesson; date: string }> }
-  >();
-  for (const lesson of timetable.lessons) {
-    for (const date of datesOf.get(lesson.id) ?? []) {
-      if (cancelled.has(`${lesson.id}|${date}`)) continue;
-      const closure = calendar.closure(date);
-      if (!closure) continue;
-      const monday = mondayOf(date);
+  const { compiled, lessons } = compiledLessons(timetable);
+  const { occurrences, dayStart, cancelled } = compiled;
+  const weeks = new Map<string, { closures: Set<string>; lessons: Map<Lesson, string> }>();
+  const days = dayStart.length - 1;
+  for (let d = 0; d < days; d++) {
+    if (dayStart[d] === dayStart[d + 1]) continue;
+    const day = compiled.firstDay + d;
+    // One calendar look-up per day, not per occurrence.
+    const closure = calendar.closureOfDay(day);
+    if (!closure) continue;
+    const date = isoOfDayNumber(day);
+    const monday = mondayOf(date);
+    for (let k = dayStart[d] as number, end = dayStart[d + 1] as number; k < end; k++) {
+      const l = occurrences[k] as number;
+      if (l < 0 || cancelled.get(l)?.has(day)) continue;
       let week = weeks.get(monday);
       if (!week) {
         week = { closures: new Set(), lessons: new Map() };
         weeks.set(monday, week);
       }
       week.closures.add(closure.name);
-      if (!week.lessons.has(lesson.id)) week.lessons.set(lesson.id, { lesson, date });
+      const lesson = lessons[l] as Lesson;
+      if (!week.lessons.has(lesson)) week.lessons.set(lesson, date);
     }
   }
   const items = [...weeks.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([monday, week]) => {
-      const lessons = [...week.lessons.values()];
+      const found = [...week.lessons.entries()];
       return {
-        message: `Semaine du ${frenchDate(monday)} (${[...week.closures].join(', ')}) : ${lessons.length} cours datés un jour de fermeture, non comptés comme occupation.`,
-        lessons: lessons.slice(0, MAX_LESSONS_PER_ITEM).map(({ lesson, date }) => ref(lesson, date)),
-        moreLessons: Math.max(0, lessons.length - MAX_LESSONS_PER_ITEM),
+        message: `Semaine du ${frenchDate(monday)} (${[...week.closures].join(', ')}) : ${found.length} cours datés un jour de fermeture, non comptés comme occupation.`,
+        lessons: found.slice(0, MAX_LESSONS_PER_ITEM).map(([lesson, date]) => ref(lesson, date)),
+        moreLessons: Math.max(0, found.length - MAX_LESSONS_PER_ITEM),
         week: monday,
       };
     });

@@ -8,7 +8,7 @@ import { addDays } from '../../domain/dates.js';
 import { type Finding, frenchDate, type LessonRef, weekdayName } from './data-quality.js';
 import { type Html, layout } from './layout.js';
 import { lessonAnchor } from './lesson-dates.js';
-import type { GridEntry, WeekGrid } from './week-grid.js';
+import type { GridEntry, GridItem, GridPile, WeekGrid } from './week-grid.js';
 
 export const VUE_BASE = '/scope/vue';
 
@@ -62,6 +62,15 @@ function gridTable(input: VuePageInput, sunday: string): Html {
     const what = e.kind === 'event' ? [e.label ?? 'Réservation'] : [e.subject, e.groups.join(', ')];
     return html`<li${anchor ? html` id="${anchor}"` : ''}${classes ? html` class="${classes}"` : ''} data-cours="${e.id}"><span class="horaire">${e.start}–${e.end}</span> ${what.filter((w) => w !== undefined && w !== '').join(' · ')}${e.cancelled ? ' (annulé)' : ''}</li>`;
   };
+  // A pile is one line with its count; its first lessons open on demand (native <details>, read
+  // by screen readers as a button), opened already when the highlighted lesson is in it.
+  const pile = (p: GridPile) => {
+    const hidden = p.count - p.shown.length;
+    return html`<li class="superposes" data-superposes="${p.count}"><span class="horaire">${p.start}–${p.end}</span> <strong>${frenchCount(p.count)} cours superposés</strong><details${p.highlighted ? ' open' : ''}><summary>Voir les ${p.shown.length} premiers</summary><ul class="cours">${p.shown.map(entry)}</ul>${
+      hidden > 0 ? html`<p>et ${frenchCount(hidden)} autres : voir « Qualité des données ».</p>` : ''
+    }</details></li>`;
+  };
+  const item = (i: GridItem) => (i.kind === 'pile' ? pile(i) : entry(i));
   return html`<table>
 <caption>Occupation des salles, semaine du ${frenchDate(grid.monday)} au ${frenchDate(sunday)}</caption>
 <thead><tr><th scope="col">Salle</th>${grid.days.map(
@@ -75,7 +84,7 @@ ${grid.rows.map(
       (cell, i) =>
         cell.length === 0
           ? html`<td${grid.days[i]?.closure ? html` class="ferme"` : ''}></td>`
-          : html`<td${grid.days[i]?.closure ? html` class="ferme"` : ''}><ul class="cours">${cell.map(entry)}</ul></td>`,
+          : html`<td${grid.days[i]?.closure ? html` class="ferme"` : ''}><ul class="cours">${cell.map(item)}</ul></td>`,
     )}</tr>
 `,
 )}</tbody>
@@ -117,6 +126,11 @@ ${
 </section>`,
 )}
 </section>`;
+}
+
+/** `2 000` (French digit grouping, with the narrow no-break space). */
+function frenchCount(n: number): string {
+  return n.toLocaleString('fr-FR');
 }
 
 export function establishmentsPage(

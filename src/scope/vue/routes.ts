@@ -89,7 +89,7 @@ export function vueRoutes(deps: VueDeps): Hono<AuthEnv> {
         name: schools.find((s) => s.uai === uai)?.name ?? timetable.name ?? null,
         version: stored.version,
         timezone: timetable.timezone,
-        grid: weekGrid(timetable, monday, calendar),
+        grid: weekGrid(timetable, monday, calendar, query.cours),
         findings: assessDataQuality({ timetable, devices, calendar, referenceMonday: monday }),
         highlight: query.cours,
         currentMonday,
