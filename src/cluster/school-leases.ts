@@ -65,12 +65,17 @@ export interface LeaseChange {
 
 export interface SchoolLeasesStats {
   instanceId: string;
+  /** The live set as of the last successful heartbeat (`lastTickAt`): stale while the store is not reached. */
   live: string[];
   held: number;
   ticks: number;
   failedTicks: number;
+  /** Failed rounds whose store call timed out (a frozen or unreachable database), a subset of failedTicks. */
+  timedOutTicks: number;
   /** Epoch ms (database clock) of the last successful tick, or null. */
   lastTickAt: number | null;
+  /** Milliseconds since the store last answered a lease round (null: never), on the monotonic clock. */
+  storeSilentMs: number | null;
 }
 
 export const DEFAULT_TAKEOVER_MS = 30_000;
@@ -95,9 +100,13 @@ export class SchoolLeases {
   private running = false;
   private ticking: Promise<void> = Promise.resolve();
   private live: string[] = [];
-  private readonly counters = { ticks: 0, failedTicks: 0 };
+  private readonly counters = { ticks: 0, failedTicks: 0, timedOutTicks: 0 };
   private lastTickAt: number | null = null;
   private standingAside = false;
+  /** Monotonic ms of the last round the store answered (tick or stand-aside), and of the first start. */
+  private storeAnsweredAt: number | null = null;
+  private startedAt: number | null = null;
+  private lastFailure: string | null = null;
 
   constructor(private readonly options: SchoolLeasesOptions) {
     const takeover = options.takeoverMs ?? DEFAULT_TAKEOVER_MS;
@@ -114,6 +123,7 @@ export class SchoolLeases {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.startedAt = this.monotonicNow();
     const settleMs = this.options.settleMs ?? 0;
     if (settleMs > 0) {
       try {
@@ -175,7 +185,34 @@ export class SchoolLeases {
       held: this.owned().length,
       ...this.counters,
       lastTickAt: this.lastTickAt,
+      storeSilentMs:
+        this.storeAnsweredAt === null ? null : Math.round(this.monotonicNow() - this.storeAnsweredAt),
     };
+  }
+
+  /**
+   * What `/readyz` lists against this instance's share (issue 22): the store not answering lease
+   * rounds (the last answer older than two renewals, or the last round failed), or a share the
+   * instance holds none of. Empty when all is well, and before `start()`.
+   */
+  readinessProblems(): string[] {
+    if (!this.running || this.startedAt === null) return [];
+    const now = this.monotonicNow();
+    const problems: string[] = [];
+    const silentSince = this.storeAnsweredAt ?? this.startedAt;
+    const silentMs = now - silentSince;
+    if (this.lastFailure !== null || silentMs > 2 * this.renewMs + this.marginMs) {
+      problems.push(
+        `store: lease renewals not answered for ${(silentMs / 1000).toFixed(1)} s${this.lastFailure ? ` (${this.lastFailure})` : ''}`,
+      );
+    }
+    if (!this.standingAside && this.live.includes(this.instanceId)) {
+      const share = shareOf(this.instanceId, this.options.schools(), this.live).size;
+      if (share > 0 && this.owned().length === 0) {
+        problems.push(`leases: holds none of its ${share} school(s) yet`);
+      }
+    }
+    return problems;
   }
 
   /** One heartbeat-release-claim round (also run by the timer); never throws. */
@@ -247,12 +284,13 @@ export class SchoolLeases {
       this.held = next;
       this.counters.ticks += 1;
       this.lastTickAt = now;
+      this.storeAnswered();
       if (acquired.length > 0) {
         this.emit({ acquired: acquired.sort(), released: [] });
         this.options.logger?.info({ schools: acquired.length, live }, 'school leases acquired');
       }
     } catch (error) {
-      this.counters.failedTicks += 1;
+      this.storeFailed(error);
       if (isDuplicateInstanceError(error)) {
         // Both processes would hold the same leases under one fencing identity: this one steps
         // back at once and keeps trying, taking over only once the other is gone.
@@ -283,10 +321,22 @@ export class SchoolLeases {
     try {
       if (released.length > 0) await this.options.repository.release(this.options.instanceId, released);
       await this.options.repository.leave(this.options.instanceId, this.boot);
+      this.storeAnswered();
     } catch (error) {
-      this.counters.failedTicks += 1;
+      this.storeFailed(error);
       this.options.logger?.error({ err: error }, 'could not hand schools over; their leases will lapse');
     }
+  }
+
+  private storeAnswered(): void {
+    this.storeAnsweredAt = this.monotonicNow();
+    this.lastFailure = null;
+  }
+
+  private storeFailed(error: unknown): void {
+    this.counters.failedTicks += 1;
+    if (isTimeout(error)) this.counters.timedOutTicks += 1;
+    this.lastFailure = error instanceof Error ? error.message : String(error);
   }
 
   private emit(change: LeaseChange): void {
@@ -298,4 +348,14 @@ export class SchoolLeases {
       }
     }
   }
+}
+
+/**
+ * The store did not answer in time: the server cancelled the statement (57014 statement_timeout,
+ * 55P03 lock_timeout) or the client gave up waiting (pg's query_timeout and connection timeout).
+ */
+function isTimeout(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === '57014' || code === '55P03') return true;
+  return typeof message === 'string' && /timeout|timed out/i.test(message);
 }

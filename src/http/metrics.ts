@@ -112,6 +112,34 @@ export function createMetrics(): Metrics {
     },
   });
   new Gauge({
+    name: 'scope_energie_lease_renewals_timed_out',
+    help: 'Lease renewal rounds that failed because the store did not answer in time (frozen or unreachable database), since start',
+    registers: [registry],
+    collect() {
+      const stats = sources.leases?.();
+      if (stats) this.set(stats.timedOutTicks);
+    },
+  });
+  // cluster_live_instances and leases are this instance's LAST view: these say how old it is.
+  new Gauge({
+    name: 'scope_energie_cluster_view_timestamp_seconds',
+    help: 'Database-clock time of the last successful lease round: when the live set and leases shown were true',
+    registers: [registry],
+    collect() {
+      const stats = sources.leases?.();
+      if (stats?.lastTickAt != null) this.set(stats.lastTickAt / 1000);
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_cluster_view_age_seconds',
+    help: 'Seconds since the store last answered a lease round (absent: never); above two renewals, /readyz fails',
+    registers: [registry],
+    collect() {
+      const stats = sources.leases?.();
+      if (stats?.storeSilentMs != null) this.set(stats.storeSilentMs / 1000);
+    },
+  });
+  new Gauge({
     name: 'scope_energie_gateway_online',
     help: '1 when the gateway reported online, 0 offline or unknown',
     labelNames: ['uai', 'gateway'] as const,
