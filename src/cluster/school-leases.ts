@@ -80,6 +80,23 @@ export interface SchoolLeasesStats {
 
 export const DEFAULT_TAKEOVER_MS = 30_000;
 
+/** At stop, the longest wait for a round in flight and for the hand-over write (a frozen store). */
+const STOP_STORE_WAIT_MS = 2_000;
+
+async function boundedBy<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 interface Held {
   epoch: number;
   /** Monotonic ms until which this instance may act for the school. */
@@ -143,13 +160,21 @@ export class SchoolLeases {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.ticking;
+    // A round stuck on a frozen store must not hold the stop past its deadline: the schools are
+    // dropped locally now whatever it does, and the store is told if it answers in time.
+    await boundedBy(this.ticking, STOP_STORE_WAIT_MS);
     const released = [...this.held.keys()];
     this.held.clear();
     if (released.length > 0) this.emit({ acquired: [], released });
     try {
-      await this.options.repository.release(this.instanceId, released);
-      await this.options.repository.leave(this.instanceId, this.boot);
+      const told = await boundedBy(
+        (async () => {
+          await this.options.repository.release(this.instanceId, released);
+          await this.options.repository.leave(this.instanceId, this.boot);
+        })(),
+        STOP_STORE_WAIT_MS,
+      );
+      if (told === 'timeout') throw new Error(`the store did not answer within ${STOP_STORE_WAIT_MS} ms`);
     } catch (error) {
       // The leases then lapse after their TTL: slower, never wrong.
       this.options.logger?.warn({ err: error }, 'could not release leases on stop; they will lapse');
