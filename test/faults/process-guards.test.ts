@@ -36,8 +36,8 @@ describe('process guards of serve', () => {
       [50, 'uncaughtException', 'uncaught exception (a bug): logged, the service keeps running'],
       [30, null, 'still running after both faults'],
     ]);
-    expect((lines[0]?.['err'] as { message?: string }).message).toBe('a rejection nobody awaits');
-    expect((lines[1]?.['err'] as { message?: string }).message).toBe('thrown from a timer');
+    expect(lines[0]?.['err']).toMatchObject({ message: 'a rejection nobody awaits' });
+    expect(lines[1]?.['err']).toMatchObject({ message: 'thrown from a timer' });
   });
 
   it('exits only through the deliberate fatal, with a line saying why', async () => {
