@@ -192,6 +192,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
     leases: () => bridge.leases.stats(),
+    scheduledJobs: () =>
+      [bridge.sync.scheduleStats(), bridge.planning.scheduleStats()].filter((job) => job !== null),
   });
   const app = createHttpApp({
     authenticator,

@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { PublisherStats } from '../bridge/publisher.js';
+import type { ScheduledJobStats } from '../bridge/scheduled-job.js';
 import type { SchoolSyncStatus } from '../bridge/sync.js';
 import type { SchoolLeasesStats } from '../cluster/school-leases.js';
 
@@ -16,6 +17,8 @@ export interface MetricsSources {
   publisherStats?: () => PublisherStats;
   gateways?: () => readonly GatewayReport[];
   leases?: () => SchoolLeasesStats;
+  /** The cron jobs (sync, replan) with their catch-up counts. */
+  scheduledJobs?: () => readonly ScheduledJobStats[];
 }
 
 export interface Metrics {
@@ -137,6 +140,30 @@ export function createMetrics(): Metrics {
     collect() {
       const stats = sources.leases?.();
       if (stats?.storeSilentMs != null) this.set(stats.storeSilentMs / 1000);
+    },
+  });
+  // node-cron skips runs it could not start on time; the guard runs them late (issue 22).
+  new Gauge({
+    name: 'scope_energie_scheduled_runs',
+    help: 'Runs of each cron job since start: on time (node-cron), late (a missed tick caught up by the guard)',
+    labelNames: ['job', 'when'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of sources.scheduledJobs?.() ?? []) {
+        this.set({ job: job.name, when: 'on-time' }, job.onTime);
+        this.set({ job: job.name, when: 'late' }, job.late);
+      }
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_scheduled_ticks_missed',
+    help: 'Instants a cron job was due that node-cron did not run (each caught up by a late run)',
+    labelNames: ['job'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of sources.scheduledJobs?.() ?? []) this.set({ job: job.name }, job.missed);
     },
   });
   new Gauge({
