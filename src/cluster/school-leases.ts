@@ -124,6 +124,7 @@ export class SchoolLeases {
   private storeAnsweredAt: number | null = null;
   private startedAt: number | null = null;
   private lastFailure: string | null = null;
+  private consecutiveFailures = 0;
 
   constructor(private readonly options: SchoolLeasesOptions) {
     const takeover = options.takeoverMs ?? DEFAULT_TAKEOVER_MS;
@@ -250,7 +251,18 @@ export class SchoolLeases {
     if (!this.running) return;
     this.timer = setTimeout(() => {
       void this.tick().finally(() => this.schedule());
-    }, this.renewMs);
+    }, this.nextDelayMs());
+  }
+
+  /**
+   * The renewal period; after a failed round, sooner (0.5 s doubling to 2 s, ±20 % jitter, never
+   * beyond the period): a store back from an outage or a restart is used within seconds, which
+   * a full period (5 s by default) would make up to twice as long.
+   */
+  private nextDelayMs(): number {
+    if (this.consecutiveFailures === 0) return this.renewMs;
+    const base = Math.min(2_000, 500 * 2 ** (this.consecutiveFailures - 1));
+    return Math.min(this.renewMs, Math.round(base * (0.8 + 0.4 * Math.random())));
   }
 
   private async runTick(): Promise<void> {
@@ -356,10 +368,12 @@ export class SchoolLeases {
   private storeAnswered(): void {
     this.storeAnsweredAt = this.monotonicNow();
     this.lastFailure = null;
+    this.consecutiveFailures = 0;
   }
 
   private storeFailed(error: unknown): void {
     this.counters.failedTicks += 1;
+    this.consecutiveFailures += 1;
     if (isTimeout(error)) this.counters.timedOutTicks += 1;
     this.lastFailure = error instanceof Error ? error.message : String(error);
   }
