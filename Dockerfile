@@ -19,6 +19,12 @@ RUN mkdir -p /var/lib/scope-energie && chown node:node /var/lib/scope-energie
 USER node
 EXPOSE 8080 1883
 VOLUME ["/var/lib/scope-energie"]
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# Liveness only (/healthz is about the process): /readyz fails while the store or the broker is
+# away, which restarting would not fix. Docker does not restart an unhealthy container by itself:
+# run with a restart policy (`--restart unless-stopped`, docker-compose.yml) so a crash is undone.
+HEALTHCHECK --interval=30s --timeout=3s --retries=3 CMD node -e "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# SIGTERM: leases handed over, `offline` said, exit within server.stop_timeout_s (10 s), inside
+# Docker's default 10 s grace only if you keep it lower: docker-compose.yml gives 20 s.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "bin/scope-energie.js"]
 CMD ["serve"]

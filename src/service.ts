@@ -90,6 +90,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const store = await openStore({
     ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : { dataDir }),
     onPoolError: (error) => logger.error({ err: error }, 'PostgreSQL connection failed; reconnecting'),
+    pgTimeouts: {
+      statementMs: config.storage.statement_timeout_ms,
+      lockMs: config.storage.lock_timeout_ms,
+      queryMs: config.storage.query_timeout_ms,
+      connectMs: config.storage.connect_timeout_ms,
+    },
   });
   logger.info({ dialect: store.dialect }, 'store ready');
 
@@ -215,6 +221,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     reportedRejected: () => bridge.tracker.stats().rejected,
     leases: () => bridge.leases.stats(),
     auditChainBroken: () => (anchoring.monitor.status() ? anchoring.monitor.chainBroken() : null),
+    scheduledJobs: () =>
+      [bridge.sync.scheduleStats(), bridge.planning.scheduleStats()].filter((job) => job !== null),
   });
   const app = createHttpApp({
     authenticator,

@@ -174,6 +174,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     // Unique per instance: a broker disconnects the older of two sessions with one client id.
     clientId: `scope-energie-bridge-${instanceId}`,
     keepaliveSeconds: config.mqtt.keepalive_s,
+    reconnect: { maxDelayMs: config.mqtt.reconnect_max_s * 1000 },
     prefix: config.mqtt.prefix,
     version: context.version,
     tls: tlsOptions(context),
@@ -368,6 +369,13 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
       if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
     });
+    // Back from a broker outage: rejoin at once (not at the next renewal), so the schools handed
+    // over meanwhile are held, planned and re-published within seconds of the broker's return.
+    connection.onConnect((event) => {
+      brokerDownSince = null;
+      handedOverForBroker = false;
+      if (event.reconnect) void leases.tick();
+    });
     // First connect: online status, then every zone's desired state and schedule, once.
     connectionStarted = true;
     await connection.start();
@@ -428,7 +436,15 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       if (leases.owns(uai)) void sync.syncNow(uai);
       else signal({ kind: 'timetable', uai });
     },
-    readiness: () => sync.readinessProblems(),
+    readiness: () => [
+      ...(connectionStarted && !connection.isConnected()
+        ? [
+            `broker: ${mqttUrl} unreachable${brokerDownSince === null ? '' : ` for ${((performance.now() - brokerDownSince) / 1000).toFixed(1)} s`}`,
+          ]
+        : []),
+      ...leases.readinessProblems(),
+      ...sync.readinessProblems(),
+    ],
     publisherStats: () => publisher.stats(),
     stop: stopParts,
   };

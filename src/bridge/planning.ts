@@ -9,8 +9,8 @@
  * Also answers plans for any local dates (`planFor`) for the API and shares with the CLI how a
  * plan becomes the API body (`planDayBody`).
  */
+
 import { DateTime } from 'luxon';
-import { type ScheduledTask, schedule as scheduleCron } from 'node-cron';
 import { addDaysIso } from '../calendar/index.js';
 import { isoInstant } from '../calendar/occupancy-body.js';
 import type { LoadedDevices } from '../devices/load.js';
@@ -27,6 +27,7 @@ import type { Site } from '../site/load-site.js';
 import type { ReloadResult } from '../site/site-holder.js';
 import { NotFoundError } from './overrides-service.js';
 import type { MutablePlanFeed } from './plan-feed.js';
+import { ScheduledJob, type ScheduledJobStats } from './scheduled-job.js';
 import { localDate, occupancyDatesFor, planSchool, type SchoolPlan } from './school-plan.js';
 
 const HOUR = 3_600_000;
@@ -104,7 +105,7 @@ export interface PlanningServiceOptions {
 export class PlanningService {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly generation = new Map<string, number>();
-  private task: ScheduledTask | undefined;
+  private task: ScheduledJob | undefined;
 
   constructor(private readonly options: PlanningServiceOptions) {}
 
@@ -122,23 +123,29 @@ export class PlanningService {
     }
     // UTC like every interval job (research/dependencies.md, "node-cron 4.6.0 and daylight-saving
     // time": in Europe/Paris the autumn switch skips a whole hour of runs).
-    this.task = scheduleCron(
-      this.options.cron ?? '0 * * * *',
-      async () => {
+    // A missed hourly tick runs late and is counted (issue 22, src/bridge/scheduled-job.ts).
+    this.task = new ScheduledJob({
+      expression: this.options.cron ?? '0 * * * *',
+      name: 'replan',
+      run: async () => {
         await this.replanAll();
       },
-      { timezone: 'UTC', name: 'replan', noOverlap: true },
-    );
+      clock: this.options.clock,
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
+    });
+    this.task.start();
     await this.replanAll();
   }
 
   async stop(): Promise<void> {
     for (const off of this.unsubscribe.splice(0)) off();
-    if (this.task) {
-      await this.task.stop();
-      await this.task.destroy();
-      this.task = undefined;
-    }
+    await this.task?.stop();
+    this.task = undefined;
+  }
+
+  /** The hourly replan job's runs (on time, late, missed); null before start. */
+  scheduleStats(): ScheduledJobStats | null {
+    return this.task?.stats() ?? null;
   }
 
   /** The live horizon at `now`: whole hours, so replans within one hour give the same plan. */

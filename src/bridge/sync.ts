@@ -6,12 +6,13 @@
  * `sync.stale_after_hours` is reported stale. A school the source has no timetable for plans on
  * the fallback week. `syncNow` pulls at once (the embedded ENTRÉE calls it after an import).
  */
-import { type ScheduledTask, schedule as scheduleCron } from 'node-cron';
+
 import { addDaysIso } from '../calendar/index.js';
 import type { Clock } from '../domain/clock.js';
 import type { Occupancy } from '../domain/occupancy.js';
 import type { Site } from '../site/load-site.js';
 import type { SyncRecord, SyncRepository } from '../store/sync-repository.js';
+import { ScheduledJob, type ScheduledJobStats } from './scheduled-job.js';
 import { localDate } from './school-plan.js';
 import { occupancyFromBody, parseOccupancyBody, type SortieClient, SortieError } from './sortie-client.js';
 
@@ -100,7 +101,7 @@ export class SyncService {
   private readonly refreshedAt = new Map<string, number>();
   private readonly running = new Map<string, Promise<SyncOutcome>>();
   private readonly queued = new Map<string, Promise<SyncOutcome>>();
-  private task: ScheduledTask | undefined;
+  private task: ScheduledJob | undefined;
   private loaded = false;
 
   constructor(private readonly options: SyncServiceOptions) {}
@@ -112,22 +113,23 @@ export class SyncService {
     // hour on the autumn switch (4 runs of `*/15` instead of 8 between 00:50Z and 02:50Z on
     // 2026-10-25) while UTC fired 8 of 8 on both switch days (research/dependencies.md,
     // "node-cron 4.6.0 and daylight-saving time"). A sync is an interval job: UTC is right.
-    this.task = scheduleCron(
-      this.options.cron,
-      async () => {
+    // A missed tick (loop late, process paused, clock jump) runs late and is counted (issue 22).
+    this.task = new ScheduledJob({
+      expression: this.options.cron,
+      name: 'sortie-sync',
+      run: async () => {
         await this.syncNow();
       },
-      { timezone: 'UTC', name: 'sortie-sync', noOverlap: true },
-    );
+      clock: this.options.clock,
+      ...(this.options.logger ? { logger: this.options.logger } : {}),
+    });
+    this.task.start();
     void this.syncNow();
   }
 
   async stop(): Promise<void> {
-    if (this.task) {
-      await this.task.stop();
-      await this.task.destroy();
-      this.task = undefined;
-    }
+    await this.task?.stop();
+    this.task = undefined;
     await Promise.allSettled([...this.running.values(), ...this.queued.values()]);
   }
 
@@ -288,6 +290,11 @@ export class SyncService {
           ? { kind: record.lastErrorKind, message: record.lastError, since: isoOrNull(record.failingSince) }
           : null,
     };
+  }
+
+  /** The cron job's runs: on time, late (a missed tick caught up) and missed instants; null before start. */
+  scheduleStats(): ScheduledJobStats | null {
+    return this.task?.stats() ?? null;
   }
 
   /** What `/readyz` lists as not ready: one line per stale school. */

@@ -2,6 +2,10 @@ import { createLogger } from '../logger.js';
 import { startService } from '../service.js';
 import { type Command, EXIT } from './command.js';
 import { loadCommandConfig } from './context.js';
+import { exitFatally, installProcessGuards, stopWithin } from './process-guards.js';
+
+/** After a clean stop, the time left to open handles before the process is ended anyway. */
+const LINGER_AFTER_STOP_MS = 1_000;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -21,19 +25,37 @@ Options:
     if (typeof args.values['port'] === 'string') env['SCOPE_ENERGIE_SERVER__PORT'] = args.values['port'];
     const context = loadCommandConfig(args, { ...io, env });
     const logger = createLogger(context.config.log.level);
+    const guards = installProcessGuards(logger);
     const service = await startService({ config: context.config, logger, baseDir: context.baseDir });
     io.stderr.write(`scope-energie listening on ${service.url} (Ctrl-C to stop)\n`);
     if (service.credentialsFile)
       io.stderr.write(`first start: tokens of the generated clients are in ${service.credentialsFile}\n`);
-    await new Promise<void>((done) => {
-      const stop = () => {
+    const stopTimeoutMs = context.config.server.stop_timeout_s * 1000;
+    const signal = await new Promise<NodeJS.Signals>((done) => {
+      const stop = (name: NodeJS.Signals) => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        void service.stop().then(done, done);
+        done(name);
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    logger.info({ signal, timeout_s: context.config.server.stop_timeout_s }, 'stopping');
+    // Leases first (the others take the schools over at their next renewal), then offline, then close.
+    if ((await stopWithin(logger, () => service.stop(), stopTimeoutMs)) === 'timeout') {
+      exitFatally(logger, 'stop did not finish within server.stop_timeout_s: exiting anyway', {
+        timeout_s: context.config.server.stop_timeout_s,
+      });
+    }
+    guards.remove();
+    // Stopped: whatever a library still holds open must not keep the process alive.
+    setTimeout(() => {
+      logger.warn(
+        { handles: process.getActiveResourcesInfo() },
+        'handles still open after the stop: exiting anyway',
+      );
+      process.exit(EXIT.ok);
+    }, LINGER_AFTER_STOP_MS).unref();
     return EXIT.ok;
   },
 };

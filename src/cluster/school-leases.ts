@@ -65,15 +65,37 @@ export interface LeaseChange {
 
 export interface SchoolLeasesStats {
   instanceId: string;
+  /** The live set as of the last successful heartbeat (`lastTickAt`): stale while the store is not reached. */
   live: string[];
   held: number;
   ticks: number;
   failedTicks: number;
+  /** Failed rounds whose store call timed out (a frozen or unreachable database), a subset of failedTicks. */
+  timedOutTicks: number;
   /** Epoch ms (database clock) of the last successful tick, or null. */
   lastTickAt: number | null;
+  /** Milliseconds since the store last answered a lease round (null: never), on the monotonic clock. */
+  storeSilentMs: number | null;
 }
 
 export const DEFAULT_TAKEOVER_MS = 30_000;
+
+/** At stop, the longest wait for a round in flight and for the hand-over write (a frozen store). */
+const STOP_STORE_WAIT_MS = 2_000;
+
+async function boundedBy<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 interface Held {
   epoch: number;
@@ -95,9 +117,14 @@ export class SchoolLeases {
   private running = false;
   private ticking: Promise<void> = Promise.resolve();
   private live: string[] = [];
-  private readonly counters = { ticks: 0, failedTicks: 0 };
+  private readonly counters = { ticks: 0, failedTicks: 0, timedOutTicks: 0 };
   private lastTickAt: number | null = null;
   private standingAside = false;
+  /** Monotonic ms of the last round the store answered (tick or stand-aside), and of the first start. */
+  private storeAnsweredAt: number | null = null;
+  private startedAt: number | null = null;
+  private lastFailure: string | null = null;
+  private consecutiveFailures = 0;
 
   constructor(private readonly options: SchoolLeasesOptions) {
     const takeover = options.takeoverMs ?? DEFAULT_TAKEOVER_MS;
@@ -114,6 +141,7 @@ export class SchoolLeases {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.startedAt = this.monotonicNow();
     const settleMs = this.options.settleMs ?? 0;
     if (settleMs > 0) {
       try {
@@ -133,13 +161,21 @@ export class SchoolLeases {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.ticking;
+    // A round stuck on a frozen store must not hold the stop past its deadline: the schools are
+    // dropped locally now whatever it does, and the store is told if it answers in time.
+    await boundedBy(this.ticking, STOP_STORE_WAIT_MS);
     const released = [...this.held.keys()];
     this.held.clear();
     if (released.length > 0) this.emit({ acquired: [], released });
     try {
-      await this.options.repository.release(this.instanceId, released);
-      await this.options.repository.leave(this.instanceId, this.boot);
+      const told = await boundedBy(
+        (async () => {
+          await this.options.repository.release(this.instanceId, released);
+          await this.options.repository.leave(this.instanceId, this.boot);
+        })(),
+        STOP_STORE_WAIT_MS,
+      );
+      if (told === 'timeout') throw new Error(`the store did not answer within ${STOP_STORE_WAIT_MS} ms`);
     } catch (error) {
       // The leases then lapse after their TTL: slower, never wrong.
       this.options.logger?.warn({ err: error }, 'could not release leases on stop; they will lapse');
@@ -175,7 +211,34 @@ export class SchoolLeases {
       held: this.owned().length,
       ...this.counters,
       lastTickAt: this.lastTickAt,
+      storeSilentMs:
+        this.storeAnsweredAt === null ? null : Math.round(this.monotonicNow() - this.storeAnsweredAt),
     };
+  }
+
+  /**
+   * What `/readyz` lists against this instance's share (issue 22): the store not answering lease
+   * rounds (the last answer older than two renewals, or the last round failed), or a share the
+   * instance holds none of. Empty when all is well, and before `start()`.
+   */
+  readinessProblems(): string[] {
+    if (!this.running || this.startedAt === null) return [];
+    const now = this.monotonicNow();
+    const problems: string[] = [];
+    const silentSince = this.storeAnsweredAt ?? this.startedAt;
+    const silentMs = now - silentSince;
+    if (this.lastFailure !== null || silentMs > 2 * this.renewMs + this.marginMs) {
+      problems.push(
+        `store: lease renewals not answered for ${(silentMs / 1000).toFixed(1)} s${this.lastFailure ? ` (${this.lastFailure})` : ''}`,
+      );
+    }
+    if (!this.standingAside && this.live.includes(this.instanceId)) {
+      const share = shareOf(this.instanceId, this.options.schools(), this.live).size;
+      if (share > 0 && this.owned().length === 0) {
+        problems.push(`leases: holds none of its ${share} school(s) yet`);
+      }
+    }
+    return problems;
   }
 
   /** One heartbeat-release-claim round (also run by the timer); never throws. */
@@ -188,7 +251,18 @@ export class SchoolLeases {
     if (!this.running) return;
     this.timer = setTimeout(() => {
       void this.tick().finally(() => this.schedule());
-    }, this.renewMs);
+    }, this.nextDelayMs());
+  }
+
+  /**
+   * The renewal period; after a failed round, sooner (0.5 s doubling to 2 s, ±20 % jitter, never
+   * beyond the period): a store back from an outage or a restart is used within seconds, which
+   * a full period (5 s by default) would make up to twice as long.
+   */
+  private nextDelayMs(): number {
+    if (this.consecutiveFailures === 0) return this.renewMs;
+    const base = Math.min(2_000, 500 * 2 ** (this.consecutiveFailures - 1));
+    return Math.min(this.renewMs, Math.round(base * (0.8 + 0.4 * Math.random())));
   }
 
   private async runTick(): Promise<void> {
@@ -247,12 +321,13 @@ export class SchoolLeases {
       this.held = next;
       this.counters.ticks += 1;
       this.lastTickAt = now;
+      this.storeAnswered();
       if (acquired.length > 0) {
         this.emit({ acquired: acquired.sort(), released: [] });
         this.options.logger?.info({ schools: acquired.length, live }, 'school leases acquired');
       }
     } catch (error) {
-      this.counters.failedTicks += 1;
+      this.storeFailed(error);
       if (isDuplicateInstanceError(error)) {
         // Both processes would hold the same leases under one fencing identity: this one steps
         // back at once and keeps trying, taking over only once the other is gone.
@@ -283,10 +358,24 @@ export class SchoolLeases {
     try {
       if (released.length > 0) await this.options.repository.release(this.options.instanceId, released);
       await this.options.repository.leave(this.options.instanceId, this.boot);
+      this.storeAnswered();
     } catch (error) {
-      this.counters.failedTicks += 1;
+      this.storeFailed(error);
       this.options.logger?.error({ err: error }, 'could not hand schools over; their leases will lapse');
     }
+  }
+
+  private storeAnswered(): void {
+    this.storeAnsweredAt = this.monotonicNow();
+    this.lastFailure = null;
+    this.consecutiveFailures = 0;
+  }
+
+  private storeFailed(error: unknown): void {
+    this.counters.failedTicks += 1;
+    this.consecutiveFailures += 1;
+    if (isTimeout(error)) this.counters.timedOutTicks += 1;
+    this.lastFailure = error instanceof Error ? error.message : String(error);
   }
 
   private emit(change: LeaseChange): void {
@@ -298,4 +387,14 @@ export class SchoolLeases {
       }
     }
   }
+}
+
+/**
+ * The store did not answer in time: the server cancelled the statement (57014 statement_timeout,
+ * 55P03 lock_timeout) or the client gave up waiting (pg's query_timeout and connection timeout).
+ */
+function isTimeout(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  if (code === '57014' || code === '55P03') return true;
+  return typeof message === 'string' && /timeout|timed out/i.test(message);
 }

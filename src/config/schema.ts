@@ -61,6 +61,14 @@ const serverSchema = z
         'Largest body of every other route (JSON APIs, /oauth/token, /connexion, dashboard forms): an override or a login is under 2 kB.',
       ),
     public_url: httpUrl.optional().describe('URL clients use to reach the service, behind a reverse proxy.'),
+    stop_timeout_s: z
+      .number()
+      .min(1)
+      .max(300)
+      .default(10)
+      .describe(
+        "On SIGTERM/SIGINT the service hands its leases over, says offline and closes; past this it exits anyway (keep it under the orchestrator's grace period: 30 s in Kubernetes, 90 s in systemd).",
+      ),
   })
   .prefault({});
 
@@ -70,6 +78,38 @@ const storageSchema = z
       .default('./data')
       .describe('SQLite file, generated clients and keys live here.'),
     database_url: databaseUrl.optional().describe('PostgreSQL instead of SQLite when set.'),
+    statement_timeout_ms: z
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe(
+        'PostgreSQL: the server cancels a statement running longer (statement_timeout): a stuck query is a failure, not a hang.',
+      ),
+    lock_timeout_ms: z
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(5_000)
+      .describe(
+        'PostgreSQL: a statement waiting longer than this for a row or table lock fails (lock_timeout).',
+      ),
+    query_timeout_ms: z
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(15_000)
+      .describe(
+        'PostgreSQL: the client gives up on an answer after this (a frozen or unreachable server never answers); above statement_timeout_ms so the server normally says first.',
+      ),
+    connect_timeout_ms: z
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(5_000)
+      .describe(
+        'PostgreSQL: longest wait for a new connection (TCP, TLS and startup), then the query fails.',
+      ),
   })
   .prefault({});
 
@@ -117,6 +157,14 @@ const mqttSchema = z
       .default(30)
       .describe(
         'MQTT keepalive of the bridge: the broker fires its Last Will after 1.5 times this without traffic.',
+      ),
+    reconnect_max_s: z
+      .number()
+      .min(0.5)
+      .max(300)
+      .default(5)
+      .describe(
+        'Longest wait between two reconnect attempts to the broker (exponential back-off from 0.5 s, ±20 % jitter): a broker back after an outage is used within this.',
       ),
     max_messages_per_second: z
       .int()

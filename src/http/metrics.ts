@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayReport, ReportedRejection } from '../bridge/gateway-tracker.js';
 import type { PublisherStats } from '../bridge/publisher.js';
+import type { ScheduledJobStats } from '../bridge/scheduled-job.js';
 import type { SchoolSyncStatus } from '../bridge/sync.js';
 import type { SchoolLeasesStats } from '../cluster/school-leases.js';
 
@@ -20,6 +21,8 @@ export interface MetricsSources {
   auditChainBroken?: () => boolean | null;
   /** Gateway messages dropped since start, by reason (`GatewayTracker.stats().rejected`). */
   reportedRejected?: () => Readonly<Record<ReportedRejection, number>>;
+  /** The cron jobs (sync, replan) with their catch-up counts. */
+  scheduledJobs?: () => readonly ScheduledJobStats[];
 }
 
 export interface Metrics {
@@ -113,6 +116,58 @@ export function createMetrics(): Metrics {
     collect() {
       const stats = sources.leases?.();
       if (stats) this.set(stats.failedTicks);
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_lease_renewals_timed_out',
+    help: 'Lease renewal rounds that failed because the store did not answer in time (frozen or unreachable database), since start',
+    registers: [registry],
+    collect() {
+      const stats = sources.leases?.();
+      if (stats) this.set(stats.timedOutTicks);
+    },
+  });
+  // cluster_live_instances and leases are this instance's LAST view: these say how old it is.
+  new Gauge({
+    name: 'scope_energie_cluster_view_timestamp_seconds',
+    help: 'Database-clock time of the last successful lease round: when the live set and leases shown were true',
+    registers: [registry],
+    collect() {
+      const stats = sources.leases?.();
+      if (stats?.lastTickAt != null) this.set(stats.lastTickAt / 1000);
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_cluster_view_age_seconds',
+    help: 'Seconds since the store last answered a lease round (absent: never); above two renewals, /readyz fails',
+    registers: [registry],
+    collect() {
+      const stats = sources.leases?.();
+      if (stats?.storeSilentMs != null) this.set(stats.storeSilentMs / 1000);
+    },
+  });
+  // node-cron skips runs it could not start on time; the guard runs them late (issue 22).
+  new Gauge({
+    name: 'scope_energie_scheduled_runs',
+    help: 'Runs of each cron job since start: on time (node-cron), late (a missed tick caught up by the guard)',
+    labelNames: ['job', 'when'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of sources.scheduledJobs?.() ?? []) {
+        this.set({ job: job.name, when: 'on-time' }, job.onTime);
+        this.set({ job: job.name, when: 'late' }, job.late);
+      }
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_scheduled_ticks_missed',
+    help: 'Instants a cron job was due that node-cron did not run (each caught up by a late run)',
+    labelNames: ['job'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const job of sources.scheduledJobs?.() ?? []) this.set({ job: job.name }, job.missed);
     },
   });
   new Gauge({

@@ -218,7 +218,9 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: 'get',
     path: '/readyz',
-    summary: 'Readiness (store, broker, age of the last sync)',
+    summary: 'Readiness (store, broker, share of the schools held, age of the last sync)',
+    description:
+      "Not ready (503) while the store does not answer lease rounds within two renewals, the broker is unreachable, the instance holds none of its share of the schools, or a school it holds is past sync.stale_after_hours; `missing` says which, one line each (`store: …`, `broker: …`, `leases: …`, `sync …`). About the instance's ability to do its work, not the process: use /healthz for liveness.",
     tag: 'Operations',
     auth: 'none',
     roles: 'anyone',

@@ -41,9 +41,12 @@ export interface MqttTlsOptions {
 }
 
 export interface ReconnectPolicy {
-  /** First retry delay, default 1000 ms. */
+  /** First retry delay, default 500 ms. */
   initialDelayMs?: number;
-  /** Cap, default 30 000 ms. */
+  /**
+   * Cap, default 5 000 ms: a broker back after an outage is used within this, and the schools
+   * handed over meanwhile are taken back well inside the takeover delay (issue 22).
+   */
   maxDelayMs?: number;
   /** Growth per failed attempt, default 2. */
   factor?: number;
@@ -242,11 +245,14 @@ export class MqttConnection {
     if (!client) return;
     const timeoutMs = this.options.stopTimeoutMs ?? 5_000;
     if (client.connected) {
-      await withTimeout(this.publishStatus('offline'), timeoutMs);
-      const ended = await withTimeout(client.endAsync(), timeoutMs);
-      if (ended === 'timeout') await client.endAsync(true);
+      // One budget for both steps: stop() never takes longer than the stop timeout.
+      const deadline = performance.now() + timeoutMs;
+      const left = () => Math.max(0, deadline - performance.now());
+      await withTimeout(this.publishStatus('offline'), left());
+      const ended = await withTimeout(client.endAsync(), left());
+      if (ended === 'timeout') forceClose(client);
     } else {
-      await client.endAsync(true);
+      forceClose(client);
     }
     this.settlePending('interrupted');
     this.online = false;
@@ -450,6 +456,14 @@ export class MqttConnection {
       this.online = false;
       this.logger.warn({ url: this.options.url }, 'mqtt connection lost');
     }
+    // mqtt.js keeps QoS 1 publishes the lost session never acknowledged in `outgoing`, and a
+    // graceful end() waits for that to empty: after a reconnect (a new clean session, which will
+    // never acknowledge them) stop() then hung past its timeout with the socket open, and the
+    // process never exited. They are abandoned by design (nothing is replayed): drop them now.
+    const client = this.client;
+    if (client) {
+      for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id));
+    }
     this.settlePending('interrupted');
     if (this.stopping) return;
     this.scheduleReconnect();
@@ -475,8 +489,8 @@ export class MqttConnection {
   private scheduleReconnect(): void {
     if (this.reconnectTimer || this.stopping) return;
     const policy = this.options.reconnect ?? {};
-    const initial = policy.initialDelayMs ?? 1_000;
-    const max = policy.maxDelayMs ?? 30_000;
+    const initial = policy.initialDelayMs ?? 500;
+    const max = policy.maxDelayMs ?? 5_000;
     const factor = policy.factor ?? 2;
     const jitter = policy.jitter ?? 0.2;
     const base = Math.min(max, initial * factor ** this.failedAttempts);
@@ -558,6 +572,15 @@ function toBuffer(payload: unknown): Buffer {
   if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
   if (payload instanceof Uint8Array) return Buffer.from(payload);
   return Buffer.from(JSON.stringify(payload), 'utf8');
+}
+
+/**
+ * Ends the client at once whatever state mqtt.js is in: `end(true)` alone returns without touching
+ * the socket when a graceful end() is already under way (`disconnecting`).
+ */
+function forceClose(client: MqttClient): void {
+  client.end(true);
+  client.stream?.destroy();
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {

@@ -42,7 +42,14 @@ export interface PostgresSignalsOptions {
   /** Sends a NOTIFY through the store's pool. */
   send: (channel: string, message: string) => Promise<void>;
   onError?: (error: Error) => void;
+  /** Longest wait for the LISTEN session's connection; default 5 s. */
+  connectTimeoutMs?: number;
+  /** Longest wait for the LISTEN statement's answer; default 15 s. */
+  queryTimeoutMs?: number;
 }
+
+/** Reconnect delays of the LISTEN session: 0.5 s doubling to this cap, ±20 % jitter. */
+const RECONNECT_MAX_MS = 4_000;
 
 export function postgresSignals(options: PostgresSignalsOptions): StoreSignals {
   const channel = `scope_energie_${options.schema}`.slice(0, 63);
@@ -57,34 +64,56 @@ export function postgresSignals(options: PostgresSignalsOptions): StoreSignals {
       let client: pg.Client | undefined;
       let stopped = false;
       let retry: NodeJS.Timeout | undefined;
+      let failures = 0;
+      const reconnectLater = (): void => {
+        if (stopped || retry) return;
+        // Capped and jittered: instances restarted together do not hammer a recovering server in step.
+        const base = Math.min(RECONNECT_MAX_MS, 500 * 2 ** failures);
+        failures += 1;
+        retry = setTimeout(
+          () => {
+            retry = undefined;
+            void connect();
+          },
+          Math.round(base * (0.8 + 0.4 * Math.random())),
+        );
+      };
+      /** The session is gone (error or end, whichever comes first): LISTEN died with it. */
+      const lost = (session: pg.Client, error?: Error): void => {
+        if (error) options.onError?.(error);
+        if (client !== session) return;
+        client = undefined;
+        void session.end().catch(() => {});
+        reconnectLater();
+      };
       const connect = async (): Promise<void> => {
         // keepAlive: an idle LISTEN session is what firewalls drop silently; probes notice it.
-        const next = new pg.Client({ connectionString: options.databaseUrl, keepAlive: true });
+        const next = new pg.Client({
+          connectionString: options.databaseUrl,
+          keepAlive: true,
+          connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+          query_timeout: options.queryTimeoutMs ?? 15_000,
+        });
         next.on('notification', (n) => {
           if (n.channel === channel && n.payload !== undefined) handler(n.payload);
         });
-        next.on('error', (error) => {
-          options.onError?.(error);
-          // Reconnect: the LISTEN died with the session.
-          if (!stopped && client === next) {
-            client = undefined;
-            void next.end().catch(() => {});
-            retry = setTimeout(() => void connect().catch(() => {}), 1_000);
-          }
-        });
+        // Listened to for the client's whole life: an unhandled 'error' would end the process.
+        next.on('error', (error) => lost(next, error));
+        next.on('end', () => lost(next));
         try {
           await next.connect();
           await next.query(`listen ${quoted}`);
         } catch (error) {
           void next.end().catch(() => {});
           options.onError?.(error as Error);
-          if (!stopped) retry = setTimeout(() => void connect().catch(() => {}), 1_000);
+          reconnectLater();
           return;
         }
         if (stopped) {
-          await next.end();
+          await next.end().catch(() => {});
           return;
         }
+        failures = 0;
         client = next;
       };
       await connect();

@@ -39,11 +39,33 @@ export interface StoreOptions {
   /** PostgreSQL pool size per instance. */
   pgPoolSize?: number;
   /**
-   * An idle pooled PostgreSQL connection failed (server restart, network): the pool drops it
-   * and the next query reconnects. Give a logger here; without a listener pg would crash the process.
+   * A PostgreSQL connection failed (server restart, failover, network), idle in the pool, checked
+   * out inside a transaction, or the LISTEN session: the pool drops it and the next query
+   * reconnects. Give a logger here; every client has a listener, so pg never crashes the process.
    */
   onPoolError?: (error: Error) => void;
+  /** PostgreSQL timeouts (config `storage.*_ms`); defaults in {@link DEFAULT_PG_TIMEOUTS}. */
+  pgTimeouts?: Partial<PgTimeouts>;
 }
+
+export interface PgTimeouts {
+  /** Server side: a statement running longer is cancelled (SQLSTATE 57014). */
+  statementMs: number;
+  /** Server side: a statement waiting longer for a lock fails (55P03). */
+  lockMs: number;
+  /** Client side: no answer within this fails the query (a frozen server never cancels anything). */
+  queryMs: number;
+  /** Client side: longest wait for a new connection. */
+  connectMs: number;
+}
+
+/** config/default.yaml's values: a frozen database is a failure within seconds, not a hang. */
+export const DEFAULT_PG_TIMEOUTS: PgTimeouts = {
+  statementMs: 10_000,
+  lockMs: 5_000,
+  queryMs: 15_000,
+  connectMs: 5_000,
+};
 
 export interface Store {
   dialect: StoreDialect;
@@ -71,6 +93,7 @@ const IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000;
 const PG_SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export async function openStore(options: StoreOptions): Promise<Store> {
+  const timeouts = { ...DEFAULT_PG_TIMEOUTS, ...options.pgTimeouts };
   const { db, dialect, migrationSchema } =
     options.databaseUrl !== undefined && options.databaseUrl !== ''
       ? await connectPostgres(options.databaseUrl, options)
@@ -102,6 +125,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
               await sql`select pg_notify(${channel}, ${message})`.execute(db);
             },
             ...(options.onPoolError ? { onError: options.onPoolError } : {}),
+            connectTimeoutMs: timeouts.connectMs,
+            queryTimeoutMs: timeouts.queryMs,
           })
         : inProcessSignals(),
     close() {
@@ -150,21 +175,34 @@ async function connectPostgres(databaseUrl: string, options: StoreOptions): Prom
   if (schema !== undefined && !PG_SCHEMA_NAME.test(schema)) {
     throw new Error(`openStore: pgSchema "${schema}" must match ${PG_SCHEMA_NAME}`);
   }
+  const timeouts = { ...DEFAULT_PG_TIMEOUTS, ...options.pgTimeouts };
+  const onError = options.onPoolError ?? (() => {});
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.pgPoolSize ?? 10,
     // Every pooled connection sees only this schema, so tables need no qualification.
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
+    // Startup parameters, set before the first statement of every session.
+    statement_timeout: timeouts.statementMs,
+    lock_timeout: timeouts.lockMs,
+    // A session left idle inside a transaction (its process paused or cut off mid-write) would
+    // keep its row locks for hours (TCP keepalive): a fenced write's FOR SHARE lock on a lease
+    // would then hold that school back from the instance taking over. The server ends such
+    // sessions instead; no transaction of ours is idle for more than a moment between statements.
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    query_timeout: timeouts.queryMs,
+    connectionTimeoutMillis: timeouts.connectMs,
+    // A dead peer (host gone, network cut) is noticed by TCP probes, not after the OS's hours.
+    keepAlive: true,
   });
-  pool.on('error', options.onPoolError ?? (() => {}));
-  // A session left idle inside a transaction (its process paused or cut off mid-write) would keep
-  // its row locks for hours (TCP keepalive): a fenced write's FOR SHARE lock on a lease would then
-  // hold that school back from the instance taking over. The server ends such sessions instead;
-  // no transaction of ours is idle for more than a moment between its statements.
+  pool.on('error', onError);
+  // pg-pool listens for 'error' only while a client is idle in the pool; a client checked out
+  // (inside a kysely transaction, between two statements) that loses its server — a restart's
+  // "terminating connection due to administrator command" (57P01) — emits 'error' with no
+  // listener, which ends the process. This listener stays for the client's whole life; the
+  // failed statement still rejects, and pg-pool discards the broken client on release.
   pool.on('connect', (client) => {
-    client
-      .query(`set idle_in_transaction_session_timeout = ${IDLE_IN_TRANSACTION_TIMEOUT_MS}`)
-      .catch((error: Error) => options.onPoolError?.(error));
+    client.on('error', onError);
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {

@@ -9,12 +9,19 @@ const repoConfigDir = new URL('../../config/', import.meta.url).pathname;
 
 /** The documented defaults, written out by hand (not computed by the schema under test). */
 const DEFAULTS = {
-  server: { host: '127.0.0.1', port: 8080, body_limit_mb: 50, form_body_limit_kb: 64 },
-  storage: { data_dir: './data' },
+  server: { host: '127.0.0.1', port: 8080, body_limit_mb: 50, form_body_limit_kb: 64, stop_timeout_s: 10 },
+  storage: {
+    data_dir: './data',
+    statement_timeout_ms: 10000,
+    lock_timeout_ms: 5000,
+    query_timeout_ms: 15000,
+    connect_timeout_ms: 5000,
+  },
   mqtt: {
     prefix: 'sobriete/v1',
     embedded: { enabled: true, host: '127.0.0.1', port: 1883, max_packet_kb: 64 },
     keepalive_s: 30,
+    reconnect_max_s: 5,
     max_messages_per_second: 10000,
     reported_max_per_minute: 600,
     tls: { reject_unauthorized: true },
@@ -79,7 +86,13 @@ describe('loadConfig: defaults and layering', () => {
     write('default.yaml', 'server:\n  host: 0.0.0.0\n  port: 8000\nmqtt:\n  embedded:\n    port: 1884\n');
     write('local.yaml', 'server:\n  port: 8001\nmqtt:\n  prefix: region/v1\n');
     const { config, sources } = loadConfig({ configDir: dir, env: {} });
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 8001, body_limit_mb: 50, form_body_limit_kb: 64 });
+    expect(config.server).toEqual({
+      host: '0.0.0.0',
+      port: 8001,
+      body_limit_mb: 50,
+      form_body_limit_kb: 64,
+      stop_timeout_s: 10,
+    });
     expect(config.mqtt.prefix).toBe('region/v1');
     expect(config.mqtt.embedded).toEqual({ enabled: true, host: '127.0.0.1', port: 1884, max_packet_kb: 64 });
     expect(sources).toEqual([join(dir, 'default.yaml'), join(dir, 'local.yaml')]);
@@ -149,6 +162,10 @@ describe('loadConfig: environment overrides', () => {
     expect(config.storage).toEqual({
       data_dir: '/var/lib/scope-energie',
       database_url: 'postgres://scope:pw@127.0.0.1:5432/test',
+      statement_timeout_ms: 10000,
+      lock_timeout_ms: 5000,
+      query_timeout_ms: 15000,
+      connect_timeout_ms: 5000,
     });
     expect(config.mqtt.url).toBe('mqtt://127.0.0.1:1883');
     // `embedded.enabled: auto` turns the in-process broker off once an external one is named.
