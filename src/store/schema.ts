@@ -173,6 +173,31 @@ export interface SchoolLeaseTable {
   expires_at: number | string;
 }
 
+/**
+ * A gateway login as EMQX reads it (migration 0006, PostgreSQL only), kept from devices/ by
+ * src/broker-access/emqx-access.ts. EMQX reads the views `emqx_authn` and `emqx_acl` over these.
+ */
+export interface BrokerLoginTable {
+  username: string;
+  /** null for the bridge's ACL-only row. */
+  uai: string | null;
+  gateway: string | null;
+  /** PBKDF2-SHA256 hex; null when devices/ holds no EMQX hash (needs `gateway credentials`). */
+  password_hash: string | null;
+  salt: string | null;
+  /** ISO 8601 UTC end of a replaced credential; null for a current one. */
+  valid_until: string | null;
+}
+
+/** One EMQX authorisation rule (migration 0006): first match wins, higher priority first. */
+export interface BrokerAclTable {
+  username: string;
+  permission: 'allow' | 'deny';
+  action: 'publish' | 'subscribe';
+  topic: string;
+  priority: number;
+}
+
 export interface Database {
   establishments: EstablishmentTable;
   timetable_versions: TimetableVersionTable;
@@ -186,4 +211,6 @@ export interface Database {
   audit_head: AuditHeadTable;
   bridge_instances: BridgeInstanceTable;
   school_leases: SchoolLeaseTable;
+  broker_logins: BrokerLoginTable;
+  broker_acl: BrokerAclTable;
 }

@@ -15,7 +15,11 @@ import { MosquittoProvisioner } from '../../src/broker-access/mosquitto-provisio
 import { ManualClock } from '../../src/domain/clock.js';
 import { MqttTopics } from '../../src/mqtt/topics.js';
 import { loadSite } from '../../src/site/load-site.js';
-import { type DynsecMosquitto, mosquittoSkipReason, startDynsecMosquitto } from '../helpers/mosquitto-dynsec.js';
+import {
+  type DynsecMosquitto,
+  mosquittoSkipReason,
+  startDynsecMosquitto,
+} from '../helpers/mosquitto-dynsec.js';
 import { connectOutcome } from '../helpers/mqtt-contract.js';
 
 const UAI = '0670080Y';
@@ -37,7 +41,11 @@ describe.skipIf(skip !== null)(`Mosquitto provisioning${skip ? ` (skipped: ${ski
   const audit: AuditEvent[] = [];
   let provisioner: MosquittoProvisioner;
   const admin = () =>
-    DynsecClient.connect({ url: server.url, username: server.admin.username, password: server.admin.password });
+    DynsecClient.connect({
+      url: server.url,
+      username: server.admin.username,
+      password: server.admin.password,
+    });
   const site = async (yaml: string) => {
     await writeFile(join(dir, 'devices', `${UAI}.yaml`), yaml);
     return loadSite({ devicesDir: join(dir, 'devices'), rulesDir: resolve('rules') });
@@ -59,7 +67,11 @@ describe.skipIf(skip !== null)(`Mosquitto provisioning${skip ? ` (skipped: ${ski
     // Someone else's client and role on the same broker.
     const client = await admin();
     await client.execute([
-      { command: 'createRole', rolename: 'ops', acls: [{ acltype: 'subscribePattern', topic: '#', allow: true }] },
+      {
+        command: 'createRole',
+        rolename: 'ops',
+        acls: [{ acltype: 'subscribePattern', topic: '#', allow: true }],
+      },
       { command: 'createClient', username: 'ops-tool', password: 'ops', roles: [{ rolename: 'ops' }] },
     ]);
     await client.close();
@@ -92,7 +104,7 @@ describe.skipIf(skip !== null)(`Mosquitto provisioning${skip ? ` (skipped: ${ski
     ]);
   });
 
-  it("leaves clients and roles it does not manage alone, and names a username it cannot take", async () => {
+  it('leaves clients and roles it does not manage alone, and names a username it cannot take', async () => {
     const current = await site(
       devicesYaml([
         { id: 'gw-1', username: 'gw-1', hash: hash1 },
