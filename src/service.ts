@@ -14,6 +14,7 @@ import { loadClients } from './auth/load-clients.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
+import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
 import { dashboardDepsOf } from './dashboard/service-deps.js';
@@ -158,8 +159,21 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     { onError: (error) => logger.error({ err: error }, 'audit append failed; retrying with the next batch') },
   );
+  // External broker's access control from devices/, before the bridge logs in to that broker.
+  let brokerAccess: BrokerAccess | null = null;
   let bridge: Bridge;
   try {
+    brokerAccess = await startBrokerAccess({
+      config,
+      baseDir,
+      env: process.env,
+      site,
+      store,
+      clock,
+      logger,
+      version: SERVICE_VERSION,
+      audit: auditLog.sink,
+    });
     bridge = await startBridge({
       config,
       baseDir,
@@ -174,6 +188,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       audit: auditLog.sink,
     });
   } catch (error) {
+    brokerAccess?.stop();
     site.stop();
     await new Promise<void>((done) => server.close(() => done()));
     await store.close();
@@ -186,6 +201,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
     leases: () => bridge.leases.stats(),
+    ...(brokerAccess ? { brokerAccess: brokerAccess.stats } : {}),
   });
   const app = createHttpApp({
     authenticator,
@@ -282,6 +298,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       });
       await demoGateway?.stop();
       await bridge.stop();
+      brokerAccess?.stop();
       await auditLog.stop();
       site.stop();
       await store.close();

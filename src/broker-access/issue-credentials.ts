@@ -88,7 +88,8 @@ export function issueCredential(options: IssueOptions): IssuedCredential {
   }
   node.set('password_hash', hashSecret(password));
   node.set('emqx_password_hash', pbkdf2Hash(password, options.pbkdf2Iterations));
-  const text = doc.toString();
+  // lineWidth 0: hashes stay on one line, as people paste and grep them.
+  const text = doc.toString({ lineWidth: 0 });
   // Never write a file the service would refuse.
   loadDevicesFile(text, options.file);
   return { uai, gateway: gateway.id, username, password, ...(previous ? { previous } : {}), text };

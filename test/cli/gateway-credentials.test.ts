@@ -1,9 +1,9 @@
 import { pbkdf2Sync } from 'node:crypto';
-import { cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifySecret } from '../../src/auth/secrets.js';
+import { hashSecret, verifySecret } from '../../src/auth/secrets.js';
 import { gatewayCredentials } from '../../src/bridge/bridge.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js';
@@ -144,6 +144,31 @@ describe.skipIf(skip !== null)(
         expect(await connectOutcome(embedded.url, rotated)).toBe(0);
       } finally {
         await embedded.close();
+      }
+    });
+
+    it('check compares Mosquitto with devices/: a hand-edited hash needs credentials', async () => {
+      const ok = await cli(['check', '--json'], { cwd, env });
+      expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, errors: [] });
+      const text = readFileSync(devicesFile, 'utf8');
+      const edited = text.replace(
+        /password_hash: "?scrypt[^\n"]*"?/,
+        () => `password_hash: "${hashSecret('by-hand')}"`,
+      );
+      writeFileSync(devicesFile, edited);
+      try {
+        const run = await cli(['check', '--json'], { cwd, env });
+        expect(run.code).toBe(2);
+        expect(JSON.parse(run.stdout).errors).toEqual([
+          {
+            code: 'broker-needs-credentials',
+            message:
+              "gateway login gw-tilleuls.r2 has no mosquitto password matching devices/: run 'scope-energie gateway credentials' for it",
+            where: 'mqtt.provisioning (mosquitto)',
+          },
+        ]);
+      } finally {
+        writeFileSync(devicesFile, text);
       }
     });
 
