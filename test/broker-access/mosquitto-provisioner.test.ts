@@ -126,7 +126,7 @@ describe.skipIf(skip !== null)(`Mosquitto provisioning${skip ? ` (skipped: ${ski
     ]);
     await client.close();
     expect(ops?.data).toMatchObject({ client: { username: 'ops-tool', roles: [{ rolename: 'ops' }] } });
-    expect((ops?.data as { client: { disabled?: boolean } }).client.disabled).toBeUndefined();
+    expect((ops?.data as { client?: { disabled?: boolean } } | undefined)?.client?.disabled).toBeUndefined();
     expect(role?.data).toMatchObject({ role: { rolename: 'ops', acls: [{ topic: '#' }] } });
     expect(await connectOutcome(server.url, { username: 'ops-tool', password: 'ops' })).toBe(0);
   });
