@@ -2,6 +2,7 @@
  * A Mosquitto 2 of the test's own, with the dynamic-security plugin, no anonymous access, on a free
  * port of 127.0.0.1: never the shared broker on 1883. Its dynamic-security.json is created by
  * `mosquitto_ctrl dynsec init` with an admin account that may only administer the plugin.
+ * Free of vitest: `npm run bench -- provisioning` starts its Mosquitto with it too.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { connectOutcome, sleep } from './mqtt-contract.js';
+import mqtt from 'mqtt';
 
 const DYNSEC_PLUGIN_PATHS = [
   '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
@@ -92,9 +93,14 @@ export async function startDynsecMosquitto(): Promise<DynsecMosquitto> {
     // Ready when the admin can log in (the plugin has loaded its file).
     const ready = (async () => {
       for (let i = 0; i < 200; i++) {
-        const code = await connectOutcome(url, admin).catch(() => -1);
-        if (code === 0) return true;
-        await sleep(25);
+        const client = await mqtt
+          .connectAsync(url, { ...admin, reconnectPeriod: 0, connectTimeout: 1_000 })
+          .catch(() => null);
+        if (client) {
+          await client.endAsync(true);
+          return true;
+        }
+        await new Promise((r) => setTimeout(r, 25));
       }
       return false;
     })();
