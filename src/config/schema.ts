@@ -74,7 +74,9 @@ const mqttProvisioningSchema = z
       ),
     url: mqttUrl
       .optional()
-      .describe('Where the dynamic-security admin connects (default mqtt.url), e.g. a loopback-only listener.'),
+      .describe(
+        'Where the dynamic-security admin connects (default mqtt.url), e.g. a loopback-only listener.',
+      ),
     admin_username: z
       .string()
       .min(1)
@@ -85,20 +87,29 @@ const mqttProvisioningSchema = z
     manage_bridge_login: z
       .boolean()
       .default(true)
-      .describe("Also create the bridge's own login (mqtt.username, with mqtt.password_file/env) and its role."),
+      .describe(
+        "Also create the bridge's own login (mqtt.username, with mqtt.password_file/env) and its role.",
+      ),
     batch_size: z
       .int()
       .min(1)
       .max(1_000)
       .default(100)
       .describe('Dynamic-security commands per MQTT message.'),
-    timeout_s: z.int().min(1).max(300).default(10).describe('Longest wait for the broker to answer one message.'),
+    timeout_s: z
+      .int()
+      .min(1)
+      .max(300)
+      .default(10)
+      .describe('Longest wait for the broker to answer one message.'),
     rotation_overlap_hours: z
       .number()
       .min(0)
       .max(24 * 90)
       .default(168)
-      .describe('How long `gateway credentials --rotate` keeps the replaced password valid (default one week).'),
+      .describe(
+        'How long `gateway credentials --rotate` keeps the replaced password valid (default one week).',
+      ),
     emqx_pbkdf2_iterations: z
       .int()
       .min(1_000)
