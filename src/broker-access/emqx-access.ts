@@ -2,7 +2,7 @@
  * EMQX's view of devices/ (docs/mqtt.md, "EMQX"): one login row per gateway credential with the
  * PBKDF2-SHA256 hash `gateway credentials` wrote (EMQX cannot check scrypt), and the ACL rows of
  * the contract's grants (src/mqtt/acl-matrix.ts) per username. Kept in the tables behind the
- * views `emqx_authn` / `emqx_acl` (migration 0006, PostgreSQL only) at start and on every reload;
+ * views `emqx_authn` / `emqx_acl` (migration 0007, PostgreSQL only) at start and on every reload;
  * rewritten in one transaction only when they differ.
  */
 import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from '../bridge/adapters/index.js';

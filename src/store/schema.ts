@@ -174,7 +174,7 @@ export interface SchoolLeaseTable {
 }
 
 /**
- * A gateway login as EMQX reads it (migration 0006, PostgreSQL only), kept from devices/ by
+ * A gateway login as EMQX reads it (migration 0007, PostgreSQL only), kept from devices/ by
  * src/broker-access/emqx-access.ts. EMQX reads the views `emqx_authn` and `emqx_acl` over these.
  */
 export interface BrokerLoginTable {
@@ -189,7 +189,7 @@ export interface BrokerLoginTable {
   valid_until: string | null;
 }
 
-/** One EMQX authorisation rule (migration 0006): first match wins, higher priority first. */
+/** One EMQX authorisation rule (migration 0007): first match wins, higher priority first. */
 export interface BrokerAclTable {
   username: string;
   permission: 'allow' | 'deny';

@@ -8,7 +8,7 @@ import * as bridgeState0002 from './0002_bridge_state.js';
 import * as syncAndOverrides0003 from './0003_sync_and_overrides.js';
 import * as audit0004 from './0004_audit.js';
 import * as leases0005 from './0005_leases.js';
-import * as brokerAccess0006 from './0006_broker_access.js';
+import * as brokerAccess0007 from './0007_broker_access.js';
 
 const migrations: Record<string, Migration> = {
   '0001_timetables': timetables0001,
@@ -16,7 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003_sync_and_overrides': syncAndOverrides0003,
   '0004_audit': audit0004,
   '0005_leases': leases0005,
-  '0006_broker_access': brokerAccess0006,
+  '0007_broker_access': brokerAccess0007,
 };
 
 export const migrationProvider: MigrationProvider = {
