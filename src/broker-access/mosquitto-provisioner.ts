@@ -150,6 +150,9 @@ export class MosquittoProvisioner {
         answers.forEach((answer, i) => {
           if (!answer.error) return;
           const command = plan.commands[i];
+          // Another instance reconciling at the same moment created it first: the next run
+          // compares again, so this is not a failure.
+          if (answer.command.startsWith('create') && /already exists/i.test(answer.error)) return;
           report.failed.push({
             command: answer.command,
             name: String(command?.['username'] ?? command?.['rolename'] ?? ''),
