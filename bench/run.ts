@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   latency: async () => (await import('./import-latency.js')).benchImportLatency,
   'scale-out': async () => (await import('./scale-out.js')).benchScaleOut,
   faults: async () => (await import('./faults.js')).benchFaults,
+  provisioning: async () => (await import('./provisioning.js')).benchProvisioning,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

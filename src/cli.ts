@@ -85,6 +85,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/gateway.js')).gatewayCommand,
   },
   {
+    name: 'gateway credentials',
+    summary: "issue a gateway's MQTT password (printed once) and provision the external broker",
+    load: async () => (await import('./cli/gateway-credentials.js')).gatewayCredentialsCommand,
+  },
+  {
     name: 'hash-secret',
     summary: 'hash a client secret or gateway password for the configuration files',
     load: async () => (await import('./cli/hash-secret.js')).hashSecretCommand,

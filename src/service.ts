@@ -18,6 +18,7 @@ import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { reloadEvents } from './bridge/audit-events.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
+import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
 import { dashboardDepsOf } from './dashboard/service-deps.js';
@@ -190,8 +191,21 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       clock.now(),
     ),
   );
+  // External broker's access control from devices/, before the bridge logs in to that broker.
+  let brokerAccess: BrokerAccess | null = null;
   let bridge: Bridge;
   try {
+    brokerAccess = await startBrokerAccess({
+      config,
+      baseDir,
+      env: process.env,
+      site,
+      store,
+      clock,
+      logger,
+      version: SERVICE_VERSION,
+      audit: auditLog.sink,
+    });
     bridge = await startBridge({
       config,
       baseDir,
@@ -207,6 +221,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     });
   } catch (error) {
     anchoring.stop();
+    brokerAccess?.stop();
     site.stop();
     await new Promise<void>((done) => server.close(() => done()));
     await store.close();
@@ -223,6 +238,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     auditChainBroken: () => (anchoring.monitor.status() ? anchoring.monitor.chainBroken() : null),
     scheduledJobs: () =>
       [bridge.sync.scheduleStats(), bridge.planning.scheduleStats()].filter((job) => job !== null),
+    ...(brokerAccess ? { brokerAccess: brokerAccess.stats } : {}),
   });
   const app = createHttpApp({
     authenticator,
@@ -317,6 +333,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       });
       await demoGateway?.stop();
       await bridge.stop();
+      brokerAccess?.stop();
       await auditLog.stop();
       anchoring.stop();
       site.stop();

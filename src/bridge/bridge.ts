@@ -13,6 +13,7 @@ import type { AuthEnv } from '../auth/middleware.js';
 import { generateToken, hashSecret } from '../auth/secrets.js';
 import { SchoolLeases } from '../cluster/school-leases.js';
 import type { Config } from '../config/schema.js';
+import { siteLogins } from '../devices/gateway-logins.js';
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../logger.js';
 import { type EmbeddedBroker, type GatewayCredentials, startEmbeddedBroker } from '../mqtt/broker.js';
@@ -20,6 +21,7 @@ import { MqttConnection } from '../mqtt/connection.js';
 import { MqttTopics } from '../mqtt/topics.js';
 import { savingsRoutes } from '../savings/savings-routes.js';
 import type { CalendarSource } from '../site/calendars.js';
+import { type LapseTimer, watchCredentialLapses } from '../site/credential-lapses.js';
 import type { Site } from '../site/load-site.js';
 import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';
@@ -88,6 +90,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   // The bridge's own broker password: random per start when the broker is ours (only its hash
   // is given to the broker), from a file or the environment for an external one.
   let embeddedBroker: EmbeddedBroker | null = null;
+  let credentialLapses: LapseTimer | undefined;
   let username = config.mqtt.username;
   let password = brokerPassword(context);
   if (config.mqtt.embedded.enabled) {
@@ -104,16 +107,25 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       prefix: config.mqtt.prefix,
       maxPacketBytes: config.mqtt.embedded.max_packet_kb * 1024,
       bridgeCredentials,
-      gateways: gatewayCredentials(site.current, topics, context.version),
+      gateways: gatewayCredentials(site.current, topics, context.version, clock.now()),
       logger: mqttLogger,
     });
     logger.info({ url: embeddedBroker.url }, 'embedded MQTT broker listening');
-    site.onReload((result) => {
-      if (!result.ok || !embeddedBroker) return;
-      embeddedBroker.updateCredentials({
+    const refreshCredentials = (current: Site): void =>
+      embeddedBroker?.updateCredentials({
         bridgeCredentials: { ...bridgeCredentials, extraAcl: bridgeExtraAcl(targets()) },
-        gateways: gatewayCredentials(result.site, topics, context.version),
+        gateways: gatewayCredentials(current, topics, context.version, clock.now()),
       });
+    // A rotated gateway's previous password is refused from its valid_until on.
+    credentialLapses = watchCredentialLapses(
+      () => site.current,
+      clock,
+      () => refreshCredentials(site.current),
+    );
+    site.onReload((result) => {
+      if (!result.ok) return;
+      refreshCredentials(result.site);
+      credentialLapses?.reschedule();
     });
   }
   const mqttUrl = embeddedBroker?.url ?? config.mqtt.url;
@@ -318,6 +330,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   let statusWatch: { unsubscribe(): Promise<void> } | undefined;
   const stopParts = async (): Promise<void> => {
     clearInterval(brokerWatch);
+    credentialLapses?.stop();
     await stopListening?.();
     stopFollowingLeases?.();
     // First: nothing of ours goes out from here on (leases are dropped locally at once), and the
@@ -459,17 +472,24 @@ function defaultInstanceId(): string {
   return `${host}-${process.pid}`;
 }
 
-function gatewayCredentials(site: Site, topics: MqttTopics, version: string): GatewayCredentials[] {
+/** Every gateway login at `now` for the embedded broker (a rotated gateway has two until its previous one lapses). */
+export function gatewayCredentials(
+  site: Site,
+  topics: MqttTopics,
+  version: string,
+  now: number,
+): GatewayCredentials[] {
   const targets = zoneTargetsOf([...site.devices.values()]);
-  return [...site.devices.values()].flatMap((devices) =>
-    devices.value.gateways.map((gateway) => ({
-      uai: devices.value.school.uai,
-      gateway: gateway.id,
-      username: gateway.username,
-      passwordHash: gateway.password_hash,
-      extraAcl: gatewayExtraAcl(targets, devices.value.school.uai, gateway.id, { topics, version }),
-    })),
-  );
+  return siteLogins(
+    [...site.devices.values()].map((devices) => devices.value),
+    now,
+  ).map((login) => ({
+    uai: login.uai,
+    gateway: login.gateway,
+    username: login.username,
+    passwordHash: login.passwordHash,
+    extraAcl: gatewayExtraAcl(targets, login.uai, login.gateway, { topics, version }),
+  }));
 }
 
 function brokerPassword({ config, baseDir }: BridgeContext): string | undefined {

@@ -1,12 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadClients } from '../auth/load-clients.js';
+import { emqxRows } from '../broker-access/emqx-access.js';
+import { mosquittoProvisioner } from '../broker-access/provisioning-setup.js';
 import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { systemClock } from '../domain/clock.js';
 import { InputError, type Problem } from '../domain/problems.js';
+import { createLogger } from '../logger.js';
+import { MqttTopics } from '../mqtt/topics.js';
 import { checkDevicesAgainstRooms } from '../rules/check.js';
 import { loadSite, type Site } from '../site/load-site.js';
 import { SQLITE_FILE_NAME } from '../store/store.js';
-import { type Command, EXIT, reportProblems, stringOption, writeJson } from './command.js';
+import { type Command, type CommandIo, EXIT, reportProblems, stringOption, writeJson } from './command.js';
 import { openCommandStore } from './context.js';
 
 export const checkCommand: Command = {
@@ -18,7 +24,10 @@ Validates the service settings (config/default.yaml, config/local.yaml, SCOPE_EN
 variables), the clients file, every devices/*.yaml and rules/*.yaml (including the legal caps
 of the Code de l'énergie R241-26/27 unless a written exception is given), and cross-checks the
 devices against the stored timetables (rooms mapped twice, zones without rooms, timetable rooms
-in no zone). Every problem names its file, line and field. Exits 2 when anything is wrong.`,
+in no zone). With mqtt.provisioning.broker set, it also compares the external broker with
+devices/ without changing it: gateways whose broker password is not the one devices/ holds
+(run 'gateway credentials'), names taken by clients or roles the service does not manage, an
+unreachable broker. Every problem names its file, line and field. Exits 2 when anything is wrong.`,
   options: {},
   async run(args, io) {
     const json = args.values['json'] === true;
@@ -26,6 +35,15 @@ in no zone). Every problem names its file, line and field. Exits 2 when anything
     const collect = <T>(step: () => T): T | undefined => {
       try {
         return step();
+      } catch (error) {
+        if (error instanceof InputError) problems.push(...error.problems);
+        else throw error;
+        return undefined;
+      }
+    };
+    const collectAsync = async <T>(step: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await step();
       } catch (error) {
         if (error instanceof InputError) problems.push(...error.problems);
         else throw error;
@@ -66,6 +84,11 @@ in no zone). Every problem names its file, line and field. Exits 2 when anything
         }
       }
     }
+    if (loaded && site) {
+      const { config } = loaded;
+      const brokerSite = site;
+      problems.push(...((await collectAsync(() => brokerAccessProblems(config, brokerSite, io))) ?? []));
+    }
     const errors = problems;
     if (json) writeJson(io, { ok: errors.length === 0, checked, errors });
     else if (errors.length > 0) reportProblems(io, errors, false);
@@ -77,3 +100,47 @@ in no zone). Every problem names its file, line and field. Exits 2 when anything
     return errors.length === 0 ? EXIT.ok : EXIT.invalid;
   },
 };
+
+/** The external broker against devices/ (a dry run: nothing is sent but the reads). */
+async function brokerAccessProblems(config: Config, site: Site, io: CommandIo): Promise<Problem[]> {
+  const kind = config.mqtt.provisioning.broker;
+  const where = 'mqtt.provisioning';
+  const needs = (username: string): Problem => ({
+    code: 'broker-needs-credentials',
+    message: `gateway login ${username} has no ${kind} password matching devices/: run 'scope-energie gateway credentials' for it`,
+    where: `${where} (${kind})`,
+  });
+  if (kind === 'emqx') {
+    const problems: Problem[] = [];
+    if (!config.storage.database_url) {
+      problems.push({
+        code: 'provisioning-needs-postgres',
+        message: 'mqtt.provisioning.broker emqx needs storage.database_url: EMQX reads PostgreSQL views',
+        where: 'mqtt.provisioning.broker',
+      });
+    }
+    const rows = emqxRows(site, { topics: new MqttTopics(config.mqtt.prefix), version: 'check' });
+    return [...problems, ...rows.needsCredentials.map(needs)];
+  }
+  if (kind !== 'mosquitto') return [];
+  const provisioner = mosquittoProvisioner({
+    config,
+    baseDir: io.cwd,
+    env: io.env,
+    clock: systemClock,
+    logger: createLogger('silent', io.stderr),
+    version: 'check',
+  });
+  const report = await provisioner.reconcile(() => site, { reason: 'check', dryRun: true });
+  if (!report.ok) {
+    return [{ code: 'broker-unreachable', message: report.error ?? 'the broker did not answer', where }];
+  }
+  return [
+    ...report.needsCredentials.map(needs),
+    ...report.conflicts.map((c) => ({
+      code: 'broker-conflict',
+      message: `${c.kind} ${c.name}: ${c.reason}`,
+      where: `${where} (mosquitto)`,
+    })),
+  ];
+}

@@ -113,6 +113,74 @@ const storageSchema = z
   })
   .prefault({});
 
+/** Access control on an external broker, kept from devices/ (docs/mqtt.md, "Which broker enforces what"). */
+const mqttProvisioningSchema = z
+  .strictObject({
+    broker: z
+      .enum(['none', 'mosquitto', 'emqx'])
+      .default('none')
+      .describe(
+        'none: the operator manages the external broker; mosquitto: reconcile its dynamic-security plugin; emqx: maintain the PostgreSQL views EMQX authenticates and authorises from.',
+      ),
+    url: mqttUrl
+      .optional()
+      .describe(
+        'Where the dynamic-security admin connects (default mqtt.url), e.g. a loopback-only listener.',
+      ),
+    admin_username: z
+      .string()
+      .min(1)
+      .default('scope-energie-admin')
+      .describe('Mosquitto account allowed to publish on $CONTROL/dynamic-security/#.'),
+    admin_password_file: relativeOrAbsolutePath.optional().describe('File holding the admin password.'),
+    admin_password_env: envName.optional().describe('Environment variable holding the admin password.'),
+    manage_bridge_login: z
+      .boolean()
+      .default(true)
+      .describe(
+        "Also create the bridge's own login (mqtt.username, with mqtt.password_file/env) and its role.",
+      ),
+    batch_size: z
+      .int()
+      .min(1)
+      .max(1_000)
+      .default(100)
+      .describe('Dynamic-security commands per MQTT message.'),
+    timeout_s: z
+      .int()
+      .min(1)
+      .max(300)
+      .default(10)
+      .describe('Longest wait for the broker to answer one message.'),
+    rotation_overlap_hours: z
+      .number()
+      .min(0)
+      .max(24 * 90)
+      .default(168)
+      .describe(
+        'How long `gateway credentials --rotate` keeps the replaced password valid (default one week).',
+      ),
+    emqx_pbkdf2_iterations: z
+      .int()
+      .min(1_000)
+      .max(10_000_000)
+      .default(4_096)
+      .describe(
+        "PBKDF2-SHA256 iterations of the EMQX hash; must equal EMQX's password_hash_algorithm.iterations.",
+      ),
+  })
+  .prefault({})
+  .superRefine((provisioning, ctx) => {
+    if (provisioning.admin_password_file !== undefined && provisioning.admin_password_env !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['admin_password_env'],
+        message: 'give the admin password either by admin_password_file or by admin_password_env, not both',
+        params: { code: 'conflicting-settings' },
+      });
+    }
+  });
+
 const mqttSchema = z
   .strictObject({
     prefix: z
@@ -198,6 +266,7 @@ const mqttSchema = z
           });
         }
       }),
+    provisioning: mqttProvisioningSchema,
   })
   .prefault({})
   .superRefine((mqtt, ctx) => {

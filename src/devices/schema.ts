@@ -48,6 +48,23 @@ const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
 
 const nonEmpty = z.string().trim().min(1);
 
+/**
+ * PBKDF2-HMAC-SHA256 of a gateway password, for brokers that cannot check scrypt (EMQX's
+ * `password_hash_algorithm` is plain, md5, sha*, bcrypt or pbkdf2: docs/mqtt.md, "EMQX"):
+ * `pbkdf2-sha256$iterations$salt$hex`, written by `gateway credentials` (src/broker-access/).
+ */
+export const PBKDF2_HASH = /^pbkdf2-sha256\$\d+\$[A-Za-z0-9_-]+\$[0-9a-f]{64}$/;
+
+const scryptHash = z
+  .string()
+  .regex(
+    SCRYPT_HASH,
+    'expected a scrypt hash (scrypt$N$r$p$salt$hash); clear-text passwords are refused: store only the hash',
+  );
+const pbkdf2Hash = z
+  .string()
+  .regex(PBKDF2_HASH, 'expected pbkdf2-sha256$iterations$salt$hex, as `gateway credentials` writes it');
+
 function isTimeZone(name: string): boolean {
   try {
     new Intl.DateTimeFormat('en', { timeZone: name });
@@ -81,13 +98,25 @@ export const schoolSchema = z.strictObject({
 export const gatewaySchema = z.strictObject({
   id: topicSafeId.describe('Gateway id, used in MQTT topics and by zones'),
   username: nonEmpty.describe('MQTT username the gateway connects with'),
-  password_hash: z
-    .string()
-    .regex(
-      SCRYPT_HASH,
-      'expected a scrypt hash (scrypt$N$r$p$salt$hash); clear-text passwords are refused: store only the hash',
-    )
-    .describe('scrypt hash of the gateway MQTT password (src/auth/secrets.ts hashSecret)'),
+  password_hash: scryptHash.describe(
+    'scrypt hash of the gateway MQTT password (src/auth/secrets.ts hashSecret)',
+  ),
+  emqx_password_hash: pbkdf2Hash
+    .optional()
+    .describe('The same password hashed for EMQX (PBKDF2-SHA256), written by `gateway credentials`'),
+  previous: z
+    .strictObject({
+      username: nonEmpty.describe('Username of the credential being replaced'),
+      password_hash: scryptHash.describe('scrypt hash of the credential being replaced'),
+      emqx_password_hash: pbkdf2Hash.optional(),
+      valid_until: z.iso
+        .datetime({ offset: false })
+        .describe('UTC instant after which the replaced credential is refused by every broker'),
+    })
+    .optional()
+    .describe(
+      'The credential a rotation replaced, still accepted until valid_until (a second username: Mosquitto and EMQX hold one password per user)',
+    ),
   adapter: z.enum(ADAPTERS).default('native').describe('How setpoints are published to this gateway'),
 });
 
@@ -154,6 +183,14 @@ export const devicesFileSchema = z
         });
       }
       gatewayIds.add(gateway.id);
+      if (gateway.previous?.username === gateway.username) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gateways', i, 'previous', 'username'],
+          message:
+            'the replaced credential needs its own username: a broker holds one password per user (gateway credentials --rotate picks one)',
+        });
+      }
     });
     const zoneIds = new Set<string>();
     file.zones.forEach((zone, i) => {

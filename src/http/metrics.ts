@@ -10,6 +10,7 @@ import type { GatewayReport, ReportedRejection } from '../bridge/gateway-tracker
 import type { PublisherStats } from '../bridge/publisher.js';
 import type { ScheduledJobStats } from '../bridge/scheduled-job.js';
 import type { SchoolSyncStatus } from '../bridge/sync.js';
+import type { BrokerAccessStats } from '../broker-access/broker-access.js';
 import type { SchoolLeasesStats } from '../cluster/school-leases.js';
 
 export interface MetricsSources {
@@ -23,6 +24,8 @@ export interface MetricsSources {
   reportedRejected?: () => Readonly<Record<ReportedRejection, number>>;
   /** The cron jobs (sync, replan) with their catch-up counts. */
   scheduledJobs?: () => readonly ScheduledJobStats[];
+  /** External broker provisioning from devices/ (issue 19), when configured. */
+  brokerAccess?: () => BrokerAccessStats;
 }
 
 export interface Metrics {
@@ -217,6 +220,41 @@ export function createMetrics(): Metrics {
       if (!rejected) return;
       this.reset();
       for (const [reason, count] of Object.entries(rejected)) this.inc({ reason }, count);
+    },
+  });
+
+  // External broker provisioning (docs/mqtt.md, "Which broker enforces what"): a login that needs
+  // credentials cannot connect until `gateway credentials` is run for it.
+  new Gauge({
+    name: 'scope_energie_broker_provisioning_runs',
+    help: 'Reconciliations of the external broker with devices/ since start, by outcome',
+    labelNames: ['broker', 'outcome'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const stats = sources.brokerAccess?.();
+      if (!stats) return;
+      this.set({ broker: stats.broker, outcome: 'ok' }, stats.runs.ok);
+      this.set({ broker: stats.broker, outcome: 'failed' }, stats.runs.failed);
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_broker_provisioning_last',
+    help: 'Last reconciliation: ok (1/0), duration_seconds, commands sent, logins managed, logins needing credentials, conflicts',
+    labelNames: ['broker', 'value'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const stats = sources.brokerAccess?.();
+      const last = stats?.last;
+      if (!stats || !last) return;
+      const broker = stats.broker;
+      this.set({ broker, value: 'ok' }, last.ok ? 1 : 0);
+      this.set({ broker, value: 'duration_seconds' }, last.durationMs / 1000);
+      this.set({ broker, value: 'commands' }, last.commands);
+      this.set({ broker, value: 'logins' }, last.logins);
+      this.set({ broker, value: 'needs_credentials' }, last.needsCredentials);
+      this.set({ broker, value: 'conflicts' }, last.conflicts);
     },
   });
 

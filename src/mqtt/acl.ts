@@ -1,40 +1,42 @@
 /**
- * Who may publish and subscribe to what on the embedded broker (design/interfaces.md, MQTT
- * contract v1, last bullet): a gateway reads only its own school's `desired`/`schedule` and writes
- * only its own `reported`/`status`; only the bridge writes `desired`, `schedule` and
- * `bridge/status`. Pure: the broker asks, this answers.
+ * Who may publish and subscribe to what on the embedded broker (docs/mqtt.md, MQTT contract v1):
+ * the grants of acl-matrix.ts, checked per message and subscription. Pure: the broker asks, this
+ * answers.
  */
+import { type AccessGrant, accessGrant, type MqttIdentity } from './acl-matrix.js';
 import { filterCovers, isValidFilter, isValidTopicName, topicMatchesFilter } from './filters.js';
 import type { MqttTopics } from './topics.js';
 
-/** Extra topics for non-native adapters (zigbee2mqtt `/set`, Home Assistant discovery…). */
-export interface ExtraAcl {
-  /** Filters whose topics this client may also publish to. */
-  publish?: readonly string[];
-  /** Filters that bound what this client may also subscribe to. */
-  subscribe?: readonly string[];
-}
-
-export type MqttIdentity =
-  | ({ role: 'bridge'; username: string } & ExtraAcl)
-  | ({ role: 'gateway'; username: string; uai: string; gateway: string } & ExtraAcl);
+export type { ExtraAcl, MqttIdentity } from './acl-matrix.js';
 
 export class TopicAcl {
+  // Identities are the broker's credential-table objects: one grant each, not one per message.
+  private readonly grants = new WeakMap<MqttIdentity, AccessGrant>();
+
   constructor(private readonly topics: MqttTopics) {}
 
-  /** Whether `identity` may publish on `topic` (also asked for its Last Will). */
+  /** The grant of `identity` (acl-matrix.ts), the one source every broker is provisioned from. */
+  grant(identity: MqttIdentity): AccessGrant {
+    let grant = this.grants.get(identity);
+    if (!grant) {
+      grant = accessGrant(this.topics, identity);
+      this.grants.set(identity, grant);
+    }
+    return grant;
+  }
+
+  /**
+   * Whether `identity` may publish on `topic` (also asked for its Last Will). Beyond the grant's
+   * filters, a contract topic must parse (valid UAI, zone id, function): this broker can check
+   * ids, which a pattern-matching broker (Mosquitto, EMQX) cannot.
+   */
   canPublish(identity: MqttIdentity, topic: string): boolean {
     if (!isValidTopicName(topic)) return false;
-    if (identity.publish?.some((filter) => topicMatchesFilter(filter, topic))) return true;
-    const parsed = this.topics.parse(topic);
-    if (!parsed) return false;
-    if (identity.role === 'bridge') {
-      return parsed.kind === 'bridge-status' || parsed.kind === 'desired' || parsed.kind === 'schedule';
-    }
-    if (parsed.kind === 'reported') return parsed.uai === identity.uai;
-    if (parsed.kind === 'gateway-status')
-      return parsed.uai === identity.uai && parsed.gateway === identity.gateway;
-    return false;
+    const grant = this.grant(identity);
+    if (grant.publishExtra.some((filter) => topicMatchesFilter(filter, topic))) return true;
+    if (!grant.publish.some((filter) => topicMatchesFilter(filter, topic))) return false;
+    if (grant.publishDenied.some((filter) => topicMatchesFilter(filter, topic))) return false;
+    return this.topics.parse(topic) !== null;
   }
 
   /**
@@ -49,16 +51,6 @@ export class TopicAcl {
 
   /** The filters bounding what `identity` may subscribe to. */
   subscribeScope(identity: MqttIdentity): string[] {
-    const extra = identity.subscribe ?? [];
-    if (identity.role === 'bridge') {
-      // The bridge owns the namespace: it reads `reported` and every status, and may check what
-      // is retained on its own topics.
-      return [`${this.topics.prefix}/#`, ...extra];
-    }
-    return [
-      this.topics.schoolFilter(identity.uai, 'desired'),
-      this.topics.schoolFilter(identity.uai, 'schedule'),
-      ...extra,
-    ];
+    return [...this.grant(identity).subscribe];
   }
 }

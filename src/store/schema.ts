@@ -173,12 +173,37 @@ export interface SchoolLeaseTable {
   expires_at: number | string;
 }
 
-/** A logged-out page session, refused until its token expires (migration 0006). */
+/** A logged-out page session, refused until its token expires (migration 0007). */
 export interface RevokedSessionTable {
   /** The `sid` claim of the session token. */
   sid: string;
   /** ISO 8601 UTC: when the token expires; the row may go after that. */
   expires_at: string;
+}
+
+/**
+ * A gateway login as EMQX reads it (migration 0008, PostgreSQL only), kept from devices/ by
+ * src/broker-access/emqx-access.ts. EMQX reads the views `emqx_authn` and `emqx_acl` over these.
+ */
+export interface BrokerLoginTable {
+  username: string;
+  /** null for the bridge's ACL-only row. */
+  uai: string | null;
+  gateway: string | null;
+  /** PBKDF2-SHA256 hex; null when devices/ holds no EMQX hash (needs `gateway credentials`). */
+  password_hash: string | null;
+  salt: string | null;
+  /** ISO 8601 UTC end of a replaced credential; null for a current one. */
+  valid_until: string | null;
+}
+
+/** One EMQX authorisation rule (migration 0008): first match wins, higher priority first. */
+export interface BrokerAclTable {
+  username: string;
+  permission: 'allow' | 'deny';
+  action: 'publish' | 'subscribe';
+  topic: string;
+  priority: number;
 }
 
 export interface Database {
@@ -195,4 +220,6 @@ export interface Database {
   bridge_instances: BridgeInstanceTable;
   school_leases: SchoolLeaseTable;
   revoked_sessions: RevokedSessionTable;
+  broker_logins: BrokerLoginTable;
+  broker_acl: BrokerAclTable;
 }

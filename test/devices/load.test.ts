@@ -174,6 +174,31 @@ describe('loadDevicesFile errors', () => {
     ]);
   });
 
+  it('accepts a rotated credential, and refuses one whose previous login keeps the same username', () => {
+    const previous = (username: string, until = '2026-12-10T08:00:00Z') =>
+      MINIMAL.replace(
+        '    password_hash: "' + HASH + '"\n',
+        () =>
+          `    password_hash: "${HASH}"\n    previous:\n      username: ${username}\n      password_hash: "${HASH}"\n      valid_until: "${until}"\n`,
+      );
+    expect(loadDevicesFile(previous('gw-test.r1'), DEMO_FILE).value.gateways[0]?.previous).toEqual({
+      username: 'gw-test.r1',
+      password_hash: HASH,
+      valid_until: '2026-12-10T08:00:00Z',
+    });
+    expect(problemsOf(previous('gw-test'))).toEqual([
+      {
+        code: 'invalid-custom',
+        message:
+          'the replaced credential needs its own username: a broker holds one password per user (gateway credentials --rotate picks one)',
+        where: 'devices/0670999X.yaml:9:17 (gateways[0].previous.username)',
+      },
+    ]);
+    expect(problemsOf(previous('gw-old', '2026-12-10 08:00'))[0]).toMatchObject({
+      where: 'devices/0670999X.yaml:11:20 (gateways[0].previous.valid_until)',
+    });
+  });
+
   it('exports a JSON Schema whose zone categories are the closed list', () => {
     const schema = devicesJsonSchema() as {
       properties: { zones: { items: { properties: { category: { enum: string[] } } } } };

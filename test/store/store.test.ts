@@ -35,12 +35,18 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0005_leases',
       '0006_audit_append_only',
       '0007_revoked_sessions',
+      '0008_broker_access',
     ]);
+    // The EMQX tables and views exist on PostgreSQL only (migration 0008).
+    const emqx = backend.name === 'postgres' ? ['broker_acl', 'broker_logins'] : [];
+    const emqxViews = backend.name === 'postgres' ? ['emqx_acl', 'emqx_authn'] : [];
     expect(await tableNames(first)).toEqual([
       'audit_head',
       'audit_log',
       'bridge_desired',
       'bridge_instances',
+      ...emqx,
+      ...emqxViews,
       'establishments',
       'gateway_reported',
       'gateway_status',
@@ -75,6 +81,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0005_leases',
       '0006_audit_append_only',
       '0007_revoked_sessions',
+      '0008_broker_access',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },

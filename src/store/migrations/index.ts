@@ -10,6 +10,7 @@ import * as audit0004 from './0004_audit.js';
 import * as leases0005 from './0005_leases.js';
 import * as auditAppendOnly0006 from './0006_audit_append_only.js';
 import * as revokedSessions0007 from './0007_revoked_sessions.js';
+import * as brokerAccess0008 from './0008_broker_access.js';
 
 const migrations: Record<string, Migration> = {
   '0001_timetables': timetables0001,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005_leases': leases0005,
   '0006_audit_append_only': auditAppendOnly0006,
   '0007_revoked_sessions': revokedSessions0007,
+  '0008_broker_access': brokerAccess0008,
 };
 
 export const migrationProvider: MigrationProvider = {
