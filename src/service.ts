@@ -21,8 +21,10 @@ import { buildDemoTimetable, DEMO_GATEWAY_PASSWORD, DEMO_UAI } from './demo/demo
 import { type Clock, systemClock } from './domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
 import { createHttpApp } from './http/app.js';
+import { EventLoopMonitor } from './http/event-loop-monitor.js';
 import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
+import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
 import { CalendarSource } from './site/calendars.js';
 import { SiteHolder } from './site/site-holder.js';
@@ -180,8 +182,20 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     throw error;
   }
 
+  const loopMonitor = new EventLoopMonitor({ maxDelayMs: config.server.max_event_loop_delay_ms });
+  loopMonitor.start();
+  // Imports are read in workers, never on this event loop; one is started now so that the first
+  // import does not wait for a worker to load.
+  const importPool = createImportPool({
+    warm: true,
+    threads: config.entree.worker.threads,
+    maxHeapMb: config.entree.worker.max_heap_mb,
+    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
+    onError: (error) => logger.error({ err: error }, 'an import worker failed between tasks'),
+  });
   const metrics = createMetrics();
   metrics.setSources({
+    eventLoopDelayP99: () => loopMonitor.p99Seconds(),
     syncStatus: () => bridge.sync.status(),
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
@@ -215,6 +229,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       bodyLimitBytes: config.server.body_limit_mb * 1024 * 1024,
       strictJson: config.entree.strict_json,
       partnerPrivateKeyPem,
+      limits: entreeLimits(config.entree),
+      runImportTask: importPool.run,
       onImported: (report, importedBy) => {
         logger.info({ uai: report.uai, version: report.version, by: importedBy }, 'timetable imported');
         auditLog.sink([
@@ -234,7 +250,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
         bridge.onImported(report.uai);
       },
     },
-    readiness: async () => bridge.readiness(),
+    readiness: async () => [...bridge.readiness(), ...loopMonitor.readiness()],
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
   handle = (request) => app.fetch(request);
@@ -284,6 +300,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       await bridge.stop();
       await auditLog.stop();
       site.stop();
+      await importPool.close();
+      loopMonitor.stop();
       await store.close();
       logger.info('stopped');
     },

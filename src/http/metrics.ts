@@ -16,6 +16,8 @@ export interface MetricsSources {
   publisherStats?: () => PublisherStats;
   gateways?: () => readonly GatewayReport[];
   leases?: () => SchoolLeasesStats;
+  /** p99 event-loop delay of the last window, in seconds (src/http/event-loop-monitor.ts). */
+  eventLoopDelayP99?: () => number;
 }
 
 export interface Metrics {
@@ -132,6 +134,16 @@ export function createMetrics(): Metrics {
       for (const g of sources.gateways?.() ?? []) {
         this.set({ uai: g.uai, gateway: g.gateway }, g.zones.filter((z) => z.lagging).length);
       }
+    },
+  });
+
+  new Gauge({
+    name: 'scope_energie_event_loop_delay_p99_seconds',
+    help: 'p99 delay of the main event loop over the last 10 s window (imports run in workers, off this loop)',
+    registers: [registry],
+    collect() {
+      const p99 = sources.eventLoopDelayP99?.();
+      if (p99 !== undefined) this.set(p99);
     },
   });
 
