@@ -9,7 +9,7 @@ const repoConfigDir = new URL('../../config/', import.meta.url).pathname;
 
 /** The documented defaults, written out by hand (not computed by the schema under test). */
 const DEFAULTS = {
-  server: { host: '127.0.0.1', port: 8080, body_limit_mb: 50 },
+  server: { host: '127.0.0.1', port: 8080, body_limit_mb: 50, max_event_loop_delay_ms: 200 },
   storage: { data_dir: './data' },
   mqtt: {
     prefix: 'sobriete/v1',
@@ -21,7 +21,16 @@ const DEFAULTS = {
   sortie: { source: 'embedded', timeout_ms: 10000, retries: 3 },
   sync: { cron: '*/15 * * * *', stale_after_hours: 24, concurrency: 4 },
   cluster: { takeover_s: 30 },
-  entree: { strict_json: false, max_zip_entries: 1000, max_uncompressed_mb: 200 },
+  entree: {
+    strict_json: false,
+    max_zip_entries: 1000,
+    max_uncompressed_mb: 200,
+    max_xml_depth: 64,
+    max_xml_elements: 2_000_000,
+    max_occurrences: 500_000,
+    max_occurrences_per_rule: 2_000,
+    worker: { threads: 2, max_heap_mb: 512, task_timeout_s: 30 },
+  },
   calendar: { zone: 'B' },
   auth: { jwt_ttl_s: 3600, jwt_issuer: 'scope-energie', jwt_audience: 'scope-energie' },
   demo: { enabled: true, gateway: true },
@@ -72,7 +81,12 @@ describe('loadConfig: defaults and layering', () => {
     write('default.yaml', 'server:\n  host: 0.0.0.0\n  port: 8000\nmqtt:\n  embedded:\n    port: 1884\n');
     write('local.yaml', 'server:\n  port: 8001\nmqtt:\n  prefix: region/v1\n');
     const { config, sources } = loadConfig({ configDir: dir, env: {} });
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 8001, body_limit_mb: 50 });
+    expect(config.server).toEqual({
+      host: '0.0.0.0',
+      port: 8001,
+      body_limit_mb: 50,
+      max_event_loop_delay_ms: 200,
+    });
     expect(config.mqtt.prefix).toBe('region/v1');
     expect(config.mqtt.embedded).toEqual({ enabled: true, host: '127.0.0.1', port: 1884 });
     expect(sources).toEqual([join(dir, 'default.yaml'), join(dir, 'local.yaml')]);

@@ -42,7 +42,10 @@ describe('the import pool', () => {
   });
 
   it('gives the problems of a refused input back as data, and ends the worker of a task over its budget', async () => {
-    const refused = await pool.run({ bytes: new TextEncoder().encode('<ExportEmploiDuTemps><a>'), format: 'edt' });
+    const refused = await pool.run({
+      bytes: new TextEncoder().encode('<ExportEmploiDuTemps><a>'),
+      format: 'edt',
+    });
     expect(refused).toMatchObject({ ok: false, kind: 'malformed', problems: [{ code: 'xml-malformed' }] });
 
     const strict = createImportPool({ threads: 1, maxHeapMb: 256, taskTimeoutMs: 1 });
