@@ -283,8 +283,10 @@ const entreeSchema = z
           .int()
           .min(1)
           .max(64)
-          .default(2)
-          .describe('Worker threads that read imports off the main event loop.'),
+          .default(1)
+          .describe(
+            'Worker threads that read imports off the main event loop (one leaves the other core of a 2-core host to the control plane; imports queue meanwhile).',
+          ),
         max_heap_mb: z
           .int()
           .min(32)

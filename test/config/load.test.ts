@@ -29,7 +29,7 @@ const DEFAULTS = {
     max_xml_elements: 2_000_000,
     max_occurrences: 500_000,
     max_occurrences_per_rule: 2_000,
-    worker: { threads: 2, max_heap_mb: 512, task_timeout_s: 30 },
+    worker: { threads: 1, max_heap_mb: 512, task_timeout_s: 30 },
   },
   calendar: { zone: 'B' },
   auth: { jwt_ttl_s: 3600, jwt_issuer: 'scope-energie', jwt_audience: 'scope-energie' },
