@@ -26,8 +26,10 @@ import { buildDemoTimetable, DEMO_GATEWAY_PASSWORD, DEMO_UAI } from './demo/demo
 import { type Clock, systemClock } from './domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
 import { createHttpApp } from './http/app.js';
+import { EventLoopMonitor } from './http/event-loop-monitor.js';
 import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
+import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
 import { CalendarSource } from './site/calendars.js';
 import { describeSiteChange } from './site/site-change.js';
@@ -228,8 +230,20 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     throw error;
   }
 
+  const loopMonitor = new EventLoopMonitor({ maxDelayMs: config.server.max_event_loop_delay_ms });
+  loopMonitor.start();
+  // Imports are read in workers, never on this event loop; one is started now so that the first
+  // import does not wait for a worker to load.
+  const importPool = createImportPool({
+    warm: true,
+    threads: config.entree.worker.threads,
+    maxHeapMb: config.entree.worker.max_heap_mb,
+    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
+    onError: (error) => logger.error({ err: error }, 'an import worker failed between tasks'),
+  });
   const metrics = createMetrics();
   metrics.setSources({
+    eventLoopDelayP99: () => loopMonitor.p99Seconds(),
     syncStatus: () => bridge.sync.status(),
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
@@ -272,13 +286,19 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       bodyLimitBytes: config.server.body_limit_mb * 1024 * 1024,
       strictJson: config.entree.strict_json,
       partnerPrivateKeyPem,
+      limits: entreeLimits(config.entree),
+      runImportTask: importPool.run,
       onImported: (report, importedBy) => {
         logger.info({ uai: report.uai, version: report.version, by: importedBy }, 'timetable imported');
         auditLog.sink([importAuditEntry(report, importedBy, 'http', clock.now())]);
         bridge.onImported(report.uai);
       },
     },
-    readiness: async () => [...bridge.readiness(), ...anchoring.monitor.readinessProblems()],
+    readiness: async () => [
+      ...bridge.readiness(),
+      ...loopMonitor.readiness(),
+      ...anchoring.monitor.readinessProblems(),
+    ],
     formBodyLimitBytes: config.server.form_body_limit_kb * 1024,
     throttle: new LoginThrottle({
       maxFailures: config.auth.throttle.max_failures,
@@ -337,6 +357,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       await auditLog.stop();
       anchoring.stop();
       site.stop();
+      await importPool.close();
+      loopMonitor.stop();
       await store.close();
       logger.info('stopped');
     },

@@ -3,24 +3,35 @@ import { userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { importAuditEntry } from '../audit/import-audit.js';
 import { InputError } from '../domain/problems.js';
-import { ingestTimetable } from '../scope/entree/ingest.js';
+import { DestructiveImportError } from '../scope/entree/destructive-import.js';
+import { createImportPool, entreeLimits } from '../scope/entree/import-pool.js';
+import { type ImportReport, ingestTimetable } from '../scope/entree/ingest.js';
 import { type Command, EXIT, progressReporter, stringOption, writeJson } from './command.js';
 import { loadCommandConfig, openCommandStore } from './context.js';
 
 export const importCommand: Command = {
   name: 'import',
   summary: 'import a timetable file as a new version (SCOPE-ENTRÉE)',
-  help: `Usage: scope-energie import FILE [--uai UAI] [--format F] [--strict] [--json]
+  help: `Usage: scope-energie import FILE [--uai UAI] [--format F] [--strict] [--force] [--json]
 
 Reads FILE (native JSON, EDT clear or encrypted XML, UDT zip, STS-web EDT_STS, ICS), checks it and
 stores it as the school's new timetable version in one transaction. The same file twice is
-reported unchanged. Nothing is stored when the file is refused.
+reported unchanged. Nothing is stored when the file is refused. The file is read in a worker
+thread with the limits of entree.* and entree.worker (heap, time).
 
 Options:
   --uai UAI      the school (required when the file names none; must match the file's UAI)
   --format F     json | edt | edt-chiffre | udt | sts | ics (default: recognised from the file)
-  --strict       refuse unknown fields in native JSON instead of warning`,
-  options: { uai: { type: 'string' }, format: { type: 'string' }, strict: { type: 'boolean' } },
+  --strict       refuse unknown fields in native JSON, and UTF-8 text under a Latin-1
+                 declaration, instead of warning
+  --force        replace even when the import removes every lesson or more than half of the
+                 rooms (refused otherwise, with the difference)`,
+  options: {
+    uai: { type: 'string' },
+    format: { type: 'string' },
+    strict: { type: 'boolean' },
+    force: { type: 'boolean' },
+  },
   async run(args, io) {
     const file = args.positionals[0];
     if (!file) throw InputError.of('file-missing', 'give the file to import', 'FILE', 'malformed');
@@ -40,23 +51,47 @@ Options:
       ? readFileSync(resolve(context.baseDir, context.config.entree.partner_key_file), 'utf8')
       : undefined;
     const json = args.values['json'] === true;
+    const entree = context.config.entree;
     const store = await openCommandStore(context);
-    const importedBy = `cli:${userInfo().username}`;
+    const pool = createImportPool({
+      threads: 1,
+      maxHeapMb: entree.worker.max_heap_mb,
+      taskTimeoutMs: entree.worker.task_timeout_s * 1000,
+    });
     try {
-      const report = await ingestTimetable(
-        store,
-        {
-          bytes,
-          uai: stringOption(args, 'uai'),
-          format: stringOption(args, 'format'),
-          fileName: basename(file),
-          importedBy,
-          strictJson: args.values['strict'] === true || context.config.entree.strict_json,
-          partnerPrivateKeyPem: partnerKey,
-          onProgress: progressReporter(io, `reading ${basename(file)}`, !json),
-        },
-        Date.now(),
-      );
+      const importedBy = `cli:${userInfo().username}`;
+      let report: ImportReport;
+      try {
+        report = await ingestTimetable(
+          store,
+          {
+            bytes,
+            uai: stringOption(args, 'uai'),
+            format: stringOption(args, 'format'),
+            fileName: basename(file),
+            importedBy,
+            strict: args.values['strict'] === true || entree.strict_json,
+            partnerPrivateKeyPem: partnerKey,
+            limits: entreeLimits(entree),
+            confirmReplace: args.values['force'] === true,
+            confirmHint: '--force',
+            onProgress: progressReporter(io, `reading ${basename(file)}`, !json),
+          },
+          Date.now(),
+          { runTask: pool.run },
+        );
+      } catch (error) {
+        if (!(error instanceof DestructiveImportError)) throw error;
+        if (json) writeJson(io, { errors: error.problems, diff: error.diff });
+        else {
+          for (const p of error.problems) io.stderr.write(`error ${p.code}: ${p.message}\n  at ${p.where}\n`);
+          const d = error.diff;
+          io.stderr.write(
+            `  rooms ${d.rooms_before} → ${d.rooms_after}, lessons ${d.lessons_before} → ${d.lessons_after}${d.rooms_removed.length > 0 ? `; rooms removed: ${d.rooms_removed.join(', ')}` : ''}\n`,
+          );
+        }
+        return EXIT.invalid;
+      }
       // Attribution (issue 21): who stored this version, as for ENTRÉE over HTTP.
       if (!report.unchanged)
         await store.audit.append([importAuditEntry(report, importedBy, 'cli', Date.now())]);
@@ -67,9 +102,12 @@ Options:
         );
         for (const w of report.warnings)
           io.stdout.write(`warning ${w.code}: ${w.message}\n  at ${w.where}\n`);
+        if (report.warnings_total > report.warnings.length)
+          io.stdout.write(`… and ${report.warnings_total - report.warnings.length} more warning(s)\n`);
       }
       return EXIT.ok;
     } finally {
+      await pool.close();
       await store.close();
     }
   },

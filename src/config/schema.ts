@@ -69,6 +69,14 @@ const serverSchema = z
       .describe(
         "On SIGTERM/SIGINT the service hands its leases over, says offline and closes; past this it exits anyway (keep it under the orchestrator's grace period: 30 s in Kubernetes, 90 s in systemd).",
       ),
+    max_event_loop_delay_ms: z
+      .number()
+      .positive()
+      .max(60_000)
+      .default(200)
+      .describe(
+        '/readyz answers 503 (missing "event-loop-delay") while the p99 event-loop delay of the last 10 s is above this.',
+      ),
   })
   .prefault({});
 
@@ -381,6 +389,63 @@ const entreeSchema = z
       .max(10_240)
       .default(200)
       .describe('Zip-bomb guard: largest total size once decompressed.'),
+    max_xml_depth: z
+      .int()
+      .positive()
+      .max(10_000)
+      .default(64)
+      .describe('Deepest XML nesting accepted (EDT, STS and UDT exports nest fewer than 10 levels).'),
+    max_xml_elements: z
+      .int()
+      .positive()
+      .max(100_000_000)
+      .default(2_000_000)
+      .describe(
+        'Most XML elements in one document (a synthetic 31 MB EDT export of 100,000 lessons has ~520,000).',
+      ),
+    max_occurrences: z
+      .int()
+      .positive()
+      .max(100_000_000)
+      .default(500_000)
+      .describe(
+        'Most lesson occurrences one import may expand to (60 rooms busy 40 one-hour slots a week for 36 weeks make 86,400).',
+      ),
+    max_occurrences_per_rule: z
+      .int()
+      .positive()
+      .max(1_000_000)
+      .default(2_000)
+      .describe(
+        'Most occurrences one ICS RRULE may yield within its expansion window (2 years from DTSTART); sub-daily rules are refused.',
+      ),
+    worker: z
+      .strictObject({
+        threads: z
+          .int()
+          .min(1)
+          .max(64)
+          .default(1)
+          .describe(
+            'Worker threads that read imports off the main event loop (one leaves the other core of a 2-core host to the control plane; imports queue meanwhile).',
+          ),
+        max_heap_mb: z
+          .int()
+          .min(32)
+          .max(65_536)
+          .default(512)
+          .describe('Heap limit of each import worker; a task over it is ended (413 import-memory-limit).'),
+        task_timeout_s: z
+          .number()
+          .positive()
+          .max(3600)
+          .default(30)
+          .describe(
+            'Wall-clock budget of one import task; over it the worker is ended (422 import-time-limit).',
+          ),
+      })
+      .prefault({})
+      .describe('The worker pool that isolates import parsing from the control plane.'),
   })
   .prefault({});
 

@@ -14,6 +14,39 @@ export interface ReaderOptions {
   partnerPrivateKeyPem?: string;
   /** Reports progress on long inputs: fraction 0..1. */
   onProgress?: (fraction: number) => void;
+  /** Refuse what is otherwise a warning: unknown JSON fields, UTF-8 bytes under a Latin-1 declaration. */
+  strict?: boolean;
+  /** Bounds on the input (config `entree.*`); each missing one takes its default. */
+  limits?: Partial<InputLimits>;
+}
+
+/**
+ * What one import may cost, refused as soon as crossed so that the work stays linear in the bound
+ * rather than in what the input claims (issue 13; defaults mirror config/default.yaml `entree`).
+ */
+export interface InputLimits {
+  maxXmlDepth: number;
+  maxXmlElements: number;
+  /** Lesson occurrences of the whole import. */
+  maxOccurrences: number;
+  /** Occurrences of one ICS RRULE within its expansion window. */
+  maxOccurrencesPerRule: number;
+  /** Zip-bomb guards of UDT archives. */
+  maxZipEntries: number;
+  maxUncompressedBytes: number;
+}
+
+export const DEFAULT_INPUT_LIMITS: InputLimits = {
+  maxXmlDepth: 64,
+  maxXmlElements: 2_000_000,
+  maxOccurrences: 500_000,
+  maxOccurrencesPerRule: 2_000,
+  maxZipEntries: 1_000,
+  maxUncompressedBytes: 200 * 1024 * 1024,
+};
+
+export function inputLimits(options: { limits?: Partial<InputLimits> | undefined }): InputLimits {
+  return { ...DEFAULT_INPUT_LIMITS, ...options.limits };
 }
 
 export interface ReadResult {

@@ -34,7 +34,7 @@ import {
 } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import { InputError } from '../domain/problems.js';
-import type { ReaderOptions, ReadResult, TimetableReader } from '../domain/reader.js';
+import { inputLimits, type ReaderOptions, type ReadResult, type TimetableReader } from '../domain/reader.js';
 import { normaliseUai } from '../domain/uai.js';
 import { readEdt } from './edt.js';
 import { readXml } from './xml.js';
@@ -63,7 +63,7 @@ export const readEdtEncrypted: TimetableReader = (
   options: ReaderOptions = {},
 ): ReadResult => {
   const progress = options.onProgress;
-  const container = readContainer(bytes, progress ? (f) => progress(f * 0.2) : undefined);
+  const container = readContainer(bytes, progress ? (f) => progress(f * 0.2) : undefined, options);
   if (!options.partnerPrivateKeyPem) {
     throw InputError.of(
       'edt-key-missing',
@@ -105,7 +105,11 @@ export const readEdtEncrypted: TimetableReader = (
     clear = decrypted;
   }
 
-  const result = readEdt(clear, progress ? { onProgress: (f) => progress(0.2 + f * 0.8) } : {});
+  const result = readEdt(clear, {
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.strict ? { strict: true } : {}),
+    ...(progress ? { onProgress: (f: number) => progress(0.2 + f * 0.8) } : {}),
+  });
   const inner = result.timetable;
   if (container.uai !== undefined && inner.uai !== undefined && container.uai !== inner.uai) {
     throw InputError.of(
@@ -130,7 +134,12 @@ export const readEdtEncrypted: TimetableReader = (
   };
 };
 
-function readContainer(bytes: Uint8Array, onProgress: ((f: number) => void) | undefined): Container {
+function readContainer(
+  bytes: Uint8Array,
+  onProgress: ((f: number) => void) | undefined,
+  options: ReaderOptions,
+): Container {
+  const { maxXmlDepth, maxXmlElements } = inputLimits(options);
   const container: Container = {
     partners: [],
     content: undefined,
@@ -199,7 +208,7 @@ function readContainer(bytes: Uint8Array, onProgress: ((f: number) => void) | un
         }
       },
     },
-    onProgress ? { onProgress } : {},
+    { ...(onProgress ? { onProgress } : {}), guards: { maxDepth: maxXmlDepth, maxElements: maxXmlElements } },
   );
   return container;
 }

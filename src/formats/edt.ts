@@ -31,7 +31,7 @@ import {
   type Timetable,
 } from '../domain/timetable.js';
 import { normaliseUai } from '../domain/uai.js';
-import { readXml, type XmlElement } from './xml.js';
+import { readXml, type XmlElement, xmlGuards } from './xml.js';
 
 const ROOT = 'ExportEmploiDuTemps';
 const DAY_MS = 86_400_000;
@@ -77,15 +77,19 @@ interface OpenCours {
 
 export const readEdt: TimetableReader = (bytes: Uint8Array, options: ReaderOptions = {}): ReadResult => {
   const reader = new EdtReader();
+  const encodingWarnings: Problem[] = [];
   readXml(
     bytes,
     { open: (e) => reader.open(e), close: (e, text) => reader.close(e, text) },
-    options.onProgress ? { onProgress: options.onProgress } : {},
+    {
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      guards: xmlGuards(options, encodingWarnings),
+    },
   );
   const result = reader.finish();
   // readXml counts decoded characters against bytes, which stays under 1 with multi-byte text.
   options.onProgress?.(1);
-  return result;
+  return { ...result, warnings: [...encodingWarnings, ...result.warnings] };
 };
 
 class EdtReader {

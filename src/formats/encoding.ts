@@ -4,7 +4,7 @@
  * œ, ’, €). Text that still holds U+FFFD is refused: a wrong guess must not store garbled names.
  * @see ../../../shared/research/formats.md §5.9
  */
-import { InputError } from '../domain/problems.js';
+import { InputError, type Problem } from '../domain/problems.js';
 
 export interface DecodedText {
   /** WHATWG label of the encoding used. */
@@ -124,4 +124,63 @@ function countNewlines(text: string): number {
   let n = 0;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
   return n;
+}
+
+/** Single-byte encodings under which a UTF-8 export is silently garbled ("é" read as "Ã©"). */
+const SINGLE_BYTE = new Set(['windows-1252', 'iso-8859-15']);
+
+/**
+ * Lines holding well-formed multi-byte UTF-8 sequences in bytes that were decoded with a
+ * declared single-byte encoding: a tool wrote UTF-8 but kept `encoding="ISO-8859-1"`. Such a
+ * pair (a lead byte C2–F4 followed by its continuation bytes 80–BF) is "Ã©"-like in Latin-1,
+ * which French names never hold. One linear pass; null when the declaration is not in question.
+ */
+export function findUtf8UnderSingleByte(
+  bytes: Uint8Array,
+  decoded: DecodedText,
+): { firstLine: number; lines: number } | null {
+  if (decoded.from !== 'declaration' || !SINGLE_BYTE.has(decoded.encoding)) return null;
+  let line = 1;
+  let firstLine = 0;
+  let lines = 0;
+  let lastCounted = 0;
+  for (let i = decoded.offset; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b === 0x0a) {
+      line++;
+      continue;
+    }
+    if (b < 0xc2 || b > 0xf4) continue;
+    const length = b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    let ok = i + length <= bytes.length;
+    for (let k = 1; ok && k < length; k++) ok = ((bytes[i + k] as number) & 0xc0) === 0x80;
+    if (!ok) continue;
+    if (lastCounted !== line) {
+      lastCounted = line;
+      lines++;
+      if (firstLine === 0) firstLine = line;
+    }
+    i += length - 1;
+  }
+  return lines === 0 ? null : { firstLine, lines };
+}
+
+/**
+ * The `encoding-mismatch` warning for `findUtf8UnderSingleByte`, or the same problem thrown
+ * (422) in strict mode. `prefix` names the zip entry of a UDT part.
+ */
+export function encodingMismatchWarnings(
+  bytes: Uint8Array,
+  decoded: DecodedText,
+  options: { strict?: boolean | undefined; prefix?: string | undefined } = {},
+): Problem[] {
+  const found = findUtf8UnderSingleByte(bytes, decoded);
+  if (!found) return [];
+  const problem: Problem = {
+    code: 'encoding-mismatch',
+    message: `the file declares ${decoded.encoding === 'windows-1252' ? 'ISO-8859-1/Windows-1252' : decoded.encoding} but holds UTF-8 byte sequences (on ${found.lines} line(s)); names such as "été" would read "Ã©tÃ©": fix the XML declaration or re-export${options.strict ? '' : ' (refused in strict mode)'}`,
+    where: `${options.prefix ? `${options.prefix}, ` : ''}line ${found.firstLine}`,
+  };
+  if (options.strict) throw new InputError([problem], 'invalid');
+  return [problem];
 }

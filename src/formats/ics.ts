@@ -13,13 +13,21 @@
  * - An occurrence that ends on a later local day (across midnight, or several days) cannot be a
  *   lesson (wall-clock times within a day): it becomes a one-off `events` entry with its exact
  *   instants, or is dropped with `ics-event-no-room` when it has no room (events need one).
- * - RRULEs are expanded to at most 400 occurrences (a weekly lesson over 7 school years, a daily
- *   one over a year), with `ics-recurrence-truncated` when more remain. EXDATE removes an
+ * - RRULEs are expanded over two years from DTSTART (two school years), with
+ *   `ics-recurrence-truncated` when the rule goes on. Within that window one rule may yield at
+ *   most `entree.max_occurrences_per_rule` occurrences, and the whole file
+ *   `entree.max_occurrences`: past either, the import is refused at once (422
+ *   `ics-rule-too-many-occurrences`, `too-many-occurrences`). Sub-daily rules (SECONDLY, MINUTELY,
+ *   HOURLY) are refused before any expansion: lessons do not recur within a day, and 1,000 such
+ *   events once froze the service for 37 s. ical.js's iterator is stopped as soon as a candidate
+ *   passes the window, even one its filters reject, so an impossible rule
+ *   (`FREQ=DAILY;BYMONTH=2;BYMONTHDAY=31`) costs two years of days, not forever. EXDATE removes an
  *   occurrence by instant (UTC, TZID or floating), or, in the all-day form `VALUE=DATE` that some
  *   producers write for timed events, every occurrence on that local date.
  * - A RECURRENCE-ID override replaces its occurrence; STATUS:CANCELLED on an override removes the
  *   occurrence, on a master the whole series (and its overrides). An override whose occurrence
  *   is not found (or whose master is absent) is kept as a standalone occurrence.
+ * - An event that ends before it starts is skipped with `ics-event-ends-before-start` naming it.
  * - All-day events (`DTSTART;VALUE=DATE`) are holidays or notes, not room bookings: skipped, with
  *   one `ics-all-day-ignored` warning that counts them.
  * - Room = LOCATION (one name, trimmed), else the DESCRIPTION line `Salle(s) : A, B` (Pronote's
@@ -31,7 +39,13 @@
 import ICAL from 'ical.js';
 import { DateTime, IANAZone } from 'luxon';
 import { InputError, type Problem } from '../domain/problems.js';
-import type { ReaderOptions, ReadResult, TimetableReader } from '../domain/reader.js';
+import {
+  type InputLimits,
+  inputLimits,
+  type ReaderOptions,
+  type ReadResult,
+  type TimetableReader,
+} from '../domain/reader.js';
 import {
   type Lesson,
   type OneOffEvent,
@@ -48,7 +62,12 @@ type IcalTime = InstanceType<typeof ICAL.Time>;
 type IcalRecur = InstanceType<typeof ICAL.Recur>;
 
 const DEFAULT_TIMEZONE = 'Europe/Paris';
-const MAX_OCCURRENCES = 400;
+/** RRULEs are expanded this many days from DTSTART: two school years. */
+const EXPANSION_WINDOW_DAYS = 731;
+const SUB_DAILY = new Set(['SECONDLY', 'MINUTELY', 'HOURLY']);
+
+/** Thrown inside ical.js's iterator when a candidate passes the expansion window. */
+class WindowPassed extends Error {}
 /** Outlook writes Windows zone names in TZID; the ones a French school meets. */
 const WINDOWS_ZONES: Record<string, string> = {
   'romance standard time': 'Europe/Paris',
@@ -107,7 +126,7 @@ export const readIcs: TimetableReader = (bytes: Uint8Array, options: ReaderOptio
   const { text } = decodeText(bytes);
   const { events: eventLines, lines } = scan(text);
   const calendars = parseCalendars(text, lines);
-  const reader = new IcsReader(calendars, eventLines);
+  const reader = new IcsReader(calendars, eventLines, inputLimits(options));
   return reader.read(options);
 };
 
@@ -231,10 +250,13 @@ class IcsReader {
   private readonly zone: string;
   private readonly warnedZones = new Set<string>();
   private readonly timezones = new Map<string, IcalComponent>();
+  /** Occurrences expanded so far, against `limits.maxOccurrences`. */
+  private occurrenceCount = 0;
 
   constructor(
     private readonly calendars: IcalComponent[],
     private readonly eventLines: EventLines[],
+    private readonly limits: InputLimits,
   ) {
     const declared = this.calendarProperty('x-wr-timezone')?.trim();
     this.zone = declared && IANAZone.isValidZone(declared) ? declared : DEFAULT_TIMEZONE;
@@ -273,6 +295,15 @@ class IcsReader {
           continue;
         }
         const expanded = this.expand(event, lines);
+        this.occurrenceCount += expanded.size;
+        if (this.occurrenceCount > this.limits.maxOccurrences) {
+          throw InputError.of(
+            'too-many-occurrences',
+            `the calendar expands to more than ${this.limits.maxOccurrences} occurrences (entree.max_occurrences)`,
+            `${at(lines, 'VEVENT')}${uidText(event)}`,
+            'invalid',
+          );
+        }
         for (const override of overridesByUid.get(uid) ?? []) {
           if (this.replaceOccurrence(expanded, override.event, override.lines)) {
             overridesByUid.set(
@@ -316,7 +347,7 @@ class IcsReader {
 
     starts.set(resolve(start), start);
     const rule = guard(lines, 'RRULE', () => event.getFirstPropertyValue('rrule')) as IcalRecur | null;
-    if (rule) this.expandRule(rule, start, startProperty, lines, resolve, starts);
+    if (rule) this.expandRule(rule, start, startProperty, lines, resolve, starts, uidText(event));
     for (const rdate of event.getAllProperties('rdate')) {
       const resolveRdate = this.resolver(rdate, lines);
       for (const value of guard(lines, 'RDATE', () => rdate.getValues())) {
@@ -351,7 +382,17 @@ class IcsReader {
     lines: EventLines,
     resolve: Resolver,
     starts: Map<number, IcalTime>,
+    uid: string,
   ): void {
+    const where = `${at(lines, 'RRULE')}${uid}`;
+    if (SUB_DAILY.has(rule.freq)) {
+      throw InputError.of(
+        'ics-rule-too-many-occurrences',
+        `the RRULE repeats ${rule.freq} (several times a day): lesson recurrences are daily at most`,
+        where,
+        'invalid',
+      );
+    }
     const bounded = rule.clone();
     // A UTC UNTIL is compared with wall-clock occurrences by ical.js: move it to the event's zone.
     if (
@@ -373,20 +414,46 @@ class IcsReader {
         isDate: false,
       });
     }
-    const iterator = bounded.iterator(start);
+    const windowEnd = start.clone();
+    windowEnd.adjust(EXPANSION_WINDOW_DAYS, 0, 0, 0);
+    // ical.js validates the rule's parts here (e.g. BYMONTHDAY in a WEEKLY rule) with plain errors.
+    const iterator = guard(lines, 'RRULE', () => bounded.iterator(start)) as ReturnType<
+      IcalRecur['iterator']
+    > & {
+      last: IcalTime;
+      check_contracting_rules(): boolean;
+    };
+    // ical.js loops inside next() until a candidate passes its filters, with no end for daily and
+    // weekly rules that can never match: every candidate is checked here first (instance property
+    // over the prototype's method), and the walk ends once one is past the window.
+    const checkRules = iterator.check_contracting_rules;
+    iterator.check_contracting_rules = function checkWithinWindow() {
+      if (iterator.last.compare(windowEnd) > 0) throw new WindowPassed();
+      return checkRules.call(iterator);
+    };
+    const max = this.limits.maxOccurrencesPerRule;
     let count = 0;
     const step = () => guard(lines, 'RRULE', () => iterator.next());
-    for (let next = step(); next; next = step()) {
-      if (count >= MAX_OCCURRENCES) {
-        this.warnings.push({
-          code: 'ics-recurrence-truncated',
-          message: `the RRULE has more than ${MAX_OCCURRENCES} occurrences; only the first ${MAX_OCCURRENCES} are kept`,
-          where: at(lines, 'RRULE'),
-        });
-        return;
+    try {
+      for (let next = step(); next; next = step()) {
+        if (next.compare(windowEnd) > 0) throw new WindowPassed();
+        if (++count > max) {
+          throw InputError.of(
+            'ics-rule-too-many-occurrences',
+            `the RRULE yields more than ${max} occurrences within ${EXPANSION_WINDOW_DAYS} days of DTSTART (entree.max_occurrences_per_rule)`,
+            where,
+            'invalid',
+          );
+        }
+        starts.set(resolve(next), next);
       }
-      starts.set(resolve(next), next);
-      count++;
+    } catch (error) {
+      if (!(error instanceof WindowPassed)) throw error;
+      this.warnings.push({
+        code: 'ics-recurrence-truncated',
+        message: `the RRULE is expanded up to ${windowEnd.toString().slice(0, 10)} (${EXPANSION_WINDOW_DAYS} days after DTSTART); later occurrences are not kept`,
+        where,
+      });
     }
   }
 
@@ -435,13 +502,21 @@ class IcsReader {
       const value = guard(lines, 'DURATION', () => event.getFirstPropertyValue('duration'));
       if (value instanceof ICAL.Duration) duration = value.toSeconds() * 1000;
     }
-    if (duration === null || duration <= 0) {
+    if (duration !== null && duration < 0) {
+      this.warnings.push({
+        code: 'ics-event-ends-before-start',
+        message: `the VEVENT${uidText(event)} ends before it starts; skipped`,
+        where: at(lines, endProperty ? 'DTEND' : 'DURATION'),
+      });
+      return null;
+    }
+    if (duration === null || duration === 0) {
       this.warnings.push({
         code: 'ics-event-empty',
         message:
           duration === null
             ? 'the VEVENT has neither DTEND nor DURATION: it books no time and is skipped'
-            : 'the VEVENT ends before or when it starts; skipped',
+            : 'the VEVENT ends when it starts: it books no time and is skipped',
         where: at(lines, endProperty ? 'DTEND' : 'VEVENT'),
       });
       return null;
@@ -721,7 +796,7 @@ function guard<T>(lines: EventLines, name: string, read: () => T): T {
   try {
     return read();
   } catch (error) {
-    if (error instanceof InputError) throw error;
+    if (error instanceof InputError || error instanceof WindowPassed) throw error;
     const reason = error instanceof Error ? error.message : String(error);
     const raw = lines.properties.get(name)?.value ?? '';
     const [code, message] =
@@ -737,4 +812,10 @@ function guard<T>(lines: EventLines, name: string, read: () => T): T {
 function at(lines: EventLines, name: string): string {
   const line = name === 'VEVENT' ? lines.line : (lines.properties.get(name)?.line ?? lines.line);
   return name === 'VEVENT' ? `line ${line}, VEVENT` : `line ${line}, VEVENT/${name}`;
+}
+
+/** ` (UID x)` for messages and locations, or nothing when the event has no UID. */
+function uidText(event: IcalComponent): string {
+  const uid = event.getFirstPropertyValue('uid');
+  return typeof uid === 'string' && uid.trim() !== '' ? ` (UID ${uid.trim().slice(0, 200)})` : '';
 }

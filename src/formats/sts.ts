@@ -26,7 +26,7 @@ import { InputError, type Problem } from '../domain/problems.js';
 import type { ReaderOptions, ReadResult, TimetableReader } from '../domain/reader.js';
 import { type Lesson, type Room, TIMETABLE_FORMAT, type Timetable } from '../domain/timetable.js';
 import { normaliseUai } from '../domain/uai.js';
-import { readXml, type XmlElement } from './xml.js';
+import { readXml, type XmlElement, xmlGuards } from './xml.js';
 
 const ROOT = 'EDT_STS';
 const DOWNWARD_ROOT = 'STS_EDT';
@@ -65,7 +65,7 @@ interface Occupancy {
   groups: Set<string>;
 }
 
-export const readSts: TimetableReader = (bytes: Uint8Array, _options: ReaderOptions = {}): ReadResult => {
+export const readSts: TimetableReader = (bytes: Uint8Array, options: ReaderOptions = {}): ReadResult => {
   const warnings: Problem[] = [];
   let uai: string | undefined;
   const alternances = new Map<string, Alternance>();
@@ -76,71 +76,75 @@ export const readSts: TimetableReader = (bytes: Uint8Array, _options: ReaderOpti
   let teacher: string | undefined;
   let open: RawCours | undefined;
 
-  readXml(bytes, {
-    open(e) {
-      if (e.path.length === 0) checkRoot(e);
-      switch (e.name) {
-        case 'UAJ':
-          if (e.path.includes('PARAMETRES') && e.attributes['CODE']?.trim()) uai = e.attributes['CODE'];
-          break;
-        case 'ALTERNANCE':
-          alternance = requiredAttribute(e, 'CODE');
-          if (alternances.has(alternance)) {
-            throw InputError.of(
-              'sts-duplicate-alternance',
-              `ALTERNANCE ${alternance} is declared twice`,
-              `line ${e.line}, ALTERNANCE`,
-            );
-          }
-          alternances.set(alternance, { mondays: new Set(), line: e.line });
-          break;
-        case 'DIVISION':
-        case 'GROUPE':
-          if (e.path.includes('STRUCTURE')) group = requiredAttribute(e, 'CODE');
-          break;
-        case 'SERVICE':
-          subject = e.attributes['CODE_MATIERE']?.trim() || undefined;
-          break;
-        case 'ENSEIGNANT':
-          teacher = e.attributes['ID']?.trim() || undefined;
-          break;
-        case 'COURS':
-          open = { line: e.line, fields: {}, group, subject, teacher };
-          break;
-      }
+  readXml(
+    bytes,
+    {
+      open(e) {
+        if (e.path.length === 0) checkRoot(e);
+        switch (e.name) {
+          case 'UAJ':
+            if (e.path.includes('PARAMETRES') && e.attributes['CODE']?.trim()) uai = e.attributes['CODE'];
+            break;
+          case 'ALTERNANCE':
+            alternance = requiredAttribute(e, 'CODE');
+            if (alternances.has(alternance)) {
+              throw InputError.of(
+                'sts-duplicate-alternance',
+                `ALTERNANCE ${alternance} is declared twice`,
+                `line ${e.line}, ALTERNANCE`,
+              );
+            }
+            alternances.set(alternance, { mondays: new Set(), line: e.line });
+            break;
+          case 'DIVISION':
+          case 'GROUPE':
+            if (e.path.includes('STRUCTURE')) group = requiredAttribute(e, 'CODE');
+            break;
+          case 'SERVICE':
+            subject = e.attributes['CODE_MATIERE']?.trim() || undefined;
+            break;
+          case 'ENSEIGNANT':
+            teacher = e.attributes['ID']?.trim() || undefined;
+            break;
+          case 'COURS':
+            open = { line: e.line, fields: {}, group, subject, teacher };
+            break;
+        }
+      },
+      close(e, text) {
+        if (open && isCoursField(e.name) && e.path.at(-1) === 'COURS') {
+          open.fields[e.name] = { text: text.trim(), line: e.line };
+          return;
+        }
+        switch (e.name) {
+          case 'UAJ':
+            if (e.path.includes('PARAMETRES') && text.trim()) uai = text;
+            break;
+          case 'DATE_DEBUT_SEMAINE':
+            if (alternance !== undefined) addWeek(alternances.get(alternance), text, e, warnings);
+            break;
+          case 'ALTERNANCE':
+            alternance = undefined;
+            break;
+          case 'DIVISION':
+          case 'GROUPE':
+            group = undefined;
+            break;
+          case 'SERVICE':
+            subject = undefined;
+            break;
+          case 'ENSEIGNANT':
+            teacher = undefined;
+            break;
+          case 'COURS':
+            if (open) cours.push(open);
+            open = undefined;
+            break;
+        }
+      },
     },
-    close(e, text) {
-      if (open && isCoursField(e.name) && e.path.at(-1) === 'COURS') {
-        open.fields[e.name] = { text: text.trim(), line: e.line };
-        return;
-      }
-      switch (e.name) {
-        case 'UAJ':
-          if (e.path.includes('PARAMETRES') && text.trim()) uai = text;
-          break;
-        case 'DATE_DEBUT_SEMAINE':
-          if (alternance !== undefined) addWeek(alternances.get(alternance), text, e, warnings);
-          break;
-        case 'ALTERNANCE':
-          alternance = undefined;
-          break;
-        case 'DIVISION':
-        case 'GROUPE':
-          group = undefined;
-          break;
-        case 'SERVICE':
-          subject = undefined;
-          break;
-        case 'ENSEIGNANT':
-          teacher = undefined;
-          break;
-        case 'COURS':
-          if (open) cours.push(open);
-          open = undefined;
-          break;
-      }
-    },
-  });
+    { guards: xmlGuards(options, warnings) },
+  );
 
   if (!uai) {
     throw InputError.of(

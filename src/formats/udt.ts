@@ -33,16 +33,18 @@
 import { DateTime } from 'luxon';
 import { addDays, mondayOf } from '../domain/dates.js';
 import { InputError, type Problem } from '../domain/problems.js';
-import type { ReaderOptions, ReadResult, TimetableReader } from '../domain/reader.js';
+import { inputLimits, type ReaderOptions, type ReadResult, type TimetableReader } from '../domain/reader.js';
 import { type Lesson, type Room, TIMETABLE_FORMAT, type Timetable } from '../domain/timetable.js';
 import { normaliseUai } from '../domain/uai.js';
-import { readXml, type XmlElement } from './xml.js';
+import { readXml, type XmlElement, type XmlGuards, xmlGuards } from './xml.js';
 import { readZipEntries } from './zip.js';
 
 /** A part of the export: its name inside the zip and its bytes. */
 interface Part {
   name: string;
   bytes: Uint8Array;
+  /** Bounds and the warnings list of this read (`readUdt` sets them on every part). */
+  guards?: XmlGuards;
 }
 
 interface HalfSequence {
@@ -88,8 +90,12 @@ const PLACEHOLDER_SUBJECT = '***';
 
 export const readUdt: TimetableReader = (bytes: Uint8Array, options: ReaderOptions = {}): ReadResult => {
   const uai = uaiOf(options);
-  const parts = indexParts(readZipEntries(bytes));
+  const limits = inputLimits(options);
+  const parts = indexParts(
+    readZipEntries(bytes, { maxEntries: limits.maxZipEntries, maxTotalBytes: limits.maxUncompressedBytes }),
+  );
   const warnings: Problem[] = [];
+  for (const part of parts.values()) part.guards = xmlGuards(options, warnings, part.name);
 
   const year = readSchoolYear(required(parts, 'udcal_24.xml'));
   const firstWeek = readFirstWeek(parts.get('udcal_00.xml'), warnings);
@@ -210,10 +216,16 @@ function readPart(
 ): void {
   const at = (e: XmlElement) => `${part.name}, line ${e.line}, ${e.name}`;
   try {
-    readXml(part.bytes, {
-      ...(handlers.open ? { open: (e: XmlElement) => handlers.open?.(e, at(e)) } : {}),
-      ...(handlers.close ? { close: (e: XmlElement, text: string) => handlers.close?.(e, text, at(e)) } : {}),
-    });
+    readXml(
+      part.bytes,
+      {
+        ...(handlers.open ? { open: (e: XmlElement) => handlers.open?.(e, at(e)) } : {}),
+        ...(handlers.close
+          ? { close: (e: XmlElement, text: string) => handlers.close?.(e, text, at(e)) }
+          : {}),
+      },
+      part.guards ? { guards: part.guards } : {},
+    );
   } catch (error) {
     if (!(error instanceof InputError) || error.problems.some((p) => p.where.startsWith(part.name)))
       throw error;

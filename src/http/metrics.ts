@@ -26,6 +26,8 @@ export interface MetricsSources {
   scheduledJobs?: () => readonly ScheduledJobStats[];
   /** External broker provisioning from devices/ (issue 19), when configured. */
   brokerAccess?: () => BrokerAccessStats;
+  /** p99 event-loop delay of the last window, in seconds (src/http/event-loop-monitor.ts). */
+  eventLoopDelayP99?: () => number;
 }
 
 export interface Metrics {
@@ -255,6 +257,16 @@ export function createMetrics(): Metrics {
       this.set({ broker, value: 'logins' }, last.logins);
       this.set({ broker, value: 'needs_credentials' }, last.needsCredentials);
       this.set({ broker, value: 'conflicts' }, last.conflicts);
+    },
+  });
+
+  new Gauge({
+    name: 'scope_energie_event_loop_delay_p99_seconds',
+    help: 'p99 delay of the main event loop over the last 10 s window (imports run in workers, off this loop)',
+    registers: [registry],
+    collect() {
+      const p99 = sources.eventLoopDelayP99?.();
+      if (p99 !== undefined) this.set(p99);
     },
   });
 

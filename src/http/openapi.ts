@@ -73,7 +73,18 @@ const importReportSchema = z.strictObject({
   unchanged: z.boolean().describe('True when the same bytes were already the current version'),
   format: z.enum(IMPORT_FORMATS),
   counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
-  warnings: problemsSchema.shape.errors,
+  warnings: problemsSchema.shape.errors.describe('The first 100 warnings'),
+  warnings_total: z.int().describe('How many warnings there were in all'),
+});
+
+const destructiveImportSchema = problemsSchema.extend({
+  diff: z.strictObject({
+    rooms_before: z.int(),
+    rooms_after: z.int(),
+    lessons_before: z.int(),
+    lessons_after: z.int(),
+    rooms_removed: z.array(z.string()).describe('The first 50 room ids the import would remove'),
+  }),
 });
 
 const versionMetaSchema = z.strictObject({
@@ -84,7 +95,8 @@ const versionMetaSchema = z.strictObject({
   importedAt: z.iso.datetime(),
   importedBy: z.string().describe('Client id of the editor'),
   counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
-  warnings: problemsSchema.shape.errors,
+  warnings: problemsSchema.shape.errors.describe('The first 100 warnings'),
+  warnings_total: z.int().describe('How many warnings there were in all'),
 });
 
 const entityDiff = <T extends z.ZodType>(entity: T) =>
@@ -112,8 +124,15 @@ const entreeQuerySchema = z.object({
     .enum(IMPORT_FORMATS)
     .optional()
     .describe('Format of the body; else from Content-Type, else sniffed'),
-  strict: z.enum(['true', 'false']).optional().describe('Refuse unknown fields of native JSON'),
+  strict: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('Refuse unknown fields of native JSON, and UTF-8 text under a Latin-1 declaration'),
   filename: z.string().optional().describe('File name (UDT takes the UAI from it)'),
+  confirm: z
+    .literal('replace')
+    .optional()
+    .describe('Accept an import that removes every lesson or more than half of the rooms (else 409)'),
 });
 
 const versionPairSchema = uaiPathSchema.extend({
@@ -262,7 +281,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/scope/entree/v1/etablissements/{uai}/emploi-du-temps',
     summary: 'Import a school’s timetable (new version)',
     description:
-      'Native JSON (scope-emploi-du-temps/v1), EDT XML, EDT encrypted container, UDT zip, STS-web XML or ICS. Nothing is stored on failure.',
+      'Native JSON (scope-emploi-du-temps/v1), EDT XML, EDT encrypted container, UDT zip, STS-web XML or ICS, read in an import worker within bounds (docs/api.md, "SCOPE-ENTRÉE imports"): 422 xml-too-deep, xml-too-many-elements, too-many-occurrences, ics-rule-too-many-occurrences, import-time-limit; 413 body-too-large, import-memory-limit; 400 bad-content-disposition. Nothing is stored on failure.',
     tag: 'SCOPE-ENTRÉE',
     auth: 'bearer',
     roles: 'editor, admin',
@@ -280,6 +299,11 @@ export const ROUTES: readonly RouteDoc[] = [
       '200': {
         description: 'Same bytes as the current version: unchanged',
         content: { 'application/json': importReportSchema },
+      },
+      '409': {
+        description:
+          'destructive-import: the import would remove every lesson or more than half of the rooms; confirm with ?confirm=replace',
+        content: { 'application/json': destructiveImportSchema },
       },
       ...errors(400, 401, 403, 404, 413, 415, 422),
     },

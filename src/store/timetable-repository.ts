@@ -21,15 +21,20 @@ export interface ImportVersionInput {
   /** School name; when absent the stored name is kept. */
   name?: string;
   timezone: string;
-  /** Already validated and normalised by a reader. */
-  timetable: Timetable;
+  /** Already validated and normalised by a reader; or `encodedDocument` instead. */
+  timetable?: Timetable;
+  /** `encodeDocument(timetable)`, when an import worker encoded it off the main thread. */
+  encodedDocument?: string;
   /** Hex SHA-256 of the bytes as received. */
   sha256: string;
   format: string;
   /** Client id of whoever pushed it. */
   importedBy: string;
   counts: TimetableCounts;
+  /** The warnings kept (the ENTRÉE pipeline keeps the first 100). */
   warnings: Problem[];
+  /** How many warnings the import had in all (default: `warnings.length`). */
+  warningsTotal?: number;
   /** Epoch ms of the import, from the injected clock. */
   at: number;
 }
@@ -50,7 +55,10 @@ export interface TimetableVersionMeta {
   importedAt: string;
   importedBy: string;
   counts: TimetableCounts;
+  /** The first warnings (at most 100 for imports since issue 13). */
   warnings: Problem[];
+  /** The real count of warnings, kept or not. */
+  warnings_total: number;
 }
 
 export interface StoredTimetableVersion extends TimetableVersionMeta {
@@ -78,6 +86,8 @@ export interface TimetableRepository {
   current(uai: string): Promise<StoredTimetableVersion | null>;
   /** The current version without parsing its document (cheap: for ETags and reports). */
   currentMeta(uai: string): Promise<TimetableVersionMeta | null>;
+  /** The current version's document as stored (encoded), for an import worker to compare with. */
+  currentEncoded(uai: string): Promise<{ version: number; sha256: string; document: string } | null>;
   getVersion(uai: string, version: number): Promise<StoredTimetableVersion | null>;
   /** Newest first. Empty for an unknown school. */
   listVersions(uai: string): Promise<TimetableVersionMeta[]>;
@@ -110,9 +120,24 @@ function toMeta(row: VersionMetaRow): TimetableVersionMeta {
     importedAt: row.imported_at,
     importedBy: row.imported_by,
     counts: { rooms: row.room_count, lessons: row.lesson_count, occurrences: row.occurrence_count },
-    // Written by importVersion from validated values: trusted, not re-validated.
-    warnings: JSON.parse(row.warnings_json) as Problem[],
+    ...decodeWarnings(row.warnings_json),
   };
+}
+
+/**
+ * `warnings_json` holds the warnings array, or `{kept, total}` when some were left out (no
+ * migration: rows written before keep their array, whose length is the total).
+ */
+function encodeWarnings(warnings: Problem[], total: number): string {
+  return JSON.stringify(total > warnings.length ? { kept: warnings, total } : warnings);
+}
+
+function decodeWarnings(json: string): { warnings: Problem[]; warnings_total: number } {
+  // Written by importVersion from validated values: trusted, not re-validated.
+  const value = JSON.parse(json) as Problem[] | { kept: Problem[]; total: number };
+  return Array.isArray(value)
+    ? { warnings: value, warnings_total: value.length }
+    : { warnings: value.kept, warnings_total: value.total };
 }
 
 function toStored(row: VersionRow): StoredTimetableVersion {
@@ -126,8 +151,8 @@ export function createTimetableRepository(db: Kysely<Database>, dialect: StoreDi
   ): Promise<ImportVersionResult> {
     const at = new Date(input.at).toISOString();
     // Serialised before the transaction: a big document must not lengthen the time the lock is held.
-    const documentJson = encodeDocument(input.timetable);
-    const warningsJson = JSON.stringify(input.warnings);
+    const documentJson = input.encodedDocument ?? encodeDocument(requiredTimetable(input));
+    const warningsJson = encodeWarnings(input.warnings, input.warningsTotal ?? input.warnings.length);
     return writeTransaction(db, dialect, async (trx) => {
       await trx
         .insertInto('establishments')
@@ -224,6 +249,15 @@ export function createTimetableRepository(db: Kysely<Database>, dialect: StoreDi
       return row === undefined ? null : toMeta(row);
     },
 
+    async currentEncoded(uai) {
+      const row = await currentQuery(uai)
+        .select(['v.version', 'v.sha256', 'v.document_json'])
+        .executeTakeFirst();
+      return row === undefined
+        ? null
+        : { version: row.version, sha256: row.sha256, document: row.document_json };
+    },
+
     async getVersion(uai, version) {
       const row = await db
         .selectFrom('timetable_versions')
@@ -255,4 +289,9 @@ export function createTimetableRepository(db: Kysely<Database>, dialect: StoreDi
       }));
     },
   };
+}
+
+function requiredTimetable(input: ImportVersionInput): Timetable {
+  if (!input.timetable) throw new Error('importVersion needs a timetable or its encoded document');
+  return input.timetable;
 }

@@ -9,7 +9,14 @@ const repoConfigDir = new URL('../../config/', import.meta.url).pathname;
 
 /** The documented defaults, written out by hand (not computed by the schema under test). */
 const DEFAULTS = {
-  server: { host: '127.0.0.1', port: 8080, body_limit_mb: 50, form_body_limit_kb: 64, stop_timeout_s: 10 },
+  server: {
+    host: '127.0.0.1',
+    port: 8080,
+    body_limit_mb: 50,
+    form_body_limit_kb: 64,
+    stop_timeout_s: 10,
+    max_event_loop_delay_ms: 200,
+  },
   storage: {
     data_dir: './data',
     statement_timeout_ms: 10000,
@@ -38,7 +45,16 @@ const DEFAULTS = {
   sortie: { source: 'embedded', timeout_ms: 10000, retries: 3 },
   sync: { cron: '*/15 * * * *', stale_after_hours: 24, concurrency: 4 },
   cluster: { takeover_s: 30 },
-  entree: { strict_json: false, max_zip_entries: 1000, max_uncompressed_mb: 200 },
+  entree: {
+    strict_json: false,
+    max_zip_entries: 1000,
+    max_uncompressed_mb: 200,
+    max_xml_depth: 64,
+    max_xml_elements: 2_000_000,
+    max_occurrences: 500_000,
+    max_occurrences_per_rule: 2_000,
+    worker: { threads: 1, max_heap_mb: 512, task_timeout_s: 30 },
+  },
   calendar: { zone: 'B' },
   auth: {
     jwt_ttl_s: 3600,
@@ -101,6 +117,7 @@ describe('loadConfig: defaults and layering', () => {
       body_limit_mb: 50,
       form_body_limit_kb: 64,
       stop_timeout_s: 10,
+      max_event_loop_delay_ms: 200,
     });
     expect(config.mqtt.prefix).toBe('region/v1');
     expect(config.mqtt.embedded).toEqual({ enabled: true, host: '127.0.0.1', port: 1884, max_packet_kb: 64 });

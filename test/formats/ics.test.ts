@@ -171,7 +171,7 @@ describe('readIcs, recurrence', () => {
     ]);
   });
 
-  it('cuts an endless RRULE at 400 occurrences with a warning', () => {
+  it('expands an endless RRULE over two years from DTSTART, with a warning', () => {
     const { timetable, warnings } = readIcs(
       calendar(
         vevent(
@@ -185,17 +185,18 @@ describe('readIcs, recurrence', () => {
     expect(warnings).toEqual([
       {
         code: 'ics-recurrence-truncated',
-        message: 'the RRULE has more than 400 occurrences; only the first 400 are kept',
-        where: 'line 7, VEVENT/RRULE',
+        message:
+          'the RRULE is expanded up to 2027-09-02 (731 days after DTSTART); later occurrences are not kept',
+        where: 'line 7, VEVENT/RRULE (UID x)',
       },
     ]);
     const expected: string[] = [];
-    for (let i = 0; i < 400; i++)
+    for (let i = 0; i <= 731; i++)
       expected.push(new Date(Date.parse('2025-09-01T00:00:00Z') + i * 86_400_000).toISOString().slice(0, 10));
     expect(timetable.lessons).toHaveLength(7);
     expect(timetable.lessons.every((l) => l.start === '08:00' && l.end === '08:30')).toBe(true);
     expect(timetable.lessons.flatMap((l) => l.dates ?? []).sort()).toEqual(expected);
-    expect(expected.at(-1)).toBe('2026-10-05');
+    expect(expected.at(-1)).toBe('2027-09-02');
   });
 });
 

@@ -43,6 +43,7 @@ describe.each(backends)('TimetableRepository on $name', (backend) => {
       importedBy: 'index-education',
       counts: { rooms: 3, lessons: 4, occurrences: 8 },
       warnings,
+      warnings_total: 1,
     };
     expect(report).toEqual({ ...meta, unchanged: false });
     expect(await store.timetables.getVersion(uai, 1)).toEqual({ ...meta, timetable });
@@ -70,12 +71,33 @@ describe.each(backends)('TimetableRepository on $name', (backend) => {
       importedBy: 'editor-test',
       counts: { rooms: 2, lessons: 2, occurrences: 2 },
       warnings: [],
+      warnings_total: 0,
       unchanged: true,
     });
     expect((await store.timetables.listVersions(uai)).map((v) => v.version)).toEqual([1]);
     expect((await store.timetables.listEstablishments()).find((e) => e.uai === uai)).toEqual(
       establishmentBefore,
     );
+  });
+
+  it('keeps the count of the warnings left out (warnings_total), and reads rows written before it', async () => {
+    const uai = freshUai();
+    const timetable = syntheticTimetable({ uai, rooms: 2, lessons: 2, weeks: 1 });
+    const kept = [{ code: 'field-unknown', message: 'unknown field "x0" ignored', where: '$.x0' }];
+    const report = await store.timetables.importVersion(
+      importInput(timetable, { warnings: kept, warningsTotal: 250 }),
+    );
+    expect([report.warnings, report.warnings_total]).toEqual([kept, 250]);
+    const [listed] = await store.timetables.listVersions(uai);
+    expect([listed?.warnings, listed?.warnings_total]).toEqual([kept, 250]);
+    // A row of an older release holds the bare array: its length is the total.
+    await sql`update timetable_versions set warnings_json = ${JSON.stringify([...kept, ...kept])} where uai = ${uai}`.execute(
+      store.db,
+    );
+    const old = await store.timetables.currentMeta(uai);
+    expect([old?.warnings.length, old?.warnings_total]).toEqual([2, 2]);
+    const encoded = await store.timetables.currentEncoded(uai);
+    expect(encoded && decodeDocument(encoded.document)).toEqual(timetable);
   });
 
   it('numbers new documents 2, 3… lists them newest first, and keeps every version readable', async () => {

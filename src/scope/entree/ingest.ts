@@ -1,16 +1,20 @@
 /**
- * SCOPE-ENTRÉE ingestion, shared by the HTTP route and the CLI: detect the format, read, check,
- * verify the UAI, then store one new version in one transaction (or nothing).
+ * SCOPE-ENTRÉE ingestion, shared by the HTTP route and the CLI: the untrusted part (detect,
+ * read, check, hash, encode, compare with the current version) runs as one import task, in an
+ * import worker when a runner is given (import-pool.ts), then one new version is stored in one
+ * transaction, or nothing.
  */
-import { sha256Hex } from '../../auth/secrets.js';
-import { addDays } from '../../domain/dates.js';
 import { InputError, type Problem } from '../../domain/problems.js';
-import type { ImportFormat, Timetable } from '../../domain/timetable.js';
-import { checkTimetable } from '../../domain/timetable-checks.js';
-import { describeUaiProblem, normaliseUai, requireUai } from '../../domain/uai.js';
-import { detectFormat } from '../../formats/detect.js';
-import { READERS } from '../../formats/readers.js';
+import type { InputLimits } from '../../domain/reader.js';
+import type { ImportFormat } from '../../domain/timetable.js';
+import { requireUai } from '../../domain/uai.js';
 import type { Store } from '../../store/store.js';
+import { DestructiveImportError, destructiveDiff, summarise } from './destructive-import.js';
+import type { ImportTaskRunner } from './import-pool.js';
+import { type EncodedImport, type ImportTaskInput, runImportTask } from './import-task.js';
+import type { ImportCounts } from './parse-import.js';
+
+export { countTimetable, type ParsedImport, parseImport } from './parse-import.js';
 
 export interface IngestRequest {
   bytes: Uint8Array;
@@ -21,9 +25,20 @@ export interface IngestRequest {
   fileName?: string | undefined;
   /** Client id (HTTP) or `cli:<user>`. */
   importedBy: string;
-  strictJson?: boolean;
+  /** Unknown JSON fields and UTF-8 under a Latin-1 declaration refuse the import. */
+  strict?: boolean | undefined;
   partnerPrivateKeyPem?: string | undefined;
+  limits?: Partial<InputLimits> | undefined;
+  /** Replace even when the import loses the lessons or most rooms (`?confirm=replace`, `--force`). */
+  confirmReplace?: boolean | undefined;
+  /** How the caller confirms, for the `destructive-import` message. */
+  confirmHint?: string;
   onProgress?: (fraction: number) => void;
+}
+
+export interface IngestOptions {
+  /** Where the import task runs; in-process when absent (no isolation: trusted callers, tests). */
+  runTask?: ImportTaskRunner | undefined;
 }
 
 export interface ImportReport {
@@ -32,110 +47,57 @@ export interface ImportReport {
   sha256: string;
   unchanged: boolean;
   format: ImportFormat;
-  counts: { rooms: number; lessons: number; occurrences: number };
+  counts: ImportCounts;
+  /** The first 100 warnings. */
   warnings: Problem[];
+  /** How many warnings there were in all. */
+  warnings_total: number;
 }
 
-export interface ParsedImport {
-  uai: string;
-  format: ImportFormat;
-  sha256: string;
-  timetable: Timetable;
-  counts: ImportReport['counts'];
-  warnings: Problem[];
-}
-
-/** Everything but storage: pure apart from the clock-free hashing. Throws `InputError`. */
-export function parseImport(request: IngestRequest): ParsedImport {
-  const pathUai = request.uai === undefined ? undefined : requireUai(request.uai, 'uai (path)');
-  const format = detectFormat(request.bytes, {
-    format: request.format,
-    contentType: request.contentType,
-    fileName: request.fileName,
-  });
-  const read = READERS[format](request.bytes, {
-    ...(request.fileName ? { fileName: request.fileName } : {}),
-    ...(pathUai ? { expectedUai: pathUai } : {}),
-    ...(request.partnerPrivateKeyPem ? { partnerPrivateKeyPem: request.partnerPrivateKeyPem } : {}),
-    ...(request.onProgress ? { onProgress: request.onProgress } : {}),
-    ...(request.strictJson ? { strict: true } : {}),
-  });
-  const timetable = read.timetable;
-  const fileUai = timetable.uai === undefined ? undefined : normaliseUai(timetable.uai);
-  if (fileUai !== undefined) {
-    const problem = describeUaiProblem(fileUai);
-    if (problem) throw InputError.of('bad-uai', problem, 'UAI in the file', 'invalid');
-    if (pathUai !== undefined && fileUai !== pathUai) {
-      throw InputError.of(
-        'uai-mismatch',
-        `the file is for UAI ${fileUai} but was sent for ${pathUai}`,
-        'UAI in the file',
-        'invalid',
-      );
-    }
-  }
-  const uai = pathUai ?? fileUai;
-  if (uai === undefined) {
-    throw InputError.of(
-      'uai-missing',
-      'the file names no UAI: pass it (URL path or --uai)',
-      'uai',
-      'invalid',
-    );
-  }
-  const check = checkTimetable(timetable);
-  if (check.errors.length > 0) throw new InputError(check.errors, 'invalid');
-  const normalised: Timetable = { ...timetable, uai };
-  return {
-    uai,
-    format,
-    sha256: sha256Hex(request.bytes),
-    timetable: normalised,
-    counts: countTimetable(normalised),
-    warnings: [...read.warnings, ...check.warnings],
-  };
-}
-
-export function countTimetable(timetable: Timetable): ImportReport['counts'] {
-  const cancelledByLesson = new Map<string, Set<string>>();
-  for (const c of timetable.cancellations) {
-    const dates = cancelledByLesson.get(c.lesson) ?? new Set<string>();
-    dates.add(c.date);
-    cancelledByLesson.set(c.lesson, dates);
-  }
-  let occurrences = 0;
-  for (const lesson of timetable.lessons) {
-    const cancelled = cancelledByLesson.get(lesson.id);
-    const weeks = lesson.weeks ?? [];
-    const dates = lesson.dates ?? [];
-    occurrences += weeks.length + dates.length;
-    if (!cancelled) continue;
-    for (const week of weeks) if (cancelled.has(addDays(week, lesson.day - 1))) occurrences--;
-    for (const date of dates) if (cancelled.has(date)) occurrences--;
-  }
-  return {
-    rooms: timetable.rooms.length,
-    lessons: timetable.lessons.length,
-    occurrences: occurrences + timetable.events.length,
-  };
-}
+const inProcess: ImportTaskRunner = async (input, onProgress) => runImportTask(input, onProgress);
 
 export async function ingestTimetable(
   store: Store,
   request: IngestRequest,
   now: number,
+  options: IngestOptions = {},
 ): Promise<ImportReport> {
-  const parsed = parseImport(request);
+  const runTask = options.runTask ?? inProcess;
+  // With the UAI known up front (always over HTTP) the worker compares with the current version;
+  // else (CLI without --uai) the comparison happens here, once the file has named its school.
+  const uai = request.uai === undefined ? undefined : requireUai(request.uai, 'uai (path)');
+  const checkedEarly = uai !== undefined && !request.confirmReplace;
+  const previous = checkedEarly ? await currentDocument(store, uai) : undefined;
+  const input: ImportTaskInput = {
+    bytes: request.bytes,
+    uai,
+    format: request.format,
+    contentType: request.contentType,
+    fileName: request.fileName,
+    strict: request.strict,
+    partnerPrivateKeyPem: request.partnerPrivateKeyPem,
+    limits: request.limits,
+    previous,
+    confirmHint: request.confirmHint ?? 'confirmation',
+  };
+  const result = await runTask(input, request.onProgress);
+  if (!result.ok) {
+    if (result.diff) throw new DestructiveImportError(result.diff, request.confirmHint ?? 'confirmation');
+    throw new InputError(result.problems, result.kind);
+  }
+  const parsed = result.parsed;
+  if (!checkedEarly && !request.confirmReplace) await refuseDestructive(store, parsed, request);
   const stored = await store.timetables.importVersion({
     uai: parsed.uai,
-    name: parsed.timetable.name,
-    timezone: parsed.timetable.timezone,
-    timetable: parsed.timetable,
+    ...(parsed.name !== undefined ? { name: parsed.name } : {}),
+    timezone: parsed.timezone,
+    encodedDocument: parsed.document,
     sha256: parsed.sha256,
     format: parsed.format,
     importedBy: request.importedBy,
     counts: parsed.counts,
     warnings: parsed.warnings,
+    warningsTotal: parsed.warnings_total,
     at: now,
   });
   return {
@@ -146,5 +108,22 @@ export async function ingestTimetable(
     format: parsed.format,
     counts: parsed.counts,
     warnings: parsed.warnings,
+    warnings_total: parsed.warnings_total,
   };
+}
+
+async function currentDocument(
+  store: Store,
+  uai: string,
+): Promise<{ sha256: string; document: string } | undefined> {
+  const current = await store.timetables.currentEncoded(uai);
+  return current ? { sha256: current.sha256, document: current.document } : undefined;
+}
+
+/** The destructive check for a school named only by the file (the CLI's own process). */
+async function refuseDestructive(store: Store, parsed: EncodedImport, request: IngestRequest): Promise<void> {
+  const current = await store.timetables.current(parsed.uai);
+  if (!current || current.sha256 === parsed.sha256) return;
+  const diff = destructiveDiff(summarise(current.timetable), parsed.summary);
+  if (diff) throw new DestructiveImportError(diff, request.confirmHint ?? 'confirmation');
 }

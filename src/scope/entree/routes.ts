@@ -8,10 +8,13 @@ import type { AuthEnv } from '../../auth/middleware.js';
 import { requireRole, uaiVisible } from '../../auth/middleware.js';
 import type { Clock } from '../../domain/clock.js';
 import { InputError } from '../../domain/problems.js';
+import type { InputLimits } from '../../domain/reader.js';
 import { diffTimetables } from '../../domain/timetable-diff.js';
 import { pathUai } from '../../domain/uai.js';
 import { notFound, problemResponse } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
+import { DestructiveImportError } from './destructive-import.js';
+import type { ImportTaskRunner } from './import-pool.js';
 import { type ImportReport, ingestTimetable } from './ingest.js';
 
 export interface EntreeDeps {
@@ -20,6 +23,13 @@ export interface EntreeDeps {
   bodyLimitBytes: number;
   strictJson: boolean;
   partnerPrivateKeyPem?: string | undefined;
+  /** Bounds of `entree.*` (defaults when absent). */
+  limits?: Partial<InputLimits> | undefined;
+  /**
+   * Runs the import task off the event loop (the service passes its import pool); in-process
+   * when absent, for tests of other parts that import trusted fixtures.
+   */
+  runImportTask?: ImportTaskRunner | undefined;
   /**
    * Called after a new version is stored, with who sent it (the bridge replans within 1 s in
    * embedded mode; the audit log records it). Must not throw.
@@ -53,20 +63,42 @@ export function entreeRoutes(deps: EntreeDeps): Hono<AuthEnv> {
       if (bytes.length === 0) {
         throw InputError.of('body-empty', 'the body is empty: send the timetable file', 'body', 'malformed');
       }
-      const report = await ingestTimetable(
-        deps.store,
-        {
-          bytes,
-          uai,
-          format: c.req.query('format'),
-          contentType: c.req.header('Content-Type'),
-          fileName: fileNameOf(c.req.header('Content-Disposition')) ?? c.req.query('filename'),
-          importedBy: c.get('principal').clientId,
-          strictJson: deps.strictJson || c.req.query('strict') === 'true',
-          partnerPrivateKeyPem: deps.partnerPrivateKeyPem,
-        },
-        deps.clock.now(),
-      );
+      const confirm = c.req.query('confirm');
+      if (confirm !== undefined && confirm !== 'replace') {
+        throw InputError.of(
+          'bad-confirm',
+          `confirm must be "replace" (to accept an import that loses lessons or rooms), not "${confirm.slice(0, 40)}"`,
+          'confirm (query)',
+          'malformed',
+        );
+      }
+      const fileName = fileNameOf(c.req.header('Content-Disposition')) ?? c.req.query('filename');
+      let report: ImportReport;
+      try {
+        report = await ingestTimetable(
+          deps.store,
+          {
+            bytes,
+            uai,
+            format: c.req.query('format'),
+            contentType: c.req.header('Content-Type'),
+            fileName,
+            importedBy: c.get('principal').clientId,
+            strict: deps.strictJson || c.req.query('strict') === 'true',
+            partnerPrivateKeyPem: deps.partnerPrivateKeyPem,
+            limits: deps.limits,
+            confirmReplace: confirm === 'replace',
+            confirmHint: '?confirm=replace',
+          },
+          deps.clock.now(),
+          { runTask: deps.runImportTask },
+        );
+      } catch (error) {
+        if (error instanceof DestructiveImportError) {
+          return c.json({ errors: error.problems, diff: error.diff }, 409);
+        }
+        throw error;
+      }
       if (!report.unchanged) deps.onImported?.(report, c.get('principal').clientId);
       return c.json(report, report.unchanged ? 200 : 201);
     },
@@ -107,9 +139,48 @@ export function entreeRoutes(deps: EntreeDeps): Hono<AuthEnv> {
   return app;
 }
 
-/** `attachment; filename="0679999E_udt.zip"` → the name (UDT takes the UAI from it). */
-function fileNameOf(disposition: string | undefined): string | undefined {
-  if (!disposition) return undefined;
-  const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
-  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+/**
+ * The file name of a `Content-Disposition` header (RFC 6266: `filename`, or the RFC 8187
+ * `filename*=UTF-8''…` form, which wins), e.g. `attachment; filename="0679999E_udt.zip"` (UDT
+ * takes the UAI from it). Bad syntax or a malformed `%` escape is the client's error: 400
+ * `bad-content-disposition`, never a URIError.
+ */
+export function fileNameOf(disposition: string | undefined): string | undefined {
+  if (disposition === undefined || disposition.trim() === '') return undefined;
+  const bad = (why: string) =>
+    InputError.of(
+      'bad-content-disposition',
+      `the Content-Disposition header ${why}`,
+      'Content-Disposition',
+      'malformed',
+    );
+  const token = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+  const parameter = new RegExp(`^\\s*;\\s*(${token})\\s*=\\s*(?:(${token})|"((?:[^"\\\\]|\\\\.)*)")\\s*`);
+  const type = new RegExp(`^\\s*${token}\\s*`).exec(disposition);
+  if (!type) throw bad('does not start with a disposition type such as attachment');
+  let rest = disposition.slice(type[0].length);
+  let plain: string | undefined;
+  let extended: string | undefined;
+  // A trailing ";" is common and harmless.
+  while (!/^\s*;?\s*$/.test(rest)) {
+    const match = parameter.exec(rest);
+    if (!match) throw bad(`has a malformed parameter near "${rest.slice(0, 40)}"`);
+    const name = (match[1] as string).toLowerCase();
+    const value = match[2] ?? (match[3] as string).replace(/\\(.)/g, '$1');
+    if (name === 'filename') plain = value;
+    else if (name === 'filename*') extended = value;
+    rest = rest.slice(match[0].length);
+  }
+  if (extended !== undefined) {
+    const ext = /^([A-Za-z0-9!#$&+^_`{}~-]+)'[A-Za-z0-9-]*'(.*)$/.exec(extended);
+    if (!ext) throw bad("has a filename* that is not charset'language'value (RFC 8187)");
+    if ((ext[1] as string).toLowerCase() !== 'utf-8')
+      throw bad(`has a filename* in ${ext[1]}: only UTF-8 is read`);
+    try {
+      return decodeURIComponent(ext[2] as string);
+    } catch {
+      throw bad('has a filename* with a malformed % escape');
+    }
+  }
+  return plain;
 }

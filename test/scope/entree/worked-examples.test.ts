@@ -14,7 +14,7 @@ const fixture = (path: string) => new URL(`../../fixtures/${path}`, import.meta.
 const calendar = SchoolCalendar.forSchool({ uai: UAI });
 
 function occupancyOf(bytes: Uint8Array, from: string, to: string, fileName?: string) {
-  const parsed = parseImport({ bytes, uai: UAI, importedBy: 'test', ...(fileName ? { fileName } : {}) });
+  const parsed = parseImport({ bytes, uai: UAI, ...(fileName ? { fileName } : {}) });
   const occupancy = expandOccupancy(parsed.timetable, 1, UAI, calendar, { from, to });
   const body = toOccupancyBody(occupancy);
   const byRoom = Object.fromEntries(
@@ -64,7 +64,7 @@ describe('EDT clear export (formats.md §2)', () => {
 
   it('is refused with the UAI 0679999A (wrong check letter)', () => {
     const wrong = Buffer.from(xml.toString('utf8').replace('UAI="0679999E"', 'UAI="0679999A"'));
-    expect(() => parseImport({ bytes: wrong, importedBy: 'test' })).toThrow(/wrong check letter/);
+    expect(() => parseImport({ bytes: wrong })).toThrow(/wrong check letter/);
   });
 });
 
@@ -75,7 +75,7 @@ describe('UDT zip (formats.md §2)', () => {
   const zip = zipSync(Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, new Uint8Array(v)])));
 
   it('takes the UAI from the file name and gives the expected rooms and instants', () => {
-    const parsed = parseImport({ bytes: zip, fileName: `${UAI}_udt.zip`, importedBy: 'test' });
+    const parsed = parseImport({ bytes: zip, fileName: `${UAI}_udt.zip` });
     expect(parsed.format).toBe('udt');
     expect(parsed.uai).toBe(UAI);
     const occupancy = expandOccupancy(parsed.timetable, 1, UAI, calendar, {
@@ -161,7 +161,7 @@ describe('the real EDT export (shared/data)', () => {
   it.skipIf(bytes === null)(
     'imports and expands to occupancy with no interval on a Sunday and none past the grid',
     () => {
-      const parsed = parseImport({ bytes: bytes!, importedBy: 'test' });
+      const parsed = parseImport({ bytes: bytes! });
       expect(parsed.uai).toBe('0134567U');
       expect(parsed.counts.rooms).toBe(24);
       const occupancy = expandOccupancy(
