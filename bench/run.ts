@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   publish: async () => (await import('./bridge-publish.js')).benchBridgePublish,
   latency: async () => (await import('./import-latency.js')).benchImportLatency,
   'scale-out': async () => (await import('./scale-out.js')).benchScaleOut,
+  hostile: async () => (await import('./hostile.js')).benchHostile,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -107,7 +107,7 @@ const put = (ctx: CaseContext, body: string | Uint8Array, query = '', headers: R
     token: ctx.service.tokens.editor,
     body,
     headers: { 'Content-Type': 'application/octet-stream', ...headers },
-    timeoutMs: 45_000,
+    timeoutMs: 20_000,
   });
 
 /** Puts the demo timetable back (confirmed: the case may have left a much smaller one). */

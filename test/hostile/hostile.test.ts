@@ -46,7 +46,7 @@ describe.each(backends)('hostile inputs against the running service on %s', (bac
         const result = await runCase(service, probe, hostile);
         expect(result.failures, `${hostile.name} (school ${DEMO_UAI})`).toEqual([]);
       },
-      hostile.timeoutMs ?? 60_000,
+      hostile.timeoutMs ?? 90_000,
     );
   }
 });

@@ -41,7 +41,7 @@ export interface HostileCase {
   attack(ctx: CaseContext): Promise<number | undefined>;
   /** Puts the service back as the next cases expect it (not measured, runs even on failure). */
   restore?(ctx: CaseContext): Promise<void>;
-  /** Per-attempt time limit of the whole test (ms); default 60 s. */
+  /** Time limit of the whole case (ms); default 90 s. */
   timeoutMs?: number;
 }
 
@@ -124,6 +124,8 @@ export async function runCase(
   });
 
   if (!service.alive() || stats?.dead) {
+    // Killed by the probe or crashed: wait for its exit, so that the next case starts a new one.
+    await service.kill();
     failures.push(
       `the service died${stats?.killed ? ` (killed by the probe over ${probe.killedRssKb} kB of RSS)` : ''}; log tail:\n${service.logTail().slice(-3_000)}`,
     );

@@ -106,6 +106,11 @@ export async function startHostileService(backend: Backend): Promise<HostileServ
     env[name] = value;
   }
   env['SCOPE_ENERGIE_FROM_SOURCE'] = '1';
+  // tsx looks for tsconfig.json in the working directory; from this temporary one it would
+  // compile the dashboard's JSX with the classic transform ("React is not defined", a 500 on
+  // every dashboard page). bin/scope-energie.js does not name the repository's tsconfig: said
+  // in the issue 13 report; until then the suite names it.
+  env['TSX_TSCONFIG_PATH'] = join(REPO_ROOT, 'tsconfig.json');
   env['SCOPE_ENERGIE_DATA'] = dataDir;
 
   let databaseUrl: string | undefined;
