@@ -4,7 +4,8 @@
  * the refusal (or answer), the worst event-loop delay (the service's p99 gauge, and the worst
  * `/healthz` round trip), the peak RSS, and the `desired` publish latency of the transition
  * scheduled during the attack as a ratio of the idle one (goal ≤ 2×). A case's assertion
- * failures are counted, not fatal: the figures are what this prints.
+ * failures are counted, not fatal: the figures are what this prints. `HOSTILE_CASES=<regex>`
+ * runs only the cases whose name matches.
  */
 import { HOSTILE_CASES } from '../test/hostile/cases.js';
 import { Probe } from '../test/hostile/probe.js';
@@ -44,7 +45,9 @@ export async function benchHostile(report: (line: string) => void): Promise<void
     report(
       'hostile: case | time to answer | worst loop delay (gauge p99 / worst healthz) | peak RSS | publish latency (× idle) | failures',
     );
-    for (const hostile of HOSTILE_CASES.filter((c) => c.backends.includes('sqlite'))) {
+    const only = process.env['HOSTILE_CASES'] ? new RegExp(process.env['HOSTILE_CASES']) : undefined;
+    const cases = HOSTILE_CASES.filter((c) => c.backends.includes('sqlite') && (only?.test(c.name) ?? true));
+    for (const hostile of cases) {
       const result = await runCase(service, probe, hostile);
       const s = result.stats;
       const gauge = s?.loopDelay.maxSeconds;
