@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'scale-out': async () => (await import('./scale-out.js')).benchScaleOut,
   faults: async () => (await import('./faults.js')).benchFaults,
   provisioning: async () => (await import('./provisioning.js')).benchProvisioning,
+  hostile: async () => (await import('./hostile.js')).benchHostile,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
