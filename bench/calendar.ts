@@ -18,7 +18,7 @@ import type { Timetable } from '../src/domain/timetable.js';
 const SCHOOLS = 350;
 const LESSONS_PER_WEEK = 2_500;
 const ROOMS = 60;
-const SHARE_WITHOUT_ROOM = 0.26; // formats.md §1.1: 26% of Cours in a real EDT export
+const SHARE_WITHOUT_ROOM = 0.26; // docs/formats.md, "Real-world shape": 26% of Cours in a real EDT export
 const SCHOOL_YEAR = { from: '2025-09-01', to: '2026-07-04' };
 const WEEK = { from: '2026-01-12', to: '2026-01-18' };
 const TIMEZONE = 'Europe/Paris';

@@ -1,5 +1,5 @@
 /**
- * Bearer tokens → principals. Two kinds (interfaces.md, "Who calls what"):
+ * Bearer tokens → principals. Two kinds (docs/api.md, "Roles and purposes: who sees what"):
  * - static tokens we generated: looked up by SHA-256 in a Map (O(1), no scrypt per request);
  * - JWTs we issued at `POST /oauth/token` (HS256 with the service key): `iss`, `aud`, `exp` and
  *   `nbf` are checked, and the client must still exist, be enabled and hold the same role and

@@ -81,7 +81,7 @@ export function requireRole(...roles: readonly Role[]): MiddlewareHandler<AuthEn
 
 /**
  * Whether the caller may see `uai`. Routes answer 404, not 403, when it may not: a 403 would tell
- * a client that a school it is not entitled to exists in the hub (interfaces.md, "Who calls what").
+ * a client that a school it is not entitled to exists in the hub (docs/api.md, "Roles and purposes: who sees what").
  */
 export function uaiVisible(c: Context<AuthEnv>, uai: string): boolean {
   const principal = c.get('principal') as Principal | undefined;

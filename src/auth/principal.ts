@@ -1,6 +1,6 @@
 /**
  * Who is calling, once authenticated: a client's role, its purpose ("finalité", consumers only)
- * and the UAIs it may see (interfaces.md, "Who calls what").
+ * and the UAIs it may see (docs/api.md, "Roles and purposes: who sees what").
  */
 import { normaliseUai } from '../domain/uai.js';
 

@@ -1,5 +1,5 @@
 /**
- * The manager and auditor API of the bridge (interfaces.md, "Manager and auditor API"):
+ * The manager and auditor API of the bridge (docs/api.md, "Bridge API"):
  * overrides (`POST/GET/DELETE /api/overrides`) and a school's plan for given local dates
  * (`GET /api/etablissements/{uai}/plan`). Mount after `requireAuth`, like SORTIE; a school outside
  * the caller's list is answered 404, never 403, so that it cannot probe which schools exist.

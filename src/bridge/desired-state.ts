@@ -1,6 +1,6 @@
 /**
- * From plan segments to the MQTT contract's `desired` and `schedule` documents (interfaces.md,
- * MQTT contract v1). Pure: the caller brings the segments, the instant and the rev.
+ * From plan segments to the MQTT contract's `desired` and `schedule` documents (docs/mqtt.md,
+ * "Payloads"). Pure: the caller brings the segments, the instant and the rev.
  *
  * What counts as a new state: everything a gateway or an auditor reads in `desired` apart from
  * `rev` and `issued_at` (mode, setpoint, `valid_until`, the compact reason). Equal content keeps

@@ -1,7 +1,7 @@
 /**
  * Turns school plans into timed desired-state publications (issue 6, "Dispatcher"):
  * - at start, the state that holds NOW for every zone function (never replaying past
- *   transitions: research/anchors.md §2 item 7), with revs continued from the store;
+ *   transitions: docs/mqtt.md, "Where the shape of the contract comes from"), with revs continued from the store;
  * - ONE timer on the next transition instant across all schools, in epoch ms from the plans
  *   (already UTC: no local-time arithmetic here, so DST nights need no special case), each wait
  *   capped at `maxTimerMs` (setTimeout's limit is 24.8 days, and clocks drift);

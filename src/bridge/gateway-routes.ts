@@ -1,5 +1,5 @@
 /**
- * `GET /api/gateways` (interfaces.md, "Manager and auditor API"): each gateway's status, last
+ * `GET /api/gateways` (docs/api.md, "Bridge API"): each gateway's status, last
  * seen, and per zone function the latest rev, the applied rev, the measured temperature and the
  * lagging flag. Managers, auditors and admins; a caller sees only its own UAIs. Mount inside the
  * bearer-authenticated sub-app (after `requireAuth`).

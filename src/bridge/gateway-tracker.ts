@@ -1,5 +1,5 @@
 /**
- * What the gateways say back (interfaces.md, MQTT contract v1): `reported` per zone function
+ * What the gateways say back (docs/mqtt.md, "Topics"): `reported` per zone function
  * (applied rev, mode, measured temperature, source) and each gateway's `status`. Every message is
  * validated against the contract; an invalid one is logged and counted, never fatal (a gateway's
  * bug must not take the bridge down). Valid ones are stored, so `GET /api/gateways` survives a

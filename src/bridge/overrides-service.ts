@@ -1,5 +1,5 @@
 /**
- * Managers' overrides (rules.md, "Overrides"; research/anchors.md §2 item 8 and §3 habit 5): hold
+ * Managers' overrides (docs/rules.md, "Overrides"; docs/regulation.md, "Control practice"): hold
  * a zone's function in a mode until an instant, for a duration, or until the next planned change,
  * never longer than 14 days, with author, reason, creation time and expiry. The newest of two
  * overlapping overrides wins and the other is listed as shadowed. Every start, cancellation and

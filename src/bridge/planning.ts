@@ -32,7 +32,7 @@ import { localDate, occupancyDatesFor, planSchool, type SchoolPlan } from './sch
 
 const HOUR = 3_600_000;
 /** The live horizon: an hour back (the state that holds now is inside), 48 h of schedule
- * (interfaces.md, `schedule`) plus 3 h so it stays covered until the next hourly replan. */
+ * (docs/mqtt.md, `schedule`) plus 3 h so it stays covered until the next hourly replan. */
 export const LIVE_HORIZON = { backMs: HOUR, aheadMs: 51 * HOUR } as const;
 /** Longest range of `planFor` (API and CLI): a month, well inside SORTIE's 62-day cap with margins. */
 export const MAX_PLAN_DAYS = 31;
@@ -121,8 +121,8 @@ export class PlanningService {
         }),
       );
     }
-    // UTC like every interval job (research/dependencies.md, "node-cron 4.6.0 and daylight-saving
-    // time": in Europe/Paris the autumn switch skips a whole hour of runs).
+    // UTC like every interval job (docs/architecture.md, "node-cron and daylight-saving time":
+    // in Europe/Paris the autumn switch skips a whole hour of runs).
     // A missed hourly tick runs late and is counted (issue 22, src/bridge/scheduled-job.ts).
     this.task = new ScheduledJob({
       expression: this.options.cron ?? '0 * * * *',

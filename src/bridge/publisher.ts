@@ -4,11 +4,11 @@
  * broker and an external one.
  *
  * - It HOLDS the current state: `apply()` records it and publishes it; on every (re)connect the
- *   whole state is re-published from here (interfaces.md: never rely on broker persistence;
- *   research/anchors.md §2 item 9).
+ *   whole state is re-published from here (docs/mqtt.md: never rely on broker persistence;
+ *   docs/mqtt.md, "Why broker persistence is never relied upon").
  * - Flow control: QoS 1 with at most `window` publishes awaiting their PUBACK. Mosquitto's
  *   defaults (max_inflight_messages 20, max_queued_messages 1000) silently DROP QoS 1 messages
- *   past them: 36 % of an unpaced burst was lost (research/performance.md §1). A window below 20
+ *   past them: 36 % of an unpaced burst was lost (docs/performance.md, "Brokers"). A window below 20
  *   keeps a full region republication inside those limits.
  * - Nothing is queued while offline: `apply()` only records the state then, and the next connect
  *   re-publishes it (stale setpoints must not land late, mqttjs/MQTT.js#1129).
@@ -28,7 +28,7 @@ import { type DesiredPayload, encodePayload, type MqttTopics, type SchedulePaylo
 import type { AdapterContext, AdapterMessage, ZoneTarget } from './adapters/adapter.js';
 import { ADAPTERS_BY_NAME } from './adapters/index.js';
 
-/** A window of 16 stays under Mosquitto's default 20 in-flight messages (performance.md §1). */
+/** A window of 16 stays under Mosquitto's default 20 in-flight messages (docs/performance.md, "Brokers"). */
 export const DEFAULT_PUBLISH_WINDOW = 16;
 /**
  * The window alone bounds what the broker holds from US, not what it queues for a slow

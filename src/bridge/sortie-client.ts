@@ -1,5 +1,5 @@
 /**
- * The bridge's HTTP client of a SCOPE-SORTIE (interfaces.md, SCOPE-SORTIE): the embedded one
+ * The bridge's HTTP client of a SCOPE-SORTIE (docs/api.md): the embedded one
  * (this service's own server, a token minted in-process) or a remote one (OAuth2 client
  * credentials). The bridge reaches the hub only this way, even in one process (architecture.md,
  * "Data flow"), so the same code works against the Ministry's SORTIE.

@@ -111,8 +111,8 @@ export class SyncService {
     await this.load();
     // UTC, never Europe/Paris: node-cron 4.6 with a Paris time zone skipped the whole first 02:xx
     // hour on the autumn switch (4 runs of `*/15` instead of 8 between 00:50Z and 02:50Z on
-    // 2026-10-25) while UTC fired 8 of 8 on both switch days (research/dependencies.md,
-    // "node-cron 4.6.0 and daylight-saving time"). A sync is an interval job: UTC is right.
+    // 2026-10-25) while UTC fired 8 of 8 on both switch days (docs/architecture.md,
+    // "node-cron and daylight-saving time"). A sync is an interval job: UTC is right.
     // A missed tick (loop late, process paused, clock jump) runs late and is counted (issue 22).
     this.task = new ScheduledJob({
       expression: this.options.cron,

@@ -96,7 +96,7 @@ export function compileTimetable(timetable: Timetable): CompiledTimetable {
     if (day < firstDay) firstDay = day;
     if (day > lastDay) lastDay = day;
   };
-  // The same few dozen week strings recur in every lesson: read each once (performance.md §5).
+  // The same few dozen week strings recur in every lesson: read each once (docs/performance.md, "luxon").
   const mondayOf = new Map<string, number>();
   const mondayOfWeek = (week: string): number => {
     let monday = mondayOf.get(week);

@@ -53,7 +53,7 @@ function digit(text: string, at: number): number {
 /**
  * Day number of a `YYYY-MM-DD` string, NaN when it is not one (or not a real date). Reads the
  * characters directly: it runs once per week entry of every lesson, where `Date` parsing would
- * dominate the expansion (performance.md §5).
+ * dominate the expansion (docs/performance.md, "luxon").
  */
 export function dayNumberOfIso(text: string): number {
   if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return Number.NaN;

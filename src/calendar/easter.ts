@@ -1,6 +1,6 @@
 /**
  * Easter Sunday by the Gregorian computus (Meeus/Jones/Butcher algorithm), computed locally so
- * the calendar needs no network (building.md §2). Test vectors there: 2025-04-20 … 2029-04-01.
+ * the calendar needs no network (docs/calendar.md, "Holidays"). Test vectors there: 2025-04-20 … 2029-04-01.
  */
 import { dayNumberOf, isoOfDayNumber } from './day-number.js';
 

@@ -4,7 +4,7 @@
  * public holidays) are removed, one-off events are added, and each room's intervals are merged
  * (overlapping or touching intervals become one). Pure; see docs/calendar.md.
  *
- * Hot-path shape (performance.md §5): the timetable is compiled once to numbers (occurrences
+ * Hot-path shape (docs/performance.md, "luxon"): the timetable is compiled once to numbers (occurrences
  * indexed by day), the zone's days come from a shared table, and the loop over the range's
  * occurrences is arithmetic on epoch ms.
  */

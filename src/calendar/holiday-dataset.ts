@@ -16,7 +16,7 @@ import { decodeText } from '../formats/encoding.js';
 import { dayNumberOf, dayNumberOfIso, isoOfDayNumber } from './day-number.js';
 import { type HolidayPeriod, isSchoolZone, type SchoolZone } from './holiday-period.js';
 
-/** The dataset serialises Paris midnights in UTC; dates are taken in this zone (building.md §2). */
+/** The dataset serialises Paris midnights in UTC; dates are taken in this zone (docs/calendar.md, "Holidays"). */
 const DATASET_TIMEZONE = 'Europe/Paris';
 
 interface RawRecord {

@@ -1,6 +1,6 @@
 /**
  * School holiday periods per zone, in the semantics of the official dataset
- * `fr-en-calendrier-scolaire` (building.md §2): pupils leave after classes on `start` and come
+ * `fr-en-calendrier-scolaire` (docs/calendar.md, "Holidays"): pupils leave after classes on `start` and come
  * back in the morning of `end`, so the closed local dates are start+1 … end−1.
  */
 import shipped from './data/holidays-zones-abc.json' with { type: 'json' };

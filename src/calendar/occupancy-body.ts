@@ -1,5 +1,5 @@
 /**
- * The SORTIE JSON body of an occupancy (interfaces.md, SCOPE-SORTIE): instants as ISO strings in
+ * The SORTIE JSON body of an occupancy (docs/api.md): instants as ISO strings in
  * UTC without milliseconds (`2025-09-01T06:00:00Z`); `source` only when asked (purpose `ent`).
  */
 import type { Occupancy } from '../domain/occupancy.js';

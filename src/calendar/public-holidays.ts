@@ -2,7 +2,7 @@
  * Public holidays ("jours fériés") of metropolitan France, computed locally.
  * - The 11 national days of Code du travail art. L3133-1.
  * - Moselle (57), Bas-Rhin (67) and Haut-Rhin (68) add Good Friday and 26 December (local law kept
- *   by Code du travail art. L3134-13; building.md §2). Schools are closed on all of them.
+ *   by Code du travail art. L3134-13; docs/calendar.md, "Holidays"). Schools are closed on all of them.
  */
 import { departementOfUai } from '../domain/uai.js';
 import { dayNumberOf, isoOfDayNumber } from './day-number.js';

@@ -35,7 +35,7 @@ export interface SchoolCalendarOptions {
 
 export interface SchoolForCalendar {
   uai: string;
-  /** Default B: every académie of Grand Est is in zone B (building.md §2). */
+  /** Default B: every académie of Grand Est is in zone B (docs/calendar.md, "Holidays"). */
   zone?: SchoolZone;
   /** When the UAI prefix is not the département whose holidays apply. */
   departementOverride?: string;

@@ -1,6 +1,6 @@
 /**
  * Local wall-clock time → UTC instant, fast and exact (architecture.md "Time model",
- * performance.md §5). luxon is used once per day of a range to learn the zone's UTC offset; a
+ * docs/performance.md, "luxon"). luxon is used once per day of a range to learn the zone's UTC offset; a
  * lesson instant is then plain arithmetic: the day's wall-clock midnight read as UTC, plus the
  * minutes, minus the day's offset. Only on days whose offset changes (the two DST switch days of
  * a year in Europe/Paris) does each time go through the exact rule below.

@@ -17,7 +17,7 @@ export const savingsCommand: Command = {
 
 ESTIMATE of the heat the plan saves against a baseline schedule, per zone (docs/savings.md):
 degree-hours of the setpoints above the outdoor temperature, times the zone's loss coefficient
-(devices/ loss_coefficient_w_per_k), steady state, so an upper bound (research/building.md §5).
+(devices/ loss_coefficient_w_per_k), steady state, so an upper bound (docs/savings.md, "Model and sources").
 The plan is made as \`scope-energie plan\` makes it. Outdoor temperatures: Météo-France monthly
 normals of the school's département (Strasbourg, Nancy or Reims).
 

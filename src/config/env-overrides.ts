@@ -1,8 +1,8 @@
 /**
  * Settings from the environment: `SCOPE_ENERGIE_<PATH>` with `__` between levels
  * (`SCOPE_ENERGIE_SERVER__PORT=9090` → `server.port`), values read as YAML scalars, plus the
- * conventional `PORT`, `DATABASE_URL`, `MQTT_URL` and `SCOPE_ENERGIE_DATA` (interfaces.md,
- * "Files a user edits"). Each variable is checked on its own so an error names the variable.
+ * conventional `PORT`, `DATABASE_URL`, `MQTT_URL` and `SCOPE_ENERGIE_DATA` (README.md,
+ * "Configuration"). Each variable is checked on its own so an error names the variable.
  */
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';

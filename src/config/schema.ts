@@ -50,7 +50,7 @@ const serverSchema = z
       .max(1024)
       .default(50)
       .describe(
-        'Largest timetable import body (a year-long multi-site export is ~31 MB: research/performance.md).',
+        'Largest timetable import body (a year-long multi-site export is ~31 MB: docs/performance.md, "XML parsers").',
       ),
     form_body_limit_kb: z
       .int()
@@ -198,7 +198,7 @@ const mqttSchema = z
         'a topic prefix: no wildcard, no leading or trailing "/"',
       )
       .default('sobriete/v1')
-      .describe('Topic prefix of the MQTT contract (interfaces.md, "MQTT contract v1").'),
+      .describe('Topic prefix of the MQTT contract (docs/mqtt.md, "Topics").'),
     embedded: z
       .strictObject({
         enabled: z
@@ -329,7 +329,7 @@ const syncSchema = z
     // Interval jobs run in UTC, never in Europe/Paris: node-cron 4.6 with a Paris time zone skipped
     // the whole first 02:xx hour on the autumn switch (4 runs instead of 8 between 00:50Z and
     // 02:50Z on 2026-10-25), while UTC fired 8 of 8 on both switch days
-    // (research/dependencies.md, "node-cron 4.6.0 and daylight-saving time").
+    // (docs/architecture.md, "node-cron and daylight-saving time").
     cron: cronExpression.default('*/15 * * * *').describe('When the bridge pulls SORTIE; evaluated in UTC.'),
     stale_after_hours: z
       .number()
@@ -382,7 +382,7 @@ const entreeSchema = z
       .positive()
       .max(100_000)
       .default(1000)
-      .describe('Zip-bomb guard for UDT archives (research/formats.md §10).'),
+      .describe('Zip-bomb guard for UDT archives (docs/formats.md, "XML and zip archives").'),
     max_uncompressed_mb: z
       .number()
       .positive()
@@ -455,7 +455,7 @@ const calendarSchema = z
       .enum(['A', 'B', 'C', 'Corse'])
       .default('B')
       .describe(
-        'School-holiday zone; Grand Est (Nancy-Metz, Reims, Strasbourg) is zone B (research/building.md).',
+        'School-holiday zone; Grand Est (Nancy-Metz, Reims, Strasbourg) is zone B (docs/calendar.md, "Holidays").',
       ),
     holidays_file: relativeOrAbsolutePath
       .optional()

@@ -1,7 +1,7 @@
 /**
  * YAML files users edit (config/, devices/, rules/) → zod-validated values, with every problem
  * located as `file:line:column (field.path)`. One helper for all of them, so an error in any
- * file reads the same (interfaces.md, "Files a user edits").
+ * file reads the same (README.md, "Configuration").
  */
 import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The device registry of one school, `devices/{uai}.yaml` (interfaces.md, "Files a user edits"):
+ * The device registry of one school, `devices/{uai}.yaml` (docs/rules.md):
  * its gateways (MQTT credentials, adapter) and its zones (timetable rooms grouped by heating
  * circuit or lighting line, with the attributes the rules and the savings estimate need).
  * One zod schema gives the TypeScript type, the load errors (with lines) and the editors' JSON Schema.
@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { describeUaiProblem } from '../domain/uai.js';
 
-/** Zone functions, also the last MQTT topic level but one (interfaces.md, MQTT contract v1). */
+/** Zone functions, also the last MQTT topic level but one (docs/mqtt.md, "Topics"). */
 export const ZONE_FUNCTIONS = ['heating', 'lighting', 'ventilation'] as const;
 export type ZoneFunction = (typeof ZONE_FUNCTIONS)[number];
 
@@ -140,7 +140,9 @@ export const zoneSchema = z
       .min(15)
       .max(180)
       .optional()
-      .describe('Measured preheat lead of this zone, 15–180 min (building.md §3); wins over the rules'),
+      .describe(
+        'Measured preheat lead of this zone, 15–180 min (docs/regulation.md, "Control practice"); wins over the rules',
+      ),
     loss_coefficient_w_per_k: z.number().positive().optional().describe('Heat loss coefficient, for savings'),
     time_constant_h: z.number().positive().optional().describe('Thermal time constant, for savings'),
     topic: z
@@ -172,7 +174,7 @@ export const devicesFileSchema = z
   })
   .superRefine((file, ctx) => {
     // Structural consistency inside the file: a bad reference must refuse the whole file
-    // (interfaces.md: "a bad file never half-applies"). Cross-file checks are in src/rules/check.ts.
+    // (a bad file never half-applies: docs/rules.md, "Checks"). Cross-file checks are in src/rules/check.ts.
     const gatewayIds = new Set<string>();
     file.gateways.forEach((gateway, i) => {
       if (gatewayIds.has(gateway.id)) {

@@ -1,7 +1,7 @@
 /**
  * Room occupancy: what the calendar expansion produces from a timetable version, what SORTIE
  * serves (instants as ISO strings there) and what the planner consumes. Inside, instants are
- * epoch milliseconds UTC (performance.md §5: no luxon in loops).
+ * epoch milliseconds UTC (docs/performance.md, "luxon": no luxon in loops).
  */
 export interface OccupancyInterval {
   /** Epoch ms, UTC, inclusive. */

@@ -1,6 +1,6 @@
 /**
  * The one shape for everything that goes wrong with input: `{code, message, where}`.
- * Readers, the ENTRÉE route and the CLI all report with it (interfaces.md, SCOPE-ENTRÉE).
+ * Readers, the ENTRÉE route and the CLI all report with it (docs/api.md, "SCOPE-ENTRÉE imports").
  */
 export interface Problem {
   /** Stable machine code, kebab-case: `bad-uai`, `xml-malformed`, `room-undeclared`… */

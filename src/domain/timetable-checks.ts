@@ -1,7 +1,7 @@
 /**
  * Rules every normalised timetable must satisfy, whatever format it came from. Readers give the
- * shape; these checks give the meaning (interfaces.md: "a lesson ending before it starts, a room
- * id used but not declared" are refused). Errors refuse the import; warnings are reported.
+ * shape; these checks give the meaning (a lesson ending before it starts, a room
+ * id used but not declared, are refused: docs/api.md, "SCOPE-ENTRÉE imports"). Errors refuse the import; warnings are reported.
  */
 import { isoWeekday } from './dates.js';
 import type { Problem } from './problems.js';

@@ -1,5 +1,5 @@
 /**
- * What changed between two timetable versions (`GET …/versions/{v}/diff/{w}`, interfaces.md):
+ * What changed between two timetable versions (`GET …/versions/{v}/diff/{w}`, docs/api.md):
  * rooms matched by id, lessons matched by id. Pure and deterministic: entries sorted by id
  * (code-unit order, not locale), changed fields in schema order.
  *

@@ -1,7 +1,7 @@
 /**
  * UAI (Unité Administrative Immatriculée, formerly RNE; "UAJ" in STS files):
  * seven digits and a check letter = ALPHABET[N mod 23], N the seven digits as an integer.
- * @see ../../../shared/research/formats.md §4 (rule checked against 0670080Y and 0750654D)
+ * @see docs/formats.md, "UAI" (rule checked against 0670080Y and 0750654D)
  */
 import { InputError } from './problems.js';
 

@@ -1,6 +1,6 @@
 /**
  * Which reader for a body: `?format=` wins, then the Content-Type, then the bytes themselves
- * (interfaces.md: "Format from Content-Type or ?format=…, else sniffed").
+ * (docs/api.md, "SCOPE-ENTRÉE imports").
  */
 import { InputError } from '../domain/problems.js';
 import { IMPORT_FORMATS, type ImportFormat } from '../domain/timetable.js';

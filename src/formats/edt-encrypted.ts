@@ -1,7 +1,7 @@
 /**
  * EDT encrypted container (`EXPORT_INDEX_EDUCATION`), as Index Education sends it to a registered
  * ENT partner, unwrapped to the clear `ExportEmploiDuTemps` and read with `readEdt`.
- * @see ../../../shared/research/formats.md §1.1 (container)
+ * @see docs/formats.md, "EDT encrypted container"
  *
  * The algorithm, and where each step comes from:
  * - Confirmed in edificeio/entcore `feeder/…/timetable/edt/EDTUtils.java#decryptExport` (commits

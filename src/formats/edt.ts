@@ -2,9 +2,10 @@
  * EDT (Index Education) clear export, `ExportEmploiDuTemps`, to the normalised timetable.
  * One streaming pass (saxes through readXml): declarations are kept as small maps, each `Cours`
  * becomes lessons as soon as it closes, and nothing under `Eleves` is ever read.
- * @see ../../../shared/research/formats.md §1.1 (structure, dating rules), §2 (worked example), §5
+ * @see docs/formats.md, "EDT (Index Education): clear export" (structure, dating, real-world shape),
+ *   "Worked examples", "Edge cases every reader handles"
  *
- * Choices that the research notes leave open, decided here:
+ * Choices that the sources leave open, decided here:
  * - Room id = the trimmed `Nom`: `Ident` is unique only within one file and changes between
  *   exports, while users map rooms in `devices/{uai}.yaml` by something they can read. Two rooms
  *   with the same name: the first keeps the name, the next ones get ` (2)`, ` (3)`… in
@@ -35,7 +36,7 @@ import { readXml, type XmlElement, xmlGuards } from './xml.js';
 
 const ROOT = 'ExportEmploiDuTemps';
 const DAY_MS = 86_400_000;
-/** Weeks are bits 1..63 of an unsignedLong (formats.md §1.1; bit 0 is never used). */
+/** Weeks are bits 1..63 of an unsignedLong (docs/formats.md, "EDT … Dating"; bit 0 is never used). */
 const MAX_WEEK_BIT = 63;
 const MAX_UNSIGNED_LONG = (1n << 64n) - 1n;
 

@@ -2,7 +2,7 @@
  * Bytes → text for every text format. Order: byte-order mark, then the XML declaration's
  * `encoding`, then strict UTF-8, then Windows-1252 (which EDT/STS files of older tools use for
  * œ, ’, €). Text that still holds U+FFFD is refused: a wrong guess must not store garbled names.
- * @see ../../../shared/research/formats.md §5.9
+ * @see docs/formats.md, "Encodings"
  */
 import { InputError, type Problem } from '../domain/problems.js';
 

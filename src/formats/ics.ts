@@ -3,9 +3,9 @@
  * normalised timetable. ical.js parses the text and expands RRULEs; every date-time is turned
  * into an instant here, from its own zone (UTC `Z`, `TZID`, or floating = the school's), then into
  * the school's local date and wall-clock time with luxon, so DST is handled by the tz database.
- * @see ../../../shared/research/formats.md §1.4 (Pronote feeds), §2 (worked example), §5.4 (DST)
+ * @see docs/formats.md, "ICS feeds", "Worked examples" and "Edge cases every reader handles" (DST)
  *
- * Choices that the research notes leave open, decided here:
+ * Choices that the sources leave open, decided here:
  * - Occurrences with the same weekday, start, end and rooms are one lesson with several `dates`
  *   (a compact timetable); their subjects, teachers and groups are merged. Lesson id =
  *   `ics-<day>-<start>-<end>-<rooms joined by + or sans-salle>`, stable across exports.

@@ -1,7 +1,7 @@
 /**
  * Native JSON reader (`scope-emploi-du-temps/v1`): the zod schema in src/domain/timetable.ts is
  * the contract. Unknown fields are refused in strict mode and dropped with a warning otherwise
- * (interfaces.md, native JSON).
+ * (docs/schemas/scope-emploi-du-temps-v1.json).
  */
 import type { z } from 'zod';
 import { InputError, type Problem } from '../domain/problems.js';

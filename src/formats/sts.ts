@@ -3,14 +3,15 @@
  * "remontée des services", to the normalised timetable. Every lycée produces it, dated and with
  * rooms: the vendor-neutral fallback. Its DTD is not public; the structure below is the one that
  * third-party readers agree on.
- * @see ../../../shared/research/formats.md §1.3 (structure and pitfalls), §2 (worked example), §5
+ * @see docs/formats.md, "STS-web upward file" (structure and pitfalls), "Worked examples",
+ *   "Edge cases every reader handles"
  *
  * Read: `PARAMETRES/UAJ` (text, or `@CODE` as in the downward file), `ALTERNANCES/ALTERNANCE@CODE/
  * SEMAINES/DATE_DEBUT_SEMAINE`, and `(DIVISIONS/DIVISION|GROUPES/GROUPE)@CODE/SERVICES/
  * SERVICE@CODE_MATIERE/ENSEIGNANTS/ENSEIGNANT@ID/COURS_RATTACHES/COURS`. INDIVIDUS (names) are
  * never read.
  *
- * Choices that the research notes leave open, decided here:
+ * Choices that the sources leave open, decided here:
  * - `HEURE_DEBUT` and `DUREE` are HHMM clock values added as durations (13:50 + 00:30 = 14:20;
  *   adding the integers 1350 + 30 gives the "1380" of the CRLR reader). A course that would run
  *   past 23:59 is refused.

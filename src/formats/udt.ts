@@ -1,6 +1,7 @@
 /**
  * UDT (UnDeuxTemps, Axess) export: a zip of `UDCal_NN.xml` files, to the normalised timetable.
- * @see ../../../shared/research/formats.md §1.2 (parts and their attributes), §2 (worked example), §5
+ * @see docs/formats.md, "UDT (UnDeuxTemps, Axess)" (parts and their attributes), "Worked examples",
+ *   "Edge cases every reader handles"
  *
  * Parts read (found by file name, any case, in any folder of the zip; root element names vary, so
  * only the names of the data elements are matched):
@@ -11,7 +12,7 @@
  *   `UDCal_11` grid cells, `UDCal_12` the theoretical lines, `UDCal_12_NN` the lines of ISO week NN.
  * - Pupils (`UDCal_21`) and people (`UDCal_04`) are never opened.
  *
- * Choices that the research notes leave open, decided here:
+ * Choices that the sources leave open, decided here:
  * - The theoretical timetable applies to every week of the pupils' year; a week that has its own
  *   published `UDCal_12_NN` (NN listed in semaines.xml) takes that file's lines instead, for that
  *   week only. A `UDCal_12_NN` whose week is not published is ignored with a warning.
@@ -585,7 +586,7 @@ function isoWeekOf(date: string): number {
 
 /**
  * Monday of ISO week `week` in the school year starting `yearStart`: weeks from `firstWeek` on
- * are in the ISO year of the start, earlier ones in the next (formats.md §5.5). Null when that
+ * are in the ISO year of the start, earlier ones in the next (docs/formats.md, "Edge cases every reader handles", 5). Null when that
  * ISO year has no such week (53 in a 52-week year).
  */
 function mondayOfIsoWeek(week: number, firstWeek: number, yearStart: string): string | null {

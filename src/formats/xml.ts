@@ -1,5 +1,5 @@
 /**
- * Safe streaming XML for every XML reader: saxes (no DOM, flat memory; performance.md §6),
+ * Safe streaming XML for every XML reader: saxes (no DOM, flat memory; docs/performance.md, "XML parsers"),
  * namespaces resolved so that EDT's default namespace is matched on local names, and any
  * DOCTYPE refused (no DTD, no entity expansion: no billion laughs, no external entities).
  */

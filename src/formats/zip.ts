@@ -4,7 +4,7 @@
  * zip bomb is stopped when a cap is crossed, whatever sizes the headers declare (they can lie).
  * Entry names that could escape a directory (zip-slip) are refused even though nothing is ever
  * written to disk: the names reach logs and error messages, and a later tool might extract them.
- * @see ../../../shared/research/formats.md §5.10 (zip bombs and zip-slip)
+ * @see docs/formats.md, "XML and zip archives" (zip bombs and zip-slip)
  */
 import { Inflate } from 'fflate';
 import { InputError, type InputErrorKind } from '../domain/problems.js';

@@ -1,5 +1,5 @@
 /**
- * The reference gateway's MQTT side: the other end of the contract (design/interfaces.md, MQTT
+ * The reference gateway's MQTT side: the other end of the contract (docs/mqtt.md, MQTT
  * contract v1; docs/gateway-contract.md walks through it message by message).
  *
  * - Logs in with the gateway's credentials from devices/, with a Last Will `{state: offline}` on

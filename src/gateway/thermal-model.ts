@@ -1,6 +1,6 @@
 /**
  * A first-order (1R1C) room model for the simulated gateway: C·dT/dt = P − H·(T − T_out), with
- * τ = C/H the time constant (research/building.md §5, step 2: the same model the savings method
+ * τ = C/H the time constant (docs/savings.md, "Model and sources", step 2: the same model the savings method
  * fits from a night free-fall, T(t) = T_out + (T₀ − T_out)·e^(−t/τ)).
  *
  * The heater is an ideal thermostat with bounded power: full power below the setpoint, nothing
@@ -28,7 +28,7 @@ export interface RoomState {
 /**
  * τ when devices/ gives none. Assumption, not a measurement: a medium-inertia school building
  * cools by about 1/e of its indoor–outdoor gap in a day; measure it per zone from a night
- * free-fall (research/building.md §5) and set `time_constant_h`.
+ * free-fall (docs/savings.md, "Model and sources") and set `time_constant_h`.
  */
 export const DEFAULT_TIME_CONSTANT_H = 24;
 /** H when devices/ gives none: the order of the demo classroom circuits (devices/0670999X.yaml). */

@@ -1,6 +1,6 @@
 /**
  * What a gateway applies to one zone and function, from the retained `desired` and `schedule` it
- * has received (design/interfaces.md, MQTT contract v1; docs/gateway-contract.md). Pure: messages
+ * has received (docs/mqtt.md, MQTT contract v1; docs/gateway-contract.md). Pure: messages
  * and the instant come in, the command to apply comes out.
  *
  * - `desired` carries a monotonic `rev`: the highest one seen wins; an older or equal rev (a QoS 1
@@ -32,7 +32,7 @@ export interface ZoneCommand {
 /**
  * Setpoints of the fallback modes, which `schedule` gives without one: the default rules' eco
  * (16 °C, Code de l'énergie R241-27 for 24–48 h vacancy) and frost (8 °C for ≥ 48 h), see
- * rules/default.yaml. Fil-pilote comfort −1/−2 are relative to comfort (research/building.md §2).
+ * rules/default.yaml. Fil-pilote comfort −1/−2 are relative to comfort (docs/regulation.md, "Heating modes and the fil pilote").
  */
 export const LOCAL_SETPOINT_C: { readonly [M in HeatingMode]: number | undefined } = {
   comfort: 19,

@@ -1,5 +1,5 @@
 /**
- * `GET /openapi.json` and `GET /docs` (interfaces.md, SCOPE-SORTIE): the OpenAPI document and its
+ * `GET /openapi.json` and `GET /docs` (docs/api.md): the OpenAPI document and its
  * server-rendered reference page, every route with its parameters, bodies and responses (no
  * script, no CDN). Both need a token or a session, like every route but health (docs/api.md says
  * why). The document is built once: it depends only on the code.

@@ -46,7 +46,7 @@ export interface RouteDoc {
   description?: string;
   tag: string;
   auth: RouteAuth;
-  /** Who may call it (interfaces.md, "Who calls what"). */
+  /** Who may call it (docs/api.md, "Roles and purposes: who sees what"). */
   roles: string;
   pathParameters?: z.ZodObject;
   query?: z.ZodObject;

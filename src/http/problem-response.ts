@@ -1,5 +1,5 @@
 /**
- * One error body everywhere: `{errors: [{code, message, where}]}` (interfaces.md), with the
+ * One error body everywhere: `{errors: [{code, message, where}]}` (docs/architecture.md, "Errors"), with the
  * status chosen by the kind of input error. Unexpected errors become a 500 without internals.
  */
 import type { Context } from 'hono';

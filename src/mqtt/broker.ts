@@ -1,6 +1,6 @@
 /**
  * The embedded MQTT broker: aedes 1.2 (memory only) over `node:net`, with authentication of every
- * client and the contract's ACL (design/interfaces.md, MQTT contract v1).
+ * client and the contract's ACL (docs/mqtt.md, "Access control").
  *
  * Retained state dies with this broker (aedes is memory-only by default, moscajs/aedes#491); that
  * is accepted because the bridge re-publishes its full state on every (re)connect (see
@@ -115,7 +115,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
 
   const aedes = await Aedes.createBroker({
     // A gateway that stops reading must not stall delivery to all the others (docs/Aedes.md,
-    // drainTimeout; research/performance.md §2).
+    // drainTimeout; docs/performance.md, "Brokers").
     drainTimeout: 30_000,
     authenticate(client, username, password, done) {
       const refuse = (returnCode: number, reason: string): void => {

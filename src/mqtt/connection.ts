@@ -2,7 +2,7 @@
  * The bridge's MQTT client: one mqtt.js 5 connection, used identically against the embedded aedes
  * broker and an external one (Mosquitto, EMQX…), only the URL and credentials change.
  *
- * Delivery policy (design/interfaces.md, MQTT contract v1; research/anchors.md §2 items 9–11):
+ * Delivery policy (docs/mqtt.md, "Connection policy" and "Where the shape of the contract comes from"):
  * - Nothing is queued while disconnected: QoS 0 is dropped (mqtt.js would queue it by default,
  *   `queueQoSZero`, mqttjs/MQTT.js#1129) and so is retained QoS 1 state; stale setpoints must not
  *   land late. Publishes in flight when the link drops are abandoned, not replayed.

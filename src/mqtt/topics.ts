@@ -1,6 +1,6 @@
 /**
- * The MQTT contract v1 in one file (design/interfaces.md, "MQTT contract v1"; research/anchors.md
- * §3 habit 2): every topic's name, retain flag, QoS and payload schema, and the parser back from a
+ * The MQTT contract v1 in one file (docs/mqtt.md, "Topics" and "Payloads"; one file per contract,
+ * as zigbee2mqtt types its payloads in `lib/types/api.ts`): every topic's name, retain flag, QoS and payload schema, and the parser back from a
  * topic name. Everything else in `src/mqtt/` and every adapter builds topics through here.
  *
  * Readers are tolerant (unknown keys are dropped, except inside `reason`, which is kept whole so
@@ -17,7 +17,7 @@ export { ZONE_FUNCTIONS, type ZoneFunction } from '../devices/schema.js';
 
 /**
  * Heating modes: the four legal modes confort / réduit / hors-gel / arrêt (Code de l'énergie
- * R241-31-1 as read in research/building.md §1) and the six fil-pilote orders (comfort, comfort −1 °C,
+ * R241-31-1, docs/regulation.md) and the six fil-pilote orders (comfort, comfort −1 °C,
  * comfort −2 °C, eco, frost protection, off).
  */
 export const HEATING_MODES = ['comfort', 'comfort_1', 'comfort_2', 'eco', 'frost', 'off'] as const;
@@ -38,7 +38,7 @@ export const MODES_BY_FUNCTION: { readonly [F in ZoneFunction]: readonly ModeOf<
 
 /**
  * What a gateway may fall back to once `schedule` runs out. Never a comfort mode: an unattended
- * building must not heat empty rooms to comfort (interfaces.md: "then fallback_mode (never comfort)").
+ * building must not heat empty rooms to comfort (docs/mqtt.md, "`schedule` (the next 48 h)": fallback_mode is never comfort).
  */
 export const FALLBACK_MODES_BY_FUNCTION: { readonly [F in ZoneFunction]: readonly ModeOf<F>[] } = {
   heating: ['eco', 'frost', 'off'],
@@ -46,7 +46,7 @@ export const FALLBACK_MODES_BY_FUNCTION: { readonly [F in ZoneFunction]: readonl
   ventilation: SWITCH_MODES,
 };
 
-/** `schedule` covers the next 48 h (interfaces.md). */
+/** `schedule` covers the next 48 h (docs/mqtt.md). */
 export const SCHEDULE_HORIZON_MS = 48 * 3_600_000;
 /** 48 h at a 5-minute grid is 576 entries; the cap bounds what a small gateway must hold. */
 export const MAX_SCHEDULE_ENTRIES = 1_000;
@@ -251,7 +251,7 @@ export type TopicKind = 'bridge-status' | 'desired' | 'schedule' | 'reported' | 
 
 export type QoS = 0 | 1 | 2;
 
-/** How each topic is delivered. All contract topics are retained, QoS 1 (interfaces.md). */
+/** How each topic is delivered. All contract topics are retained, QoS 1 (docs/mqtt.md, "Topics"). */
 export const TOPIC_DELIVERY: {
   readonly [K in TopicKind]: { readonly retain: boolean; readonly qos: QoS; readonly lastWill: boolean };
 } = {

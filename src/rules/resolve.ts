@@ -60,7 +60,7 @@ export interface ResolvedRules {
   fallback_week: FallbackWeek & RuleRef;
 }
 
-/** Preheat bounds of rules.md ("clamped to 15 min–3 h"; G36 warm-up ≤ 3 h, building.md §3). */
+/** Preheat bounds of rules.md ("clamped to 15 min–3 h"; G36 warm-up ≤ 3 h, docs/regulation.md, "Control practice"). */
 export const PREHEAT_MIN_MINUTES = 15;
 export const PREHEAT_MAX_MINUTES = 180;
 

@@ -28,7 +28,7 @@ export const HEATING_SITUATIONS = [
 export type HeatingSituation = (typeof HEATING_SITUATIONS)[number];
 
 /**
- * Legal ceilings per situation (building.md §1). Below 24 h unoccupied the Code sets no own value;
+ * Legal ceilings per situation (docs/regulation.md). Below 24 h unoccupied the Code sets no own value;
  * the occupied ceiling of R241-26 bounds it (heating an empty room warmer than an occupied one
  * has no basis).
  */

@@ -1,7 +1,7 @@
 /**
  * The baseline schedule the plan is compared with: a typical fixed programme (issue 7: comfort
  * 06:00–18:00 Monday–Friday outside holidays), at its setback outside those hours (the plan de
- * sobriété's 16 °C at night, research/building.md §1) and at a holiday setpoint on closed days
+ * sobriété's 16 °C at night, docs/regulation.md) and at a holiday setpoint on closed days
  * (8 °C, the R241-27 tier for ≥ 48 h, which a programmer's "holiday" setting gives). Local times
  * become instants through the calendar's per-day table, like `fallbackOccupancy`.
  */

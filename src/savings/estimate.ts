@@ -1,5 +1,5 @@
 /**
- * The savings estimate (issue 7; method: research/building.md §5): for each heated zone, the
+ * The savings estimate (issue 7; method: docs/savings.md, "Model and sources"): for each heated zone, the
  * degree-hours its setpoints ask for under the plan and under the baseline schedule, converted to
  * kWh with the zone's loss coefficient H:
  *
@@ -25,13 +25,13 @@ import { type OutdoorTemperatures, outdoorModel } from './outdoor.js';
 const HOUR_MS = 3_600_000;
 
 export const SAVINGS_METHOD =
-  'Estimate, steady state (research/building.md §5, step 4, upper bound with instant setback): per zone and ' +
+  'Estimate, steady state (docs/savings.md, "Model and sources", step 4, upper bound with instant setback): per zone and ' +
   'per hour, degree-hours = Σ max(0, T_setpoint − T_out) × duration in hours, under the plan and under the ' +
   'baseline schedule; kWh = H (W/K, devices/ loss_coefficient_w_per_k) × degree-hours / 1000; ' +
   'saving = baseline kWh − plan kWh, heat delivered to the rooms (divide by the system efficiency η for final energy).';
 
 export const SAVINGS_ASSUMPTIONS: readonly string[] = [
-  'Every room is at its setpoint at every instant: stored heat (float-down after a setback, re-heat before comfort) is ignored, so the saving is an upper bound; it is close for zones with a short time constant and overstated for heavy ones (building.md §5, step 4).',
+  'Every room is at its setpoint at every instant: stored heat (float-down after a setback, re-heat before comfort) is ignored, so the saving is an upper bound; it is close for zones with a short time constant and overstated for heavy ones (docs/savings.md, "Model and sources", step 4).',
   'Heat delivered to the zone, not final energy: no system efficiency, no solar or internal gains, no ventilation losses beyond what H contains.',
   'Outdoor temperature is constant within each hour (monthly normals: the month mean for every hour of it).',
   'A heating segment without a setpoint uses the reference gateway setpoint of its mode (comfort 19, eco 16, frost 8 °C); off asks for no heat.',
@@ -158,7 +158,7 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
     estimate: true,
     period: { from: new Date(period.from).toISOString(), to: new Date(period.to).toISOString(), hours },
     method: SAVINGS_METHOD,
-    method_reference: 'research/building.md §5 (docs/savings.md)',
+    method_reference: 'docs/savings.md, "Model and sources"',
     inputs: {
       baseline: { ...input.baseline, description: describeBaseline(input.baseline) },
       outdoor: outdoor.describe(),

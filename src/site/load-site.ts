@@ -1,6 +1,6 @@
 /**
  * The site: every school's `devices/{uai}.yaml` and the rule set (`rules/`), read and validated
- * together so that a bad file never half-applies (interfaces.md, "Files a user edits").
+ * together so that a bad file never half-applies (README.md, "Configuration").
  *
  * One rule set per deployment: `rules/default.yaml` holds the defaults and, under `schools:`, the
  * per-school and per-zone values; other `*.yaml` files in the rules directory are validated

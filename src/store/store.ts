@@ -156,7 +156,7 @@ function connectSqlite(dataDir: string | undefined): Connected {
   chmodSync(filePath, PRIVATE_FILE_MODE);
   const file = new SqliteDatabase(filePath);
   try {
-    // WAL: readers (SORTIE, dashboard) never wait for the writer (performance.md §4).
+    // WAL: readers (SORTIE, dashboard) never wait for the writer (docs/performance.md, "HTTP and SQLite").
     file.pragma('journal_mode = WAL');
     for (const suffix of ['-wal', '-shm']) {
       if (existsSync(filePath + suffix)) chmodSync(filePath + suffix, PRIVATE_FILE_MODE);

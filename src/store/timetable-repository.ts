@@ -1,5 +1,5 @@
 /**
- * SCOPE-ENTRÉE storage: each school's timetable versions (interfaces.md, SCOPE-ENTRÉE). A
+ * SCOPE-ENTRÉE storage: each school's timetable versions (docs/api.md, "SCOPE-ENTRÉE imports"). A
  * version is written whole or not at all, version numbers never repeat or skip, and the same
  * bytes twice are recognised as unchanged.
  */
@@ -65,7 +65,7 @@ export interface StoredTimetableVersion extends TimetableVersionMeta {
   timetable: Timetable;
 }
 
-/** The import report of interfaces.md, plus where it landed. */
+/** The import report (docs/api.md, "SCOPE-ENTRÉE imports"), plus where it landed. */
 export interface ImportVersionResult extends TimetableVersionMeta {
   /** True when the bytes equal the current version's: nothing was written. */
   unchanged: boolean;

@@ -1,7 +1,7 @@
 /**
  * The planning service: deterministic live plans for a clock hour, replans on site reloads, the
  * fallback when the held occupancy does not cover the horizon, and the hourly UTC job across the
- * autumn DST night (node-cron under fake timers, as in research/dependencies.md).
+ * autumn DST night (node-cron under fake timers, as in docs/architecture.md, "node-cron and daylight-saving time").
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,8 +1,8 @@
 /**
  * A region's full republication (350 lycées × 40 zones × 3 functions: 84,000 retained QoS 1
  * messages) on Mosquitto with the machine's DEFAULT configuration, whose max_inflight_messages 20
- * and max_queued_messages 1000 silently drop QoS 1 messages past them (research/performance.md
- * §1: 36 % lost unpaced). A wildcard subscriber must count every one: this proves the pacing.
+ * and max_queued_messages 1000 silently drop QoS 1 messages past them (docs/performance.md,
+ * "Brokers": 36 % lost unpaced). A wildcard subscriber must count every one: this proves the pacing.
  */
 import { describe, expect, it } from 'vitest';
 import { REGION, runRegion } from '../../bench/bridge-publish.js';

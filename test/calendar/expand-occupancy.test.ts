@@ -31,7 +31,7 @@ describe('every day of 2025–2028: a lesson at 08:00–09:00 local', () => {
   });
 });
 
-/** formats.md §2, the EDT clear export, written as the normalised timetable an EDT reader gives. */
+/** docs/formats.md, "Worked examples": the EDT clear export, written as the normalised timetable an EDT reader gives. */
 function edtExample() {
   const week = (k: number) => new Date(Date.UTC(2025, 8, 1 + (k - 1) * 7)).toISOString().slice(0, 10);
   const weeks = (...ks: number[]) => ks.map(week);
@@ -64,7 +64,7 @@ function edtExample() {
   });
 }
 
-describe('the worked EDT example (formats.md §2)', () => {
+describe('the worked EDT example (docs/formats.md, "Worked examples")', () => {
   const calendar = SchoolCalendar.forSchool({ uai: '0679999E' });
   const occupancy = expandOccupancy(edtExample(), 3, '0679999E', calendar, {
     from: '2025-09-01',

@@ -4,7 +4,7 @@ import { departementOfSchool, isAlsaceMoselle, publicHolidays } from '../../src/
 import { isValidUai } from '../../src/domain/uai.js';
 
 describe('easterSunday', () => {
-  it('matches the published dates 2025–2029 (building.md §2)', () => {
+  it('matches the published dates 2025–2029 (docs/calendar.md, "Holidays")', () => {
     expect([2025, 2026, 2027, 2028, 2029].map(easterSunday)).toEqual([
       '2025-04-20',
       '2026-04-05',

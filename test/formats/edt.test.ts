@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/domain/problems.js';
 import type { Lesson } from '../../src/domain/timetable.js';
@@ -7,7 +7,7 @@ import { readEdt } from '../../src/formats/edt.js';
 import { generateSyntheticEdt } from '../fixtures/edt/synthetic.js';
 
 const EXAMPLE_URL = new URL('../fixtures/edt/exemple-0679999E.xml', import.meta.url);
-const REAL_URL = new URL('../../../shared/data/edt-reel-2013-anonymise-0134567U.xml', import.meta.url);
+const COLLEGE_URL = new URL('../fixtures/edt/college-0139999Y.xml', import.meta.url);
 const example = readFileSync(EXAMPLE_URL, 'utf8');
 
 function read(xml: string | Uint8Array) {
@@ -52,7 +52,7 @@ const SEVEN_MONDAYS = [
   '2025-10-13',
 ];
 
-describe('readEdt on the formats.md §2 worked example', () => {
+describe('readEdt on the docs/formats.md worked example', () => {
   const { timetable, warnings } = read(example);
 
   it('reads the school, the year and the grid', () => {
@@ -417,156 +417,175 @@ describe('readEdt refuses bad input', () => {
   });
 });
 
-describe.skipIf(!existsSync(REAL_URL))(
-  'readEdt on the real 2013 export (shared/data, outside the repo)',
-  () => {
-    // Skipped when ../shared/data/edt-reel-2013-anonymise-0134567U.xml is absent: the file is kept out
-    // of the repository (shared/data/README.md).
-    const load = () => readEdt(readFileSync(REAL_URL));
+describe('readEdt on a real-world-shaped export (test/fixtures/edt/college-0139999Y.xml)', () => {
+  // An invented collège with the features of a real 2013-2014 EDT export (docs/formats.md,
+  // "Real-world shape"): a 20-place grid of 30-minute places, comments and whitespace inside
+  // otherwise empty items, Cours without a room or without any week, one-week masks, a
+  // DatePremierJourSemaine1 (Monday) before DateDebut (Tuesday).
+  const load = () => readEdt(readFileSync(COLLEGE_URL));
 
-    it('reads its 704 Cours, 24 rooms and 20-place grid', () => {
-      const { timetable, warnings } = load();
-      const cours = new Set(timetable.lessons.map((l) => l.id.split('@')[0]));
-      expect(cours.size).toBe(704);
-      expect(timetable.lessons).toHaveLength(704); // no Cours alternates rooms in this file
-      expect(timetable.rooms).toHaveLength(24);
-      expect(timetable.rooms.slice(0, 3)).toEqual([
-        { id: '1', name: '1' },
-        { id: '10', name: '10' },
-        { id: '11', name: '11' },
-      ]);
-      expect(timetable.uai).toBe('0134567U');
-      expect(timetable.school_year).toEqual({ start: '2013-09-03', end: '2014-08-31' });
-      expect(timetable.grid?.places).toHaveLength(20);
-      expect(timetable.grid?.places[0]).toEqual({ start: '08:00', end: '08:30' });
-      expect(timetable.grid?.places[19]).toEqual({ start: '17:30', end: '18:00' });
-      expect(timetable.cancellations).toEqual([]);
-      expect(warnings.map((w) => ({ code: w.code, where: w.where }))).toEqual([
-        { code: 'cours-no-weeks', where: 'line 445, Cours' },
-      ]);
-      expect(warnings[0]?.message).toMatch(/^100 Cours carry no week/);
-    });
+  it('reads its 12 Cours, 7 rooms and 20-place grid', () => {
+    const { timetable, warnings } = load();
+    expect(timetable.lessons).toHaveLength(12); // no Cours alternates rooms in this file
+    expect(timetable.rooms.map((r) => r.id)).toEqual(['1', '10', '11', '22', '34', 'CDI', 'GYMNASE']);
+    expect(timetable.uai).toBe('0139999Y');
+    expect(timetable.school_year).toEqual({ start: '2013-09-03', end: '2014-08-31' });
+    expect(timetable.grid?.places).toHaveLength(20);
+    expect(timetable.grid?.places[0]).toEqual({ start: '08:00', end: '08:30' });
+    expect(timetable.grid?.places[19]).toEqual({ start: '17:30', end: '18:00' });
+    expect(timetable.cancellations).toEqual([]);
+    expect(warnings).toEqual([
+      {
+        code: 'cours-no-weeks',
+        message: '2 Cours carry no week in any item (lines 100, 163); kept with no weeks, they never occur',
+        where: 'line 100, Cours',
+      },
+    ]);
+  });
 
-    it('dates weeks from DatePremierJourSemaine1 2013-09-02, bits 1–44 only, none in the 2013 holidays', () => {
-      const { timetable } = load();
-      const weeks = new Set(timetable.lessons.flatMap((l) => l.weeks ?? []));
-      const sorted = [...weeks].sort();
-      expect(sorted[0]).toBe('2013-09-02'); // bit 1
-      expect(sorted.at(-1)).toBe('2014-06-30'); // bit 44 = 2013-09-02 + 43 weeks
-      for (const week of sorted) {
-        expect(new Date(`${week}T00:00:00Z`).getUTCDay(), week).toBe(1);
-      }
-      // Bits 8–9 (Toussaint) and 17–18 (Christmas).
-      for (const holiday of ['2013-10-21', '2013-10-28', '2013-12-23', '2013-12-30']) {
-        expect(weeks.has(holiday), holiday).toBe(false);
-      }
-      expect(weeks.size).toBe(36);
-    });
+  it('dates weeks from DatePremierJourSemaine1 2013-09-02, bits 1–44 only, none in the 2013 holidays', () => {
+    const { timetable } = load();
+    const weeks = new Set(timetable.lessons.flatMap((l) => l.weeks ?? []));
+    const sorted = [...weeks].sort();
+    expect(sorted[0]).toBe('2013-09-02'); // bit 1
+    expect(sorted.at(-1)).toBe('2014-06-30'); // bit 44 = 2013-09-02 + 43 weeks
+    for (const week of sorted) {
+      expect(new Date(`${week}T00:00:00Z`).getUTCDay(), week).toBe(1);
+    }
+    // Bits 8–9 (Toussaint) and 17–18 (Christmas).
+    for (const holiday of ['2013-10-21', '2013-10-28', '2013-12-23', '2013-12-30']) {
+      expect(weeks.has(holiday), holiday).toBe(false);
+    }
+    expect(weeks.size).toBe(36);
+  });
 
-    it('keeps 182 Cours without a room (100 of them meet in no week)', () => {
-      const { timetable } = load();
-      const roomless = timetable.lessons.filter((l) => l.rooms.length === 0);
-      expect(roomless).toHaveLength(182);
-      expect(roomless.filter((l) => l.weeks?.length === 0)).toHaveLength(100);
-    });
+  it('keeps 4 Cours without a room (2 of them meet in no week)', () => {
+    const { timetable } = load();
+    const roomless = timetable.lessons.filter((l) => l.rooms.length === 0);
+    expect(roomless.map((l) => l.id)).toEqual([
+      'J1P6:ATRAV:-',
+      'J3P6:AGL1:-',
+      'J2P4:HIGEO:-',
+      'J1P10:VICLA:-',
+    ]);
+    expect(roomless.filter((l) => l.weeks?.length === 0).map((l) => l.id)).toEqual([
+      'J1P6:ATRAV:-',
+      'J1P10:VICLA:-',
+    ]);
+  });
 
-    it('keeps every lesson inside the grid', () => {
-      const { timetable } = load();
-      for (const lesson of timetable.lessons) {
-        expect(lesson.start >= '08:00' && lesson.end <= '18:00' && lesson.start < lesson.end, lesson.id).toBe(
-          true,
-        );
-      }
-    });
+  it('keeps every lesson inside the grid, up to its last place (17:00–18:00)', () => {
+    const { timetable } = load();
+    for (const lesson of timetable.lessons) {
+      expect(lesson.start >= '08:00' && lesson.end <= '18:00' && lesson.start < lesson.end, lesson.id).toBe(
+        true,
+      );
+    }
+    expect(byId(timetable.lessons, 'J5P18:EPS:GYMNASE')).toMatchObject({ start: '17:00', end: '18:00' });
+  });
 
-    it('reads line 459: Thursday 14:30–15:30 in room 34 on weeks [2,4,6,10,12,14,16,20,22,28,30,38,40,42]', () => {
-      expect(byId(load().timetable.lessons, 'J4P13:ATRAV:34')).toEqual({
-        id: 'J4P13:ATRAV:34',
-        rooms: ['34'],
-        day: 4,
-        start: '14:30',
-        end: '15:30',
-        weeks: [
-          '2013-09-09',
-          '2013-09-23',
-          '2013-10-07',
-          '2013-11-04',
-          '2013-11-18',
-          '2013-12-02',
-          '2013-12-16',
-          '2014-01-13',
-          '2014-01-27',
-          '2014-03-10',
-          '2014-03-24',
-          '2014-05-19',
-          '2014-06-02',
-          '2014-06-16',
-        ],
-        subject: 'ACCOMP.TRAVAIL PERSO',
-        teachers: ['E. ENSEIGNANT 14'],
-        groups: ['6C'],
-      });
-    });
-
-    it('reads line 447: one Tuesday, 2013-09-03 08:00–09:00, in room 22', () => {
-      expect(byId(load().timetable.lessons, 'J2P0:ATRAV:22')).toEqual({
-        id: 'J2P0:ATRAV:22',
-        rooms: ['22'],
-        day: 2,
-        start: '08:00',
-        end: '09:00',
-        weeks: ['2013-09-02'],
-        subject: 'ACCOMP.TRAVAIL PERSO',
-        teachers: ['E. ENSEIGNANT 23'],
-        groups: ['6A'],
-      });
-    });
-
-    it('reads line 1411: a Wednesday 11:00–12:00 English lesson with no room on 29 weeks', () => {
-      const lesson = byId(load().timetable.lessons, 'J3P6:AGL1:-');
-      expect(lesson).toMatchObject({
-        rooms: [],
-        day: 3,
-        start: '11:00',
-        end: '12:00',
-        subject: 'ANGLAIS LV1',
-      });
-      expect(lesson.groups).toEqual(['GROUPE 29']);
-      // Domaine : [1..2,6..7,10..16,19..23,28..31,36..44]
-      expect(lesson.weeks).toEqual([
-        '2013-09-02',
+  it('reads line 115: Thursday 14:30–15:30 in room 34 on weeks [2,4,6,10,12,14,16,20,22,28,30,38,40,42]', () => {
+    expect(byId(load().timetable.lessons, 'J4P13:ATRAV:34')).toEqual({
+      id: 'J4P13:ATRAV:34',
+      rooms: ['34'],
+      day: 4,
+      start: '14:30',
+      end: '15:30',
+      weeks: [
         '2013-09-09',
+        '2013-09-23',
         '2013-10-07',
-        '2013-10-14',
         '2013-11-04',
-        '2013-11-11',
         '2013-11-18',
-        '2013-11-25',
         '2013-12-02',
-        '2013-12-09',
         '2013-12-16',
-        '2014-01-06',
         '2014-01-13',
-        '2014-01-20',
         '2014-01-27',
-        '2014-02-03',
         '2014-03-10',
-        '2014-03-17',
         '2014-03-24',
-        '2014-03-31',
-        '2014-05-05',
-        '2014-05-12',
         '2014-05-19',
-        '2014-05-26',
         '2014-06-02',
-        '2014-06-09',
         '2014-06-16',
-        '2014-06-23',
-        '2014-06-30',
-      ]);
+      ],
+      subject: 'ACCOMP.TRAVAIL PERSO',
+      teachers: ['E. ENSEIGNANT 3'],
+      groups: ['6C'],
     });
-  },
-);
+  });
+
+  it('reads line 103: a one-week mask, Tuesday 2013-09-03 08:00–09:00 in room 22', () => {
+    expect(byId(load().timetable.lessons, 'J2P0:ATRAV:22')).toEqual({
+      id: 'J2P0:ATRAV:22',
+      rooms: ['22'],
+      day: 2,
+      start: '08:00',
+      end: '09:00',
+      weeks: ['2013-09-02'],
+      subject: 'ACCOMP.TRAVAIL PERSO',
+      teachers: ['E. ENSEIGNANT 2'],
+      groups: ['6A'],
+    });
+    // The other one-week mask: bit 44 only.
+    expect(byId(load().timetable.lessons, 'J4P0:SVT:11').weeks).toEqual(['2014-06-30']);
+  });
+
+  it('reads line 179: items holding only whitespace, odd weeks, 08:00–10:00 in room 11', () => {
+    const lesson = byId(load().timetable.lessons, 'J3P0:TECHN:11');
+    expect(lesson).toMatchObject({
+      rooms: ['11'],
+      day: 3,
+      start: '08:00',
+      end: '10:00',
+      subject: 'TECHNOLOGIE',
+    });
+    expect(lesson.weeks).toHaveLength(18);
+    expect(lesson.weeks?.slice(0, 3)).toEqual(['2013-09-02', '2013-09-16', '2013-09-30']);
+  });
+
+  it('reads line 127: a Wednesday 11:00–12:00 English lesson with no room on 29 weeks', () => {
+    const lesson = byId(load().timetable.lessons, 'J3P6:AGL1:-');
+    expect(lesson).toMatchObject({
+      rooms: [],
+      day: 3,
+      start: '11:00',
+      end: '12:00',
+      subject: 'ANGLAIS LV1',
+    });
+    expect(lesson.groups).toEqual(['GROUPE 29']);
+    // Domaine : [1..2,6..7,10..16,19..23,28..31,36..44]
+    expect(lesson.weeks).toEqual([
+      '2013-09-02',
+      '2013-09-09',
+      '2013-10-07',
+      '2013-10-14',
+      '2013-11-04',
+      '2013-11-11',
+      '2013-11-18',
+      '2013-11-25',
+      '2013-12-02',
+      '2013-12-09',
+      '2013-12-16',
+      '2014-01-06',
+      '2014-01-13',
+      '2014-01-20',
+      '2014-01-27',
+      '2014-02-03',
+      '2014-03-10',
+      '2014-03-17',
+      '2014-03-24',
+      '2014-03-31',
+      '2014-05-05',
+      '2014-05-12',
+      '2014-05-19',
+      '2014-05-26',
+      '2014-06-02',
+      '2014-06-09',
+      '2014-06-16',
+      '2014-06-23',
+      '2014-06-30',
+    ]);
+  });
+});
 
 describe('generateSyntheticEdt (benchmark input) read by readEdt', () => {
   const xml = generateSyntheticEdt({ lessons: 3000, rooms: 150, seed: 7 });

@@ -26,7 +26,7 @@ function failure(run: () => unknown): InputError {
   throw new Error('expected an InputError');
 }
 
-describe('readIcs, formats.md §2 example (Pronote-like feed)', () => {
+describe('readIcs, docs/formats.md worked example (Pronote-like feed)', () => {
   it('reads UTC times as Paris wall-clock across DST, rooms from DESCRIPTION, and skips all-day and cancelled events', () => {
     const { timetable, warnings } = readIcs(fixture('pronote-edt.ics'));
     expect(warnings).toEqual([

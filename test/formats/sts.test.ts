@@ -38,7 +38,7 @@ function file(
 const cours = (alternance: string, day: string, start: string, duration: string, room = '') =>
   `<COURS><CODE_ALTERNANCE>${alternance}</CODE_ALTERNANCE><JOUR>${day}</JOUR><HEURE_DEBUT>${start}</HEURE_DEBUT><DUREE>${duration}</DUREE>${room ? `<CODE_SALLE>${room}</CODE_SALLE>` : ''}</COURS>`;
 
-describe('readSts, formats.md §2 example', () => {
+describe('readSts, docs/formats.md worked example', () => {
   it('reads B012 08:00–09:50 on two Mondays and the Thursday 13:50–14:20 without room', () => {
     const { timetable, warnings } = readSts(fixture('emp_sts_0679999E_2025.xml'));
     expect(warnings).toEqual([

@@ -51,7 +51,7 @@ function mondays(first: string, last: string, except: string[]): string[] {
 // 18/10/2025–02/11/2025; fin_eleve 04/07/2026 is a Saturday, so 2026-06-29 is the last Monday.
 const THEORETICAL_WEEKS = mondays('2025-09-01', '2026-06-29', ['2025-09-08', '2025-10-20', '2025-10-27']);
 
-describe('readUdt, formats.md §2 example', () => {
+describe('readUdt, docs/formats.md worked example', () => {
   it('reads rooms, merged lines, the no-div line and the week-37 file', () => {
     const { timetable, warnings } = readUdt(example(), { fileName: FILE_NAME });
     expect(warnings).toEqual([]);

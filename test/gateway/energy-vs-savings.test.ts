@@ -6,7 +6,7 @@
  * by setpoint, a fixed week of plan and of baseline, at a constant 5 °C outside; the heating
  * energy it integrates is compared with `estimateSavings` on the same inputs.
  *
- * Physics of the tolerance (research/building.md §5, step 4). Over a periodic cycle the stored
+ * Physics of the tolerance (docs/savings.md, "Model and sources", step 4). Over a periodic cycle the stored
  * heat cancels, so the simulated energy is H·∫(T_room − T_out) dt, while the estimate is
  * H·∫(T_setpoint − T_out) dt. They differ only while the room is not at its setpoint:
  * - after each setpoint drop ΔT the room floats down: at most H·τ·ΔT of extra losses (the free-fall

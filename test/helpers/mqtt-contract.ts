@@ -1,6 +1,6 @@
 /**
  * MQTT contract helpers, in the spirit of Home Assistant's `tests/components/mqtt/common.py`
- * `help_test_*` (research/anchors.md §3): small, independent observers that connect to a REAL
+ * `help_test_*` (home-assistant/core): small, independent observers that connect to a REAL
  * broker (embedded aedes or the external one at MQTT_URL) with a raw mqtt.js client, so the
  * assertions do not go through the code under test.
  *

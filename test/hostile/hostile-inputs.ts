@@ -118,7 +118,7 @@ export function hostileRoomNameTimetable(name: string, now = Date.now()): Timeta
   return demo;
 }
 
-/** formats.md §2's EDT example, moved to the demo school. */
+/** the EDT worked example of docs/formats.md, moved to the demo school. */
 function edtExample(): string {
   return readFileSync(EDT_FIXTURE, 'utf8').replace('UAI="0679999E"', `UAI="${DEMO_UAI}"`);
 }

@@ -8,7 +8,7 @@ import {
   topicSegmentProblem,
 } from '../../src/mqtt/topics.js';
 
-// 0670080Y and 0750654D: real UAIs whose check letters research/formats.md §4 verified.
+// 0670080Y and 0750654D: real UAIs whose check letters docs/formats.md, "UAI", verifies.
 const UAI = '0670080Y';
 const OTHER_UAI = '0750654D';
 const topics = new MqttTopics();

@@ -39,7 +39,7 @@ export const B = {
   },
   preheat: {
     rule: 'defaults.heating.preheat_minutes',
-    basis: 'local decision: 60 min preheat before occupancy (building.md §3)',
+    basis: 'local decision: 60 min preheat before occupancy (docs/regulation.md, Control practice)',
   },
   under24: {
     rule: 'defaults.heating.unoccupied_under_24h',

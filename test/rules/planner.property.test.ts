@@ -80,7 +80,7 @@ function scenario(seed: number): Scenario {
   return { zone: z, rules: rulesFor(z), occupancy, overrides, horizon };
 }
 
-/** Caps of R241-26/27 per reason kind (building.md §1); overrides are bounded by the override API. */
+/** Caps of R241-26/27 per reason kind (docs/regulation.md); overrides are bounded by the override API. */
 const CAP: Partial<Record<ReasonKind, number>> = {
   occupied: 19,
   preheat: 19,

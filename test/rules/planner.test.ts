@@ -1,5 +1,5 @@
 /**
- * One case per row of rules.md (design/rules.md), with exact UTC instants. Winter dates are
+ * One case per row of docs/rules.md's heating defaults, with exact UTC instants. Winter dates are
  * Paris = UTC+1 (08:00 local = 07:00Z); from 2026-03-29 Paris = UTC+2.
  */
 import { describe, expect, it } from 'vitest';

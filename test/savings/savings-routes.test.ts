@@ -105,7 +105,7 @@ describe('GET /api/savings', () => {
       fallback: false,
       timetable_versions: [1],
       period: { from: '2026-01-11T23:00:00.000Z', to: '2026-01-18T23:00:00.000Z', hours: 168 },
-      method_reference: 'research/building.md §5 (docs/savings.md)',
+      method_reference: 'docs/savings.md, "Model and sources"',
     });
     expect(body.inputs.outdoor).toMatchObject({
       kind: 'monthly-normals',

@@ -1,6 +1,6 @@
 /**
- * How a zone's desired state reaches devices that do not speak the contract (interfaces.md,
- * "Adapters per device in devices/"). The native contract messages (`desired`, `schedule`) are
+ * How a zone's desired state reaches devices that do not speak the contract (docs/mqtt.md,
+ * "Access control", Adapters). The native contract messages (`desired`, `schedule`) are
  * ALWAYS published: gateways, the dashboard and the tracker rely on them; an adapter only adds
  * its own messages.
  *

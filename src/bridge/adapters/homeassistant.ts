@@ -1,5 +1,5 @@
 /**
- * Home Assistant MQTT discovery (interfaces.md; research/anchors.md §1 and §3): one retained
+ * Home Assistant MQTT discovery (docs/mqtt.md, "Where the shape of the contract comes from"): one retained
  * config per zone function under `{discovery_prefix}/{component}/{node_id}/{object_id}/config`,
  * re-published on every connect and when Home Assistant announces itself on
  * `{discovery_prefix}/status` = `online` (its birth message, as zigbee2mqtt and ring-mqtt do).

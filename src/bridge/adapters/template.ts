@@ -1,7 +1,7 @@
 /**
  * The template adapter, for gateways with their own topic layout (BACnet, KNX, Modbus bridges
  * such as a Node-RED flow or a vendor gateway): a topic template and a payload template per zone,
- * filled from the current `desired` (interfaces.md).
+ * filled from the current `desired` (docs/mqtt.md, "Payloads").
  *
  * Options (`adapter_options`):
  * - `topic_template`, `payload_template`, or per function `heating_topic_template`… (which win);
@@ -9,8 +9,8 @@
  *   `{function}_value_{mode}` when given (e.g. `heating_value_comfort: "1"` for a KNX DPT 20.102
  *   HVAC mode), else the mode; `{setpoint_c}` is `null` when the state has none, so JSON
  *   templates stay valid;
- * - `retain` (default false: a command is not retained, research/anchors.md §2 item 10) and
- *   `qos` (0 or 1, default 1).
+ * - `retain` (default false: a command is not retained, docs/mqtt.md, "Where the shape of the
+ *   contract comes from") and `qos` (0 or 1, default 1).
  * Templates are checked when devices/ is loaded: unknown placeholders and topics with wildcards
  * are refused there, not at 07:00 on a Monday.
  */

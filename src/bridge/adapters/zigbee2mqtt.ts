@@ -1,5 +1,5 @@
 /**
- * zigbee2mqtt: `{base_topic}/{device}/set` with the device's value for the mode (interfaces.md).
+ * zigbee2mqtt: `{base_topic}/{device}/set` with the device's value for the mode (docs/regulation.md, "Heating modes and the fil pilote").
  * Heating drives a fil-pilote module (NodOn SIN-4-FP-21, Legrand 064882…): zigbee2mqtt exposes
  * the six orders as `pilot_wire_mode` = comfort, comfort_-1, comfort_-2, eco, frost_protection,
  * off. Lighting and ventilation drive a relay: `state` = ON / OFF.
@@ -15,7 +15,7 @@
  * - `base_topic` (default `zigbee2mqtt`).
  *
  * Commands are QoS 1, never retained: zigbee2mqtt would replay a retained `/set` on its restart,
- * stale intent (research/anchors.md §2 item 10); the bridge re-sends them on every reconnect.
+ * stale intent (homieiot/convention#150; docs/mqtt.md, "Where the shape of the contract comes from"); the bridge re-sends them on every reconnect.
  */
 import type { ZoneFunction } from '../../devices/schema.js';
 import { topicSegmentProblem } from '../../mqtt/topics.js';

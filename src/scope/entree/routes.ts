@@ -1,6 +1,6 @@
 /**
  * SCOPE-ENTRÉE over HTTP: `PUT /scope/entree/v1/etablissements/{uai}/emploi-du-temps` for
- * editors, plus the version history and diffs (interfaces.md, SCOPE-ENTRÉE).
+ * editors, plus the version history and diffs (docs/api.md, "SCOPE-ENTRÉE imports").
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';

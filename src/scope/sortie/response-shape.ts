@@ -1,5 +1,5 @@
 /**
- * Which fields a caller receives from SORTIE (interfaces.md, "Who calls what"): the energy
+ * Which fields a caller receives from SORTIE (docs/api.md, "Roles and purposes: who sees what"): the energy
  * purpose and auditors get rooms and intervals only; purpose `ent`, managers and the operator get
  * the lesson ids too. Decided once from the principal, never from a request parameter.
  */

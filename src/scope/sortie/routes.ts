@@ -1,5 +1,5 @@
 /**
- * SCOPE-SORTIE over HTTP (interfaces.md, SCOPE-SORTIE): the schools a client may read, their room
+ * SCOPE-SORTIE over HTTP (docs/api.md): the schools a client may read, their room
  * occupancy over a range of dates, and the normalised timetable for purpose `ent`. What a caller
  * receives depends on its role and purpose (response-shape.ts), never on a parameter.
  */
@@ -119,7 +119,7 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
   app.get(`${SORTIE_BASE}/:uai/emploi-du-temps`, requireRole('consumer', 'manager'), async (c) => {
     const uai = pathUai(c.req.param('uai'));
     // The energy purpose gets the same 404 as a school it cannot see: the timetable holds personal
-    // data (teachers, groups) that this purpose must not receive (interfaces.md, SCOPE-SORTIE).
+    // data (teachers, groups) that this purpose must not receive (docs/api.md).
     if (!uaiVisible(c, uai) || !mayReadTimetable(c.get('principal')))
       return notFound(c, `timetable of ${uai}`, 'uai (path)');
     const meta = await versions.get(uai);

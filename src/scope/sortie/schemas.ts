@@ -1,5 +1,5 @@
 /**
- * The zod schemas of SCOPE-SORTIE (interfaces.md, SCOPE-SORTIE): what the routes validate
+ * The zod schemas of SCOPE-SORTIE (docs/api.md): what the routes validate
  * (path, query) and what they answer. The OpenAPI document (src/http/openapi.ts) is generated
  * from these same objects, so the published description cannot drift from the validation.
  */

@@ -1,9 +1,9 @@
 /**
- * The data-quality panel of VUE ("Qualité des données", interfaces.md, SCOPE-VUE): what in a
+ * The data-quality panel of VUE ("Qualité des données", docs/api.md, "SCOPE-VUE"): what in a
  * school's timetable and devices file will make the bridge heat the wrong rooms or none. Six
  * checks, each finding pointing at the lessons concerned (and the week to look at):
  * - `chevauchement`: two lessons in one room at overlapping times on the same date;
- * - `sans-salle`: lessons without a room (they occupy nothing: formats.md §1.1 found 26 %);
+ * - `sans-salle`: lessons without a room (they occupy nothing: docs/formats.md, "Real-world shape": 26 % in a real export);
  * - `salle-inconnue`: rooms used by lessons that no zone of devices/{uai}.yaml drives;
  * - `zone-sans-cours`: zones none of whose rooms any lesson uses (heated on no timetable at all);
  * - `hors-grille`: lessons outside the school's day grid (day or hours);

@@ -1,5 +1,5 @@
 /**
- * SCOPE-VUE over HTTP (interfaces.md, SCOPE-VUE): `GET /scope/vue` (the schools the caller may
+ * SCOPE-VUE over HTTP (docs/api.md, "SCOPE-VUE"): `GET /scope/vue` (the schools the caller may
  * see) and `GET /scope/vue/{uai}?semaine=YYYY-MM-DD`, in French, for managers and the operator.
  * Authenticated by session cookie or bearer (session.ts). A school outside the caller's list is
  * the same 404 page as a school that does not exist.

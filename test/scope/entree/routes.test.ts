@@ -81,7 +81,7 @@ describe.each(backends)('SCOPE-ENTRÉE on $name', (backend) => {
       headers: { 'Content-Type': 'application/json', ...bearer('editor'), ...headers },
     });
 
-  it('stores a first import as version 1 (201) with the report of interfaces.md', async () => {
+  it('stores a first import as version 1 (201) with the report of docs/api.md', async () => {
     const res = await put(body(timetable()));
     expect(res.status).toBe(201);
     const report = await json(res);
@@ -289,7 +289,7 @@ describe.each(backends)('SCOPE-ENTRÉE on $name', (backend) => {
     expect(bad.status).toBe(400);
   });
 
-  it('imports the EDT worked example of formats.md as XML, sniffed from the bytes', async () => {
+  it('imports the EDT worked example of docs/formats.md as XML, sniffed from the bytes', async () => {
     const xml = readFileSync(new URL('../../fixtures/edt/exemple-0679999E.xml', import.meta.url));
     const res = await put(xml, { 'Content-Type': 'application/octet-stream' });
     expect(res.status).toBe(201);

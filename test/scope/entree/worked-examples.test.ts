@@ -1,5 +1,5 @@
 /**
- * formats.md §2 end to end: each worked example goes through the ingestion pipeline (format
+ * docs/formats.md, "Worked examples", end to end: each worked example goes through the ingestion pipeline (format
  * detection, reader, checks, UAI) and the calendar expansion with the real zone B calendar of
  * the Strasbourg school 0679999E, and must give exactly the expected rooms, dates and UTC instants.
  */
@@ -23,7 +23,7 @@ function occupancyOf(bytes: Uint8Array, from: string, to: string, fileName?: str
   return { parsed, occupancy, byRoom };
 }
 
-describe('EDT clear export (formats.md §2)', () => {
+describe('EDT clear export (docs/formats.md, "Worked examples")', () => {
   const xml = readFileSync(fixture('edt/exemple-0679999E.xml'));
   const { parsed, occupancy, byRoom } = occupancyOf(xml, '2025-09-01', '2026-01-11');
 
@@ -68,7 +68,7 @@ describe('EDT clear export (formats.md §2)', () => {
   });
 });
 
-describe('UDT zip (formats.md §2)', () => {
+describe('UDT zip (docs/formats.md, "Worked examples")', () => {
   const parts = Object.fromEntries(
     readdirSync(fixture('udt/')).map((name) => [name, readFileSync(fixture(`udt/${name}`))]),
   );
@@ -95,7 +95,7 @@ describe('UDT zip (formats.md §2)', () => {
   });
 });
 
-describe('STS-web upward file (formats.md §2)', () => {
+describe('STS-web upward file (docs/formats.md, "Worked examples")', () => {
   it('gives B012 on 09-01 and 09-15 (09-17 read as its Monday), the Thursday lesson 13:50–14:20 without room', () => {
     const bytes = readFileSync(fixture('sts/emp_sts_0679999E_2025.xml'));
     const { parsed, occupancy, byRoom } = occupancyOf(bytes, '2025-09-01', '2025-09-30');
@@ -110,7 +110,7 @@ describe('STS-web upward file (formats.md §2)', () => {
   });
 });
 
-describe('ICS (formats.md §2)', () => {
+describe('ICS (docs/formats.md, "Worked examples")', () => {
   it('reads 08:05Z as 10:05 local in LABO 1 before and after the switch, ignores all-day events', () => {
     const ics = [
       'BEGIN:VCALENDAR',
@@ -148,49 +148,41 @@ describe('ICS (formats.md §2)', () => {
   });
 });
 
-describe('the real EDT export (shared/data)', () => {
-  const file = new URL('../../../../shared/data/edt-reel-2013-anonymise-0134567U.xml', import.meta.url);
-  let bytes: Buffer | null = null;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    console.warn(
-      `[worked examples] real EDT export absent (${file.pathname}): its end-to-end case is skipped`,
+describe('a real-world-shaped EDT export (docs/formats.md, "Real-world shape")', () => {
+  const bytes = readFileSync(fixture('edt/college-0139999Y.xml'));
+  it('imports and expands to occupancy with no interval on a Sunday and none past the grid', () => {
+    const parsed = parseImport({ bytes });
+    expect(parsed.uai).toBe('0139999Y');
+    expect(parsed.counts.rooms).toBe(7);
+    const occupancy = expandOccupancy(
+      parsed.timetable,
+      1,
+      parsed.uai,
+      SchoolCalendar.forSchool({ uai: parsed.uai }),
+      {
+        from: '2013-09-02',
+        to: '2014-07-06',
+      },
     );
-  }
-  it.skipIf(bytes === null)(
-    'imports and expands to occupancy with no interval on a Sunday and none past the grid',
-    () => {
-      const parsed = parseImport({ bytes: bytes! });
-      expect(parsed.uai).toBe('0134567U');
-      expect(parsed.counts.rooms).toBe(24);
-      const occupancy = expandOccupancy(
-        parsed.timetable,
-        1,
-        parsed.uai,
-        SchoolCalendar.forSchool({ uai: parsed.uai }),
-        {
-          from: '2013-09-02',
-          to: '2014-07-06',
-        },
-      );
-      const intervals = occupancy.rooms.flatMap((r) => r.intervals);
-      expect(intervals.length).toBeGreaterThan(1000);
-      const paris = new Intl.DateTimeFormat('en-GB', {
-        timeZone: 'Europe/Paris',
-        weekday: 'short',
-        hour: '2-digit',
-        minute: '2-digit',
-        hourCycle: 'h23',
-      });
-      for (const i of intervals) {
-        const start = paris.format(i.start);
-        const end = paris.format(i.end);
-        expect(start.startsWith('Sun') || start.startsWith('Sat'), start).toBe(false);
-        expect(start.slice(-5) >= '08:00' && end.slice(-5) <= '18:00', `${start}–${end}`).toBe(true);
-      }
-      // DateDebut is Tuesday 2013-09-03: nothing on Monday 2013-09-02.
-      expect(intervals.filter((i) => i.start < Date.parse('2013-09-03T00:00:00Z'))).toEqual([]);
-    },
-  );
+    const intervals = occupancy.rooms.flatMap((r) => r.intervals);
+    // Room 1 on 33 Mondays (36 weeks minus 2013-09-02, before DateDebut, and the public holidays
+    // 2013-11-11 and 2014-06-09), 22 once, 34 on 14 Thursdays, 10 and GYMNASE on 36 Fridays each,
+    // 11 on 18 Wednesdays and one Thursday, CDI on 36 Tuesdays.
+    expect(intervals.length).toBe(33 + 1 + 14 + 36 + 36 + 19 + 36);
+    const paris = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Paris',
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    for (const i of intervals) {
+      const start = paris.format(i.start);
+      const end = paris.format(i.end);
+      expect(start.startsWith('Sun') || start.startsWith('Sat'), start).toBe(false);
+      expect(start.slice(-5) >= '08:00' && end.slice(-5) <= '18:00', `${start}–${end}`).toBe(true);
+    }
+    // DateDebut is Tuesday 2013-09-03: nothing on Monday 2013-09-02.
+    expect(intervals.filter((i) => i.start < Date.parse('2013-09-03T00:00:00Z'))).toEqual([]);
+  });
 });
