@@ -24,11 +24,20 @@ function overlapping(count: number) {
   const now = Date.now();
   const demo = buildDemoTimetable(now);
   const d = new Date(now);
-  const monday = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7)))
+  const monday = new Date(
+    Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7)),
+  )
     .toISOString()
     .slice(0, 10);
   for (let i = 0; i < count; i++) {
-    demo.lessons.push({ id: `hostile-overlap-${i}`, rooms: ['B101'], day: 1, start: '08:00', end: '09:00', dates: [monday] });
+    demo.lessons.push({
+      id: `hostile-overlap-${i}`,
+      rooms: ['B101'],
+      day: 1,
+      start: '08:00',
+      end: '09:00',
+      dates: [monday],
+    });
   }
   return demo;
 }
@@ -79,11 +88,14 @@ async function pages(label: string) {
 await settle();
 await pages('demo');
 for (const count of [2_000, 100_000]) {
-  const res = await fetch(`${service.url}/scope/entree/v1/etablissements/${DEMO_UAI}/emploi-du-temps?format=json&confirm=replace`, {
-    method: 'PUT',
-    headers: { Authorization: `Bearer ${tokens['demo-editor']}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(overlapping(count)),
-  });
+  const res = await fetch(
+    `${service.url}/scope/entree/v1/etablissements/${DEMO_UAI}/emploi-du-temps?format=json&confirm=replace`,
+    {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${tokens['demo-editor']}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(overlapping(count)),
+    },
+  );
   if (res.status !== 201) throw new Error(`import ${count}: ${res.status} ${await res.text()}`);
   await settle();
   await pages(`${count}`);

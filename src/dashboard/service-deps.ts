@@ -6,7 +6,7 @@ import type { Bridge } from '../bridge/bridge.js';
 import { localDate } from '../bridge/school-plan.js';
 import type { Clock } from '../domain/clock.js';
 import { mondayOf } from '../domain/dates.js';
-import { inProcessViewRunner, ViewCache, type ViewTaskRunner } from '../scope/vue/view-pool.js';
+import { inProcessViewRunner, LruCache, ViewCache, type ViewTaskRunner } from '../scope/vue/view-pool.js';
 import type { CalendarSource } from '../site/calendars.js';
 import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';
@@ -24,13 +24,28 @@ export function dashboardDepsOf(parts: {
 }): Omit<DashboardDeps, 'authenticator'> {
   const { bridge, site, store } = parts;
   const views = new ViewCache(parts.runView ?? inProcessViewRunner);
+  const occupancies = new LruCache<ReturnType<DashboardDeps['occupancy']>>(16);
   return {
     clock: parts.clock,
     publicUrl: parts.publicUrl,
     devices: () => site.current.devices,
     calendars: parts.calendars,
     planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
-    occupancy: (uai, dates) => bridge.sync.loadRange(uai, dates),
+    // Per stored version: a SORTIE answer decodes and expands the whole timetable on this
+    // thread, and the same week is asked again at every view of the page.
+    occupancy: async (uai, dates) => {
+      const meta = await store.timetables.currentMeta(uai);
+      if (!meta) return bridge.sync.loadRange(uai, dates);
+      const key = [uai, dates.from, dates.to, meta.version, meta.sha256, parts.calendars.fingerprint].join(
+        '|',
+      );
+      const known = occupancies.get(key);
+      if (known) return known;
+      const loaded = bridge.sync.loadRange(uai, dates);
+      occupancies.set(key, loaded);
+      loaded.catch(() => occupancies.delete(key, loaded));
+      return loaded;
+    },
     syncStatus: (uai) => bridge.sync.currentStatus(uai),
     gateways: (uai) => bridge.tracker.report((visible) => visible === uai),
     timetable: async (uai) => (await store.timetables.current(uai))?.timetable ?? null,
