@@ -31,6 +31,7 @@ import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
+import { createViewPool } from './scope/vue/view-pool.js';
 import { CalendarSource } from './site/calendars.js';
 import { describeSiteChange } from './site/site-change.js';
 import { SiteHolder } from './site/site-holder.js';
@@ -241,6 +242,13 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
     onError: (error) => logger.error({ err: error }, 'an import worker failed between tasks'),
   });
+  // VUE's week and data-quality check and the dashboard's unmapped-rooms alert decode and walk the
+  // stored timetable: in a worker of their own, with the import workers' limits.
+  const viewPool = createViewPool({
+    maxHeapMb: config.entree.worker.max_heap_mb,
+    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
+    onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
+  });
   const metrics = createMetrics();
   metrics.setSources({
     eventLoopDelayP99: () => loopMonitor.p99Seconds(),
@@ -264,6 +272,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       calendars,
       devicesDir: resolve(baseDir, config.paths.devices_dir),
       publicUrl: config.server.public_url,
+      runView: viewPool.run,
     },
     dashboard: dashboardDepsOf({
       bridge,
@@ -272,6 +281,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       calendars,
       clock,
       publicUrl: config.server.public_url,
+      runView: viewPool.run,
     }),
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
     bridge: bridge.routes,
@@ -358,6 +368,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       anchoring.stop();
       site.stop();
       await importPool.close();
+      await viewPool.close();
       loopMonitor.stop();
       await store.close();
       logger.info('stopped');

@@ -8,7 +8,7 @@ import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import { localDate } from '../bridge/school-plan.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { mondayOf } from '../domain/dates.js';
-import { assessDataQuality } from '../scope/vue/data-quality.js';
+import { type Finding, unknownRoomsFinding } from '../scope/vue/data-quality.js';
 import type { DashboardDeps } from './deps.js';
 import { formatNumber, functionLabel } from './labels.js';
 
@@ -67,21 +67,10 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
     }
   }
 
-  const timetable = await deps.timetable(school.uai);
-  if (timetable) {
-    const calendar = deps.calendars.forSchool(school.uai, {
-      departement: school.departement,
-      timezone: school.timezone,
-    });
-    const unknown = assessDataQuality({
-      timetable,
-      devices: { status: 'loaded', devices },
-      calendar,
-      referenceMonday: mondayOf(localDate(deps.clock.now(), school.timezone)),
-    }).find((f) => f.code === 'salle-inconnue');
-    for (const item of unknown?.items ?? [])
-      alerts.push({ code: 'salles-non-affectees', message: item.message });
-    if (unknown && unknown.moreItems > 0) {
+  const unknown = await unknownRooms(deps, devices);
+  if (unknown) {
+    for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });
+    if (unknown.moreItems > 0) {
       alerts.push({
         code: 'salles-non-affectees',
         message: `Et ${unknown.moreItems} autre(s) salle(s) hors de toute zone.`,
@@ -89,4 +78,18 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
     }
   }
   return alerts;
+}
+
+/** Rooms of the timetable in no zone: only that finding of VUE's check, linear in the lessons. */
+async function unknownRooms(deps: DashboardDeps, devices: LoadedDevices): Promise<Finding | null> {
+  const school = devices.value.school;
+  if (deps.unknownRooms) return deps.unknownRooms(school.uai, devices);
+  const timetable = await deps.timetable(school.uai);
+  if (!timetable) return null;
+  return unknownRoomsFinding(
+    timetable,
+    devices.value.zones,
+    devices.file,
+    mondayOf(localDate(deps.clock.now(), school.timezone)),
+  );
 }

@@ -11,6 +11,7 @@ import type { SchoolSyncStatus } from '../bridge/sync.js';
 import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
 import type { Timetable } from '../domain/timetable.js';
+import type { Finding } from '../scope/vue/data-quality.js';
 import type { CalendarSource } from '../site/calendars.js';
 
 export interface DashboardDeps {
@@ -31,5 +32,11 @@ export interface DashboardDeps {
   gateways(uai: string): GatewayReport[];
   /** The school's current timetable in the hub (for the unmapped-rooms check), or null. */
   timetable(uai: string): Promise<Timetable | null>;
+  /**
+   * The unmapped-rooms check itself (VUE's `salle-inconnue`), null without a timetable: the
+   * service runs it off the event loop and keeps it per stored version (service-deps.ts).
+   * Without it, it runs here on `timetable(uai)`.
+   */
+  unknownRooms?(uai: string, devices: LoadedDevices): Promise<Finding | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
 }

@@ -3,7 +3,10 @@
  * calendars), so that the composition root only names them.
  */
 import type { Bridge } from '../bridge/bridge.js';
+import { localDate } from '../bridge/school-plan.js';
 import type { Clock } from '../domain/clock.js';
+import { mondayOf } from '../domain/dates.js';
+import { inProcessViewRunner, LruCache, ViewCache, type ViewTaskRunner } from '../scope/vue/view-pool.js';
 import type { CalendarSource } from '../site/calendars.js';
 import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';
@@ -16,18 +19,55 @@ export function dashboardDepsOf(parts: {
   calendars: CalendarSource;
   clock: Clock;
   publicUrl?: string | undefined;
+  /** Where timetable-sized work runs (the service: the view worker); default: this thread. */
+  runView?: ViewTaskRunner | undefined;
 }): Omit<DashboardDeps, 'authenticator'> {
   const { bridge, site, store } = parts;
+  const views = new ViewCache(parts.runView ?? inProcessViewRunner);
+  const occupancies = new LruCache<ReturnType<DashboardDeps['occupancy']>>(16);
   return {
     clock: parts.clock,
     publicUrl: parts.publicUrl,
     devices: () => site.current.devices,
     calendars: parts.calendars,
     planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
-    occupancy: (uai, dates) => bridge.sync.loadRange(uai, dates),
+    // Per stored version: a SORTIE answer decodes and expands the whole timetable on this
+    // thread, and the same week is asked again at every view of the page.
+    occupancy: async (uai, dates) => {
+      const meta = await store.timetables.currentMeta(uai);
+      if (!meta) return bridge.sync.loadRange(uai, dates);
+      const key = [uai, dates.from, dates.to, meta.version, meta.sha256, parts.calendars.fingerprint].join(
+        '|',
+      );
+      const known = occupancies.get(key);
+      if (known) return known;
+      const loaded = bridge.sync.loadRange(uai, dates);
+      occupancies.set(key, loaded);
+      loaded.catch(() => occupancies.delete(key, loaded));
+      return loaded;
+    },
     syncStatus: (uai) => bridge.sync.currentStatus(uai),
     gateways: (uai) => bridge.tracker.report((visible) => visible === uai),
     timetable: async (uai) => (await store.timetables.current(uai))?.timetable ?? null,
+    // Kept per stored version and zones: a dashboard view decodes no timetable on this thread.
+    unknownRooms: async (uai, devices) => {
+      const meta = await store.timetables.currentMeta(uai);
+      if (!meta) return null;
+      const zones = devices.value.zones.map((zone) => ({ rooms: [...zone.rooms] }));
+      const key = [uai, meta.version, meta.sha256, devices.file, JSON.stringify(zones)].join('|');
+      const result = await views.run(key, async () => {
+        const encoded = await store.timetables.currentEncoded(uai);
+        if (!encoded) throw new Error(`the timetable of ${uai} went away while the dashboard read it`);
+        return {
+          kind: 'unknown-rooms',
+          document: encoded.document,
+          zones,
+          file: devices.file,
+          referenceMonday: mondayOf(localDate(parts.clock.now(), devices.value.school.timezone)),
+        };
+      });
+      return result.kind === 'unknown-rooms' ? result.finding : null;
+    },
     overrides: bridge.overrides,
   };
 }

@@ -91,6 +91,23 @@ export function weekdayName(isoWeekday: number): string {
 
 export function assessDataQuality(input: QualityInput): Finding[] {
   const { timetable, referenceMonday } = input;
+  const { datesOf, ref, refs } = lessonRefs(referenceMonday);
+
+  // Compiled once for the two checks that read occurrences (it is the costly part of both).
+  const compiled = compiledLessons(timetable);
+  return [
+    overlaps(input, compiled, ref),
+    withoutRoom(timetable, refs),
+    ...devicesFindings(input, refs),
+    outsideGrid(timetable, datesOf, refs),
+    inHolidays(input, compiled, ref),
+  ];
+}
+
+type DatesOf = (lesson: Lesson) => string[];
+
+/** How findings point at lessons: the week to open prefers an occurrence from `referenceMonday` on. */
+function lessonRefs(referenceMonday: string): { datesOf: DatesOf; ref: RefOf; refs: RefsOf } {
   // Dates are worked out only for the lessons a finding names (and those given by exact dates).
   const dateCache = new Map<Lesson, string[]>();
   const datesOf: DatesOf = (lesson) => {
@@ -116,17 +133,8 @@ export function assessDataQuality(input: QualityInput): Finding[] {
     lessons: lessons.slice(0, MAX_LESSONS_PER_ITEM).map((l) => ref(l)),
     moreLessons: Math.max(0, lessons.length - MAX_LESSONS_PER_ITEM),
   });
-
-  return [
-    overlaps(input, ref),
-    withoutRoom(timetable, refs),
-    ...devicesFindings(input, refs),
-    outsideGrid(timetable, datesOf, refs),
-    inHolidays(input, ref),
-  ];
+  return { datesOf, ref, refs };
 }
-
-type DatesOf = (lesson: Lesson) => string[];
 type RefOf = (lesson: Lesson, on?: string) => LessonRef;
 type RefsOf = (lessons: readonly Lesson[]) => { lessons: LessonRef[]; moreLessons: number };
 
@@ -141,6 +149,8 @@ function finding(code: FindingCode, title: string, items: FindingItem[], note?: 
 }
 
 /** Lessons by their index in the compiled timetable (which drops lessons ending before they start). */
+type CompiledLessons = ReturnType<typeof compiledLessons>;
+
 function compiledLessons(timetable: Timetable) {
   const compiled = compileTimetable(timetable);
   const byId = new Map(timetable.lessons.map((l) => [l.id, l]));
@@ -163,9 +173,8 @@ function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-function overlaps(input: QualityInput, ref: RefOf): Finding {
+function overlaps(input: QualityInput, { compiled, lessons }: CompiledLessons, ref: RefOf): Finding {
   const { timetable } = input;
-  const { compiled, lessons } = compiledLessons(timetable);
   const { occurrences, dayStart, startMinutes, endMinutes, roomStart, lessonRooms, cancelled } = compiled;
   // One list of lesson indices per room, filled day by day (in start order, as the day's
   // occurrences are) and emptied after the day's sweep.
@@ -283,9 +292,10 @@ function withoutRoom(timetable: Timetable, refs: RefsOf): Finding {
   );
 }
 
+const UNKNOWN_TITLE = 'Salles de l’emploi du temps inconnues de devices/';
+
 function devicesFindings(input: QualityInput, refs: RefsOf): Finding[] {
   const { timetable, devices } = input;
-  const unknownTitle = 'Salles de l’emploi du temps inconnues de devices/';
   const zonesTitle = 'Zones dont aucune salle n’a cours';
   if (devices.status !== 'loaded') {
     const note =
@@ -293,36 +303,12 @@ function devicesFindings(input: QualityInput, refs: RefsOf): Finding[] {
         ? `Aucun fichier ${devices.file} : aucune salle de cet établissement n’est pilotée.`
         : `Le fichier ${devices.file} est refusé : ${devices.problems.map((p) => `${p.where} ${p.message}`).join(' ; ')}`;
     return [
-      finding('salle-inconnue', unknownTitle, [], note),
+      finding('salle-inconnue', UNKNOWN_TITLE, [], note),
       finding('zone-sans-cours', zonesTitle, [], note),
     ];
   }
   const { value, file, lineOf } = devices.devices;
-  const lessonsByRoom = new Map<string, Lesson[]>();
-  for (const lesson of timetable.lessons) {
-    for (const room of lesson.rooms) {
-      const list = lessonsByRoom.get(room);
-      if (list) list.push(lesson);
-      else lessonsByRoom.set(room, [lesson]);
-    }
-  }
-  const usedRooms = new Set([...lessonsByRoom.keys(), ...timetable.events.flatMap((e) => e.rooms)]);
-  // Zones name rooms by timetable id or name (src/rules/check.ts does the same).
-  const idOf = new Map<string, string>();
-  for (const room of timetable.rooms) {
-    idOf.set(room.name, room.id);
-    idOf.set(room.id, room.id);
-  }
-  const claimed = new Set(value.zones.flatMap((zone) => zone.rooms.map((name) => idOf.get(name) ?? name)));
-  const nameOf = new Map(timetable.rooms.map((r) => [r.id, r.name]));
-
-  const unknown: FindingItem[] = [...lessonsByRoom.entries()]
-    .filter(([room]) => !claimed.has(room))
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([room, lessons]) => ({
-      message: `La salle ${nameOf.get(room) ?? room} (${lessons.length} cours) n’appartient à aucune zone de ${file} : ses cours ne pilotent rien.`,
-      ...refs(lessons),
-    }));
+  const { unknown, usedRooms, idOf } = unknownRooms(timetable, value.zones, file, refs);
 
   const idle: FindingItem[] = [];
   value.zones.forEach((zone, i) => {
@@ -339,7 +325,55 @@ function devicesFindings(input: QualityInput, refs: RefsOf): Finding[] {
       where: `${file}:${lineOf(['zones', i])} (zones[${i}])`,
     });
   });
-  return [finding('salle-inconnue', unknownTitle, unknown), finding('zone-sans-cours', zonesTitle, idle)];
+  return [finding('salle-inconnue', UNKNOWN_TITLE, unknown), finding('zone-sans-cours', zonesTitle, idle)];
+}
+
+/** Rooms of the timetable that no zone claims (`salle-inconnue`), and what the zone check reuses. */
+function unknownRooms(
+  timetable: Timetable,
+  zones: readonly { rooms: readonly string[] }[],
+  file: string,
+  refs: RefsOf,
+) {
+  const lessonsByRoom = new Map<string, Lesson[]>();
+  for (const lesson of timetable.lessons) {
+    for (const room of lesson.rooms) {
+      const list = lessonsByRoom.get(room);
+      if (list) list.push(lesson);
+      else lessonsByRoom.set(room, [lesson]);
+    }
+  }
+  const usedRooms = new Set([...lessonsByRoom.keys(), ...timetable.events.flatMap((e) => e.rooms)]);
+  // Zones name rooms by timetable id or name (src/rules/check.ts does the same).
+  const idOf = new Map<string, string>();
+  for (const room of timetable.rooms) {
+    idOf.set(room.name, room.id);
+    idOf.set(room.id, room.id);
+  }
+  const claimed = new Set(zones.flatMap((zone) => zone.rooms.map((name) => idOf.get(name) ?? name)));
+  const nameOf = new Map(timetable.rooms.map((r) => [r.id, r.name]));
+  const unknown: FindingItem[] = [...lessonsByRoom.entries()]
+    .filter(([room]) => !claimed.has(room))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([room, lessons]) => ({
+      message: `La salle ${nameOf.get(room) ?? room} (${lessons.length} cours) n’appartient à aucune zone de ${file} : ses cours ne pilotent rien.`,
+      ...refs(lessons),
+    }));
+  return { unknown, usedRooms, idOf };
+}
+
+/**
+ * The `salle-inconnue` finding alone (the dashboard's alert): linear in the lessons, no
+ * occurrences worked out. Same items as in `assessDataQuality`.
+ */
+export function unknownRoomsFinding(
+  timetable: Timetable,
+  zones: readonly { rooms: readonly string[] }[],
+  file: string,
+  referenceMonday: string,
+): Finding {
+  const { refs } = lessonRefs(referenceMonday);
+  return finding('salle-inconnue', UNKNOWN_TITLE, unknownRooms(timetable, zones, file, refs).unknown);
 }
 
 function outsideGrid(timetable: Timetable, datesOf: DatesOf, refs: RefsOf): Finding {
@@ -375,9 +409,8 @@ function outsideGrid(timetable: Timetable, datesOf: DatesOf, refs: RefsOf): Find
   return finding('hors-grille', title, items);
 }
 
-function inHolidays(input: QualityInput, ref: RefOf): Finding {
-  const { timetable, calendar } = input;
-  const { compiled, lessons } = compiledLessons(timetable);
+function inHolidays(input: QualityInput, { compiled, lessons }: CompiledLessons, ref: RefOf): Finding {
+  const { calendar } = input;
   const { occurrences, dayStart, cancelled } = compiled;
   const weeks = new Map<string, { closures: Set<string>; lessons: Map<Lesson, string> }>();
   const days = dayStart.length - 1;

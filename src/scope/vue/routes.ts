@@ -4,6 +4,8 @@
  * Authenticated by session cookie or bearer (session.ts). A school outside the caller's list is
  * the same 404 page as a school that does not exist.
  */
+
+import { createHash } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
@@ -18,12 +20,12 @@ import { inputErrorResponse } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
 import { parseParameters } from '../sortie/parse-parameters.js';
 import type { SchoolCalendars } from '../sortie/school-calendars.js';
-import { assessDataQuality } from './data-quality.js';
-import { readDevicesState } from './devices-source.js';
+import { readDevicesText } from './devices-source.js';
 import { errorPage, establishmentsPage, VUE_BASE, vuePage } from './page.js';
 import { vueQuerySchema } from './schemas.js';
 import { requirePageAuth } from './session.js';
-import { weekGrid } from './week-grid.js';
+import { inProcessViewRunner, ViewCache, type ViewTaskRunner } from './view-pool.js';
+import { calendarSpecOf } from './view-task.js';
 
 export interface VueDeps {
   authenticator: Authenticator;
@@ -32,10 +34,16 @@ export interface VueDeps {
   calendars: SchoolCalendars;
   /** Directory of the devices/{uai}.yaml files (`paths.devices_dir`). */
   devicesDir: string;
+  /**
+   * Where the week grid and the data-quality check run (the service: a worker, view-pool.ts);
+   * default: on this thread.
+   */
+  runView?: ViewTaskRunner | undefined;
 }
 
 export function vueRoutes(deps: VueDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
+  const views = new ViewCache(deps.runView ?? inProcessViewRunner);
   const auth = requirePageAuth(deps.authenticator);
   app.use(VUE_BASE, auth);
   app.use(`${VUE_BASE}/*`, auth);
@@ -66,31 +74,56 @@ export function vueRoutes(deps: VueDeps): Hono<AuthEnv> {
       const message = error.problems.map((p) => `${p.where} : ${p.message}`).join(' ; ');
       return c.html(errorPage(principal.clientId, 'Requête incorrecte', message), 400);
     }
-    const stored = canAccessUai(principal, uai) ? await deps.store.timetables.current(uai) : null;
-    if (!stored) {
+    // The version's metadata only: the document is decoded by the view task, off this thread.
+    const meta = canAccessUai(principal, uai) ? await deps.store.timetables.currentMeta(uai) : null;
+    const schools = meta ? await deps.store.timetables.listEstablishments() : [];
+    const school = schools.find((s) => s.uai === uai);
+    if (!meta || !school) {
       return c.html(
         errorPage(principal.clientId, 'Établissement introuvable', `Aucun établissement ${uai} visible.`),
         404,
       );
     }
-    const { timetable } = stored;
-    const calendar = deps.calendars.calendarOf(uai, timetable.timezone);
-    const today = DateTime.fromMillis(deps.clock.now(), { zone: timetable.timezone }).toISODate() ?? '';
+    const calendar = deps.calendars.calendarOf(uai, school.timezone);
+    const today = DateTime.fromMillis(deps.clock.now(), { zone: school.timezone }).toISODate() ?? '';
     const currentMonday = mondayOf(today);
     const monday = query.semaine === undefined ? currentMonday : mondayOf(query.semaine);
-    const [schools, devices] = await Promise.all([
-      deps.store.timetables.listEstablishments(),
-      readDevicesState(deps.devicesDir, uai),
-    ]);
+    const devices = await readDevicesText(deps.devicesDir, uai);
+    // Everything the view depends on: a stored version never changes (its hash says so), the
+    // devices file is read at each view, the calendar changes with its holiday data.
+    const key = [
+      uai,
+      meta.version,
+      meta.sha256,
+      deps.calendars.fingerprint,
+      school.timezone,
+      calendar.departement,
+      createHash('sha256').update(JSON.stringify(devices)).digest('base64url'),
+      monday,
+      query.cours ?? '',
+    ].join('|');
+    const view = await views.run(key, async () => {
+      const encoded = await deps.store.timetables.currentEncoded(uai);
+      if (!encoded) throw new Error(`the timetable of ${uai} went away while its page was read`);
+      return {
+        kind: 'week',
+        document: encoded.document,
+        calendar: calendarSpecOf(calendar),
+        devices,
+        monday,
+        highlight: query.cours,
+      };
+    });
+    if (view.kind !== 'week') throw new Error('a week view was expected');
     c.header('Cache-Control', 'private, no-store');
     return c.html(
       vuePage({
         uai,
-        name: schools.find((s) => s.uai === uai)?.name ?? timetable.name ?? null,
-        version: stored.version,
-        timezone: timetable.timezone,
-        grid: weekGrid(timetable, monday, calendar, query.cours),
-        findings: assessDataQuality({ timetable, devices, calendar, referenceMonday: monday }),
+        name: school.name ?? view.name,
+        version: meta.version,
+        timezone: view.timezone,
+        grid: view.grid,
+        findings: view.findings,
         highlight: query.cours,
         currentMonday,
         clientId: principal.clientId,

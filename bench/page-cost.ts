@@ -1,0 +1,103 @@
+/**
+ * Main-loop cost of the heavy HTML pages (VUE's week and the dashboard's school page), measured
+ * inside the running service (`startService`, demo lycée, real clock): for each page, the
+ * event loop's busy time while the request is answered (`performance.eventLoopUtilization`) and
+ * the longest single block of the loop (`monitorEventLoopDelay`, 1 ms resolution), on the demo
+ * timetable and after importing 2,000 and 100,000 lessons in one room at one slot.
+ *
+ *   node --import tsx bench/page-cost.ts [repeats=5]
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { configSchema } from '../src/config/schema.js';
+import { buildDemoTimetable, DEMO_UAI } from '../src/demo/demo-lycee.js';
+import { createLogger } from '../src/logger.js';
+import { startService } from '../src/service.js';
+
+const REPO = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+const repeats = Number(process.argv[2] ?? 5);
+
+function overlapping(count: number) {
+  const now = Date.now();
+  const demo = buildDemoTimetable(now);
+  const d = new Date(now);
+  const monday = new Date(
+    Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7)),
+  )
+    .toISOString()
+    .slice(0, 10);
+  for (let i = 0; i < count; i++) {
+    demo.lessons.push({
+      id: `hostile-overlap-${i}`,
+      rooms: ['B101'],
+      day: 1,
+      start: '08:00',
+      end: '09:00',
+      dates: [monday],
+    });
+  }
+  return demo;
+}
+
+const dataDir = await mkdtemp(join(tmpdir(), 'scope-energie-page-cost-'));
+const config = configSchema.parse({
+  server: { host: '127.0.0.1', port: 0 },
+  storage: { data_dir: dataDir },
+  mqtt: { embedded: { port: 0 } },
+  paths: { devices_dir: REPO('devices'), rules_dir: REPO('rules') },
+  clients_file: join(dataDir, 'no-clients.yaml'),
+  log: { level: 'silent' },
+});
+const service = await startService({ config, logger: createLogger('silent'), baseDir: dataDir });
+const credentials = await readFile(join(dataDir, 'initial-credentials.txt'), 'utf8');
+const tokens = Object.fromEntries(
+  [...credentials.matchAll(/^(demo-[a-z]+|admin)\s.*?(se_\S+)$/gm)].map((m) => [m[1], m[2]]),
+) as Record<string, string>;
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 3_000));
+
+async function measure(label: string, path: string): Promise<void> {
+  const rows: string[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const elu = performance.eventLoopUtilization();
+    const t0 = performance.now();
+    const res = await fetch(`${service.url}${path}`, {
+      headers: { Authorization: `Bearer ${tokens['demo-manager']}`, Accept: 'text/html' },
+    });
+    const body = await res.text();
+    const wall = performance.now() - t0;
+    const busy = performance.eventLoopUtilization(elu).active;
+    h.disable();
+    rows.push(
+      `${res.status} ${(body.length / 1024).toFixed(0)} kB wall ${wall.toFixed(0)} busy ${busy.toFixed(0)} maxblock ${(h.max / 1e6).toFixed(0)}`,
+    );
+  }
+  console.log(`${label} ${path}\n  ${rows.join('\n  ')}`);
+}
+
+async function pages(label: string) {
+  await measure(label, `/scope/vue/${DEMO_UAI}`);
+  await measure(label, `/tableau-de-bord/${DEMO_UAI}`);
+}
+
+await settle();
+await pages('demo');
+for (const count of [2_000, 100_000]) {
+  const res = await fetch(
+    `${service.url}/scope/entree/v1/etablissements/${DEMO_UAI}/emploi-du-temps?format=json&confirm=replace`,
+    {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${tokens['demo-editor']}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(overlapping(count)),
+    },
+  );
+  if (res.status !== 201) throw new Error(`import ${count}: ${res.status} ${await res.text()}`);
+  await settle();
+  await pages(`${count}`);
+}
+await service.stop();

@@ -1,0 +1,85 @@
+/**
+ * What VUE and the dashboard compute from a stored timetable, as one task that can run in a
+ * worker (view-pool.ts): decoding the stored document, the week grid and the data-quality
+ * findings all cost in proportion to the (untrusted) timetable — 100,000 lessons take ~0.5 s —
+ * so they leave the control plane's event loop (issue 13). Input and output are plain data: the
+ * document as stored (a string, cheap to copy), the calendar's options, the devices file's text;
+ * out comes the week's grid (piles folded, the size of a normal week) and the findings (capped).
+ */
+import { SchoolCalendar, type SchoolCalendarOptions } from '../../calendar/index.js';
+import { loadDevicesFile } from '../../devices/load.js';
+import { isInputError } from '../../domain/problems.js';
+import { decodeDocument } from '../../store/document-codec.js';
+import { assessDataQuality, type DevicesState, type Finding, unknownRoomsFinding } from './data-quality.js';
+import { type WeekGrid, weekGrid } from './week-grid.js';
+
+/** The devices file as read from disk, not yet parsed (parsing is part of the task). */
+export type DevicesText = { file: string; text: string } | { file: string; absent: true };
+
+export type CalendarSpec = SchoolCalendarOptions;
+
+export type ViewTaskInput =
+  | {
+      kind: 'week';
+      /** `document_json` of the stored version (document-codec.ts). */
+      document: string;
+      calendar: CalendarSpec;
+      devices: DevicesText;
+      monday: string;
+      highlight?: string | undefined;
+    }
+  | {
+      kind: 'unknown-rooms';
+      document: string;
+      zones: { rooms: string[] }[];
+      file: string;
+      referenceMonday: string;
+    };
+
+export type ViewTaskResult =
+  | { kind: 'week'; grid: WeekGrid; findings: Finding[]; timezone: string; name: string | null }
+  | { kind: 'unknown-rooms'; finding: Finding };
+
+/** A calendar's options, to build the same calendar on another thread. */
+export function calendarSpecOf(calendar: SchoolCalendar): CalendarSpec {
+  return {
+    zone: calendar.zone,
+    periods: calendar.periods,
+    departement: calendar.departement,
+    alsaceMoselle: calendar.alsaceMoselle,
+    timezone: calendar.timezone,
+  };
+}
+
+export function devicesStateOf(devices: DevicesText): DevicesState {
+  if ('absent' in devices) return { status: 'absent', file: devices.file };
+  try {
+    return { status: 'loaded', devices: loadDevicesFile(devices.text, devices.file) };
+  } catch (error) {
+    if (isInputError(error)) return { status: 'invalid', file: devices.file, problems: error.problems };
+    throw error;
+  }
+}
+
+export function runViewTask(input: ViewTaskInput): ViewTaskResult {
+  const timetable = decodeDocument(input.document);
+  if (input.kind === 'unknown-rooms') {
+    return {
+      kind: 'unknown-rooms',
+      finding: unknownRoomsFinding(timetable, input.zones, input.file, input.referenceMonday),
+    };
+  }
+  const calendar = new SchoolCalendar(input.calendar);
+  return {
+    kind: 'week',
+    grid: weekGrid(timetable, input.monday, calendar, input.highlight),
+    findings: assessDataQuality({
+      timetable,
+      devices: devicesStateOf(input.devices),
+      calendar,
+      referenceMonday: input.monday,
+    }),
+    timezone: timetable.timezone,
+    name: timetable.name ?? null,
+  };
+}
