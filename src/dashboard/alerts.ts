@@ -9,8 +9,8 @@
 import { DateTime } from 'luxon';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import { localDate } from '../bridge/school-plan.js';
-import type { LoadedDevices } from '../devices/load.js';
 import type { SchoolCalendar } from '../calendar/school-calendar.js';
+import type { LoadedDevices } from '../devices/load.js';
 import { addDays, isoWeekday, mondayOf } from '../domain/dates.js';
 import type { Timetable } from '../domain/timetable.js';
 import { assessDataQuality } from '../scope/vue/data-quality.js';
