@@ -250,6 +250,27 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       return tally;
     },
     forget: (...args: Parameters<BridgePublisher['forget']>) => publisher.forget(...args),
+    // A zone or function dropped from devices/: its retained topics emptied, audited by zone.
+    clear: async (...args: Parameters<BridgePublisher['clear']>) => {
+      const tally = await publisher.clear(...args);
+      const [uai, zone, fn] = args;
+      if (tally.sent > 0)
+        audit?.([
+          {
+            kind: 'publish',
+            at: clock.now(),
+            actor: auditActor,
+            uai,
+            zone,
+            detail: {
+              function: fn,
+              cleared: ['desired', 'schedule'],
+              reason: 'zone function removed from devices/',
+            },
+          },
+        ]);
+      return tally;
+    },
   };
   const dispatcher = new Dispatcher({
     feed,

@@ -55,7 +55,9 @@ export const timeoutScheduler: Scheduler = {
   clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-export type DispatcherPublisher = Pick<BridgePublisher, 'apply' | 'forget'>;
+/** `clear` empties a removed zone function's retained topics; without it they are only forgotten. */
+export type DispatcherPublisher = Pick<BridgePublisher, 'apply' | 'forget'> &
+  Partial<Pick<BridgePublisher, 'clear'>>;
 
 export interface DispatcherOptions {
   feed: PlanFeed;
@@ -333,6 +335,7 @@ export class Dispatcher {
         this.options.publisher.forget(uai, tracked.zone, tracked.function);
       }
     }
+    await this.clearRemoved(uai, seen, fence);
 
     const recorded = new Map<string, StoredDesired>();
     let written: StoredDesired[];
@@ -373,6 +376,35 @@ export class Dispatcher {
       if (change.desired || change.schedule) changes.push(change);
     }
     return changes;
+  }
+
+  /**
+   * Zone functions of this school stored from before (a devices/ reload, or a restart after an
+   * edit) that its plan no longer has: their retained topics are emptied, then their rows
+   * deleted. A row stays while its clear did not fully go out (offline, lease lost), so the next
+   * evaluation tries again. Runs only under the school's lease (evaluateSchool's caller checked).
+   */
+  private async clearRemoved(uai: string, seen: ReadonlySet<string>, fence: LeaseFence | undefined) {
+    const clear = this.options.publisher.clear?.bind(this.options.publisher);
+    if (!clear) return;
+    const removed = [...this.stored.entries()].filter(([key, s]) => s.uai === uai && !seen.has(key));
+    const cleared: { key: string; zone: string; function: ZoneFunction }[] = [];
+    for (const [key, stored] of removed) {
+      const tally = await clear(uai, stored.zone, stored.function);
+      if (tally.sent === 2) cleared.push({ key, zone: stored.zone, function: stored.function });
+    }
+    if (cleared.length === 0) return;
+    try {
+      await this.options.repository.forgetDesired(uai, cleared, fence);
+    } catch (error) {
+      if (!isLeaseLostError(error)) throw error;
+      return;
+    }
+    for (const { key } of cleared) this.stored.delete(key);
+    this.logger.info(
+      { uai, cleared: cleared.map((c) => `${c.zone}/${c.function}`) },
+      'removed zone functions: retained desired and schedule emptied',
+    );
   }
 
   private forgetSchool(uai: string): void {

@@ -157,6 +157,8 @@ class PublishWindow {
 
 export class BridgePublisher {
   private readonly held = new Map<string, HeldState>();
+  /** Removed zone functions whose retained topics are still to be emptied (`clear`). */
+  private readonly pendingClears = new Map<string, { uai: string; zone: string; function: ZoneFunction }>();
   private readonly targetsByZone = new Map<string, ZoneTarget>();
   private readonly window: PublishWindow;
   private readonly rate: RateLimit | undefined;
@@ -226,6 +228,7 @@ export class BridgePublisher {
     for (const change of changes) {
       const key = keyOf(change.uai, change.zone, change.function);
       const state = this.held.get(key) ?? { uai: change.uai, zone: change.zone, function: change.function };
+      this.pendingClears.delete(key);
       if (change.desired) {
         const topic = this.options.topics.desired(change.uai, change.zone, change.function);
         state.desired = {
@@ -288,6 +291,35 @@ export class BridgePublisher {
     ]);
   }
 
+  /**
+   * Empties a removed zone function's retained `desired` and `schedule` (issue 20): an empty
+   * retained payload deletes the retained message (MQTT 3.1.1 §3.3.1.3, MQTT 5 §3.3.1.3), on
+   * aedes and an external broker alike, so a gateway subscribing with a wildcard no longer gets a
+   * zone devices/ dropped. Fenced like every message; the state stops being held either way. The
+   * tally's `sent` is 2 only when both went out and were acknowledged; until then the clear is
+   * pending and goes out again with the next connect's re-publication (a restart's first
+   * evaluation runs before the link is up), unless the zone function is applied again meanwhile.
+   */
+  async clear(uai: string, zone: string, fn: ZoneFunction): Promise<PublishTally> {
+    this.forget(uai, zone, fn);
+    const key = keyOf(uai, zone, fn);
+    this.pendingClears.set(key, { uai, zone, function: fn });
+    if (!this.options.connection.isConnected()) return { sent: 0, dropped: 2, interrupted: 0 };
+    const tally = await this.publishAll(this.clearsOf(uai, zone, fn));
+    if (tally.sent === 2) this.pendingClears.delete(key);
+    return tally;
+  }
+
+  private clearsOf(uai: string, zone: string, fn: ZoneFunction): (() => AdapterMessage | undefined)[] {
+    return [
+      this.options.topics.desired(uai, zone, fn).topic,
+      this.options.topics.schedule(uai, zone, fn).topic,
+    ].map(
+      (topic) => () =>
+        this.fence<AdapterMessage>(uai, { topic, payload: '', retain: true, qos: RETAINED_QOS1.qos }),
+    );
+  }
+
   /** Stops holding (and re-publishing) a school, a zone or a zone function. Retained messages stay. */
   forget(uai: string, zone?: string, fn?: ZoneFunction): void {
     for (const [key, state] of this.held) {
@@ -334,6 +366,8 @@ export class BridgePublisher {
   async republishAll(): Promise<PublishTally> {
     const started = performance.now();
     const sends: (() => AdapterMessage | EncodedMessage | undefined)[] = [];
+    const clears = [...this.pendingClears];
+    for (const [, c] of clears) sends.push(...this.clearsOf(c.uai, c.zone, c.function));
     for (const [key, state] of this.held) {
       const uai = state.uai;
       sends.push(() => this.fence(uai, this.held.get(key)?.desired));
@@ -347,6 +381,7 @@ export class BridgePublisher {
     }
     const tally = await this.publishAll(sends);
     if (tally.dropped === 0 && tally.interrupted === 0) {
+      for (const [key] of clears) this.pendingClears.delete(key);
       this.republications += 1;
       this.lastRepublishMs = Math.round(performance.now() - started);
       this.lastRepublishMessages = tally.sent;

@@ -1,13 +1,18 @@
 /**
  * A school's alerts on the dashboard (issue 7): the sync is stale or has no timetable, a gateway
  * is offline or never connected, a zone does not acknowledge its latest desired state, rooms of
- * the timetable belong to no zone (VUE's `salle-inconnue` finding, reused as is).
+ * the timetable belong to no zone (VUE's `salle-inconnue` finding, reused as is); and the
+ * calendar's silent failures (issue 20): a timetable whose school year is over (or not started)
+ * on a school day — every zone is then sent frost 8 °C as if on holiday — and holiday data that
+ * runs out within 60 days.
  */
 import { DateTime } from 'luxon';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import { localDate } from '../bridge/school-plan.js';
+import type { SchoolCalendar } from '../calendar/school-calendar.js';
 import type { LoadedDevices } from '../devices/load.js';
-import { mondayOf } from '../domain/dates.js';
+import { addDays, isoWeekday, mondayOf } from '../domain/dates.js';
+import type { Timetable } from '../domain/timetable.js';
 import { type Finding, unknownRoomsFinding } from '../scope/vue/data-quality.js';
 import type { DashboardDeps } from './deps.js';
 import { formatNumber, functionLabel } from './labels.js';
@@ -17,7 +22,13 @@ export type AlertCode =
   | 'sans-emploi-du-temps'
   | 'passerelle-hors-ligne'
   | 'zone-sans-acquittement'
-  | 'salles-non-affectees';
+  | 'salles-non-affectees'
+  | 'annee-scolaire-terminee'
+  | 'annee-scolaire-non-commencee'
+  | 'vacances-inconnues';
+
+/** How far ahead the holiday data must reach: a term's planning horizon, issue 20. */
+export const HOLIDAY_DATA_DAYS_AHEAD = 60;
 
 export interface SchoolAlert {
   code: AlertCode;
@@ -67,6 +78,15 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
     }
   }
 
+  // The dates alone (school year, grid days): off this thread in the service (timetableDates).
+  const dates = deps.timetableDates
+    ? await deps.timetableDates(school.uai)
+    : await deps.timetable(school.uai);
+  const calendar = deps.calendars.forSchool(school.uai, {
+    departement: school.departement,
+    timezone: school.timezone,
+  });
+  alerts.push(...calendarAlerts(dates, calendar, localDate(deps.clock.now(), school.timezone)));
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {
     for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });
@@ -92,4 +112,49 @@ async function unknownRooms(deps: DashboardDeps, devices: LoadedDevices): Promis
     devices.file,
     mondayOf(localDate(deps.clock.now(), school.timezone)),
   );
+}
+
+const frenchDate = (iso: string): string => `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}`;
+
+/**
+ * The alerts that follow from the dates alone, for local date `today`: pure, so `check` and
+ * `/metrics` ask the same question. A school day is a day of the timetable's grid (Monday to
+ * Friday without one) that the calendar does not close.
+ */
+export function calendarAlerts(
+  timetable: Pick<Timetable, 'school_year' | 'grid'> | null,
+  calendar: Pick<SchoolCalendar, 'closure' | 'periods'>,
+  today: string,
+): SchoolAlert[] {
+  const alerts: SchoolAlert[] = [];
+  const year = timetable?.school_year;
+  const days = timetable?.grid?.days ?? [1, 2, 3, 4, 5];
+  const schoolDay = days.includes(isoWeekday(today)) && calendar.closure(today) === null;
+  if (year && schoolDay && today > year.end) {
+    alerts.push({
+      code: 'annee-scolaire-terminee',
+      message: `L’emploi du temps couvre l’année scolaire du ${frenchDate(year.start)} au ${frenchDate(year.end)}, terminée : un jour de classe, toutes les zones restent hors gel. Importez l’emploi du temps de la nouvelle année.`,
+    });
+  } else if (year && schoolDay && today < year.start) {
+    alerts.push({
+      code: 'annee-scolaire-non-commencee',
+      message: `L’emploi du temps commence le ${frenchDate(year.start)} : aujourd’hui, jour de classe, aucune zone n’est chauffée pour des cours.`,
+    });
+  }
+  // The last day the holiday data speaks of; past it every day looks like a school day.
+  const knownUntil = calendar.periods.reduce<string | null>(
+    (last, p) => (last === null || p.end > last ? p.end : last),
+    null,
+  );
+  const horizon = addDays(today, HOLIDAY_DATA_DAYS_AHEAD);
+  if (knownUntil === null || knownUntil < horizon) {
+    alerts.push({
+      code: 'vacances-inconnues',
+      message:
+        knownUntil === null
+          ? 'Aucune donnée de vacances scolaires pour la zone de l’établissement : importez le calendrier.'
+          : `Données de vacances scolaires connues jusqu’au ${frenchDate(knownUntil)} seulement (moins de ${HOLIDAY_DATA_DAYS_AHEAD} jours) : importez le calendrier.`,
+    });
+  }
+  return alerts;
 }

@@ -38,5 +38,11 @@ export interface DashboardDeps {
    * Without it, it runs here on `timetable(uai)`.
    */
   unknownRooms?(uai: string, devices: LoadedDevices): Promise<Finding | null>;
+  /**
+   * The current timetable's school year and grid (the calendar alerts' inputs), null without a
+   * timetable: read off the event loop and kept per stored version by the service. Without it,
+   * `timetable(uai)` is decoded here.
+   */
+  timetableDates?(uai: string): Promise<Pick<Timetable, 'school_year' | 'grid'> | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
 }

@@ -68,6 +68,17 @@ export function dashboardDepsOf(parts: {
       });
       return result.kind === 'unknown-rooms' ? result.finding : null;
     },
+    // Per stored version, like unknownRooms: the calendar alerts need two fields of the document.
+    timetableDates: async (uai) => {
+      const meta = await store.timetables.currentMeta(uai);
+      if (!meta) return null;
+      const result = await views.run(['dates', uai, meta.version, meta.sha256].join('|'), async () => {
+        const encoded = await store.timetables.currentEncoded(uai);
+        if (!encoded) throw new Error(`the timetable of ${uai} went away while the dashboard read it`);
+        return { kind: 'dates', document: encoded.document };
+      });
+      return result.kind === 'dates' ? result.dates : null;
+    },
     overrides: bridge.overrides,
   };
 }

@@ -155,6 +155,23 @@ function heatingDecision(setpoint: ResolvedSetpoint, rule: RuleRef, kind: Reason
 }
 
 /**
+ * An unoccupied tier, never above the occupied setpoint: `check` and every (re)load refuse such
+ * rules (setback-order.ts), so this only guards rules built in code or a future layer the check
+ * misses; the reason's basis says it was clamped and from what.
+ */
+function setbackDecision(tier: ResolvedSetpoint, occupied: ResolvedSetpoint, kind: ReasonKind): Decision {
+  const d = heatingDecision(tier, tier, kind);
+  const ceiling = occupied.mode === 'off' ? undefined : occupied.setpoint_c;
+  if (ceiling !== undefined && d.setpoint_c !== undefined && d.setpoint_c > ceiling) {
+    d.basis =
+      `${tier.basis} — clamped from ${d.setpoint_c} °C to the occupied ${ceiling} °C of ${occupied.rule} ` +
+      '(a setback is never warmer than occupancy)';
+    d.setpoint_c = ceiling;
+  }
+  return d;
+}
+
+/**
  * What `planZone` derives from one `ResolvedRules`, memoised by identity: the zones of a school
  * share their resolved rules (school-plan.ts), and rebuilding a dozen decisions per zone and
  * function was a tenth of a region's planning time. Resolved rules are values: nothing changes
@@ -184,9 +201,9 @@ function gapDecisions(fn: ZoneFunction, rules: ResolvedRules): GapDecisions {
     return {
       mergeBelow: h.merge_gap_minutes.value * MINUTE,
       merged: heatingDecision(h.occupied, h.merge_gap_minutes, 'merged-gap'),
-      'short-gap': heatingDecision(h.unoccupied_under_24h, h.unoccupied_under_24h, 'short-gap'),
-      'long-gap': heatingDecision(h.unoccupied_24h_to_48h, h.unoccupied_24h_to_48h, 'long-gap'),
-      holiday: heatingDecision(h.unoccupied_48h_or_more, h.unoccupied_48h_or_more, 'holiday'),
+      'short-gap': setbackDecision(h.unoccupied_under_24h, h.occupied, 'short-gap'),
+      'long-gap': setbackDecision(h.unoccupied_24h_to_48h, h.occupied, 'long-gap'),
+      holiday: setbackDecision(h.unoccupied_48h_or_more, h.occupied, 'holiday'),
     };
   }
   const unoccupied = rules[fn].unoccupied;

@@ -73,8 +73,11 @@ interface Layer {
   ventilation?: Partial<VentilationSection>;
 }
 
+/** What of a zone selects its rules (a whole `Zone` from devices/ fits). */
+export type ZoneRuleKey = Pick<Zone, 'id' | 'category' | 'heating_type' | 'preheat_minutes'>;
+
 /** Resolves the rules of `zone` (from devices/) of school `uai`; the most specific layer wins per entry. */
-export function resolveZoneRules(ruleSet: RuleSet, uai: string, zone: Zone): ResolvedRules {
+export function resolveZoneRules(ruleSet: RuleSet, uai: string, zone: ZoneRuleKey): ResolvedRules {
   const rules = ruleSet.value;
   const school = rules.schools[uai];
   const layers: Layer[] = [{ prefix: 'defaults', ...rules.defaults }];

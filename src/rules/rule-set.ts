@@ -11,6 +11,7 @@ import {
   type RulesFile,
   rulesFileSchema,
 } from './schema.js';
+import { checkSetbacksBelowOccupied } from './setback-order.js';
 
 export interface RuleSet {
   /** The file name as given, used in every problem's `where`. */
@@ -23,7 +24,7 @@ export interface RuleSet {
 export function loadRulesFile(text: string, file: string): RuleSet {
   const parsed = parseYamlFile(text, file, rulesFileSchema);
   const ruleSet: RuleSet = { file, value: parsed.value, lineOf: parsed.lineOf };
-  const problems = checkLegalCaps(ruleSet);
+  const problems = [...checkLegalCaps(ruleSet), ...checkSetbacksBelowOccupied(ruleSet)];
   if (problems.length > 0) throw new InputError(problems, 'invalid');
   return ruleSet;
 }

@@ -18,6 +18,7 @@ import { type LoadedDevices, loadDevicesFile } from '../devices/load.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { checkRulesAgainstDevices } from '../rules/check.js';
 import { loadRulesFile, type RuleSet } from '../rules/rule-set.js';
+import { checkSetbacksBelowOccupied } from '../rules/setback-order.js';
 import type { SiteFile } from './site-change.js';
 
 export const ACTIVE_RULES_FILE = 'default.yaml';
@@ -98,7 +99,14 @@ export function loadSite(dirs: SiteDirs): Site {
     if (file === activePath) ruleSet = withContentVersion(loaded);
     else otherRuleSets.push(loaded);
   }
-  if (ruleSet) problems.push(...checkRulesAgainstDevices(ruleSet, [...devices.values()]));
+  if (ruleSet) {
+    problems.push(...checkRulesAgainstDevices(ruleSet, [...devices.values()]));
+    // The file alone was checked per category; only devices/ says which zone layer meets which category.
+    const zones = [...devices.values()].flatMap((d) =>
+      d.value.zones.map((zone) => ({ uai: d.value.school.uai, zone })),
+    );
+    problems.push(...checkSetbacksBelowOccupied(ruleSet, zones));
+  }
   if (problems.length > 0 || !ruleSet) throw new InputError(problems, 'invalid');
   return { devices, ruleSet, otherRuleSets, files };
 }

@@ -65,6 +65,16 @@ export interface BridgeStateRepository {
     proposals: readonly DesiredProposal[],
     fence?: LeaseFence,
   ): Promise<StoredDesired[]>;
+  /**
+   * Deletes the stored desired states of zone functions devices/ no longer declares, once their
+   * retained topics were emptied, so they are neither re-published nor cleared again. Under the
+   * school's lease, like `recordDesired`.
+   */
+  forgetDesired(
+    uai: string,
+    keys: readonly { zone: string; function: ZoneFunction }[],
+    fence?: LeaseFence,
+  ): Promise<void>;
   saveReported(reported: StoredReported): Promise<void>;
   loadReported(uai?: string): Promise<StoredReported[]>;
   /** Sets a gateway's state (when given) and its last-seen instant. */
@@ -173,6 +183,21 @@ export function createBridgeStateRepository(
             throw new Error(`bridge_desired: no row for ${uai}/${p.zone}/${p.function} after upsert`);
           return result;
         });
+      });
+    },
+
+    async forgetDesired(uai, keys, fence) {
+      if (keys.length === 0) return;
+      await writeTransaction(db, dialect, async (trx) => {
+        if (fence) await assertLeaseHeld(trx, dialect, fence);
+        for (const key of keys) {
+          await trx
+            .deleteFrom('bridge_desired')
+            .where('uai', '=', uai)
+            .where('zone', '=', key.zone)
+            .where('function', '=', key.function)
+            .execute();
+        }
       });
     },
 

@@ -53,6 +53,10 @@ interface Case {
 
 const classroom = zone();
 const gym = zone({ id: 'gymnase', rooms: ['GYMNASE'], category: 'gym', heating_type: 'air' });
+const gymUnder24 = {
+  rule: 'categories.gym.heating.unoccupied_under_24h',
+  basis: "Code de l'énergie R241-26/R241-27: at most the gym's occupied 14 °C",
+};
 const electric = zone({ id: 'batiment-c', rooms: ['C201'], heating_type: 'electric' });
 const electricMerge = {
   rule: 'heating_types.electric.merge_gap_minutes',
@@ -99,12 +103,12 @@ const cases: Case[] = [
     ],
   },
   {
-    name: 'occupied gym: comfort 14 °C (plan de sobriété 2022)',
+    name: 'occupied gym: comfort 14 °C (plan de sobriété 2022), nights capped at 14 °C',
     input: { zone: gym, occupancy: twoWeeks, horizon: TUESDAY },
     expected: [
-      heat('2026-01-13T00:00:00Z', '2026-01-13T06:00:00Z', 'eco', 16, {
+      heat('2026-01-13T00:00:00Z', '2026-01-13T06:00:00Z', 'eco', 14, {
         kind: 'short-gap',
-        ...B.under24,
+        ...gymUnder24,
         gap_hours: 13.5,
       }),
       heat('2026-01-13T06:00:00Z', '2026-01-13T07:00:00Z', 'comfort', 14, { kind: 'preheat', ...B.preheat }),
@@ -113,9 +117,9 @@ const cases: Case[] = [
         rule: 'categories.gym.heating.occupied',
         basis: 'plan de sobriété 2022: 14 °C in gymnasiums',
       }),
-      heat('2026-01-13T16:30:00Z', '2026-01-14T00:00:00Z', 'eco', 16, {
+      heat('2026-01-13T16:30:00Z', '2026-01-14T00:00:00Z', 'eco', 14, {
         kind: 'short-gap',
-        ...B.under24,
+        ...gymUnder24,
         gap_hours: 13.5,
       }),
     ],

@@ -220,7 +220,7 @@ describe('resolveZoneRules', () => {
 categories:
   gym:
     heating:
-      occupied: { setpoint_c: 14, basis: sobriété 2022 }
+      occupied: { setpoint_c: 16, basis: sobriété 2022 }
     lighting:
       lag_minutes: { value: 5, basis: gym lights }
 schools:

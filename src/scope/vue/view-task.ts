@@ -9,6 +9,7 @@
 import { SchoolCalendar, type SchoolCalendarOptions } from '../../calendar/index.js';
 import { loadDevicesFile } from '../../devices/load.js';
 import { isInputError } from '../../domain/problems.js';
+import type { Timetable } from '../../domain/timetable.js';
 import { decodeDocument } from '../../store/document-codec.js';
 import { assessDataQuality, type DevicesState, type Finding, unknownRoomsFinding } from './data-quality.js';
 import { type WeekGrid, weekGrid } from './week-grid.js';
@@ -34,11 +35,17 @@ export type ViewTaskInput =
       zones: { rooms: string[] }[];
       file: string;
       referenceMonday: string;
+    }
+  | {
+      /** The school year and grid only (the dashboard's calendar alerts). */
+      kind: 'dates';
+      document: string;
     };
 
 export type ViewTaskResult =
   | { kind: 'week'; grid: WeekGrid; findings: Finding[]; timezone: string; name: string | null }
-  | { kind: 'unknown-rooms'; finding: Finding };
+  | { kind: 'unknown-rooms'; finding: Finding }
+  | { kind: 'dates'; dates: Pick<Timetable, 'school_year' | 'grid'> };
 
 /** A calendar's options, to build the same calendar on another thread. */
 export function calendarSpecOf(calendar: SchoolCalendar): CalendarSpec {
@@ -63,6 +70,15 @@ export function devicesStateOf(devices: DevicesText): DevicesState {
 
 export function runViewTask(input: ViewTaskInput): ViewTaskResult {
   const timetable = decodeDocument(input.document);
+  if (input.kind === 'dates') {
+    return {
+      kind: 'dates',
+      dates: {
+        ...(timetable.school_year ? { school_year: timetable.school_year } : {}),
+        ...(timetable.grid ? { grid: timetable.grid } : {}),
+      },
+    };
+  }
   if (input.kind === 'unknown-rooms') {
     return {
       kind: 'unknown-rooms',
