@@ -2,7 +2,7 @@
  * French words and number/time formats shared by the dashboard's pages and SVG charts, so a mode
  * reads the same in a chart's legend, its text alternative and the zones table.
  */
-import { DateTime } from 'luxon';
+import { pad2, wallClock } from './wall-clock.js';
 
 const MODE_LABELS: Record<string, string> = {
   comfort: 'Confort',
@@ -42,7 +42,8 @@ export function formatNumber(value: number, decimals: number): string {
 
 /** `HH:mm` on the school's wall clock. */
 export function localTime(ms: number, timezone: string): string {
-  return DateTime.fromMillis(ms, { zone: timezone }).toFormat('HH:mm');
+  const local = wallClock(ms, timezone);
+  return `${pad2(local.hour)}:${pad2(local.minute)}`;
 }
 
 const WEEKDAY_SHORT = ['lun.', 'mar.', 'mer.', 'jeu.', 'ven.', 'sam.', 'dim.'];
@@ -50,19 +51,20 @@ const WEEKDAY_LONG = ['lundi', 'mardi', 'mercredi', 'jeudi', 'vendredi', 'samedi
 
 /** `lun. 30/03` on the school's wall clock. */
 export function shortDay(ms: number, timezone: string): string {
-  const local = DateTime.fromMillis(ms, { zone: timezone });
-  return `${WEEKDAY_SHORT[local.weekday - 1]} ${local.toFormat('dd/MM')}`;
+  const local = wallClock(ms, timezone);
+  return `${WEEKDAY_SHORT[local.weekday - 1]} ${pad2(local.day)}/${pad2(local.month)}`;
 }
 
 /** `lundi 30/03/2026` for a local date `YYYY-MM-DD`. */
 export function longDate(date: string): string {
-  const local = DateTime.fromISO(date);
-  return `${WEEKDAY_LONG[local.weekday - 1]} ${local.toFormat('dd/MM/yyyy')}`;
+  const local = wallClock(Date.parse(`${date}T00:00:00Z`), 'UTC');
+  return `${WEEKDAY_LONG[local.weekday - 1]} ${pad2(local.day)}/${pad2(local.month)}/${local.year}`;
 }
 
 /** `30/03/2026 14:05` on the school's wall clock. */
 export function localDateTime(ms: number, timezone: string): string {
-  return DateTime.fromMillis(ms, { zone: timezone }).toFormat('dd/MM/yyyy HH:mm');
+  const local = wallClock(ms, timezone);
+  return `${pad2(local.day)}/${pad2(local.month)}/${local.year} ${pad2(local.hour)}:${pad2(local.minute)}`;
 }
 
 /** Text for SVG and attribute values built by hand (the JSX pages escape on their own). */

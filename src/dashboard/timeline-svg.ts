@@ -6,9 +6,9 @@
  * follow the clock change (one tick missing in spring, one repeated in autumn).
  * Pure: segments and intervals in, markup out; every text is escaped here.
  */
-import { DateTime } from 'luxon';
 import type { TimeRange } from '../rules/planner.js';
 import { escapeXml, formatCelsius, localTime, modeLabel, shortDay } from './labels.js';
+import { quarters, wallClock } from './wall-clock.js';
 
 export interface TimelineSegment {
   /** Epoch ms UTC, inclusive. */
@@ -164,29 +164,40 @@ export function timelineTicks(input: Pick<TimelineInput, 'kind' | 'range' | 'tim
   const { range, timezone } = input;
   const ticks: TimelineTick[] = [];
   if (input.kind === 'day') {
-    for (
-      let local = DateTime.fromMillis(range.from, { zone: timezone }).startOf('hour');
-      local.toMillis() < range.to;
-      local = local.plus({ hours: 1 })
-    ) {
-      const at = local.toMillis();
-      if (at < range.from) continue;
+    // The first instant of each local hour (both 02:00 of the autumn switch; none for the
+    // spring's missing one), found on the quarter-hour grid every offset change lies on.
+    for (const at of quarters(range.from, range.to)) {
+      const local = wallClock(at, timezone);
+      if (local.minute !== 0) continue;
       ticks.push(local.hour % 3 === 0 ? { at, label: `${local.hour} h` } : { at });
     }
     return ticks;
   }
-  const start = DateTime.fromMillis(range.from, { zone: timezone }).startOf('day');
-  for (let day = 0; ; day++) {
-    const at = start.plus({ days: day }).toMillis();
-    if (at > range.to) break;
-    const next = start.plus({ days: day + 1 }).toMillis();
+  // The first instant of each local day in [from, to] (a day may start at 01:00 where DST
+  // switches at midnight), its name centred up to the next one.
+  const midnights: number[] = [];
+  for (const at of quarters(range.from, range.to + 1)) {
+    if (wallClock(at, timezone).day !== wallClock(at - QUARTER_MS, timezone).day) midnights.push(at);
+  }
+  midnights.forEach((at, i) => {
+    const next = midnights[i + 1] ?? nextMidnight(at, timezone);
     ticks.push(
       at < range.to
         ? { at, gridline: true, label: shortDay(at, timezone), labelAt: (at + Math.min(next, range.to)) / 2 }
         : { at, gridline: true },
     );
-  }
+  });
   return ticks;
+}
+
+const QUARTER_MS = 15 * 60_000;
+
+/** The first instant of the local day after the one holding `at`. */
+function nextMidnight(at: number, timezone: string): number {
+  const day = wallClock(at, timezone).day;
+  let next = at + QUARTER_MS;
+  while (wallClock(next, timezone).day === day) next += QUARTER_MS;
+  return next;
 }
 
 /** The words of the `<desc>` and of the page's text alternative. */
