@@ -155,7 +155,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     : undefined;
   // Listen first: the bridge reads the embedded SORTIE over HTTP, so it needs the URL before the
   // app (which mounts the bridge's routes) exists. Requests before then get 503.
-  let handle: (request: Request) => Response | Promise<Response> = () =>
+  // `env` is @hono/node-server's `{ incoming, outgoing }`: the remote address (throttling) and the
+  // socket (the 413's graceful close) come from it.
+  let handle: (request: Request, env: unknown) => Response | Promise<Response> = () =>
     new Response(
       JSON.stringify({
         errors: [{ code: 'starting', message: 'the service is starting', where: 'service' }],
@@ -165,7 +167,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
         headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
       },
     );
-  const server = await listen((request) => handle(request), config.server.host, config.server.port);
+  const server = await listen((request, env) => handle(request, env), config.server.host, config.server.port);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
 
@@ -318,7 +320,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     }),
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
-  handle = (request) => app.fetch(request);
+  handle = (request, env) => app.fetch(request, env);
 
   // The demo lycée's simulated gateway (docs/gateway-contract.md), so the gateway tracking shows
   // acknowledgements and measured temperatures from the first minute. Its password is the

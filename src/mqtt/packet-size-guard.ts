@@ -142,6 +142,29 @@ export class PacketSizeGuard extends Duplex {
     else this.once('socketDrain', () => done());
   }
 
+  /**
+   * mqtt-packet's `writeToStream` corks the stream and writes a packet as several small pieces
+   * (header, length, topic, payload): without this, uncorking hands them to `_write` one by one
+   * and each leaves as its own TCP segment, a CONNACK split in two and every PUBLISH delayed by
+   * Nagle's algorithm waiting on the peer's delayed ACK. Corking the socket sends them together,
+   * as aedes does on a bare socket.
+   */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    done: (error?: Error | null) => void,
+  ): void {
+    if (this.socket.destroyed) {
+      done(new Error('connection closed'));
+      return;
+    }
+    this.socket.cork();
+    let flowing = true;
+    for (const { chunk } of chunks) flowing = this.socket.write(chunk);
+    this.socket.uncork();
+    if (flowing) done();
+    else this.once('socketDrain', () => done());
+  }
+
   override _final(done: (error?: Error | null) => void): void {
     this.socket.end();
     done();

@@ -77,8 +77,16 @@ export async function oversizedPublish(options: {
     socket.once('error', reject);
   });
   socket.write(connectPacket(options.username, options.password));
+  // TCP is a byte stream: the 4 bytes of the CONNACK (§3.2) may arrive in several chunks.
   const connack = await new Promise<number>((resolve) => {
-    socket.once('data', (data: Buffer) => resolve(data[0] === 0x20 ? (data[3] ?? 255) : 255));
+    let received = Buffer.alloc(0);
+    const onData = (data: Buffer) => {
+      received = Buffer.concat([received, data]);
+      if (received.length < 4) return;
+      socket.off('data', onData);
+      resolve(received[0] === 0x20 ? (received[3] as number) : 255);
+    };
+    socket.on('data', onData);
     void closedPromise.then(() => resolve(255));
   });
   if (connack !== 0) {
