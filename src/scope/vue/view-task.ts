@@ -10,6 +10,7 @@ import { SchoolCalendar, type SchoolCalendarOptions } from '../../calendar/index
 import { loadDevicesFile } from '../../devices/load.js';
 import { isInputError } from '../../domain/problems.js';
 import { decodeDocument } from '../../store/document-codec.js';
+import { type OccupancyTaskInput, runOccupancyTask } from '../sortie/occupancy-task.js';
 import { assessDataQuality, type DevicesState, type Finding, unknownRoomsFinding } from './data-quality.js';
 import { type WeekGrid, weekGrid } from './week-grid.js';
 
@@ -34,11 +35,14 @@ export type ViewTaskInput =
       zones: { rooms: string[] }[];
       file: string;
       referenceMonday: string;
-    };
+    }
+  /** SORTIE's occupancy body (src/scope/sortie/occupancy-task.ts), in the same pool. */
+  | ({ kind: 'occupancy' } & OccupancyTaskInput);
 
 export type ViewTaskResult =
   | { kind: 'week'; grid: WeekGrid; findings: Finding[]; timezone: string; name: string | null }
-  | { kind: 'unknown-rooms'; finding: Finding };
+  | { kind: 'unknown-rooms'; finding: Finding }
+  | { kind: 'occupancy'; text: string };
 
 /** A calendar's options, to build the same calendar on another thread. */
 export function calendarSpecOf(calendar: SchoolCalendar): CalendarSpec {
@@ -62,6 +66,7 @@ export function devicesStateOf(devices: DevicesText): DevicesState {
 }
 
 export function runViewTask(input: ViewTaskInput): ViewTaskResult {
+  if (input.kind === 'occupancy') return { kind: 'occupancy', text: runOccupancyTask(input) };
   const timetable = decodeDocument(input.document);
   if (input.kind === 'unknown-rooms') {
     return {
