@@ -128,7 +128,15 @@ for (const count of [2_000, 100_000]) {
     },
   );
   if (res.status !== 201) throw new Error(`import ${count}: ${res.status} ${await res.text()}`);
+  // What the import sets off on this loop (the bridge's sync and planning of the new version).
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  const elu = performance.eventLoopUtilization();
   await settle();
+  h.disable();
+  console.log(
+    `${count} after the import: busy ${performance.eventLoopUtilization(elu).active.toFixed(0)} ms in 3 s, maxblock ${(h.max / 1e6).toFixed(0)}`,
+  );
   await pages(`${count}`);
 }
 await service.stop();
