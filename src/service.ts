@@ -31,7 +31,7 @@ import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
-import { createViewPool } from './scope/vue/view-pool.js';
+import { createViewPool, occupancyRunnerOf } from './scope/vue/view-pool.js';
 import { CalendarSource } from './site/calendars.js';
 import { describeSiteChange } from './site/site-change.js';
 import { SiteHolder } from './site/site-holder.js';
@@ -267,7 +267,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const app = createHttpApp({
     authenticator,
     metrics,
-    sortie: { store, calendars },
+    // SORTIE's occupancy bodies decode and expand the stored timetable: in the view worker too.
+    sortie: { store, calendars, runOccupancy: occupancyRunnerOf(viewPool.run) },
     vue: {
       store,
       clock,

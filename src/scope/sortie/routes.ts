@@ -6,14 +6,18 @@
 import { type Context, Hono } from 'hono';
 import { type AuthEnv, requireRole, uaiVisible } from '../../auth/middleware.js';
 import { canAccessUai } from '../../auth/principal.js';
-import { expandOccupancy } from '../../calendar/index.js';
 import { pathUai } from '../../domain/uai.js';
 import { notFound } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
 import { CurrentVersions } from './current-versions.js';
 import { ifNoneMatchHits, occupancyEtag, timetableEtag } from './etag.js';
 import { LruCache } from './lru-cache.js';
-import { occupancyBodyText } from './occupancy-bodies.js';
+import {
+  calendarOptionsOf,
+  inProcessOccupancyRunner,
+  type OccupancyTaskRunner,
+  occupancyText,
+} from './occupancy-task.js';
 import { parseParameters } from './parse-parameters.js';
 import { mayReadTimetable, responseShapeOf } from './response-shape.js';
 import { type EstablishmentsBody, occupancyQuerySchema } from './schemas.js';
@@ -26,7 +30,15 @@ export interface SortieDeps {
   versions?: CurrentVersions;
   /** Bodies kept in memory (default 128 entries, 64 MB of JSON). */
   cache?: { maxEntries?: number; maxBytes?: number };
+  /**
+   * Where an occupancy body is computed (decode, expansion, serialisation): the service passes
+   * its view pool, off the event loop; default: on this thread (tests, tools).
+   */
+  runOccupancy?: OccupancyTaskRunner | undefined;
 }
+
+/** Occupancy bodies of timetables up to this many occurrences are computed on the event loop. */
+const IN_PROCESS_MAX_OCCURRENCES = 20_000;
 
 export const SORTIE_BASE = '/scope/sortie/v1/etablissements';
 
@@ -41,6 +53,7 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
   const versions =
     deps.versions ?? new CurrentVersions({ load: (uai) => deps.store.timetables.currentMeta(uai) });
   // Tags are hashes of their inputs: compute each once (a revalidation then costs map lookups).
+  const runOccupancy = deps.runOccupancy ?? inProcessOccupancyRunner;
   const tags = new LruCache<string>({ maxEntries: 4096, maxSize: 4096, sizeOf: () => 1 });
   const bodies = new LruCache<string>({
     maxEntries: deps.cache?.maxEntries ?? 128,
@@ -96,22 +109,51 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
     c.header('Vary', 'Authorization, Cookie');
     if (ifNoneMatchHits(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
 
-    const key = [uai, meta.version, query.from, query.to, shape].join('|');
+    // Everything the body depends on: a stored version never changes (its hash says so), the
+    // calendar changes only with its holiday data.
+    const key = [
+      uai,
+      meta.version,
+      meta.sha256,
+      deps.calendars.fingerprint,
+      query.from,
+      query.to,
+      shape,
+    ].join('|');
     const text = await bodies.getOrCompute(key, async () => {
-      // The version the tag was computed from, not "current": an import in between must not
-      // pair a new body with the old tag.
+      // The calendar's timezone is the timetable's, applied by the task once it has decoded the
+      // document; only the zone, holidays and département are taken from here.
+      const calendar = calendarOptionsOf(deps.calendars.calendarOf(uai, 'UTC'));
+      const encoded = await deps.store.timetables.currentEncoded(uai);
+      if (encoded && encoded.version === meta.version && encoded.sha256 === meta.sha256) {
+        // A school's year is ~10,000 occurrences: on this thread a worker's round trip (and its
+        // start, at the service's first sync) costs more than the work. Past that the cost
+        // follows the untrusted export and leaves the event loop (issue 13).
+        const run =
+          meta.counts.occurrences <= IN_PROCESS_MAX_OCCURRENCES ? inProcessOccupancyRunner : runOccupancy;
+        return run({
+          uai,
+          version: meta.version,
+          document: encoded.document,
+          calendar,
+          from: query.from,
+          to: query.to,
+          shape,
+        });
+      }
+      // An import landed since the tag was computed: answer from the version the tag names, not
+      // "current" (a new body must not be paired with the old tag). Rare (this process
+      // invalidates its versions on import), so it is computed here from the decoded version.
       const stored = await deps.store.timetables.getVersion(uai, meta.version);
       if (!stored) throw new Error(`version ${meta.version} of ${uai} vanished`);
-      const timezone = stored.timetable.timezone;
-      const occupancy = expandOccupancy(
-        stored.timetable,
-        stored.version,
+      return occupancyText(stored.timetable, {
         uai,
-        deps.calendars.calendarOf(uai, timezone),
-        query,
-        { includeSources: shape === 'complet' },
-      );
-      return occupancyBodyText(occupancy, shape);
+        version: meta.version,
+        calendar,
+        from: query.from,
+        to: query.to,
+        shape,
+      });
     });
     return jsonText(c, text);
   });

@@ -6,6 +6,7 @@
  * changes, so a repeated view costs a cache look-up.
  */
 import { WorkerPool } from '../../isolation/worker-pool.js';
+import type { OccupancyTaskRunner } from '../sortie/occupancy-task.js';
 import { runViewTask, type ViewTaskInput, type ViewTaskResult } from './view-task.js';
 
 export type ViewTaskRunner = (input: ViewTaskInput) => Promise<ViewTaskResult>;
@@ -42,6 +43,15 @@ export function createViewPool(options: ViewPoolOptions): ViewPool {
     ...(options.onError ? { onError: options.onError } : {}),
   });
   return { run: (input) => pool.run(input), close: () => pool.close() };
+}
+
+/** SORTIE's occupancy bodies through a view runner (the service's view pool). */
+export function occupancyRunnerOf(run: ViewTaskRunner): OccupancyTaskRunner {
+  return async (input) => {
+    const result = await run({ kind: 'occupancy', ...input });
+    if (result.kind !== 'occupancy') throw new Error('an occupancy body was expected');
+    return result.text;
+  };
 }
 
 /** The same task on this thread (tests, and apps built without a pool). */

@@ -11,6 +11,7 @@ import { loadDevicesFile } from '../../devices/load.js';
 import { isInputError } from '../../domain/problems.js';
 import type { Timetable } from '../../domain/timetable.js';
 import { decodeDocument } from '../../store/document-codec.js';
+import { type OccupancyTaskInput, runOccupancyTask } from '../sortie/occupancy-task.js';
 import { assessDataQuality, type DevicesState, type Finding, unknownRoomsFinding } from './data-quality.js';
 import { type WeekGrid, weekGrid } from './week-grid.js';
 
@@ -40,12 +41,15 @@ export type ViewTaskInput =
       /** The school year and grid only (the dashboard's calendar alerts). */
       kind: 'dates';
       document: string;
-    };
+    }
+  /** SORTIE's occupancy body (src/scope/sortie/occupancy-task.ts), in the same pool. */
+  | ({ kind: 'occupancy' } & OccupancyTaskInput);
 
 export type ViewTaskResult =
   | { kind: 'week'; grid: WeekGrid; findings: Finding[]; timezone: string; name: string | null }
   | { kind: 'unknown-rooms'; finding: Finding }
-  | { kind: 'dates'; dates: Pick<Timetable, 'school_year' | 'grid'> };
+  | { kind: 'dates'; dates: Pick<Timetable, 'school_year' | 'grid'> }
+  | { kind: 'occupancy'; text: string };
 
 /** A calendar's options, to build the same calendar on another thread. */
 export function calendarSpecOf(calendar: SchoolCalendar): CalendarSpec {
@@ -69,6 +73,7 @@ export function devicesStateOf(devices: DevicesText): DevicesState {
 }
 
 export function runViewTask(input: ViewTaskInput): ViewTaskResult {
+  if (input.kind === 'occupancy') return { kind: 'occupancy', text: runOccupancyTask(input) };
   const timetable = decodeDocument(input.document);
   if (input.kind === 'dates') {
     return {
