@@ -6,7 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { REGION, runRegion } from '../../bench/bridge-publish.js';
+import { runAlone } from '../helpers/heavy-suite-lock.js';
 import { external } from './dispatch-fixtures.js';
+
+// A heavy suite (test/helpers/heavy-suites.ts): never alongside another one.
+runAlone(import.meta.url);
 
 if (!('url' in external)) console.info(`[test/bridge/region-republish] ${external.skipReason}`);
 

@@ -20,6 +20,7 @@ import { parse as parseYaml } from 'yaml';
 import { preferredOwner } from '../../src/cluster/rendezvous.js';
 import { type SimulatedZone, startSimulatedGateway } from '../../src/gateway/simulated-gateway.js';
 import { openStore } from '../../src/store/store.js';
+import { runAlone } from '../helpers/heavy-suite-lock.js';
 import {
   clusterView,
   dropRegionSchema,
@@ -30,6 +31,9 @@ import {
   startInstance,
   waitFor,
 } from './cluster-harness.js';
+
+// A heavy suite (test/helpers/heavy-suites.ts): never alongside another one.
+runAlone(import.meta.url);
 
 const DATABASE_URL = process.env['DATABASE_URL'];
 const MQTT_URL = process.env['MQTT_URL'];

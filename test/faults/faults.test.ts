@@ -15,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAlone } from '../helpers/heavy-suite-lock.js';
 import { PG_BIN } from './fault-harness.js';
 import { FaultLab } from './fault-lab.js';
 import {
@@ -28,6 +29,9 @@ import {
   postgresFrozen,
   postgresRestartInTransactions,
 } from './fault-scenarios.js';
+
+// A heavy suite (test/helpers/heavy-suites.ts): never alongside another one.
+runAlone(import.meta.url);
 
 const TAKEOVER_S = 9;
 const OUTAGE_MS = Number(process.env['FAULT_OUTAGE_MS'] ?? 6_000);

@@ -44,17 +44,33 @@ describe('MqttConnection.stop after a reconnect', () => {
       stopTimeoutMs: 3_000,
     });
     connection = connection_;
+    // Resolves once the new session's connect handling is complete: its own `online` status
+    // (QoS 1) is acknowledged before the onConnect handlers run, so from then on nothing of the
+    // new session is in flight either. Waiting only for `connects === 2` raced with that PUBACK
+    // (seen under load: `outgoing` held the id right after the lost one, the new `online`).
+    const reconnected = new Promise<void>((resolve) => {
+      connection_.onConnect((event) => {
+        if (event.reconnect) resolve();
+      });
+    });
     await connection_.start();
     const client = connection_.mqttClient!;
 
     // Written to the socket, then the socket dies before any PUBACK can come back.
     const inFlight = connection_.publish('faults/a', 'x', { retain: false, qos: 1 });
+    const lostIds = Object.keys(client.outgoing);
+    expect(lostIds).toHaveLength(1);
     client.stream.destroy();
     expect(await inFlight).toBe('interrupted');
+    expect(Object.keys(client.outgoing)).toEqual([]);
     await waitFor(() => connection_.stats().connects === 2 && connection_.isConnected(), {
       timeoutMs: 5_000,
       what: 'the reconnect',
     });
+    // Whatever the new session has in flight now, the lost session's publish is not among it.
+    expect(Object.keys(client.outgoing)).not.toContain(lostIds[0]);
+    await reconnected;
+    expect(connection_.stats().connects).toBe(2);
     expect(Object.keys(client.outgoing)).toEqual([]);
     expect(await connection_.publish('faults/a', 'after', { retain: false, qos: 1 })).toBe('sent');
 

@@ -10,10 +10,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_UAI } from '../../src/demo/demo-lycee.js';
+import { runAlone } from '../helpers/heavy-suite-lock.js';
 import { HOSTILE_CASES } from './cases.js';
 import { Probe } from './probe.js';
 import { runCase } from './run-case.js';
 import { type Backend, type HostileService, startHostileService } from './service-harness.js';
+
+// A heavy suite (test/helpers/heavy-suites.ts): never alongside another one.
+runAlone(import.meta.url);
 
 const backends: Backend[] = process.env['DATABASE_URL'] ? ['sqlite', 'postgres'] : ['sqlite'];
 if (!process.env['DATABASE_URL'])
