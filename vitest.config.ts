@@ -39,15 +39,41 @@ class HeavyLaneSequencer extends BaseSequencer {
   }
 }
 
+/**
+ * The hostile-input suite (test/hostile) measures the running service's event-loop delay and
+ * `/healthz` round trips against fixed limits (issue 13: p99 under 100 ms): on 2 cores, any other
+ * test file running beside it would be measured too. It runs last, alone; everything else runs
+ * first on two workers.
+ */
+const ALONE = ['test/hostile/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Suites that share the machine's PostgreSQL database use their own schemas,
-    // so files can run in parallel; keep the pool small on 2 cores.
-    maxWorkers: 2,
-    sequence: { sequencer: HeavyLaneSequencer },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+          exclude: ALONE,
+          // Suites that share the machine's PostgreSQL database use their own schemas,
+          // so files can run in parallel; keep the pool small on 2 cores.
+          maxWorkers: 2,
+          sequence: { sequencer: HeavyLaneSequencer, groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'alone',
+          include: ALONE,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
