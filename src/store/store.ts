@@ -242,8 +242,8 @@ async function migrateToLatest(db: Kysely<Database>, migrationSchema: string | u
     if (error === undefined) return;
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     // kysely's setup lists the tables of every schema it can see; another application (or test
-    // suite) dropping ITS schema at that moment fails the listing with "schema … does not exist".
-    // Nothing of ours changed: look again.
+    // suite) dropping ITS schema or tables at that moment fails the listing with "schema … does
+    // not exist" or "relation … does not exist". Nothing of ours changed: look again.
     if (failed === undefined && isVanishedSchema(error, migrationSchema) && attempt < 5) {
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       continue;
@@ -252,9 +252,12 @@ async function migrateToLatest(db: Kysely<Database>, migrationSchema: string | u
   }
 }
 
-/** PostgreSQL invalid_schema_name (3F000) about a schema other than ours. */
+/**
+ * PostgreSQL invalid_schema_name (3F000) or undefined_table (42P01) about a schema other than
+ * ours (a relation is named `"schema.table"` in the message).
+ */
 function isVanishedSchema(error: unknown, ours: string | undefined): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (code !== '3F000' || typeof message !== 'string') return false;
-  return ours === undefined || !message.includes(`"${ours}"`);
+  if ((code !== '3F000' && code !== '42P01') || typeof message !== 'string') return false;
+  return ours === undefined || !(message.includes(`"${ours}"`) || message.includes(`"${ours}.`));
 }
