@@ -21,6 +21,7 @@ import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridg
 import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
+import { CalendarAlertGauge } from './dashboard/calendar-alert-gauge.js';
 import { dashboardDepsOf } from './dashboard/service-deps.js';
 import { buildDemoTimetable, DEMO_GATEWAY_PASSWORD, DEMO_UAI } from './demo/demo-lycee.js';
 import { type Clock, systemClock } from './domain/clock.js';
@@ -251,8 +252,25 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
     onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
   });
+  const dashboard = dashboardDepsOf({
+    bridge,
+    site,
+    store,
+    calendars,
+    clock,
+    publicUrl: config.server.public_url,
+    runView: viewPool.run,
+  });
+  // The dashboard's calendar alerts for /metrics, through the same per-version cache of dates.
+  const calendarAlertGauge = new CalendarAlertGauge({
+    deps: dashboard,
+    schools: () => site.current.devices.values(),
+    onError: (error, uai) => logger.warn({ err: error, uai }, 'calendar alerts not refreshed'),
+  });
+  calendarAlertGauge.start();
   const metrics = createMetrics();
   metrics.setSources({
+    schoolAlerts: () => calendarAlertGauge.values(),
     eventLoopDelayP99: () => loopMonitor.p99Seconds(),
     syncStatus: () => bridge.sync.status(),
     publisherStats: () => bridge.publisherStats(),
@@ -277,15 +295,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       publicUrl: config.server.public_url,
       runView: viewPool.run,
     },
-    dashboard: dashboardDepsOf({
-      bridge,
-      site,
-      store,
-      calendars,
-      clock,
-      publicUrl: config.server.public_url,
-      runView: viewPool.run,
-    }),
+    dashboard,
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
     bridge: bridge.routes,
     audit: auditRoutes({
@@ -305,6 +315,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
         logger.info({ uai: report.uai, version: report.version, by: importedBy }, 'timetable imported');
         auditLog.sink([importAuditEntry(report, importedBy, 'http', clock.now())]);
         bridge.onImported(report.uai);
+        void calendarAlertGauge.refresh();
       },
     },
     readiness: async () => [
@@ -369,6 +380,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       brokerAccess?.stop();
       await auditLog.stop();
       anchoring.stop();
+      calendarAlertGauge.stop();
       site.stop();
       await importPool.close();
       await viewPool.close();

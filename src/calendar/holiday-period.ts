@@ -27,6 +27,11 @@ export interface HolidayPeriod {
   provisional?: boolean;
 }
 
+/** The summer holidays ("Vacances d'Été"): their start ends a school year, their end is the rentrée. */
+export function isSummerHoliday(period: Pick<HolidayPeriod, 'name'>): boolean {
+  return /^vacances d'[ée]t[ée]/i.test(period.name);
+}
+
 /** Day numbers of the closed dates of a period: start+1 … end−1 (empty when end ≤ start+1). */
 export function closedDayRange(period: HolidayPeriod): { first: number; last: number } {
   return { first: dayNumberOfIso(period.start) + 1, last: dayNumberOfIso(period.end) - 1 };

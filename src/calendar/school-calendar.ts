@@ -7,6 +7,7 @@ import { type CivilDate, civilOf, dayNumberOfIso, isoOfDayNumber } from './day-n
 import {
   closedDayRange,
   type HolidayPeriod,
+  isSummerHoliday,
   type SchoolZone,
   shippedHolidayPeriods,
 } from './holiday-period.js';
@@ -125,9 +126,10 @@ export class SchoolCalendar {
    */
   schoolYearBounds(schoolYear: string): SchoolYearBounds {
     const startYear = Number(schoolYear.slice(0, 4));
-    const isSummer = (p: HolidayPeriod) => /^vacances d'[ée]t[ée]/i.test(p.name);
-    const before = this.periods.find((p) => isSummer(p) && p.schoolYear === `${startYear - 1}-${startYear}`);
-    const after = this.periods.find((p) => isSummer(p) && p.schoolYear === schoolYear);
+    const before = this.periods.find(
+      (p) => isSummerHoliday(p) && p.schoolYear === `${startYear - 1}-${startYear}`,
+    );
+    const after = this.periods.find((p) => isSummerHoliday(p) && p.schoolYear === schoolYear);
     return { schoolYear, firstDay: before?.end ?? null, lastDay: after?.start ?? null };
   }
 

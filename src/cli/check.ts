@@ -3,13 +3,16 @@ import { join, resolve } from 'node:path';
 import { loadClients } from '../auth/load-clients.js';
 import { emqxRows } from '../broker-access/emqx-access.js';
 import { mosquittoProvisioner } from '../broker-access/provisioning-setup.js';
+import { isSchoolZone } from '../calendar/holiday-period.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { systemClock } from '../domain/clock.js';
+import { schoolCalendarAlerts } from '../dashboard/alerts.js';
+import { type Clock, systemClock } from '../domain/clock.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { createLogger } from '../logger.js';
 import { MqttTopics } from '../mqtt/topics.js';
 import { checkDevicesAgainstRooms } from '../rules/check.js';
+import { CalendarSource } from '../site/calendars.js';
 import { loadSite, type Site } from '../site/load-site.js';
 import { SQLITE_FILE_NAME } from '../store/store.js';
 import { type Command, type CommandIo, EXIT, reportProblems, stringOption, writeJson } from './command.js';
@@ -27,8 +30,17 @@ devices against the stored timetables (rooms mapped twice, zones without rooms, 
 in no zone). With mqtt.provisioning.broker set, it also compares the external broker with
 devices/ without changing it: gateways whose broker password is not the one devices/ holds
 (run 'gateway credentials'), names taken by clients or roles the service does not manage, an
-unreachable broker. Every problem names its file, line and field. Exits 2 when anything is wrong.`,
-  options: {},
+unreachable broker. Every problem names its file, line and field. Exits 2 when anything is wrong.
+
+For each school with a stored timetable it also reports the dashboard's calendar alerts, naming
+the school: the timetable's school year not started, holiday data ending within 60 days, no
+import since the rentrée are warnings (exit code unchanged); a school year over on a school day
+is an error (exit 2): every zone of that school is then held at frost protection on days with
+classes, a site that is not working.
+
+Options:
+  --today YYYY-MM-DD   the local date the calendar alerts are checked for (default: today)`,
+  options: { today: { type: 'string' } },
   async run(args, io) {
     const json = args.values['json'] === true;
     const problems: Problem[] = [];
@@ -57,6 +69,17 @@ unreachable broker. Every problem names its file, line and field. Exits 2 when a
     const loaded = collect(() =>
       loadConfig({ ...(configDir ? { configDir: resolve(io.cwd, configDir) } : {}), env }),
     );
+    const today = stringOption(args, 'today');
+    if (today !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(today)) {
+      reportProblems(
+        io,
+        [{ code: 'invalid-date', message: `--today ${today} is not a date YYYY-MM-DD`, where: '--today' }],
+        json,
+      );
+      return EXIT.invalid;
+    }
+    const clock: Clock = today === undefined ? systemClock : { now: () => Date.parse(`${today}T12:00:00Z`) };
+    const warnings: Problem[] = [];
     const checked: string[] = [];
     let site: Site | undefined;
     if (loaded) {
@@ -74,10 +97,40 @@ unreachable broker. Every problem names its file, line and field. Exits 2 when a
       const hasStore = config.storage.database_url || existsSync(join(dataDir, SQLITE_FILE_NAME));
       if (site && hasStore) {
         const store = await openCommandStore({ config, baseDir: io.cwd, dataDir });
+        // The service's calendar: shipped holidays merged with an imported file in the data dir.
+        const zone = config.calendar.zone;
+        // A zone without holiday data (Corse) has no calendar to check against.
+        const calendars = !isSchoolZone(zone)
+          ? null
+          : new CalendarSource({
+              zone,
+              dataDir,
+              holidaysFile: config.calendar.holidays_file && resolve(io.cwd, config.calendar.holidays_file),
+            });
         try {
           for (const [uai, devices] of site.devices) {
             const current = await store.timetables.current(uai);
-            if (current) problems.push(...checkDevicesAgainstRooms(devices, current.timetable.rooms));
+            if (!current) continue;
+            problems.push(...checkDevicesAgainstRooms(devices, current.timetable.rooms));
+            if (!calendars) continue;
+            const school = devices.value.school;
+            const alerts = await schoolCalendarAlerts(
+              {
+                clock,
+                calendars,
+                timetable: async () => current.timetable,
+                timetableImportedAt: async () => current.importedAt,
+              },
+              devices,
+            );
+            for (const alert of alerts) {
+              const problem = {
+                code: alert.code,
+                message: alert.message,
+                where: `school ${uai} (${school.name}), ${devices.file}`,
+              };
+              (alert.code === 'annee-scolaire-terminee' ? problems : warnings).push(problem);
+            }
           }
         } finally {
           await store.close();
@@ -90,8 +143,13 @@ unreachable broker. Every problem names its file, line and field. Exits 2 when a
       problems.push(...((await collectAsync(() => brokerAccessProblems(config, brokerSite, io))) ?? []));
     }
     const errors = problems;
-    if (json) writeJson(io, { ok: errors.length === 0, checked, errors });
-    else if (errors.length > 0) reportProblems(io, errors, false);
+    if (json) writeJson(io, { ok: errors.length === 0, checked, errors, warnings });
+    else {
+      for (const w of warnings) io.stderr.write(`warning ${w.code}: ${w.message}\n  at ${w.where}\n`);
+    }
+    if (json) {
+      // written above
+    } else if (errors.length > 0) reportProblems(io, errors, false);
     else {
       io.stdout.write(
         `configuration valid: ${checked.join(', ')}${site ? ` (${site.devices.size} schools, rules ${site.ruleSet.value.version})` : ''}\n`,

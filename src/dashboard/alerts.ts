@@ -3,12 +3,13 @@
  * is offline or never connected, a zone does not acknowledge its latest desired state, rooms of
  * the timetable belong to no zone (VUE's `salle-inconnue` finding, reused as is); and the
  * calendar's silent failures (issue 20): a timetable whose school year is over (or not started)
- * on a school day — every zone is then sent frost 8 °C as if on holiday — and holiday data that
- * runs out within 60 days.
+ * on a school day — every zone is then sent frost 8 °C as if on holiday —, holiday data that
+ * runs out within 60 days, and a current timetable imported before the summer holidays.
  */
 import { DateTime } from 'luxon';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import { localDate } from '../bridge/school-plan.js';
+import { type HolidayPeriod, isSummerHoliday } from '../calendar/holiday-period.js';
 import type { SchoolCalendar } from '../calendar/school-calendar.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { addDays, isoWeekday, mondayOf } from '../domain/dates.js';
@@ -25,7 +26,16 @@ export type AlertCode =
   | 'salles-non-affectees'
   | 'annee-scolaire-terminee'
   | 'annee-scolaire-non-commencee'
-  | 'vacances-inconnues';
+  | 'vacances-inconnues'
+  | 'pas-d-import-depuis-la-rentree';
+
+/** The alerts `calendarAlerts` can give: the `kind` label of `scope_energie_school_alert`. */
+export const CALENDAR_ALERT_CODES = [
+  'annee-scolaire-terminee',
+  'annee-scolaire-non-commencee',
+  'vacances-inconnues',
+  'pas-d-import-depuis-la-rentree',
+] as const satisfies readonly AlertCode[];
 
 /** How far ahead the holiday data must reach: a term's planning horizon, issue 20. */
 export const HOLIDAY_DATA_DAYS_AHEAD = 60;
@@ -78,15 +88,7 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
     }
   }
 
-  // The dates alone (school year, grid days): off this thread in the service (timetableDates).
-  const dates = deps.timetableDates
-    ? await deps.timetableDates(school.uai)
-    : await deps.timetable(school.uai);
-  const calendar = deps.calendars.forSchool(school.uai, {
-    departement: school.departement,
-    timezone: school.timezone,
-  });
-  alerts.push(...calendarAlerts(dates, calendar, localDate(deps.clock.now(), school.timezone)));
+  alerts.push(...(await schoolCalendarAlerts(deps, devices)));
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {
     for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });
@@ -98,6 +100,29 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
     }
   }
   return alerts;
+}
+
+/** `calendarAlerts` of one school now: what the dashboard, `/metrics` and `check` show. */
+export async function schoolCalendarAlerts(
+  deps: Pick<DashboardDeps, 'clock' | 'calendars' | 'timetable' | 'timetableDates' | 'timetableImportedAt'>,
+  devices: LoadedDevices,
+): Promise<SchoolAlert[]> {
+  const school = devices.value.school;
+  // The dates alone (school year, grid days): off this thread in the service (timetableDates).
+  const dates = deps.timetableDates
+    ? await deps.timetableDates(school.uai)
+    : await deps.timetable(school.uai);
+  const importedAt = dates ? ((await deps.timetableImportedAt?.(school.uai)) ?? null) : null;
+  const calendar = deps.calendars.forSchool(school.uai, {
+    departement: school.departement,
+    timezone: school.timezone,
+  });
+  return calendarAlerts(
+    dates,
+    calendar,
+    localDate(deps.clock.now(), school.timezone),
+    importedAt === null ? null : localDate(Date.parse(importedAt), school.timezone),
+  );
 }
 
 /** Rooms of the timetable in no zone: only that finding of VUE's check, linear in the lessons. */
@@ -119,12 +144,20 @@ const frenchDate = (iso: string): string => `${iso.slice(8, 10)}/${iso.slice(5, 
 /**
  * The alerts that follow from the dates alone, for local date `today`: pure, so `check` and
  * `/metrics` ask the same question. A school day is a day of the timetable's grid (Monday to
- * Friday without one) that the calendar does not close.
+ * Friday without one) that the calendar does not close. `importedOn` is the local date the
+ * current timetable version was imported (its meta's `importedAt`), null when unknown.
+ *
+ * "No import since the rentrée" compares the import with the START of the last summer holidays
+ * (the day pupils leave), not with their end: a new year's timetable is normally imported in late
+ * August, before the rentrée, and an unchanged re-import stores nothing (its date stays), so the
+ * rentrée itself would flag every well-run school all year. A version imported on or before the
+ * last day of classes of the previous year is last year's.
  */
 export function calendarAlerts(
   timetable: Pick<Timetable, 'school_year' | 'grid'> | null,
   calendar: Pick<SchoolCalendar, 'closure' | 'periods'>,
   today: string,
+  importedOn: string | null = null,
 ): SchoolAlert[] {
   const alerts: SchoolAlert[] = [];
   const year = timetable?.school_year;
@@ -139,6 +172,17 @@ export function calendarAlerts(
     alerts.push({
       code: 'annee-scolaire-non-commencee',
       message: `L’emploi du temps commence le ${frenchDate(year.start)} : aujourd’hui, jour de classe, aucune zone n’est chauffée pour des cours.`,
+    });
+  }
+  // The summer holidays whose rentrée has come: the latest that ended by today.
+  const summer = calendar.periods.reduce<HolidayPeriod | null>(
+    (last, p) => (isSummerHoliday(p) && p.end <= today && (last === null || p.end > last.end) ? p : last),
+    null,
+  );
+  if (timetable && importedOn !== null && schoolDay && summer && importedOn <= summer.start) {
+    alerts.push({
+      code: 'pas-d-import-depuis-la-rentree',
+      message: `Emploi du temps importé le ${frenchDate(importedOn)}, avant les vacances d’été (rentrée le ${frenchDate(summer.end)}) : aucun import depuis la rentrée. Importez l’emploi du temps de cette année.`,
     });
   }
   // The last day the holiday data speaks of; past it every day looks like a school day.

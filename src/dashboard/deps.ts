@@ -44,5 +44,7 @@ export interface DashboardDeps {
    * `timetable(uai)` is decoded here.
    */
   timetableDates?(uai: string): Promise<Pick<Timetable, 'school_year' | 'grid'> | null>;
+  /** When the current timetable version was imported (ISO 8601 UTC), null without one. */
+  timetableImportedAt?(uai: string): Promise<string | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
 }

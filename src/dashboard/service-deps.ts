@@ -79,6 +79,7 @@ export function dashboardDepsOf(parts: {
       });
       return result.kind === 'dates' ? result.dates : null;
     },
+    timetableImportedAt: async (uai) => (await store.timetables.currentMeta(uai))?.importedAt ?? null,
     overrides: bridge.overrides,
   };
 }

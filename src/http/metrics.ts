@@ -26,6 +26,11 @@ export interface MetricsSources {
   scheduledJobs?: () => readonly ScheduledJobStats[];
   /** External broker provisioning from devices/ (issue 19), when configured. */
   brokerAccess?: () => BrokerAccessStats;
+  /**
+   * Calendar alerts per school of devices/ (issue 20), 1 while one holds: the last values of an
+   * asynchronous refresh (src/dashboard/calendar-alert-gauge.ts), since collect is synchronous.
+   */
+  schoolAlerts?: () => readonly { uai: string; kind: string; value: number }[];
   /** p99 event-loop delay of the last window, in seconds (src/http/event-loop-monitor.ts). */
   eventLoopDelayP99?: () => number;
 }
@@ -257,6 +262,18 @@ export function createMetrics(): Metrics {
       this.set({ broker, value: 'logins' }, last.logins);
       this.set({ broker, value: 'needs_credentials' }, last.needsCredentials);
       this.set({ broker, value: 'conflicts' }, last.conflicts);
+    },
+  });
+
+  // docs/dashboard.md, "Alerts": the same calendar alerts as the dashboard overview and `check`.
+  new Gauge({
+    name: 'scope_energie_school_alert',
+    help: "1 while a school's calendar alert holds (kind: annee-scolaire-terminee, annee-scolaire-non-commencee, vacances-inconnues, pas-d-import-depuis-la-rentree), 0 otherwise",
+    labelNames: ['uai', 'kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const s of sources.schoolAlerts?.() ?? []) this.set({ uai: s.uai, kind: s.kind }, s.value);
     },
   });
 

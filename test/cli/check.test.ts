@@ -1,6 +1,8 @@
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildDemoTimetable } from '../../src/demo/demo-lycee.js';
+import { timetableSchema } from '../../src/domain/timetable.js';
 import { cli, REPO_ROOT, tempWorkDir } from '../helpers/cli.js';
 
 /** A work dir with copies of the shipped devices/ and rules/ the test may break. */
@@ -72,6 +74,38 @@ describe('scope-energie check', () => {
     const { errors } = JSON.parse(run.stdout) as { errors: { code: string; message: string }[] };
     const messages = errors.map((e) => `${e.code}: ${e.message}`).join('\n');
     expect(messages).toContain('Z999');
+  });
+
+  it('reports the calendar alerts of a school whose timetable year is over, naming the school', async () => {
+    const cwd = site();
+    const last = timetableSchema.parse(buildDemoTimetable(Date.parse('2026-01-12T07:00:00Z')));
+    writeFileSync(join(cwd, 't.json'), JSON.stringify(last));
+    expect((await cli(['import', 't.json'], { cwd })).code).toBe(0);
+    const school = 'school 0670999X (Lycée des Tilleuls (démonstration)), devices/0670999X.yaml';
+
+    // Monday 7 September 2026, a school day after the year's end: an error, exit 2.
+    const over = await cli(['check', '--json', '--today', '2026-09-07'], { cwd });
+    expect(over.code).toBe(2);
+    const out = JSON.parse(over.stdout) as { errors: { code: string; where: string }[] };
+    expect(out.errors).toContainEqual(
+      expect.objectContaining({ code: 'annee-scolaire-terminee', where: school }),
+    );
+    const text = await cli(['check', '--today', '2026-09-07'], { cwd });
+    expect(text.stderr).toContain(
+      `error annee-scolaire-terminee: L’emploi du temps couvre l’année scolaire du`,
+    );
+    expect(text.stderr).toContain(`  at ${school}\n`);
+
+    // During the year, the same timetable raises nothing.
+    const during = await cli(['check', '--json', '--today', '2026-03-02'], { cwd });
+    expect(during.code).toBe(0);
+    expect(JSON.parse(during.stdout)).toMatchObject({ ok: true, errors: [], warnings: [] });
+
+    const bad = await cli(['check', '--today', 'lundi'], { cwd });
+    expect([bad.code, bad.stderr]).toEqual([
+      2,
+      'error invalid-date: --today lundi is not a date YYYY-MM-DD\n  at --today\n',
+    ]);
   });
 
   it('exits 2 on a bad setting in the environment, naming the variable', async () => {

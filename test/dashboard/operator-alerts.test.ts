@@ -3,15 +3,23 @@
  * data running out within 60 days, shown on the dashboard (French) and cleared by a new import.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { calendarAlerts, schoolAlerts } from '../../src/dashboard/alerts.js';
+import { CalendarAlertGauge } from '../../src/dashboard/calendar-alert-gauge.js';
 import type { DashboardDeps } from '../../src/dashboard/deps.js';
 import { buildDemoTimetable } from '../../src/demo/demo-lycee.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { type Timetable, timetableSchema } from '../../src/domain/timetable.js';
+import { createHttpApp } from '../../src/http/app.js';
+import { createMetrics } from '../../src/http/metrics.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { REPO_ROOT } from '../helpers/cli.js';
+import { makeClients } from '../helpers/clients.js';
+import { storeBackends } from '../store/backends.js';
+import { importInput } from '../store/synthetic-timetable.js';
+
+const [sqlite] = await storeBackends();
 
 const UAI = '0670999X';
 const devices = loadDevicesFile(
@@ -47,6 +55,84 @@ function depsFor(
 }
 
 describe('operator alerts', () => {
+  afterEach(async () => {
+    await sqlite?.cleanup();
+  });
+
+  it('/metrics shows a school whose year is over, with no import since the rentrée, until a new import', async () => {
+    // Monday 7 September 2026, 09:00 in Strasbourg: the rentrée was on 1 September.
+    const clock = new ManualClock(Date.parse('2026-09-07T07:00:00Z'));
+    const calendars = new CalendarSource({ zone: 'B', dataDir: REPO_ROOT });
+    const store = await (sqlite as NonNullable<typeof sqlite>).open();
+    // Last year's timetable, imported in January 2026 and still the current version.
+    const old = timetableSchema.parse(buildDemoTimetable(Date.parse('2026-01-12T07:00:00Z')));
+    await store.timetables.importVersion(importInput(old, { at: Date.parse('2026-01-12T07:00:00Z') }));
+    const gauge = new CalendarAlertGauge({
+      deps: {
+        clock,
+        calendars,
+        timetable: async (uai) => (await store.timetables.current(uai))?.timetable ?? null,
+        timetableImportedAt: async (uai) => (await store.timetables.currentMeta(uai))?.importedAt ?? null,
+      },
+      schools: () => [devices],
+    });
+    const metrics = createMetrics();
+    metrics.setSources({ schoolAlerts: () => gauge.values() });
+    const { authenticator, bearer } = makeClients([{ id: 'auditor', role: 'auditor', uais: ['*'] }]);
+    const app = createHttpApp({
+      authenticator,
+      metrics,
+      entree: { store, clock, bodyLimitBytes: 1024, strictJson: false },
+    });
+    const scrape = async () => {
+      const response = await app.request('/metrics', { headers: bearer('auditor') });
+      expect(response.status).toBe(200);
+      const text = await response.text();
+      return [...text.matchAll(/^scope_energie_school_alert\{(.*)\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+    };
+
+    // Before the first refresh, nothing is claimed.
+    expect(await scrape()).toEqual([]);
+    await gauge.refresh();
+    expect(await scrape()).toEqual([
+      `uai="${UAI}",kind="annee-scolaire-terminee" 1`,
+      `uai="${UAI}",kind="annee-scolaire-non-commencee" 0`,
+      `uai="${UAI}",kind="vacances-inconnues" 0`,
+      `uai="${UAI}",kind="pas-d-import-depuis-la-rentree" 1`,
+    ]);
+
+    // The new year's timetable is imported that morning: both alerts clear.
+    await store.timetables.importVersion(
+      importInput(timetableSchema.parse(buildDemoTimetable(clock.now())), { at: clock.now() }),
+    );
+    await gauge.refresh();
+    expect(await scrape()).toEqual([
+      `uai="${UAI}",kind="annee-scolaire-terminee" 0`,
+      `uai="${UAI}",kind="annee-scolaire-non-commencee" 0`,
+      `uai="${UAI}",kind="vacances-inconnues" 0`,
+      `uai="${UAI}",kind="pas-d-import-depuis-la-rentree" 0`,
+    ]);
+  });
+
+  it('no import since the rentrée: only a version from before the summer, on a school day', () => {
+    const calendar = new CalendarSource({ zone: 'B', dataDir: REPO_ROOT }).forSchool(UAI, {});
+    // 2026-2027 zone B: classes end Saturday 4 July 2026, the rentrée is Tuesday 1 September.
+    const year = { start: '2026-09-01', end: '2027-07-03' };
+    const codes = (importedOn: string, today: string) =>
+      calendarAlerts({ school_year: year }, calendar, today, importedOn).map((a) => a.code);
+    expect(codes('2026-06-15', '2026-09-07')).toContain('pas-d-import-depuis-la-rentree');
+    expect(calendarAlerts({ school_year: year }, calendar, '2026-09-07', '2026-06-15')).toContainEqual({
+      code: 'pas-d-import-depuis-la-rentree',
+      message:
+        'Emploi du temps importé le 15/06/2026, avant les vacances d’été (rentrée le 01/09/2026) : aucun import depuis la rentrée. Importez l’emploi du temps de cette année.',
+    });
+    // Imported in late August for the new year: not an alert.
+    expect(codes('2026-08-27', '2026-09-07')).not.toContain('pas-d-import-depuis-la-rentree');
+    // A Saturday, and the summer holidays themselves: no school day, no alert.
+    expect(codes('2026-06-15', '2026-09-05')).not.toContain('pas-d-import-depuis-la-rentree');
+    expect(codes('2026-06-15', '2026-08-17')).not.toContain('pas-d-import-depuis-la-rentree');
+  });
+
   it('a school whose timetable year is over shows it on a school day, and a new import clears it', async () => {
     // Monday 7 September 2026, 09:00 in Strasbourg: the 2026-2027 year has begun.
     const clock = new ManualClock(Date.parse('2026-09-07T07:00:00Z'));
