@@ -167,10 +167,24 @@ export class Dispatcher {
     return { ...this.counters, nextWakeAt: this.armedFor };
   }
 
-  /** The latest rev and its issue instant per zone function (for the gateway tracker). */
-  latest(uai: string, zone: string, fn: ZoneFunction): { rev: number; issuedAt: number } | undefined {
+  /**
+   * The latest rev, its issue instant and what it asks per zone function (for the gateway
+   * tracker, which matches zigbee2mqtt device state against the mode and setpoint).
+   */
+  latest(
+    uai: string,
+    zone: string,
+    fn: ZoneFunction,
+  ): { rev: number; issuedAt: number; mode: string; setpoint_c?: number } | undefined {
     const desired = this.tracked.get(keyOf(uai, zone, fn))?.desired;
-    return desired ? { rev: desired.rev, issuedAt: desired.issuedAt } : undefined;
+    if (!desired) return undefined;
+    const { mode, setpoint_c } = desired.content;
+    return {
+      rev: desired.rev,
+      issuedAt: desired.issuedAt,
+      mode,
+      ...(setpoint_c === undefined ? {} : { setpoint_c }),
+    };
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {

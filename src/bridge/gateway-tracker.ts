@@ -24,7 +24,16 @@ import type {
   StoredGatewayStatus,
   StoredReported,
 } from '../store/bridge-state-repository.js';
+import type { AdapterOptions } from './adapters/adapter.js';
 import { TokenBuckets } from './token-buckets.js';
+import {
+  parseZ2mPayload,
+  type Z2mRoute,
+  type Z2mZoneFunction,
+  z2mOnlineState,
+  z2mReported,
+  z2mRoutes,
+} from './z2m-feedback.js';
 
 export const DEFAULT_LAG_DELAY_MS = 5 * 60_000;
 /** `mqtt.reported_max_per_minute`. */
@@ -43,12 +52,24 @@ export interface GatewayTrackerOptions {
   topics: MqttTopics;
   repository: BridgeStateRepository;
   /** The latest rev the bridge issued for a zone function (`Dispatcher.latest`). */
-  latest: (uai: string, zone: string, fn: ZoneFunction) => { rev: number; issuedAt: number } | undefined;
+  latest: (
+    uai: string,
+    zone: string,
+    fn: ZoneFunction,
+  ) => { rev: number; issuedAt: number; mode?: string; setpoint_c?: number } | undefined;
   /**
    * The zones each gateway drives, from devices/ (so `reported` updates the gateway's last-seen
    * instant and zones appear before their first report).
    */
-  zones?: readonly { uai: string; zone: string; gateway: string; functions: readonly ZoneFunction[] }[];
+  zones?: readonly {
+    uai: string;
+    zone: string;
+    gateway: string;
+    functions: readonly ZoneFunction[];
+    /** With `options`: zigbee2mqtt zones are also read from their devices' state (z2m-feedback.ts). */
+    adapter?: string;
+    options?: AdapterOptions;
+  }[];
   clock?: Clock;
   lagDelayMs?: number;
   /** Live `reported` messages accepted per gateway and minute (default 600). */
@@ -87,6 +108,8 @@ export interface ZoneFunctionReport {
   /** The gateway's own timestamp of the report. */
   reported_at: string | null;
   lagging: boolean;
+  /** zigbee2mqtt zones: the device's `availability`, once it said one. */
+  available?: OnlineState;
 }
 
 export interface GatewayReport {
@@ -124,6 +147,12 @@ export class GatewayTracker {
   /** `uai/zone/function` of every zone function devices/ declares. */
   private readonly declared = new Set<string>();
   private readonly rates: TokenBuckets;
+  /** zigbee2mqtt topics of declared devices → what they feed; and their subscriptions. */
+  private z2m = new Map<string, Z2mRoute>();
+  private readonly z2mSubscriptions = new Map<string, Subscription>();
+  private readonly availability = new Map<string, OnlineState>();
+  private started = false;
+  private z2mSync: Promise<void> = Promise.resolve();
   private readonly counters = {
     received: 0,
     invalid: 0,
@@ -156,6 +185,32 @@ export class GatewayTracker {
     }
     const gateways = new Set(zones.map((zone) => `${zone.uai}/${zone.gateway}`));
     this.rates.retain((key) => gateways.has(key));
+    this.z2m = z2mRoutes(zones);
+    for (const key of this.availability.keys()) if (!this.declared.has(key)) this.availability.delete(key);
+    if (this.started) void this.syncZ2mSubscriptions();
+  }
+
+  /** Subscribes to the zigbee2mqtt topics of declared devices, and drops those of devices that left. */
+  private syncZ2mSubscriptions(): Promise<void> {
+    this.z2mSync = this.z2mSync
+      .then(async () => {
+        for (const [topic, subscription] of this.z2mSubscriptions) {
+          if (this.z2m.has(topic)) continue;
+          this.z2mSubscriptions.delete(topic);
+          await subscription.unsubscribe();
+        }
+        for (const topic of this.z2m.keys()) {
+          if (this.z2mSubscriptions.has(topic)) continue;
+          this.z2mSubscriptions.set(
+            topic,
+            await this.options.connection.subscribe(topic, (message) => this.receiveZ2m(message)),
+          );
+        }
+      })
+      .catch((error: unknown) =>
+        this.logger.error({ error: (error as Error).message }, 'zigbee2mqtt subscriptions failed'),
+      );
+    return this.z2mSync;
   }
 
   /** Loads what was stored, then subscribes to every `reported` and gateway `status`. */
@@ -173,10 +228,16 @@ export class GatewayTracker {
     this.subscriptions.push(
       await this.options.connection.subscribe(this.options.topics.allGatewayStatusFilter(), handler),
     );
+    this.started = true;
+    await this.syncZ2mSubscriptions();
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe()));
+    this.started = false;
+    await this.z2mSync;
+    const z2m = [...this.z2mSubscriptions.values()];
+    this.z2mSubscriptions.clear();
+    await Promise.all([...this.subscriptions.splice(0), ...z2m].map((s) => s.unsubscribe()));
     await this.writes;
   }
 
@@ -251,6 +312,7 @@ export class GatewayTracker {
         reported_at: reported?.ts ?? null,
         lagging:
           latest !== undefined && (applied ?? 0) < latest.rev && now - latest.issuedAt > this.lagDelayMs,
+        ...(this.availability.has(key) ? { available: this.availability.get(key) } : {}),
       });
     }
     const sorted = [...gateways.values()].sort(
@@ -294,28 +356,16 @@ export class GatewayTracker {
     const now = this.clock.now();
     const parsed = decoded.parsed;
     if (parsed.kind === 'reported') {
-      const row: StoredReported = {
-        uai: parsed.uai,
-        zone: parsed.zone,
-        function: parsed.function,
-        payload: decoded.payload as ReportedPayload,
-        receivedAt: now,
-      };
-      const previous = this.reported.get(keyOf(row.uai, row.zone, row.function));
-      this.reported.set(keyOf(row.uai, row.zone, row.function), row);
-      const gateway = this.gatewayOfZone.get(`${row.uai}/${row.zone}`);
-      const ours = this.options.owns?.(row.uai) ?? true;
-      if (ours && !message.retain && previous?.payload.applied_rev !== row.payload.applied_rev) {
-        this.options.onAcknowledged?.({
-          uai: row.uai,
-          zone: row.zone,
-          function: row.function,
-          ...(gateway === undefined ? {} : { gateway }),
-          payload: row.payload,
-        });
-      }
-      if (gateway !== undefined) this.seen(row.uai, gateway, undefined, now, message.retain);
-      if (ours) this.write(() => this.options.repository.saveReported(row));
+      this.record(
+        {
+          uai: parsed.uai,
+          zone: parsed.zone,
+          function: parsed.function,
+          payload: decoded.payload as ReportedPayload,
+          receivedAt: now,
+        },
+        message.retain,
+      );
     } else if (parsed.kind === 'gateway-status') {
       this.seen(
         parsed.uai,
@@ -325,6 +375,105 @@ export class GatewayTracker {
         message.retain,
       );
     }
+  }
+
+  /**
+   * A zigbee2mqtt message of a declared device or instance (z2m-feedback.ts): device state
+   * becomes the zone function's `reported`, availability is kept per zone function, and
+   * `bridge/state` is the status of the gateway running that zigbee2mqtt. Same bounds as
+   * `reported`: size cap before parsing, the gateway's rate for live device messages.
+   */
+  private receiveZ2m(message: ReceivedMessage): void {
+    const route = this.z2m.get(message.topic);
+    if (!route) return;
+    this.counters.received += 1;
+    if (message.payload.length > MAX_GATEWAY_PAYLOAD_BYTES) {
+      this.reject('too-large', { topic: message.topic, bytes: message.payload.length });
+      return;
+    }
+    const payload = parseZ2mPayload(message.payload);
+    // An empty retained payload clears a topic: nothing to record.
+    if (payload === null && message.payload.length === 0) return;
+    const now = this.clock.now();
+    if (route.kind === 'bridge-state') {
+      const state = z2mOnlineState(payload);
+      if (state === null) {
+        this.invalidZ2m(message.topic, 'expected {"state":"online"|"offline"}');
+        return;
+      }
+      for (const { uai, gateway } of route.gateways) this.seen(uai, gateway, state, now, message.retain);
+      return;
+    }
+    const gateway = route.targets[0]!;
+    if (!message.retain && !this.rates.take(`${gateway.uai}/${gateway.gateway}`)) {
+      this.reject('rate-limited', { gateway: `${gateway.uai}/${gateway.gateway}` });
+      return;
+    }
+    if (route.kind === 'availability') {
+      const state = z2mOnlineState(payload);
+      if (state === null) {
+        this.invalidZ2m(message.topic, 'expected {"state":"online"|"offline"}');
+        return;
+      }
+      for (const target of route.targets)
+        this.availability.set(keyOf(target.uai, target.zone, target.function), state);
+      return;
+    }
+    if (payload === null || typeof payload === 'string') {
+      this.invalidZ2m(message.topic, 'expected a JSON object of device properties');
+      return;
+    }
+    let used = false;
+    for (const target of route.targets)
+      used = this.recordZ2mState(target, payload, now, message.retain) || used;
+    if (!used) this.invalidZ2m(message.topic, 'no mode property of the zone in the device state');
+  }
+
+  private recordZ2mState(
+    target: Z2mZoneFunction,
+    state: Record<string, unknown>,
+    now: number,
+    retained: boolean,
+  ): boolean {
+    const key = keyOf(target.uai, target.zone, target.function);
+    const payload = z2mReported(
+      target,
+      state,
+      this.options.latest(target.uai, target.zone, target.function),
+      this.reported.get(key)?.payload,
+      now,
+    );
+    if (payload === null) return false;
+    this.record(
+      { uai: target.uai, zone: target.zone, function: target.function, payload, receivedAt: now },
+      retained,
+    );
+    return true;
+  }
+
+  private invalidZ2m(topic: string, problem: string): void {
+    this.counters.invalid += 1;
+    this.logger.warn({ topic, problem }, 'invalid zigbee2mqtt message ignored');
+  }
+
+  /** Keeps a `reported`, audits a live change of applied rev, stores it under the school's lease. */
+  private record(row: StoredReported, retained: boolean): void {
+    const key = keyOf(row.uai, row.zone, row.function);
+    const previous = this.reported.get(key);
+    this.reported.set(key, row);
+    const gateway = this.gatewayOfZone.get(`${row.uai}/${row.zone}`);
+    const ours = this.options.owns?.(row.uai) ?? true;
+    if (ours && !retained && previous?.payload.applied_rev !== row.payload.applied_rev) {
+      this.options.onAcknowledged?.({
+        uai: row.uai,
+        zone: row.zone,
+        function: row.function,
+        ...(gateway === undefined ? {} : { gateway }),
+        payload: row.payload,
+      });
+    }
+    if (gateway !== undefined) this.seen(row.uai, gateway, undefined, row.receivedAt, retained);
+    if (ours) this.write(() => this.options.repository.saveReported(row));
   }
 
   /** Counts a dropped message; logs the 1st, 2nd, 4th, 8th… of each reason so a flood cannot flood the log. */

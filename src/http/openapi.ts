@@ -687,7 +687,7 @@ export const ROUTES: readonly RouteDoc[] = [
     summary:
       'Each gateway of the caller’s schools: status, last seen, per zone the latest and applied revision',
     description:
-      'A zone whose gateway has not applied the latest revision within the configured delay is flagged `lagging`.',
+      'A zone whose gateway has not applied the latest revision within the configured delay is flagged `lagging`. zigbee2mqtt zones are read from their devices’ state (docs/gateway-contract.md) and also carry `available` (the device’s availability) once known.',
     tag: 'Bridge',
     auth: 'bearer',
     roles: 'manager, auditor, admin',

@@ -17,7 +17,7 @@ import {
   sleep,
   waitFor,
 } from '../helpers/mqtt-contract.js';
-import { type BrokerTarget, embeddedTarget, UAI } from './dispatch-fixtures.js';
+import { type BrokerTarget, embeddedTarget, OTHER_UAI, UAI } from './dispatch-fixtures.js';
 
 const VERSION = '0.1.0-test';
 
@@ -324,6 +324,22 @@ describe('adapter options are checked when devices/ is loaded', () => {
     expect(() => targetsOf('zigbee2mqtt', { heating_device: 'radiateur' })).toThrow(
       `devices/${UAI}.yaml:10 (zones[0].adapter_options.lighting_device): zigbee2mqtt adapter: give device or lighting_device: the zigbee2mqtt friendly name`,
     );
+  });
+
+  it('refuses a zigbee2mqtt base topic that two gateways share, even across schools', () => {
+    const ours = loadDevicesFile(devicesYaml('zigbee2mqtt', { device: 'vanne' }), `devices/${UAI}.yaml`);
+    const load = (base: string) =>
+      zoneTargetsOf([
+        ours,
+        loadDevicesFile(
+          devicesYaml('zigbee2mqtt', { device: 'vanne', base_topic: base }).replace(UAI, OTHER_UAI),
+          `devices/${OTHER_UAI}.yaml`,
+        ),
+      ]);
+    expect(() => load('zigbee2mqtt/annexe')).toThrow(
+      `devices/${OTHER_UAI}.yaml:19 (zones[0].adapter_options.base_topic): zigbee2mqtt adapter: base_topic "zigbee2mqtt/annexe" overlaps "zigbee2mqtt" of gateway ${UAI}/gw-1: each zigbee2mqtt instance needs its own base topic (its gateway gets "zigbee2mqtt/annexe/#" on the broker)`,
+    );
+    expect(load('z2m-b')).toHaveLength(2);
   });
 });
 

@@ -89,14 +89,23 @@ const BRIDGE = { username: 'bridge', password: 'bridge-secret' };
 const GATEWAY = { username: 'gw-tilleuls', password: 'gw-secret' };
 let hashes: { bridge: string; gateway: string } | undefined;
 
-export async function embeddedTarget(extraAcl: ExtraAcl = {}): Promise<BrokerTarget> {
+export async function embeddedTarget(
+  extraAcl: ExtraAcl = {},
+  gatewayExtraAcl: ExtraAcl = {},
+): Promise<BrokerTarget> {
   hashes ??= { bridge: hashSecret(BRIDGE.password), gateway: hashSecret(GATEWAY.password) };
   const prefix = uniquePrefix();
   const options = {
     prefix,
     bridgeCredentials: { username: BRIDGE.username, passwordHash: hashes.bridge, extraAcl },
     gateways: [
-      { uai: UAI, gateway: 'gw-tilleuls', username: GATEWAY.username, passwordHash: hashes.gateway },
+      {
+        uai: UAI,
+        gateway: 'gw-tilleuls',
+        username: GATEWAY.username,
+        passwordHash: hashes.gateway,
+        extraAcl: gatewayExtraAcl,
+      },
     ],
   };
   let broker: EmbeddedBroker = await startEmbeddedBroker({ port: 0, ...options });

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuthEnv, requireAuth } from '../../src/auth/middleware.js';
+import { zigbee2mqttAdapter } from '../../src/bridge/adapters/zigbee2mqtt.js';
 import { gatewayRoutes } from '../../src/bridge/gateway-routes.js';
 import { GatewayTracker, type GatewayTrackerOptions } from '../../src/bridge/gateway-tracker.js';
 import { ManualClock } from '../../src/domain/clock.js';
@@ -307,5 +308,118 @@ describe('GatewayTracker and GET /api/gateways (embedded broker)', () => {
     expect(before.length).toBeGreaterThan(0);
     tracker.updateZones([{ uai: UAI, zone: 'nouvelle-aile', gateway: 'gw-2', functions: ['heating'] }]);
     expect(zonesOf()).toEqual([`${UAI}/gw-2/nouvelle-aile/heating`]);
+  });
+
+  it('reads zigbee2mqtt device state, availability and bridge/state as the zone report and gateway status', async () => {
+    const options = {
+      heating_device: 'vanne-b-est',
+      lighting_device: 'relais-b-est',
+      heating_property: 'system_mode',
+      heating_value_comfort: 'heat',
+      heating_value_eco: 'heat',
+      heating_value_off: 'off',
+      heating_setpoint_property: 'current_heating_setpoint',
+    };
+    const zone = { ...ZONES[0]!, adapter: 'zigbee2mqtt' as const, options };
+    const adapterTarget = { ...zone, name: 'B est' };
+    target = await embeddedTarget(
+      zigbee2mqttAdapter.bridgeAcl(adapterTarget),
+      zigbee2mqttAdapter.gatewayAcl(adapterTarget, { topics: new MqttTopics('unused/v1'), version: 'test' }),
+    );
+    stores = await temporaryStore();
+    const acks: number[] = [];
+    const desired: Record<string, { rev: number; issuedAt: number; mode: string; setpoint_c?: number }> = {
+      heating: { rev: 3, issuedAt: NOW - 10 * 60_000, mode: 'eco', setpoint_c: 16 },
+      lighting: { rev: 2, issuedAt: NOW - 10 * 60_000, mode: 'off' },
+    };
+    const { tracker } = await startTracker(stores.store, {
+      zones: [zone],
+      latest: (uai, z, fn) => (uai === UAI && z === 'b-est' ? desired[fn] : undefined),
+      onAcknowledged: (ack) => acks.push(ack.payload.applied_rev),
+    });
+    const heating = () => tracker.report()[0]?.zones.find((z) => z.function === 'heating');
+    const lighting = () => tracker.report()[0]?.zones.find((z) => z.function === 'lighting');
+
+    // zigbee2mqtt on connect: Last Will and birth on bridge/state, then device messages.
+    const z2m = await connectRaw(target.url, target.gateway, {
+      will: {
+        topic: 'zigbee2mqtt/bridge/state',
+        payload: Buffer.from('{"state":"offline"}'),
+        qos: 1,
+        retain: true,
+      },
+    });
+    await z2m.subscribeAsync('zigbee2mqtt/#', { qos: 1 });
+    await z2m.publishAsync('zigbee2mqtt/bridge/state', '{"state":"online"}', { qos: 1, retain: true });
+    await waitFor(() => tracker.report()[0]?.state === 'online', { what: 'z2m bridge/state online' });
+
+    await z2m.publishAsync(
+      'zigbee2mqtt/vanne-b-est',
+      JSON.stringify({
+        system_mode: 'heat',
+        current_heating_setpoint: 16,
+        local_temperature: 18.5,
+        battery: 87,
+        linkquality: 120,
+      }),
+      { qos: 1, retain: false },
+    );
+    await z2m.publishAsync('zigbee2mqtt/relais-b-est', '{"state":"ON"}', { qos: 1 });
+    await waitFor(() => lighting()?.mode === 'on', { what: 'the relay state' });
+    // The valve matches rev 3 (eco at 16 °C): acknowledged; the relay is on while off was asked.
+    expect(heating()).toEqual({
+      zone: 'b-est',
+      function: 'heating',
+      latest_rev: 3,
+      applied_rev: 3,
+      mode: 'eco',
+      setpoint_c: 16,
+      measured_c: 18.5,
+      source: 'bridge',
+      reported_at: '2026-03-02T07:00:00.000Z',
+      lagging: false,
+    });
+    expect(lighting()).toMatchObject({
+      latest_rev: 2,
+      applied_rev: 0,
+      mode: 'on',
+      source: 'local',
+      lagging: true,
+    });
+    expect(acks).toEqual([3, 0]);
+
+    // Someone turns the valve up at the device: still rev 3, but `manual`.
+    await z2m.publishAsync(
+      'zigbee2mqtt/vanne-b-est',
+      JSON.stringify({ system_mode: 'heat', current_heating_setpoint: 22, local_temperature: 18.7 }),
+      { qos: 1 },
+    );
+    await waitFor(() => heating()?.setpoint_c === 22, { what: 'the manual setpoint' });
+    expect(heating()).toMatchObject({ applied_rev: 3, mode: 'eco', measured_c: 18.7, source: 'manual' });
+
+    // Availability in both shapes; an oversized state is dropped before parsing.
+    await z2m.publishAsync('zigbee2mqtt/vanne-b-est/availability', 'offline', { qos: 1, retain: true });
+    await z2m.publishAsync('zigbee2mqtt/relais-b-est/availability', '{"state":"online"}', { qos: 1 });
+    await z2m.publishAsync(
+      'zigbee2mqtt/vanne-b-est',
+      JSON.stringify({ system_mode: 'off', pad: 'x'.repeat(5_000) }),
+      { qos: 1 },
+    );
+    await waitFor(() => lighting()?.available === 'online', { what: 'the relay availability' });
+    expect(heating()).toMatchObject({ available: 'offline', setpoint_c: 22 });
+    await waitFor(() => tracker.stats().rejected['too-large'] === 1, { what: 'the oversized state dropped' });
+
+    // zigbee2mqtt dies: its Will marks the gateway offline.
+    const closed = new Promise<void>((done) => z2m.once('close', () => done()));
+    z2m.stream.destroy();
+    await closed;
+    await waitFor(() => tracker.report()[0]?.state === 'offline', { what: 'the z2m Last Will' });
+    await tracker.flushed();
+    const stored = await stores.store.bridgeState.loadReported();
+    expect(stored.find((r) => r.function === 'heating')?.payload).toMatchObject({
+      applied_rev: 3,
+      setpoint_c: 22,
+      source: 'manual',
+    });
   });
 });

@@ -47,6 +47,11 @@ interface Login {
 const GW_A: Login = { username: 'a-gw-1', password: 'a-gw-1-password' };
 const GW_A_HA: Login = { username: 'a-gw-ha', password: 'a-gw-ha-password' };
 const GW_B: Login = { username: 'b-gw-1', password: 'b-gw-1-password' };
+const GW_A_Z2M: Login = { username: 'a-gw-z2m', password: 'a-gw-z2m-password' };
+const GW_B_Z2M: Login = { username: 'b-gw-z2m', password: 'b-gw-z2m-password' };
+/** School A's zigbee2mqtt runs on the default base topic, school B's on its own. */
+const Z2M_A = 'zigbee2mqtt';
+const Z2M_B = 'z2m-b';
 const GW_B2: Login = { username: 'b-gw-2', password: 'b-gw-2-password' };
 const BRIDGE: Login = { username: 'scope-energie-bridge', password: 'bridge-password-for-tests' };
 
@@ -60,7 +65,10 @@ function hashOf(login: Login): string {
   return hash;
 }
 
-function schoolFile(uai: string, gateways: { id: string; login: Login; adapter?: string }[]): string {
+function schoolFile(
+  uai: string,
+  gateways: { id: string; login: Login; adapter?: string; options?: string }[],
+): string {
   const lines = [`school:`, `  uai: "${uai}"`, `  name: "Lycée ${uai}"`, `gateways:`];
   for (const g of gateways) {
     lines.push(
@@ -82,17 +90,30 @@ function schoolFile(uai: string, gateways: { id: string; login: Login; adapter?:
       `    heating_type: hydronic`,
     );
     if (g.adapter === 'homeassistant') lines.push(`    adapter_options: { discovery_prefix: ${HA} }`);
+    if (g.options) lines.push(`    adapter_options: ${g.options}`);
   });
   return `${lines.join('\n')}\n`;
 }
 
-/** The devices/ of the test: A has a native gateway and a Home Assistant one; B one gateway. */
+/**
+ * The devices/ of the test: A has a native gateway, a Home Assistant one and a zigbee2mqtt one;
+ * B a native gateway and a zigbee2mqtt one on another base topic.
+ */
 const FIRST = {
   [UAI_A]: [
     { id: 'gw-1', login: GW_A },
     { id: 'gw-ha', login: GW_A_HA, adapter: 'homeassistant' },
+    { id: 'gw-z2m', login: GW_A_Z2M, adapter: 'zigbee2mqtt', options: '{ device: vanne-a }' },
   ],
-  [UAI_B]: [{ id: 'gw-1', login: GW_B }],
+  [UAI_B]: [
+    { id: 'gw-1', login: GW_B },
+    {
+      id: 'gw-z2m',
+      login: GW_B_Z2M,
+      adapter: 'zigbee2mqtt',
+      options: `{ device: vanne-b, base_topic: ${Z2M_B} }`,
+    },
+  ],
 };
 /** After the reload: A's native gateway removed, a second gateway for B. */
 const SECOND = {
@@ -231,7 +252,13 @@ function contract(name: string, factory: BrokerFactory, skip: string | null): vo
     beforeAll(async () => {
       dir = await mkdtemp(join(tmpdir(), 'scope-acl-contract-'));
       broker = await factory();
-      await broker.apply(await writeSite(join(dir, 'devices'), FIRST), [GW_A, GW_A_HA, GW_B]);
+      await broker.apply(await writeSite(join(dir, 'devices'), FIRST), [
+        GW_A,
+        GW_A_HA,
+        GW_B,
+        GW_A_Z2M,
+        GW_B_Z2M,
+      ]);
     }, 30_000);
     afterAll(async () => {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => {})));
@@ -340,6 +367,61 @@ function contract(name: string, factory: BrokerFactory, skip: string | null): vo
       await watcher.waitForMessage((m) => m.payload === 'online');
       expect(watcher.messages.map((m) => m.payload)).toEqual(['online']);
       await watcher.close();
+    });
+
+    it("lets zigbee2mqtt run on its gateway's base topic, and touch no other school's", async () => {
+      const state = `${Z2M_A}/bridge/state`;
+      const watcher = await collectMessages(broker.url, BRIDGE, state);
+      const devices = await collectMessages(broker.url, BRIDGE, `${Z2M_A}/vanne-a`);
+      const availability = await collectMessages(broker.url, BRIDGE, `${Z2M_A}/vanne-a/availability`);
+      expect([watcher.granted, devices.granted, availability.granted]).toEqual([1, 1, 1]);
+      // Another school's zigbee2mqtt, or a native gateway, cannot pose as school A's.
+      const foreign = await connect(GW_B_Z2M);
+      expect(await grantedQos(foreign, `${Z2M_A}/#`)).toBe(128);
+      expect(await grantedQos(foreign, `${Z2M_A}/+/set`)).toBe(128);
+      await publishSettled(foreign, state, { state: 'forged' });
+      const native = await connect(GW_A);
+      expect(await grantedQos(native, `${Z2M_A}/#`)).toBe(128);
+      await publishSettled(native, state, { state: 'forged-too' });
+
+      // What zigbee2mqtt does on connect: Will and birth on bridge/state, its whole base topic.
+      const offline = Buffer.from(JSON.stringify({ state: 'offline' }));
+      const z2m = await connectRaw(broker.url, GW_A_Z2M, {
+        will: { topic: state, payload: offline, qos: 1, retain: true },
+      });
+      clients.push(z2m);
+      const commands: CollectedMessage[] = [];
+      z2m.on('message', (topic, raw, packet) =>
+        commands.push({ topic, payload: parsePayload(raw), retain: packet.retain, qos: packet.qos }),
+      );
+      for (const filter of [`${Z2M_A}/#`, `${Z2M_A}/+/set`, `${Z2M_A}/vanne-a/set`])
+        expect([filter, await grantedQos(z2m, filter)]).toEqual([filter, 1]);
+      for (const filter of [`${Z2M_B}/#`, '#', `${PREFIX}/#`])
+        expect([filter, await grantedQos(z2m, filter)]).toEqual([filter, 128]);
+      await publishSettled(z2m, state, { state: 'online' });
+      await watcher.waitForMessage((m) => !m.retain);
+      expect(watcher.messages.filter((m) => !m.retain).map((m) => m.payload)).toEqual([{ state: 'online' }]);
+      await publishSettled(z2m, `${Z2M_A}/vanne-a`, { pilot_wire_mode: 'eco' }, { retain: false });
+      await publishSettled(z2m, `${Z2M_A}/vanne-a/availability`, { state: 'online' });
+      expect((await devices.waitForMessage()).payload).toEqual({ pilot_wire_mode: 'eco' });
+      expect((await availability.waitForMessage((m) => !m.retain)).payload).toEqual({ state: 'online' });
+      expect(z2m.connected).toBe(true);
+
+      // The bridge's command reaches it.
+      const bridge = await connect(BRIDGE);
+      await publishSettled(bridge, `${Z2M_A}/vanne-a/set`, { pilot_wire_mode: 'comfort' }, { retain: false });
+      await waitUntil(() => commands.some((m) => m.topic === `${Z2M_A}/vanne-a/set`));
+
+      // Its Last Will fires on its own bridge/state.
+      const closed = new Promise<void>((done) => z2m.once('close', () => done()));
+      z2m.stream.destroy();
+      await closed;
+      await watcher.waitForMessage((m) => !m.retain && (m.payload as { state?: string }).state === 'offline');
+      expect(watcher.messages.filter((m) => !m.retain).map((m) => m.payload)).toEqual([
+        { state: 'online' },
+        { state: 'offline' },
+      ]);
+      await Promise.all([watcher.close(), devices.close(), availability.close()]);
     });
 
     it('follows a devices/ reload: an added gateway gets in, a removed one is refused', async () => {

@@ -11,7 +11,7 @@ import type { AdapterContext, BridgeAdapter, ZoneTarget } from './adapter.js';
 import { homeAssistantAdapter } from './homeassistant.js';
 import { nativeAdapter } from './native.js';
 import { templateAdapter } from './template.js';
-import { zigbee2mqttAdapter } from './zigbee2mqtt.js';
+import { z2mBaseTopicConflicts, zigbee2mqttAdapter } from './zigbee2mqtt.js';
 
 export type { AdapterContext, AdapterMessage, BridgeAdapter, ZoneTarget } from './adapter.js';
 
@@ -26,6 +26,7 @@ export const ADAPTERS_BY_NAME: Readonly<Record<AdapterName, BridgeAdapter>> = {
 export function zoneTargetsOf(files: readonly LoadedDevices[]): ZoneTarget[] {
   const targets: ZoneTarget[] = [];
   const problems: Problem[] = [];
+  const origins: { loaded: LoadedDevices; index: number }[] = [];
   for (const loaded of files) {
     const file = loaded.value;
     const gateways = new Map(file.gateways.map((g) => [g.id, g]));
@@ -50,6 +51,17 @@ export function zoneTargetsOf(files: readonly LoadedDevices[]): ZoneTarget[] {
         });
       }
       targets.push(target);
+      origins.push({ loaded, index });
+    });
+  }
+  for (const [at, message] of z2mBaseTopicConflicts(targets)) {
+    const { loaded, index } = origins[at]!;
+    const path = ['zones', index, 'adapter_options', 'base_topic'];
+    const given = loaded.value.zones[index]?.adapter_options?.['base_topic'] !== undefined;
+    problems.push({
+      code: 'bad-adapter-options',
+      message: `zigbee2mqtt adapter: ${message}`,
+      where: formatWhere(loaded.file, loaded.lineOf(given ? path : ['zones', index]), undefined, path),
     });
   }
   if (problems.length > 0) throw new InputError(problems);

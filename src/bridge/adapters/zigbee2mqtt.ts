@@ -44,15 +44,51 @@ const MODES: Record<ZoneFunction, readonly string[]> = {
   ventilation: Object.keys(SWITCH_VALUES),
 };
 
-function deviceOf(target: ZoneTarget, fn: ZoneFunction): string | undefined {
+function deviceOf(target: Pick<ZoneTarget, 'options'>, fn: ZoneFunction): string | undefined {
   return stringOption(target.options, `${fn}_device`) ?? stringOption(target.options, 'device');
 }
 
-function baseTopic(target: ZoneTarget): string {
+/** zigbee2mqtt's `mqtt.base_topic` for this zone (its default: `zigbee2mqtt`). */
+export function z2mBaseTopic(target: Pick<ZoneTarget, 'options'>): string {
   return stringOption(target.options, 'base_topic') ?? 'zigbee2mqtt';
 }
+const baseTopic = z2mBaseTopic;
 
-function deviceValue(target: ZoneTarget, fn: ZoneFunction, mode: string): string {
+/** The friendly names of the zone's devices, per function (a function without one is left out). */
+export function z2mDevices(target: Pick<ZoneTarget, 'options' | 'functions'>): Map<ZoneFunction, string> {
+  const devices = new Map<ZoneFunction, string>();
+  for (const fn of target.functions) {
+    const device = deviceOf(target, fn);
+    if (device !== undefined) devices.set(fn, device);
+  }
+  return devices;
+}
+
+/** The property carrying the mode of `fn` in the device's `/set` and state. */
+export function z2mProperty(target: Pick<ZoneTarget, 'options'>, fn: ZoneFunction): string {
+  return stringOption(target.options, `${fn}_property`) ?? DEFAULT_PROPERTY[fn];
+}
+
+/** The property carrying the setpoint (thermostatic valves), when the zone names one. */
+export function z2mSetpointProperty(target: Pick<ZoneTarget, 'options'>): string | undefined {
+  return stringOption(target.options, 'heating_setpoint_property');
+}
+
+/** The modes of `fn` whose device value is `value` (several when a model maps two modes alike). */
+export function z2mModesOf(target: Pick<ZoneTarget, 'options'>, fn: ZoneFunction, value: string): string[] {
+  return MODES[fn].filter((mode) => deviceValue(target, fn, mode) === value);
+}
+
+/** Whether two base topics overlap: one's `#` would reach the other's topics. */
+export function baseTopicsOverlap(a: string, b: string): boolean {
+  const x = a.split('/');
+  const y = b.split('/');
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+export function deviceValue(target: Pick<ZoneTarget, 'options'>, fn: ZoneFunction, mode: string): string {
   const override = stringOption(target.options, `${fn}_value_${mode}`);
   if (override !== undefined) return override;
   return (fn === 'heating' ? PILOT_WIRE_VALUES : SWITCH_VALUES)[mode] ?? mode;
@@ -131,7 +167,47 @@ export const zigbee2mqttAdapter: BridgeAdapter = {
       const device = deviceOf(target, fn);
       if (device !== undefined) publish.add(`${baseTopic(target)}/${device}/set`);
     }
-    return { publish: [...publish], subscribe: [] };
+    // The bridge reads back what zigbee2mqtt says of the zone's devices (gateway-tracker.ts):
+    // their state, their availability and zigbee2mqtt's own `bridge/state`; nothing else.
+    const subscribe = new Set<string>([`${baseTopic(target)}/bridge/state`]);
+    for (const device of z2mDevices(target).values()) {
+      subscribe.add(`${baseTopic(target)}/${device}`);
+      subscribe.add(`${baseTopic(target)}/${device}/availability`);
+    }
+    return { publish: [...publish], subscribe: [...subscribe] };
   },
-  gatewayAcl: () => NO_ACL,
+  gatewayAcl(target, context) {
+    // zigbee2mqtt subscribes to its whole base topic and publishes under it (bridge/state as
+    // its birth and Last Will, bridge/info, devices, device state, availability, responses):
+    // the gateway that runs it gets that base topic, and only it. A base topic overlapping the
+    // contract's prefix would let the gateway write `desired`: no rights at all then.
+    const base = baseTopic(target);
+    if (baseTopicsOverlap(base, context.topics.prefix)) return NO_ACL;
+    return { publish: [`${base}/#`], subscribe: [`${base}/#`] };
+  },
 };
+
+/**
+ * Base topics claimed by more than one gateway (`uai/gateway`), overlapping included: one
+ * zigbee2mqtt instance per base topic, else a gateway of school A would read and write the
+ * devices of school B. Returned as `[index of the later target, message]`.
+ */
+export function z2mBaseTopicConflicts(targets: readonly ZoneTarget[]): [number, string][] {
+  const owners: { base: string; owner: string }[] = [];
+  const conflicts: [number, string][] = [];
+  targets.forEach((target, index) => {
+    if (target.adapter !== 'zigbee2mqtt') return;
+    const base = baseTopic(target);
+    const owner = `${target.uai}/${target.gateway}`;
+    const clash = owners.find((o) => o.owner !== owner && baseTopicsOverlap(o.base, base));
+    if (clash) {
+      conflicts.push([
+        index,
+        `base_topic "${base}" overlaps "${clash.base}" of gateway ${clash.owner}: each zigbee2mqtt instance needs its own base topic (its gateway gets "${base}/#" on the broker)`,
+      ]);
+      return;
+    }
+    if (!owners.some((o) => o.owner === owner && o.base === base)) owners.push({ base, owner });
+  });
+  return conflicts;
+}
