@@ -7,12 +7,18 @@
  * its rev, so a re-publication after a reconnect or a restart sends the very same bytes; any other
  * content gets rev + 1 (see `desiredContentHash`). This keeps the contract's promise that a rev
  * names one document ("desired is idempotent").
+ *
+ * `trace` (the plan hash, timetable version and rules version the rev was issued from) is stored
+ * and published with the content but left out of the hash: a new plan that leaves a zone's state
+ * as it is (another zone's lesson moved, the horizon slid) keeps the zone's rev, and the trace
+ * then still names the plan that issued that rev, which the audit log holds.
  */
 import { createHash } from 'node:crypto';
 import type { ZoneFunction } from '../devices/schema.js';
 import {
   type DesiredPayload,
   type DesiredReason,
+  type DesiredTrace,
   MAX_SCHEDULE_ENTRIES,
   type ModeOf,
   SCHEDULE_HORIZON_MS,
@@ -48,6 +54,8 @@ export interface DesiredContent<F extends ZoneFunction = ZoneFunction> {
   /** ISO 8601 UTC: the end of the segment. */
   valid_until: string;
   reason: DesiredReason;
+  /** Not part of the content hash (see the file's comment). */
+  trace?: DesiredTrace;
 }
 
 /** The segment holding at `at` (`from <= at < to`), or undefined outside the plan. Binary search. */
@@ -89,7 +97,10 @@ export function compactReason(segment: Segment): DesiredReason {
   return reason;
 }
 
-export function desiredContentOf<F extends ZoneFunction>(segment: Segment): DesiredContent<F> {
+export function desiredContentOf<F extends ZoneFunction>(
+  segment: Segment,
+  trace?: DesiredTrace,
+): DesiredContent<F> {
   // Built in a fixed key order: `desiredContentHash` hashes the JSON text.
   return {
     mode: segment.mode as ModeOf<F>,
@@ -98,12 +109,17 @@ export function desiredContentOf<F extends ZoneFunction>(segment: Segment): Desi
       : {}),
     valid_until: new Date(segment.to).toISOString(),
     reason: compactReason(segment),
+    ...(trace ? { trace } : {}),
   };
 }
 
-/** Hex SHA-256 of the content's JSON (objects built in a fixed key order by `desiredContentOf`). */
+/**
+ * Hex SHA-256 of the content's JSON (objects built in a fixed key order by `desiredContentOf`),
+ * `trace` left out.
+ */
 export function desiredContentHash(content: DesiredContent): string {
-  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
+  const { trace: _trace, ...state } = content;
+  return createHash('sha256').update(JSON.stringify(state)).digest('hex');
 }
 
 export function desiredPayload<F extends ZoneFunction>(
@@ -118,6 +134,7 @@ export function desiredPayload<F extends ZoneFunction>(
     valid_until: content.valid_until,
     reason: content.reason,
     issued_at: new Date(issuedAt).toISOString(),
+    ...(content.trace ? { trace: content.trace } : {}),
   };
 }
 

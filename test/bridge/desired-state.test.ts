@@ -118,6 +118,22 @@ describe('desired', () => {
       ),
     ).not.toBe(desiredContentHash(a));
   });
+
+  it('carries the trace into the payload, valid under the contract, without changing the content hash', () => {
+    const trace = { plan_hash: 'ab'.repeat(32), timetable_version: 3, rules_version: '2026.1+3f9a0c1d2e4b' };
+    const content = desiredContentOf(heating[1]!, trace);
+    expect(desiredContentHash(content)).toBe(desiredContentHash(desiredContentOf(heating[1]!)));
+    const payload = desiredPayload(content, 4, Date.parse('2026-03-02T06:00:00.000Z'));
+    expect(payload.trace).toEqual(trace);
+    expect(desiredSchema('heating').parse(payload)).toEqual(payload);
+    // A v1 payload (no trace) stays valid; a malformed trace is refused.
+    const { trace: _omitted, ...v1 } = payload;
+    expect(desiredSchema('heating').safeParse(v1).success).toBe(true);
+    expect(
+      desiredSchema('heating').safeParse({ ...payload, trace: { ...trace, plan_hash: 'not-a-hash' } })
+        .success,
+    ).toBe(false);
+  });
 });
 
 describe('schedule', () => {
