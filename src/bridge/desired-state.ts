@@ -88,6 +88,7 @@ export function nextBoundaryAfter(segments: readonly Segment[], at: number): num
 export function compactReason(segment: Segment): DesiredReason {
   const source = segment.reason;
   const reason: DesiredReason = { rule: source.rule, basis: source.basis, kind: source.kind };
+  if (source.temperature_rule !== undefined) reason['temperature_rule'] = source.temperature_rule;
   if (source.lessons && source.lessons.length > 0) {
     reason.lessons = source.lessons.slice(0, MAX_REASON_LESSONS);
     if (source.lessons.length > MAX_REASON_LESSONS) reason['lessons_total'] = source.lessons.length;

@@ -670,7 +670,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/etablissements/{uai}/plan',
     summary: 'The planned setpoint segments of every zone for local days, each with its reason',
     description:
-      'Segments {from, to, function, mode, setpoint_c?, reason: {kind, rule, basis, lessons?, gap_hours?}}, instants in UTC, clipped to the school’s local days (23 or 25 hours on DST switch days).',
+      'Segments {from, to, function, mode, setpoint_c?, reason: {kind, rule, temperature_rule?, basis, lessons?, gap_hours?, exception?}}, instants in UTC, clipped to the school’s local days (23 or 25 hours on DST switch days).',
     tag: 'Bridge',
     auth: 'bearer',
     roles: 'manager, auditor, admin',

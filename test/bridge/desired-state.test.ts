@@ -119,6 +119,25 @@ describe('desired', () => {
     ).not.toBe(desiredContentHash(a));
   });
 
+  it('names the temperature rule beside the timing rule, and leaves the exception text to the audit', () => {
+    const preheat = {
+      ...heating[1]!,
+      reason: {
+        kind: 'preheat' as const,
+        rule: 'defaults.heating.preheat_minutes',
+        temperature_rule: 'defaults.heating.occupied',
+        basis: 'local decision',
+        exception: { justification: 'crèche', basis: 'R241-29' },
+      },
+    };
+    expect(desiredContentOf(preheat).reason).toEqual({
+      rule: 'defaults.heating.preheat_minutes',
+      basis: 'local decision',
+      kind: 'preheat',
+      temperature_rule: 'defaults.heating.occupied',
+    });
+  });
+
   it('carries the trace into the payload, valid under the contract, without changing the content hash', () => {
     const trace = { plan_hash: 'ab'.repeat(32), timetable_version: 3, rules_version: '2026.1+3f9a0c1d2e4b' };
     const content = desiredContentOf(heating[1]!, trace);
@@ -130,8 +149,7 @@ describe('desired', () => {
     const { trace: _omitted, ...v1 } = payload;
     expect(desiredSchema('heating').safeParse(v1).success).toBe(true);
     expect(
-      desiredSchema('heating').safeParse({ ...payload, trace: { ...trace, plan_hash: 'not-a-hash' } })
-        .success,
+      desiredSchema('heating').safeParse({ ...payload, trace: { ...trace, plan_hash: '' } }).success,
     ).toBe(false);
   });
 });
