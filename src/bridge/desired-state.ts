@@ -84,9 +84,27 @@ export function nextBoundaryAfter(segments: readonly Segment[], at: number): num
   return first && first.from > at ? first.from : undefined;
 }
 
-/** The compact reason of `desired`: rule, basis, kind, and the facts behind them. */
+/**
+ * The reason code an override's `desired` carries instead of its text: gateways (and whoever reads
+ * their broker) get what happened and the override's id, not who asked and why in their own words
+ * (data minimisation, RGPD art. 5(1)(c)); the text and author stay in the audit log and the API.
+ */
+export const OVERRIDE_REASON_CODE = 'manual-override';
+
+/**
+ * The compact reason of `desired`: rule, basis, kind, and the facts behind them; for an override,
+ * its rule, a reason code and its id only.
+ */
 export function compactReason(segment: Segment): DesiredReason {
   const source = segment.reason;
+  if (source.kind === 'override' && source.override_id !== undefined) {
+    return {
+      rule: `override:${source.override_id}`,
+      kind: 'override',
+      code: OVERRIDE_REASON_CODE,
+      override_id: source.override_id,
+    };
+  }
   const reason: DesiredReason = { rule: source.rule, basis: source.basis, kind: source.kind };
   if (source.temperature_rule !== undefined) reason['temperature_rule'] = source.temperature_rule;
   if (source.lessons && source.lessons.length > 0) {

@@ -119,6 +119,27 @@ describe('desired', () => {
     ).not.toBe(desiredContentHash(a));
   });
 
+  it('gives an override a reason code and its id, never its free text or author', () => {
+    const overridden = {
+      ...heating[1]!,
+      reason: {
+        kind: 'override' as const,
+        rule: 'override:ov-1',
+        basis: 'Réunion parents-profs (m.durand)',
+        override_id: 'ov-1',
+      },
+    };
+    const payload = desiredPayload(desiredContentOf(overridden), 2, Date.parse('2026-03-02T06:00:00.000Z'));
+    expect(payload.reason).toEqual({
+      rule: 'override:ov-1',
+      kind: 'override',
+      code: 'manual-override',
+      override_id: 'ov-1',
+    });
+    expect(JSON.stringify(payload)).not.toMatch(/Réunion|durand/);
+    expect(desiredSchema('heating').parse(payload)).toEqual(payload);
+  });
+
   it('names the temperature rule beside the timing rule, and leaves the exception text to the audit', () => {
     const preheat = {
       ...heating[1]!,

@@ -100,9 +100,13 @@ describe('the audit log in the running service', () => {
     const { plan_hash, timetable_version, rules_version } = desired.trace;
     const detail = (e: { detail: unknown }) => e.detail as Record<string, unknown>;
     // Nothing positional: each link is found by the values the message carries.
-    const plans = await service.store.audit.list({ kind: 'plan' });
-    const planEntry = plans.find((e) => e.uai === DEMO_UAI && detail(e)['hash'] === plan_hash);
-    expect(planEntry?.detail).toMatchObject({ hash: plan_hash, timetable_version, rules_version });
+    // Entries are appended in batches: the plan's may land just after the message.
+    const planEntry = await waitFor(async () =>
+      (await service.store.audit.list({ kind: 'plan' })).find(
+        (e) => e.uai === DEMO_UAI && detail(e)['hash'] === plan_hash,
+      ),
+    );
+    expect(planEntry.detail).toMatchObject({ hash: plan_hash, timetable_version, rules_version });
     const imports = await service.store.audit.list({ kind: 'import' });
     expect(
       imports.filter((e) => e.uai === DEMO_UAI && detail(e)['version'] === timetable_version),
