@@ -7,12 +7,18 @@
  * its rev, so a re-publication after a reconnect or a restart sends the very same bytes; any other
  * content gets rev + 1 (see `desiredContentHash`). This keeps the contract's promise that a rev
  * names one document ("desired is idempotent").
+ *
+ * `trace` (the plan hash, timetable version and rules version the rev was issued from) is stored
+ * and published with the content but left out of the hash: a new plan that leaves a zone's state
+ * as it is (another zone's lesson moved, the horizon slid) keeps the zone's rev, and the trace
+ * then still names the plan that issued that rev, which the audit log holds.
  */
 import { createHash } from 'node:crypto';
 import type { ZoneFunction } from '../devices/schema.js';
 import {
   type DesiredPayload,
   type DesiredReason,
+  type DesiredTrace,
   MAX_SCHEDULE_ENTRIES,
   type ModeOf,
   SCHEDULE_HORIZON_MS,
@@ -48,6 +54,8 @@ export interface DesiredContent<F extends ZoneFunction = ZoneFunction> {
   /** ISO 8601 UTC: the end of the segment. */
   valid_until: string;
   reason: DesiredReason;
+  /** Not part of the content hash (see the file's comment). */
+  trace?: DesiredTrace;
 }
 
 /** The segment holding at `at` (`from <= at < to`), or undefined outside the plan. Binary search. */
@@ -76,10 +84,29 @@ export function nextBoundaryAfter(segments: readonly Segment[], at: number): num
   return first && first.from > at ? first.from : undefined;
 }
 
-/** The compact reason of `desired`: rule, basis, kind, and the facts behind them. */
+/**
+ * The reason code an override's `desired` carries instead of its text: gateways (and whoever reads
+ * their broker) get what happened and the override's id, not who asked and why in their own words
+ * (data minimisation, RGPD art. 5(1)(c)); the text and author stay in the audit log and the API.
+ */
+export const OVERRIDE_REASON_CODE = 'manual-override';
+
+/**
+ * The compact reason of `desired`: rule, basis, kind, and the facts behind them; for an override,
+ * its rule, a reason code and its id only.
+ */
 export function compactReason(segment: Segment): DesiredReason {
   const source = segment.reason;
+  if (source.kind === 'override' && source.override_id !== undefined) {
+    return {
+      rule: `override:${source.override_id}`,
+      kind: 'override',
+      code: OVERRIDE_REASON_CODE,
+      override_id: source.override_id,
+    };
+  }
   const reason: DesiredReason = { rule: source.rule, basis: source.basis, kind: source.kind };
+  if (source.temperature_rule !== undefined) reason['temperature_rule'] = source.temperature_rule;
   if (source.lessons && source.lessons.length > 0) {
     reason.lessons = source.lessons.slice(0, MAX_REASON_LESSONS);
     if (source.lessons.length > MAX_REASON_LESSONS) reason['lessons_total'] = source.lessons.length;
@@ -89,7 +116,10 @@ export function compactReason(segment: Segment): DesiredReason {
   return reason;
 }
 
-export function desiredContentOf<F extends ZoneFunction>(segment: Segment): DesiredContent<F> {
+export function desiredContentOf<F extends ZoneFunction>(
+  segment: Segment,
+  trace?: DesiredTrace,
+): DesiredContent<F> {
   // Built in a fixed key order: `desiredContentHash` hashes the JSON text.
   return {
     mode: segment.mode as ModeOf<F>,
@@ -98,12 +128,17 @@ export function desiredContentOf<F extends ZoneFunction>(segment: Segment): Desi
       : {}),
     valid_until: new Date(segment.to).toISOString(),
     reason: compactReason(segment),
+    ...(trace ? { trace } : {}),
   };
 }
 
-/** Hex SHA-256 of the content's JSON (objects built in a fixed key order by `desiredContentOf`). */
+/**
+ * Hex SHA-256 of the content's JSON (objects built in a fixed key order by `desiredContentOf`),
+ * `trace` left out.
+ */
 export function desiredContentHash(content: DesiredContent): string {
-  return createHash('sha256').update(JSON.stringify(content)).digest('hex');
+  const { trace: _trace, ...state } = content;
+  return createHash('sha256').update(JSON.stringify(state)).digest('hex');
 }
 
 export function desiredPayload<F extends ZoneFunction>(
@@ -118,6 +153,7 @@ export function desiredPayload<F extends ZoneFunction>(
     valid_until: content.valid_until,
     reason: content.reason,
     issued_at: new Date(issuedAt).toISOString(),
+    ...(content.trace ? { trace: content.trace } : {}),
   };
 }
 

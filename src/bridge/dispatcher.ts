@@ -303,6 +303,11 @@ export class Dispatcher {
         this.stored.set(keyOf(row.uai, row.zone, row.function), row);
       this.storedSchools.set(uai, fence?.epoch);
     }
+    const trace = {
+      plan_hash: plan.hash,
+      timetable_version: plan.timetableVersion,
+      rules_version: plan.rulesVersion,
+    };
     const proposals: DesiredProposal[] = [];
     const pending: { tracked: Tracked; segments: readonly Segment[]; desired?: StoredDesired }[] = [];
     const seen = new Set<string>();
@@ -331,7 +336,7 @@ export class Dispatcher {
         pending.push({ tracked, segments });
         continue;
       }
-      const content = desiredContentOf(segment);
+      const content = desiredContentOf(segment, trace);
       const hash = desiredContentHash(content);
       // What this instance published, else what the store holds from before a restart.
       const current = tracked.desired ?? this.stored.get(key);

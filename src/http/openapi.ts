@@ -117,6 +117,12 @@ const diffSchema = z.strictObject({
   to: z.int(),
   rooms: entityDiff(roomSchema),
   lessons: entityDiff(lessonSchema),
+  withheld: z
+    .strictObject({ lessons: z.array(z.string()) })
+    .optional()
+    .describe(
+      'Auditors only: lesson fields left out (subject, teachers, groups); lessons whose only changes were there are not listed',
+    ),
 });
 
 const entreeQuerySchema = z.object({
@@ -329,7 +335,8 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: 'get',
     path: '/scope/entree/v1/etablissements/{uai}/versions/{v}/diff/{w}',
-    summary: 'Rooms and lessons added, removed, changed between two versions',
+    summary:
+      'Rooms and lessons added, removed, changed between two versions (auditors: without subjects, teachers, groups)',
     tag: 'SCOPE-ENTRÉE',
     auth: 'bearer',
     roles: 'editor, manager, auditor, admin',
@@ -670,7 +677,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/etablissements/{uai}/plan',
     summary: 'The planned setpoint segments of every zone for local days, each with its reason',
     description:
-      'Segments {from, to, function, mode, setpoint_c?, reason: {kind, rule, basis, lessons?, gap_hours?}}, instants in UTC, clipped to the school’s local days (23 or 25 hours on DST switch days).',
+      'Segments {from, to, function, mode, setpoint_c?, reason: {kind, rule, temperature_rule?, basis, lessons?, gap_hours?, exception?}}, instants in UTC, clipped to the school’s local days (23 or 25 hours on DST switch days).',
     tag: 'Bridge',
     auth: 'bearer',
     roles: 'manager, auditor, admin',

@@ -69,6 +69,22 @@ export const reasonSchema = z.looseObject({
 });
 export type DesiredReason = z.infer<typeof reasonSchema>;
 
+/**
+ * What a `desired` was computed from, so a subscriber matches it to its plan by content alone
+ * (issue 21): the plan's hash (the audit `plan` entry's `hash`, `GET …/plan`'s `hash`), the
+ * timetable version planned from (null on the fallback week) and the content-derived rules version
+ * (`2026.1+3f9a0c1d2e4b`, docs/audit.md). Optional: gateways written against the first contract
+ * ignore it.
+ */
+export const desiredTraceSchema = z.object({
+  // A hex SHA-256 from this bridge; kept to a bounded non-empty string so a reader checks the
+  // shape without tying the contract to the hash function.
+  plan_hash: z.string().min(1).max(128),
+  timetable_version: z.number().int().nonnegative().nullable(),
+  rules_version: z.string().min(1),
+});
+export type DesiredTrace = z.infer<typeof desiredTraceSchema>;
+
 export interface DesiredPayload<F extends ZoneFunction = ZoneFunction> {
   /** Monotonic per zone and function, starting at 1 (0 in `applied_rev` means none applied yet). */
   rev: number;
@@ -78,6 +94,8 @@ export interface DesiredPayload<F extends ZoneFunction = ZoneFunction> {
   valid_until: string;
   reason: DesiredReason;
   issued_at: string;
+  /** The plan, timetable and rules this rev was issued from (absent from bridges before issue 21). */
+  trace?: DesiredTrace;
 }
 
 export interface ScheduleEntry<F extends ZoneFunction = ZoneFunction> {
@@ -171,6 +189,7 @@ export function desiredSchema<F extends ZoneFunction>(fn: F): z.ZodType<DesiredP
         valid_until: instant,
         reason: reasonSchema,
         issued_at: instant,
+        trace: desiredTraceSchema.optional(),
       })
       .superRefine((value, ctx) => {
         refuseSetpointUnlessHeating(fn, value.setpoint_c, ['setpoint_c'], ctx);

@@ -7,7 +7,7 @@
  *   plans, for the plan of a whole school. A region's week is ~1.7 M segments, ~400 MB of
  *   canonical JSON: merely writing that text cost more than planning (docs/rules.md,
  *   "Performance"). The record stream says the same with each distinct decision (function,
- *   mode, setpoint, kind, rule, basis, exception, override) and string written once and
+ *   mode, setpoint, kind, rule, temperature rule, basis, exception, override) and string written once and
  *   referred to by number afterwards, so a segment is ~5 numbers.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -55,6 +55,7 @@ interface DecisionEntry {
   setpoint_c: number | undefined;
   kind: string;
   basis: string;
+  temperature_rule: string | undefined;
   exception: unknown;
   /** Compared by content: equal exceptions built as different objects are the same decision. */
   exceptionJson: string | undefined;
@@ -162,6 +163,7 @@ class RecordStream {
         e.setpoint_c === s.setpoint_c &&
         e.kind === r.kind &&
         e.basis === r.basis &&
+        e.temperature_rule === r.temperature_rule &&
         sameException(e, r.exception) &&
         e.override_id === r.override_id
       ) {
@@ -178,6 +180,7 @@ class RecordStream {
       setpoint_c: s.setpoint_c,
       kind: r.kind,
       basis: r.basis,
+      temperature_rule: r.temperature_rule,
       exception: r.exception,
       exceptionJson,
       override_id: r.override_id,
@@ -191,6 +194,7 @@ class RecordStream {
     this.string(r.basis);
     this.optionalString(exceptionJson);
     this.optionalString(r.override_id);
+    this.optionalString(r.temperature_rule);
   }
 
   private optionalNumber(n: number | undefined): void {
@@ -273,7 +277,9 @@ class CanonicalWriter {
     reason += `,"kind":${this.string(r.kind)}`;
     if (r.lessons !== undefined) reason += `,"lessons":${this.lessonList(r.lessons)}`;
     if (r.override_id !== undefined) reason += `,"override_id":${this.string(r.override_id)}`;
-    reason += `,"rule":${this.string(r.rule)}}`;
+    reason += `,"rule":${this.string(r.rule)}`;
+    if (r.temperature_rule !== undefined) reason += `,"temperature_rule":${this.string(r.temperature_rule)}`;
+    reason += '}';
     const setpoint = s.setpoint_c === undefined ? '' : `,"setpoint_c":${number(s.setpoint_c)}`;
     return `{"from":${number(s.from)},"function":${this.string(s.function)},"mode":${this.string(s.mode)},"reason":${reason}${setpoint},"to":${number(s.to)}}`;
   }

@@ -69,6 +69,8 @@ interface Decision {
   kind: ReasonKind;
   rule: string;
   basis: string;
+  /** The rule that set the temperature when another one (`rule`) decided the timing. */
+  temperature_rule?: string;
   exception?: SegmentReason['exception'];
   override_id?: string;
 }
@@ -150,8 +152,20 @@ function decision(mode: PlanMode, setpoint_c: number | undefined, rule: RuleRef,
   return d;
 }
 
+/**
+ * `rule` decided when (preheat minutes, the merge threshold, the fallback week) and `setpoint`
+ * what temperature: when they differ the reason names both, and the exception is the one the
+ * temperature rule carries (an exception lifts a setpoint above its cap, never a duration), so a
+ * preheat at an excepted 21 °C shows the exception as the occupied segment after it does.
+ */
 function heatingDecision(setpoint: ResolvedSetpoint, rule: RuleRef, kind: ReasonKind): Decision {
-  return decision(setpoint.mode, setpoint.setpoint_c, rule, kind);
+  const d = decision(setpoint.mode, setpoint.setpoint_c, rule, kind);
+  if (rule !== setpoint && rule.rule !== setpoint.rule) {
+    d.temperature_rule = setpoint.rule;
+    const exception = setpoint.exception ?? rule.exception;
+    if (exception) d.exception = exception;
+  }
+  return d;
 }
 
 /**
@@ -567,14 +581,23 @@ function reasonOf(
   gapHours: number,
   openEnded: boolean,
 ): SegmentReason {
-  const { kind, rule, basis } = d;
+  const { kind, rule, basis, temperature_rule } = d;
   if (d.exception === undefined && d.override_id === undefined && !openEnded) {
     // Shared, not copied: lessons arrays are read-only once planned.
-    if (lessons && Number.isNaN(gapHours)) return { kind, rule, basis, lessons: lessons as string[] };
-    if (!lessons && !Number.isNaN(gapHours)) return { kind, rule, basis, gap_hours: gapHours };
-    if (!lessons) return { kind, rule, basis };
+    if (temperature_rule === undefined) {
+      if (lessons && Number.isNaN(gapHours)) return { kind, rule, basis, lessons: lessons as string[] };
+      if (!lessons && !Number.isNaN(gapHours)) return { kind, rule, basis, gap_hours: gapHours };
+      if (!lessons) return { kind, rule, basis };
+    } else {
+      if (lessons && Number.isNaN(gapHours))
+        return { kind, rule, temperature_rule, basis, lessons: lessons as string[] };
+      if (!lessons && !Number.isNaN(gapHours))
+        return { kind, rule, temperature_rule, basis, gap_hours: gapHours };
+      if (!lessons) return { kind, rule, temperature_rule, basis };
+    }
   }
-  const reason: SegmentReason = { kind, rule, basis };
+  const reason: SegmentReason =
+    temperature_rule === undefined ? { kind, rule, basis } : { kind, rule, temperature_rule, basis };
   if (lessons) reason.lessons = lessons as string[];
   if (d.exception) reason.exception = d.exception;
   if (d.override_id !== undefined) reason.override_id = d.override_id;
@@ -602,6 +625,7 @@ function sameDecision(a: Decision, b: Decision): boolean {
       a.setpoint_c === b.setpoint_c &&
       a.kind === b.kind &&
       a.rule === b.rule &&
+      a.temperature_rule === b.temperature_rule &&
       a.basis === b.basis &&
       a.override_id === b.override_id)
   );

@@ -27,8 +27,16 @@ export type ReasonKind =
 
 export interface SegmentReason {
   kind: ReasonKind;
-  /** Rule id (YAML path in the rule file, `override:{id}` for an override). */
+  /**
+   * Rule id (YAML path in the rule file, `override:{id}` for an override). For preheat,
+   * merged-gap and fallback heating segments, the rule that decided the timing.
+   */
   rule: string;
+  /**
+   * The rule that set the temperature when it is not `rule` (preheat, merged-gap, fallback
+   * heating: `…heating.occupied`); absent when `rule` decided both.
+   */
+  temperature_rule?: string;
   basis: string;
   /** Lessons (and `event:` ids) behind an occupied or preheat segment. */
   lessons?: string[];
@@ -37,7 +45,7 @@ export interface SegmentReason {
   /** The gap runs past the known occupancy window: `gap_hours` is a lower bound. */
   gap_open_ended?: true;
   override_id?: string;
-  /** The rule's exception to a legal cap, shown in the audit. */
+  /** The exception to a legal cap of the rule that set the temperature, shown in the audit. */
   exception?: RuleException;
 }
 

@@ -298,6 +298,7 @@ describe.each(backends)('bridge API on $name', (backend) => {
               reason: {
                 kind: 'fallback',
                 rule: 'fallback_week',
+                temperature_rule: 'defaults.heating.occupied',
                 basis: 'local decision: conservative week while no timetable was ever received',
               },
             },

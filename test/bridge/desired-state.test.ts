@@ -118,6 +118,61 @@ describe('desired', () => {
       ),
     ).not.toBe(desiredContentHash(a));
   });
+
+  it('gives an override a reason code and its id, never its free text or author', () => {
+    const overridden = {
+      ...heating[1]!,
+      reason: {
+        kind: 'override' as const,
+        rule: 'override:ov-1',
+        basis: 'Réunion parents-profs (m.durand)',
+        override_id: 'ov-1',
+      },
+    };
+    const payload = desiredPayload(desiredContentOf(overridden), 2, Date.parse('2026-03-02T06:00:00.000Z'));
+    expect(payload.reason).toEqual({
+      rule: 'override:ov-1',
+      kind: 'override',
+      code: 'manual-override',
+      override_id: 'ov-1',
+    });
+    expect(JSON.stringify(payload)).not.toMatch(/Réunion|durand/);
+    expect(desiredSchema('heating').parse(payload)).toEqual(payload);
+  });
+
+  it('names the temperature rule beside the timing rule, and leaves the exception text to the audit', () => {
+    const preheat = {
+      ...heating[1]!,
+      reason: {
+        kind: 'preheat' as const,
+        rule: 'defaults.heating.preheat_minutes',
+        temperature_rule: 'defaults.heating.occupied',
+        basis: 'local decision',
+        exception: { justification: 'crèche', basis: 'R241-29' },
+      },
+    };
+    expect(desiredContentOf(preheat).reason).toEqual({
+      rule: 'defaults.heating.preheat_minutes',
+      basis: 'local decision',
+      kind: 'preheat',
+      temperature_rule: 'defaults.heating.occupied',
+    });
+  });
+
+  it('carries the trace into the payload, valid under the contract, without changing the content hash', () => {
+    const trace = { plan_hash: 'ab'.repeat(32), timetable_version: 3, rules_version: '2026.1+3f9a0c1d2e4b' };
+    const content = desiredContentOf(heating[1]!, trace);
+    expect(desiredContentHash(content)).toBe(desiredContentHash(desiredContentOf(heating[1]!)));
+    const payload = desiredPayload(content, 4, Date.parse('2026-03-02T06:00:00.000Z'));
+    expect(payload.trace).toEqual(trace);
+    expect(desiredSchema('heating').parse(payload)).toEqual(payload);
+    // A v1 payload (no trace) stays valid; a malformed trace is refused.
+    const { trace: _omitted, ...v1 } = payload;
+    expect(desiredSchema('heating').safeParse(v1).success).toBe(true);
+    expect(
+      desiredSchema('heating').safeParse({ ...payload, trace: { ...trace, plan_hash: '' } }).success,
+    ).toBe(false);
+  });
 });
 
 describe('schedule', () => {

@@ -122,8 +122,11 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
     await setUp();
     const clock = new ManualClock(Date.parse('2026-03-02T07:00:00.000Z'));
     const feed = new MutablePlanFeed();
-    feed.set(schoolPlan(UAI, [mondayZone()]));
+    const plan = schoolPlan(UAI, [mondayZone()]);
+    feed.set(plan);
     await startBridge(stores.store, feed, clock, new ManualScheduler(clock));
+    // What the gateway receives names the plan it came from (issue 21).
+    const trace = { plan_hash: plan.hash, timetable_version: 1, rules_version: 'test' };
 
     const gatewayCredentials = target.name === 'aedes' ? target.gateway : target.observer;
     await expectRetained(target.url, gatewayCredentials, topics.desired(UAI, 'b-est', 'heating').topic, {
@@ -133,6 +136,7 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
       valid_until: '2026-03-02T16:30:00.000Z',
       reason: { rule: 'defaults.heating.comfort', basis: 'test basis', kind: 'occupied' },
       issued_at: '2026-03-02T07:00:00.000Z',
+      trace,
     });
     await expectRetained(target.url, gatewayCredentials, topics.desired(UAI, 'b-est', 'lighting').topic, {
       rev: 1,
@@ -140,6 +144,7 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
       valid_until: '2026-03-02T16:40:00.000Z',
       reason: { rule: 'defaults.lighting.on', basis: 'test basis', kind: 'occupied' },
       issued_at: '2026-03-02T07:00:00.000Z',
+      trace,
     });
     await expectRetained(target.url, gatewayCredentials, topics.schedule(UAI, 'b-est', 'heating').topic, {
       issued_at: '2026-03-02T07:00:00.000Z',
@@ -262,7 +267,8 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
       await setUp();
       const clock = new ManualClock(Date.parse('2026-03-02T07:00:00.000Z'));
       const feed = new MutablePlanFeed();
-      feed.set(schoolPlan(UAI, [mondayZone()]));
+      const plan = schoolPlan(UAI, [mondayZone()]);
+      feed.set(plan);
       const { publisher } = await startBridge(stores.store, feed, clock, new ManualScheduler(clock));
       await target.restart!();
       await waitFor(() => publisher.stats().republications >= 2, {
@@ -276,6 +282,7 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
         valid_until: '2026-03-02T16:30:00.000Z',
         reason: { rule: 'defaults.heating.comfort', basis: 'test basis', kind: 'occupied' },
         issued_at: '2026-03-02T07:00:00.000Z',
+        trace: { plan_hash: plan.hash, timetable_version: 1, rules_version: 'test' },
       });
     });
 }

@@ -34,4 +34,15 @@ describe('planHash', () => {
       planHash({ heating: [segment] }),
     );
   });
+
+  it('hashes a temperature rule as canonical JSON does (sorted after rule)', () => {
+    const preheat: Segment = {
+      ...segment,
+      reason: { kind: 'preheat', rule: 'r.preheat', temperature_rule: 'r.occ', basis: 'b' },
+    };
+    const json =
+      '{"heating":[{"from":1,"function":"heating","mode":"eco","reason":{"basis":"b","kind":"preheat","rule":"r.preheat","temperature_rule":"r.occ"},"setpoint_c":16,"to":2}]}';
+    expect(canonicalJson({ heating: [preheat] })).toBe(json);
+    expect(planHash({ heating: [preheat] })).toBe(createHash('sha256').update(json).digest('hex'));
+  });
 });

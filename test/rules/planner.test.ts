@@ -88,6 +88,7 @@ const cases: Case[] = [
       heat('2026-01-13T06:00:00Z', '2026-01-13T07:00:00Z', 'comfort', 19, {
         kind: 'preheat',
         ...B.preheat,
+        temperature_rule: B.occupied.rule,
         lessons: ['L1', 'L2'],
       }),
       heat('2026-01-13T07:00:00Z', '2026-01-13T16:30:00Z', 'comfort', 19, {
@@ -111,7 +112,11 @@ const cases: Case[] = [
         ...gymUnder24,
         gap_hours: 13.5,
       }),
-      heat('2026-01-13T06:00:00Z', '2026-01-13T07:00:00Z', 'comfort', 14, { kind: 'preheat', ...B.preheat }),
+      heat('2026-01-13T06:00:00Z', '2026-01-13T07:00:00Z', 'comfort', 14, {
+        kind: 'preheat',
+        ...B.preheat,
+        temperature_rule: 'categories.gym.heating.occupied',
+      }),
       heat('2026-01-13T07:00:00Z', '2026-01-13T16:30:00Z', 'comfort', 14, {
         kind: 'occupied',
         rule: 'categories.gym.heating.occupied',
@@ -140,6 +145,7 @@ const cases: Case[] = [
       heat('2026-01-13T04:00:00Z', '2026-01-13T07:00:00Z', 'comfort', 19, {
         kind: 'preheat',
         ...slowPreheat,
+        temperature_rule: B.occupied.rule,
       }),
       heat('2026-01-13T07:00:00Z', '2026-01-13T16:30:00Z', 'comfort', 19, {
         kind: 'occupied',
@@ -153,6 +159,7 @@ const cases: Case[] = [
       heat('2026-01-13T22:00:00Z', '2026-01-14T00:00:00Z', 'comfort', 19, {
         kind: 'preheat',
         ...slowPreheat,
+        temperature_rule: B.occupied.rule,
       }),
     ],
   },
@@ -176,6 +183,7 @@ const cases: Case[] = [
       heat('2026-03-30T03:00:00Z', '2026-03-30T06:00:00Z', 'comfort', 19, {
         kind: 'preheat',
         ...slowPreheat,
+        temperature_rule: B.occupied.rule,
       }),
       heat('2026-03-30T06:00:00Z', '2026-03-30T15:30:00Z', 'comfort', 19, {
         kind: 'occupied',
@@ -224,9 +232,14 @@ const cases: Case[] = [
       heat('2026-01-13T09:00:00Z', '2026-01-13T10:00:00Z', 'comfort', 19, {
         kind: 'merged-gap',
         ...B.mergeHydronic,
+        temperature_rule: B.occupied.rule,
         gap_hours: 1,
       }),
-      heat('2026-01-13T10:00:00Z', '2026-01-13T11:00:00Z', 'comfort', 19, { kind: 'preheat', ...B.preheat }),
+      heat('2026-01-13T10:00:00Z', '2026-01-13T11:00:00Z', 'comfort', 19, {
+        kind: 'preheat',
+        ...B.preheat,
+        temperature_rule: B.occupied.rule,
+      }),
       heat('2026-01-13T11:00:00Z', '2026-01-13T16:30:00Z', 'comfort', 19, {
         kind: 'occupied',
         ...B.occupied,
@@ -253,7 +266,11 @@ const cases: Case[] = [
         ...B.under24,
         gap_hours: 1,
       }),
-      heat('2026-01-13T10:00:00Z', '2026-01-13T11:00:00Z', 'comfort', 19, { kind: 'preheat', ...B.preheat }),
+      heat('2026-01-13T10:00:00Z', '2026-01-13T11:00:00Z', 'comfort', 19, {
+        kind: 'preheat',
+        ...B.preheat,
+        temperature_rule: B.occupied.rule,
+      }),
       heat('2026-01-13T11:00:00Z', '2026-01-13T16:30:00Z', 'comfort', 19, {
         kind: 'occupied',
         ...B.occupied,
@@ -278,9 +295,14 @@ const cases: Case[] = [
       heat('2026-01-13T09:00:00Z', '2026-01-13T09:40:00Z', 'comfort', 19, {
         kind: 'merged-gap',
         ...electricMerge,
+        temperature_rule: B.occupied.rule,
         gap_hours: 0.67,
       }),
-      heat('2026-01-13T09:40:00Z', '2026-01-13T10:40:00Z', 'comfort', 19, { kind: 'preheat', ...B.preheat }),
+      heat('2026-01-13T09:40:00Z', '2026-01-13T10:40:00Z', 'comfort', 19, {
+        kind: 'preheat',
+        ...B.preheat,
+        temperature_rule: B.occupied.rule,
+      }),
       heat('2026-01-13T10:40:00Z', '2026-01-13T16:30:00Z', 'comfort', 19, {
         kind: 'occupied',
         ...B.occupied,
@@ -315,7 +337,11 @@ const cases: Case[] = [
         ...B.from24to48,
         gap_hours: 42,
       }),
-      heat('2026-01-19T06:00:00Z', '2026-01-19T07:00:00Z', 'comfort', 19, { kind: 'preheat', ...B.preheat }),
+      heat('2026-01-19T06:00:00Z', '2026-01-19T07:00:00Z', 'comfort', 19, {
+        kind: 'preheat',
+        ...B.preheat,
+        temperature_rule: B.occupied.rule,
+      }),
     ],
   },
   {
@@ -494,6 +520,7 @@ const cases: Case[] = [
       heat('2026-01-19T06:00:00Z', '2026-01-19T17:00:00Z', 'comfort', 19, {
         kind: 'fallback',
         rule: 'fallback_week',
+        temperature_rule: B.occupied.rule,
         basis: 'local decision: conservative week while no timetable was ever received',
       }),
       heat('2026-01-19T17:00:00Z', '2026-01-20T00:00:00Z', 'eco', 16, {
@@ -510,6 +537,52 @@ describe('planZone, one case per rule', () => {
     const z = input.zone ?? classroom;
     const plan = planZone({ zone: z, occupancy: [], overrides: [], rules: rulesFor(z), ...input });
     expect(plan[fn]).toEqual(expected);
+  });
+});
+
+describe('segments name the timing rule and the temperature rule', () => {
+  it('preheat and merged-gap cite both, with the temperature rule’s exception; occupied cites one', () => {
+    const exception = { justification: "unité d'accueil de jeunes enfants", basis: 'R241-29' };
+    const resolved = rulesFor(classroom);
+    const rules = {
+      ...resolved,
+      heating: { ...resolved.heating, occupied: { ...resolved.heating.occupied, setpoint_c: 21, exception } },
+    };
+    const plan = planZone({
+      zone: classroom,
+      rules,
+      occupancy: [
+        occ('2026-01-13T07:00:00Z', '2026-01-13T09:00:00Z'),
+        occ('2026-01-13T11:00:00Z', '2026-01-13T12:00:00Z'),
+      ],
+      overrides: [],
+      horizon: { from: t('2026-01-13T06:00:00Z'), to: t('2026-01-13T12:00:00Z') },
+    });
+    expect(plan.heating?.map((s) => [new Date(s.from).toISOString(), s.setpoint_c, s.reason])).toEqual([
+      [
+        '2026-01-13T06:00:00.000Z',
+        21,
+        { kind: 'preheat', ...B.preheat, temperature_rule: B.occupied.rule, exception },
+      ],
+      ['2026-01-13T07:00:00.000Z', 21, { kind: 'occupied', ...B.occupied, exception }],
+      [
+        '2026-01-13T09:00:00.000Z',
+        21,
+        {
+          kind: 'merged-gap',
+          ...B.mergeHydronic,
+          temperature_rule: B.occupied.rule,
+          exception,
+          gap_hours: 1,
+        },
+      ],
+      [
+        '2026-01-13T10:00:00.000Z',
+        21,
+        { kind: 'preheat', ...B.preheat, temperature_rule: B.occupied.rule, exception },
+      ],
+      ['2026-01-13T11:00:00.000Z', 21, { kind: 'occupied', ...B.occupied, exception }],
+    ]);
   });
 });
 
@@ -539,7 +612,11 @@ describe('overrides', () => {
         ...B.under24,
         gap_hours: 13.5,
       }),
-      heat('2026-01-13T06:00:00Z', '2026-01-13T07:00:00Z', 'comfort', 19, { kind: 'preheat', ...B.preheat }),
+      heat('2026-01-13T06:00:00Z', '2026-01-13T07:00:00Z', 'comfort', 19, {
+        kind: 'preheat',
+        ...B.preheat,
+        temperature_rule: B.occupied.rule,
+      }),
       heat('2026-01-13T07:00:00Z', '2026-01-13T16:30:00Z', 'comfort', 19, {
         kind: 'occupied',
         ...B.occupied,

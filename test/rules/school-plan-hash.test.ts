@@ -139,6 +139,12 @@ describe('schoolPlanHash', () => {
         },
       ],
       [
+        'temperature rule',
+        (p) => {
+          segmentAt(p, 'gymnase', 'heating', 0).reason.temperature_rule = 'r.occ';
+        },
+      ],
+      [
         'basis',
         (p) => {
           segmentAt(p, 'gymnase', 'heating', 0).reason.basis = 'b pre';

@@ -15,14 +15,17 @@ import { DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
+import { type Collector, collectMessages, waitFor } from '../helpers/mqtt-contract.js';
 import { tamper } from '../store/audit-tamper.js';
 
 const REPO = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const CLOCK = new ManualClock(Date.parse('2026-12-01T09:00:00Z'));
+const GATEWAY = { username: 'gw-tilleuls', password: 'demo-gateway-password' };
 
 describe('the audit log in the running service', () => {
   let service: RunningService;
   let tokens: Record<string, string>;
+  let gateway: Collector | undefined;
 
   beforeAll(async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'scope-energie-audit-service-'));
@@ -43,6 +46,7 @@ describe('the audit log in the running service', () => {
   });
 
   afterAll(async () => {
+    await gateway?.close();
     await service?.stop();
   });
 
@@ -78,6 +82,47 @@ describe('the audit log in the running service', () => {
         },
       ]),
     });
+  });
+
+  it('traces a desired a gateway receives to its plan, timetable version and rules version by content alone', async () => {
+    const topic = `sobriete/v1/${DEMO_UAI}/batiment-b-est/heating/desired`;
+    gateway = await collectMessages(service.mqttUrl, GATEWAY, topic);
+    await waitFor(() => gateway!.messages.some((m) => m.topic === topic));
+    const desired = gateway.messages.find((m) => m.topic === topic)!.payload as {
+      rev: number;
+      trace: { plan_hash: string; timetable_version: number | null; rules_version: string };
+    };
+    expect(desired.trace).toEqual({
+      plan_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      timetable_version: 1,
+      rules_version: expect.stringMatching(/^2026\.1\+[0-9a-f]{12}$/),
+    });
+    const { plan_hash, timetable_version, rules_version } = desired.trace;
+    const detail = (e: { detail: unknown }) => e.detail as Record<string, unknown>;
+    // Nothing positional: each link is found by the values the message carries.
+    // Entries are appended in batches: the plan's may land just after the message.
+    const planEntry = await waitFor(async () =>
+      (await service.store.audit.list({ kind: 'plan' })).find(
+        (e) => e.uai === DEMO_UAI && detail(e)['hash'] === plan_hash,
+      ),
+    );
+    expect(planEntry.detail).toMatchObject({ hash: plan_hash, timetable_version, rules_version });
+    const imports = await service.store.audit.list({ kind: 'import' });
+    expect(
+      imports.filter((e) => e.uai === DEMO_UAI && detail(e)['version'] === timetable_version),
+    ).toHaveLength(1);
+    const configs = await service.store.audit.list({ kind: 'config' });
+    expect(configs.some((e) => detail(e)['rules_version'] === rules_version)).toBe(true);
+    await expect
+      .poll(async () =>
+        (await service.store.audit.list({ kind: 'publish' }))
+          .filter((e) => e.zone === 'batiment-b-est' && detail(e)['function'] === 'heating')
+          .map((e) => [detail(e)['rev'], detail(e)['trace']]),
+      )
+      .toContainEqual([desired.rev, desired.trace]);
+    const plan = await api(`/api/etablissements/${DEMO_UAI}/plan`, tokens['demo-auditor']!);
+    expect(plan.status).toBe(200);
+    expect(await plan.json()).toMatchObject({ timetable_version, rules_version });
   });
 
   it('logs a refused override with its reason', async () => {

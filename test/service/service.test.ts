@@ -26,7 +26,7 @@ interface Desired {
   rev: number;
   mode: string;
   setpoint_c?: number;
-  reason: { kind: string; rule: string; override_id?: string };
+  reason: { kind: string; rule: string; code?: string; override_id?: string };
   issued_at: string;
 }
 
@@ -166,11 +166,29 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
     expect(res.status).toBe(201);
     const override = (await res.json()) as { id: string };
     await waitFor(() => latest('cdi', 'heating')?.reason.override_id === override.id, { timeoutMs: 3_000 });
-    expect(latest('cdi', 'heating')).toMatchObject({
-      mode: 'frost',
-      setpoint_c: 8,
-      reason: { kind: 'override' },
+    expect(latest('cdi', 'heating')).toMatchObject({ mode: 'frost', setpoint_c: 8 });
+    // Gateways get a reason code and the override's id: neither the text nor its author (issue 21).
+    expect(latest('cdi', 'heating')?.reason).toEqual({
+      rule: `override:${override.id}`,
+      kind: 'override',
+      code: 'manual-override',
+      override_id: override.id,
     });
+    const sent = JSON.stringify(gateway.messages.filter((m) => m.topic.endsWith('/cdi/heating/desired')));
+    expect(sent).not.toContain('Radiateur en panne');
+    expect(sent).not.toContain('demo-manager');
+    // The text and author stay in the API and the audit log.
+    const view = await api(`/api/overrides/${override.id}`, { token: tokens['demo-manager']! });
+    expect(view.status).toBe(200);
+    expect(await view.json()).toMatchObject({ reason: 'Radiateur en panne', author: 'demo-manager' });
+    await waitFor(async () =>
+      (await service.store.audit.list({ kind: 'override' })).some(
+        (e) =>
+          e.actor === 'demo-manager' &&
+          JSON.stringify(e.detail).includes('Radiateur en panne') &&
+          JSON.stringify(e.detail).includes(override.id),
+      ),
+    );
     const overriddenRev = latest('cdi', 'heating')!.rev;
 
     const cancelled = await api(`/api/overrides/${override.id}`, {

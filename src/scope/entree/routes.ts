@@ -13,6 +13,7 @@ import { diffTimetables } from '../../domain/timetable-diff.js';
 import { pathUai } from '../../domain/uai.js';
 import { notFound, problemResponse } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
+import { auditorDiff } from './auditor-diff.js';
 import { DestructiveImportError } from './destructive-import.js';
 import type { ImportTaskRunner } from './import-pool.js';
 import { type ImportReport, ingestTimetable } from './ingest.js';
@@ -133,7 +134,10 @@ export function entreeRoutes(deps: EntreeDeps): Hono<AuthEnv> {
     ]);
     if (!from) return notFound(c, `version ${v} of ${uai}`, 'v (path)');
     if (!to) return notFound(c, `version ${w} of ${uai}`, 'w (path)');
-    return c.json({ uai, from: v, to: w, ...diffTimetables(from.timetable, to.timetable) });
+    const diff = diffTimetables(from.timetable, to.timetable);
+    // Auditors get the energy view of lessons (docs/api.md): no teachers, classes or subjects.
+    const shown = c.get('principal').role === 'auditor' ? auditorDiff(diff) : diff;
+    return c.json({ uai, from: v, to: w, ...shown });
   });
 
   return app;

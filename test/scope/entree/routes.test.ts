@@ -55,6 +55,7 @@ describe.each(backends)('SCOPE-ENTRÉE on $name', (backend) => {
     { id: 'other-editor', role: 'editor', uais: [OTHER_UAI] },
     { id: 'energie', role: 'consumer', purpose: 'sobriete-energetique', uais: [UAI] },
     { id: 'manager', role: 'manager', uais: [UAI] },
+    { id: 'auditor', role: 'auditor', uais: [UAI] },
   ]);
   let app: ReturnType<typeof createHttpApp>;
   const imported: [string, number, string][] = [];
@@ -278,6 +279,29 @@ describe.each(backends)('SCOPE-ENTRÉE on $name', (backend) => {
     expect(d.lessons.removed.map((l: { id: string }) => l.id)).toEqual(['L2']);
     expect(d.lessons.changed.map((l: { id: string }) => l.id)).toEqual(['L1']);
     expect(d.rooms).toEqual({ added: [], removed: [], changed: [] });
+
+    // The manager sees L1's teacher go; the auditor sees only when and where lessons meet.
+    expect(d.lessons.changed[0].changes.map((c: { field: string }) => c.field)).toEqual(['end', 'teachers']);
+    const audited = await app.request(`/scope/entree/v1/etablissements/${UAI}/versions/1/diff/2`, {
+      headers: bearer('auditor'),
+    });
+    expect(audited.status).toBe(200);
+    const text = await audited.text();
+    expect(text).not.toContain('ALPHA');
+    expect(JSON.parse(text)).toEqual({
+      uai: UAI,
+      from: 1,
+      to: 2,
+      rooms: { added: [], removed: [], changed: [] },
+      lessons: {
+        added: [{ id: 'L3', rooms: ['LABO 1'], day: 4, start: '13:30', end: '14:25', weeks: ['2025-09-01'] }],
+        removed: [
+          { id: 'L2', rooms: ['LABO 1'], day: 2, start: '10:05', end: '11:00', dates: ['2025-09-02'] },
+        ],
+        changed: [{ id: 'L1', changes: [{ field: 'end', before: '09:50', after: '10:00' }] }],
+      },
+      withheld: { lessons: ['subject', 'teachers', 'groups'] },
+    });
 
     const missing = await app.request(`/scope/entree/v1/etablissements/${UAI}/versions/1/diff/9`, {
       headers: bearer('manager'),
