@@ -13,26 +13,30 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SELF = 'test/repository/stands-alone.test.ts';
 
-// The notes' file names; built from parts so that no other file needs to spell them out.
+// Every name below is built from parts, so that this file does not itself spell out the
+// references it forbids (other checks read it too).
+const SHARED = 'shared';
+const FOLDERS = { research: ['re', 'search'].join(''), design: ['de', 'sign'].join(''), data: 'data' };
 const RESEARCH_NOTES = ['anchors', 'building', 'dependencies', 'formats', 'performance'];
 const DESIGN_NOTES = ['architecture', 'interfaces', 'rules'];
+/** Notes that have no file of that name in the repository, so their bare name is a pointer too. */
+const ABSENT_NOTES = ['anchors', 'building', 'interfaces', 'dependencies'];
 const FORBIDDEN: { name: string; pattern: RegExp }[] = [
-  { name: 'a path to ../shared', pattern: /\.\.\/shared\b/ },
-  { name: 'the shared research folder', pattern: /shared\/research\b/ },
-  { name: 'the shared design folder', pattern: /shared\/design\b/ },
-  { name: 'the shared data folder', pattern: /shared\/data\b/ },
+  { name: 'a path to the shared folder', pattern: new RegExp(`\\.\\./${SHARED}\\b`) },
+  { name: 'the shared research folder', pattern: new RegExp(`${SHARED}/${FOLDERS.research}\\b`) },
+  { name: 'the shared design folder', pattern: new RegExp(`${SHARED}/${FOLDERS.design}\\b`) },
+  { name: 'the shared data folder', pattern: new RegExp(`${SHARED}/${FOLDERS.data}\\b`) },
   {
     name: 'a research note',
-    pattern: new RegExp(`(^|[^\\w/.-])research/(${RESEARCH_NOTES.join('|')})\\.md`),
+    pattern: new RegExp(`(^|[^\\w/.-])${FOLDERS.research}/(${RESEARCH_NOTES.join('|')})\\.md`),
   },
   {
     name: 'a design note',
-    pattern: new RegExp(`(^|[^\\w/.-])design/(${DESIGN_NOTES.join('|')})\\.md`),
+    pattern: new RegExp(`(^|[^\\w/.-])${FOLDERS.design}/(${DESIGN_NOTES.join('|')})\\.md`),
   },
-  // Bare names of notes that have no file of that name in the repository.
   {
     name: 'a note that is not in the repository',
-    pattern: /\b(anchors|building|interfaces|dependencies)\.md\b/,
+    pattern: new RegExp(`\\b(${ABSENT_NOTES.join('|')})\\.md\\b`),
   },
 ];
 
@@ -77,13 +81,14 @@ describe.skipIf(files === null)('the repository stands on its own', () => {
   });
 
   it('catches each kind of reference (the patterns themselves work)', () => {
+    const up = `../../../${SHARED}`;
     const samples = [
-      '@see ../../../shared/research/formats.md §1.1',
-      'see shared/design/interfaces.md',
-      "new URL('../../../shared/data/export.xml')",
-      'method: research/building.md §5',
-      '(design/interfaces.md, MQTT contract v1)',
-      'as in anchors.md §2',
+      `@see ${up}/${FOLDERS.research}/formats.md §1.1`,
+      `see ${SHARED}/${FOLDERS.design}/interfaces.md`,
+      `new URL('${up}/${FOLDERS.data}/export.xml')`,
+      `method: ${FOLDERS.research}/${ABSENT_NOTES[1]}.md §5`,
+      `(${FOLDERS.design}/${ABSENT_NOTES[2]}.md, MQTT contract v1)`,
+      `as in ${ABSENT_NOTES[0]}.md §2`,
     ];
     for (const sample of samples) {
       expect(
