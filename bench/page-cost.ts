@@ -16,35 +16,14 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../src/config/schema.js';
-import { buildDemoTimetable, DEMO_UAI } from '../src/demo/demo-lycee.js';
+import { DEMO_UAI } from '../src/demo/demo-lycee.js';
 import { createLogger } from '../src/logger.js';
 import { startService } from '../src/service.js';
+import { overlappingLessons } from '../test/hostile/hostile-inputs.js';
 
 const REPO = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const repeats = Number(process.argv[2] ?? 5);
 const which = process.argv[3] ?? 'all';
-
-function overlapping(count: number) {
-  const now = Date.now();
-  const demo = buildDemoTimetable(now);
-  const d = new Date(now);
-  const monday = new Date(
-    Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() - ((d.getUTCDay() + 6) % 7)),
-  )
-    .toISOString()
-    .slice(0, 10);
-  for (let i = 0; i < count; i++) {
-    demo.lessons.push({
-      id: `hostile-overlap-${i}`,
-      rooms: ['B101'],
-      day: 1,
-      start: '08:00',
-      end: '09:00',
-      dates: [monday],
-    });
-  }
-  return demo;
-}
 
 const dataDir = await mkdtemp(join(tmpdir(), 'scope-energie-page-cost-'));
 const config = configSchema.parse({
@@ -124,7 +103,7 @@ for (const count of [2_000, 100_000]) {
     {
       method: 'PUT',
       headers: { Authorization: `Bearer ${tokens['demo-editor']}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(overlapping(count)),
+      body: JSON.stringify(overlappingLessons(count)),
     },
   );
   if (res.status !== 201) throw new Error(`import ${count}: ${res.status} ${await res.text()}`);

@@ -24,10 +24,10 @@ import type {
   StoredGatewayStatus,
   StoredReported,
 } from '../store/bridge-state-repository.js';
-import type { AdapterOptions } from './adapters/adapter.js';
 import { TokenBuckets } from './token-buckets.js';
 import {
   parseZ2mPayload,
+  type TrackedZone,
   type Z2mRoute,
   type Z2mZoneFunction,
   z2mOnlineState,
@@ -61,15 +61,7 @@ export interface GatewayTrackerOptions {
    * The zones each gateway drives, from devices/ (so `reported` updates the gateway's last-seen
    * instant and zones appear before their first report).
    */
-  zones?: readonly {
-    uai: string;
-    zone: string;
-    gateway: string;
-    functions: readonly ZoneFunction[];
-    /** With `options`: zigbee2mqtt zones are also read from their devices' state (z2m-feedback.ts). */
-    adapter?: string;
-    options?: AdapterOptions;
-  }[];
+  zones?: readonly TrackedZone[];
   clock?: Clock;
   lagDelayMs?: number;
   /** Live `reported` messages accepted per gateway and minute (default 600). */

@@ -21,7 +21,8 @@ import {
   z2mSetpointProperty,
 } from './adapters/zigbee2mqtt.js';
 
-export interface Z2mZone {
+/** A zone of devices/ as the gateway tracker follows it; with `options`, a zigbee2mqtt zone is also read from its devices' state. */
+export interface TrackedZone {
   uai: string;
   zone: string;
   gateway: string;
@@ -44,7 +45,7 @@ export type Z2mRoute =
   | { kind: 'bridge-state'; gateways: { uai: string; gateway: string }[] };
 
 /** The exact topics to read for the zigbee2mqtt zones among `zones`, and what each one feeds. */
-export function z2mRoutes(zones: readonly Z2mZone[]): Map<string, Z2mRoute> {
+export function z2mRoutes(zones: readonly TrackedZone[]): Map<string, Z2mRoute> {
   const routes = new Map<string, Z2mRoute>();
   const add = (topic: string, kind: 'state' | 'availability', target: Z2mZoneFunction): void => {
     const route = routes.get(topic);

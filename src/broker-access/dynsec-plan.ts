@@ -74,6 +74,20 @@ export function isManagedRole(role: BrokerRole): boolean {
  * `passwords`: clear passwords to set now, by username (`gateway credentials` at issue time; the
  * bridge's own from the configuration).
  */
+/** Every kind of change, none yet: a plan's start, and a report's before any plan is made. */
+export function noChanges(): DynsecPlan['changes'] {
+  return {
+    roles_created: [],
+    roles_updated: [],
+    roles_deleted: [],
+    clients_created: [],
+    clients_updated: [],
+    clients_enabled: [],
+    clients_disabled: [],
+    passwords_set: [],
+  };
+}
+
 export function planDynsec(
   current: BrokerState,
   desired: ManagedAccess,
@@ -81,16 +95,7 @@ export function planDynsec(
 ): DynsecPlan {
   const plan: DynsecPlan = {
     commands: [],
-    changes: {
-      roles_created: [],
-      roles_updated: [],
-      roles_deleted: [],
-      clients_created: [],
-      clients_updated: [],
-      clients_enabled: [],
-      clients_disabled: [],
-      passwords_set: [],
-    },
+    changes: noChanges(),
     needsCredentials: [],
     conflicts: [],
   };

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import type { MqttTopics } from '../mqtt/topics.js';
 import type { Site } from '../site/load-site.js';
 import type { DynsecClient } from './dynsec-client.js';
-import { type BrokerClient, type BrokerRole, type DynsecPlan, planDynsec } from './dynsec-plan.js';
+import { type BrokerClient, type BrokerRole, type DynsecPlan, noChanges, planDynsec } from './dynsec-plan.js';
 import { managedAccess } from './managed-access.js';
 
 export interface ProvisioningReport {
@@ -99,16 +99,7 @@ export class MosquittoProvisioner {
       durationMs: 0,
       commands: 0,
       messages: 0,
-      changes: {
-        roles_created: [],
-        roles_updated: [],
-        roles_deleted: [],
-        clients_created: [],
-        clients_updated: [],
-        clients_enabled: [],
-        clients_disabled: [],
-        passwords_set: [],
-      },
+      changes: noChanges(),
       needsCredentials: [],
       conflicts: [],
       failed: [],

@@ -10,6 +10,14 @@
 import { MessageChannel, type MessagePort, type Transferable } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 
+/**
+ * The worker file beside `moduleUrl` named `name`: from sources (tsx, vitest) the `.mjs` entry,
+ * which registers tsx in the worker thread (loader hooks are per thread); compiled, the `.js`.
+ */
+export function workerEntryOf(moduleUrl: string, name: string): string {
+  return new URL(`./${name}.${moduleUrl.endsWith('.ts') ? 'mjs' : 'js'}`, moduleUrl).href;
+}
+
 export interface WorkerPoolOptions {
   /** URL or path of the worker module; its default export is a `workerTask(…)`. */
   filename: string;

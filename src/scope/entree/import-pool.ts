@@ -13,6 +13,7 @@ import {
   transferable,
   WorkerPool,
   type WorkerPoolStats,
+  workerEntryOf,
 } from '../../isolation/worker-pool.js';
 import type { ImportTaskInput, ImportTaskResult } from './import-task.js';
 
@@ -37,17 +38,9 @@ export interface ImportPool {
   close(): Promise<void>;
 }
 
-/** From sources (tsx, vitest) the .mjs entry registers tsx in the worker; compiled, the .js runs as is. */
-function workerEntry(): string {
-  const here = import.meta.url;
-  return here.endsWith('.ts')
-    ? new URL('./import-worker.mjs', here).href
-    : new URL('./import-worker.js', here).href;
-}
-
 export function createImportPool(options: ImportPoolOptions): ImportPool {
   const pool = new WorkerPool<ImportTaskInput, ImportTaskResult>({
-    filename: workerEntry(),
+    filename: workerEntryOf(import.meta.url, 'import-worker'),
     threads: options.threads,
     maxHeapMb: options.maxHeapMb,
     taskTimeoutMs: options.taskTimeoutMs,

@@ -7,7 +7,6 @@
  */
 import type { InputErrorKind, Problem } from '../../domain/problems.js';
 import { isInputError } from '../../domain/problems.js';
-import type { InputLimits } from '../../domain/reader.js';
 import type { ImportFormat } from '../../domain/timetable.js';
 import { decodeDocument, encodeDocument } from '../../store/document-codec.js';
 import {
@@ -17,20 +16,13 @@ import {
   summarise,
   type TimetableSummary,
 } from './destructive-import.js';
-import { type ImportCounts, parseImport } from './parse-import.js';
+import { type ImportCounts, type ParseRequest, parseImport } from './parse-import.js';
 
 /** Warnings kept in an answer and a stored version; the rest are counted (`warnings_total`). */
 export const MAX_KEPT_WARNINGS = 100;
 
-export interface ImportTaskInput {
-  bytes: Uint8Array;
-  uai?: string | undefined;
-  format?: string | undefined;
-  contentType?: string | undefined;
-  fileName?: string | undefined;
-  strict?: boolean | undefined;
-  partnerPrivateKeyPem?: string | undefined;
-  limits?: Partial<InputLimits> | undefined;
+/** What the worker reads: the parse request (progress goes over the task's port instead). */
+export interface ImportTaskInput extends Omit<ParseRequest, 'onProgress'> {
   /** The school's current version, to refuse a destructive replacement (absent: not checked). */
   previous?: { sha256: string; document: string } | undefined;
   /** How the caller confirms a destructive import, for the message (`?confirm=replace`, `--force`). */

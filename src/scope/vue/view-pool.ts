@@ -5,7 +5,7 @@
  * (school, stored version and hash, devices file, calendar, week): a stored version never
  * changes, so a repeated view costs a cache look-up.
  */
-import { WorkerPool } from '../../isolation/worker-pool.js';
+import { WorkerPool, workerEntryOf } from '../../isolation/worker-pool.js';
 import type { OccupancyTaskRunner } from '../sortie/occupancy-task.js';
 import { runViewTask, type ViewTaskInput, type ViewTaskResult } from './view-task.js';
 
@@ -22,20 +22,13 @@ export interface ViewPoolOptions {
   onError?: (error: unknown) => void;
 }
 
-function workerEntry(): string {
-  const here = import.meta.url;
-  return here.endsWith('.ts')
-    ? new URL('./view-worker.mjs', here).href
-    : new URL('./view-worker.js', here).href;
-}
-
 /**
  * One thread, kept started (`warm`): from sources a cold worker takes a second or more to load,
  * which the first page view would wait for.
  */
 export function createViewPool(options: ViewPoolOptions): ViewPool {
   const pool = new WorkerPool<ViewTaskInput, ViewTaskResult>({
-    filename: workerEntry(),
+    filename: workerEntryOf(import.meta.url, 'view-worker'),
     threads: 1,
     warm: true,
     maxHeapMb: options.maxHeapMb,
