@@ -7,7 +7,8 @@
  * Vocabulary:
  * - `collectMessages(url, creds, filter)`: a live subscriber recording `{topic, payload, retain, qos}`.
  * - `expectRetained(url, creds, topic, payload)`: a FRESH subscriber gets exactly that retained message.
- * - `expectNoRetained(url, creds, topic)`: a fresh subscriber gets nothing.
+ * - `expectNoRetained(url, creds, topic)`: a fresh subscriber gets nothing before a marker.
+ * - `barrier(url, creds, collector, topic)`: a marker through the broker ends a negative check.
  * - `connectOutcome(url, creds)`: the CONNACK return code of an attempt (0 = accepted).
  * - `waitFor(check)`: polls until `check` returns a value.
  * - `uniquePrefix()`, `clearRetained(...)`: isolation on a shared broker.
@@ -183,40 +184,84 @@ export async function collectMessages(
 
 /**
  * Asserts that a FRESH subscriber to `topic` receives exactly one message: `payload`, retained,
- * QoS 1 (the contract's delivery for every topic). `settleMs` is how long it waits for extras.
+ * QoS 1 (the contract's delivery for every topic). The barrier is a second SUBSCRIBE to the same
+ * filter: the broker must re-send the retained message (MQTT 3.1.1 §3.8.4), after anything it
+ * sent for the first one on the same connection, so a second copy proves no extra is pending.
  */
 export async function expectRetained(
   url: string,
   credentials: MqttCredentials,
   topic: string,
   payload: unknown,
-  options: { timeoutMs?: number; settleMs?: number } = {},
+  options: { timeoutMs?: number } = {},
 ): Promise<void> {
   const collector = await collectMessages(url, credentials, topic, { qos: 1 });
   try {
     expect(collector.granted).toBe(1);
     await collector.waitForCount(1, options.timeoutMs ?? 3_000);
-    await sleep(options.settleMs ?? 150);
-    expect(collector.messages).toEqual([{ topic, payload, retain: true, qos: 1 }]);
+    await collector.client.subscribeAsync(topic, { qos: 1 });
+    await collector.waitForCount(2, options.timeoutMs ?? 3_000);
+    const expected = { topic, payload, retain: true, qos: 1 };
+    expect(collector.messages).toEqual([expected, expected]);
   } finally {
     await collector.close();
   }
 }
 
-/** Asserts that a fresh subscriber to `topic` receives nothing within `settleMs`. */
+/**
+ * Asserts that a fresh subscriber to `topic` receives nothing retained. The barrier: `barrier`
+ * (credentials allowed to publish on `topic`) publishes a non-retained marker there once the
+ * subscription is acknowledged; the subscriber must see the marker and nothing before it.
+ */
 export async function expectNoRetained(
   url: string,
   credentials: MqttCredentials,
   topic: string,
-  options: { settleMs?: number } = {},
+  options: { barrier?: MqttCredentials } = {},
 ): Promise<void> {
   const collector = await collectMessages(url, credentials, topic, { qos: 1 });
   try {
-    await sleep(options.settleMs ?? 300);
-    expect(collector.messages).toEqual([]);
+    expect(collector.granted).toBe(1);
+    const marker = await publishMarker(url, options.barrier ?? credentials, topic);
+    await collector.waitForMessage((m) => isMarker(m, marker));
+    expect(collector.messages).toEqual([{ topic, payload: { barrier: marker }, retain: false, qos: 1 }]);
   } finally {
     await collector.close();
   }
+}
+
+/**
+ * A positive barrier for a "nothing else arrives" check on a live collector: publishes a
+ * non-retained marker on `topic` (which the collector's filter must match) with `credentials`,
+ * waits until the collector has it, then removes it from `collector.messages` and returns the
+ * messages that arrived before it.
+ */
+export async function barrier(
+  url: string,
+  credentials: MqttCredentials,
+  collector: Collector,
+  topic: string,
+): Promise<CollectedMessage[]> {
+  const marker = await publishMarker(url, credentials, topic);
+  await collector.waitForMessage((m) => isMarker(m, marker));
+  const at = collector.messages.findIndex((m) => isMarker(m, marker));
+  collector.messages.splice(at, 1);
+  return collector.messages.slice(0, at);
+}
+
+async function publishMarker(url: string, credentials: MqttCredentials, topic: string): Promise<string> {
+  const marker = randomBytes(6).toString('hex');
+  const client = await connectRaw(url, credentials);
+  try {
+    await client.publishAsync(topic, JSON.stringify({ barrier: marker }), { qos: 1, retain: false });
+  } finally {
+    await client.endAsync();
+  }
+  return marker;
+}
+
+function isMarker(message: CollectedMessage, marker: string): boolean {
+  return (message.payload as { barrier?: unknown } | null)?.barrier === marker;
 }
 
 /** Deletes retained messages (empty retained payloads, QoS 1) left by a test on a shared broker. */
@@ -260,10 +305,11 @@ export async function waitFor<T>(
         `timed out after ${options.timeoutMs ?? 5_000} ms waiting for ${options.what ?? 'a condition'}`,
       );
     }
-    await sleep(options.intervalMs ?? 20);
+    await pollPause(options.intervalMs ?? 20);
   }
 }
 
-export function sleep(ms: number): Promise<void> {
+/** The pause between two polls of `waitFor`: a poll interval, never a synchronisation. */
+function pollPause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -10,12 +10,12 @@ import {
   startEmbeddedBroker,
 } from '../../src/mqtt/broker.js';
 import {
+  barrier,
   collectMessages,
   connectOutcome,
   connectRaw,
   expectNoRetained,
   expectRetained,
-  sleep,
   uniquePrefix,
   waitFor,
 } from '../helpers/mqtt-contract.js';
@@ -116,7 +116,13 @@ describe('embedded broker: authentication and ACL', () => {
     const wide = await collectMessages(broker.url, GW_A, `${prefix}/${UAI_A}/#`);
     expect([exact.granted, wide.granted]).toEqual([128, 128]);
     await bridge.publishAsync(topic, JSON.stringify({ ...desiredPayload, rev: 4 }), { qos: 1, retain: true });
-    await sleep(200);
+    // Barrier: the broker routed a later message (published after rev 4) to a granted
+    // subscription of the same gateway, so rev 4 would have reached the refused ones by now.
+    const granted = `${prefix}/${UAI_A}/barrier/heating/desired`;
+    const own = await collectMessages(broker.url, GW_A, granted);
+    expect(own.granted).toBe(1);
+    expect(await barrier(broker.url, BRIDGE, own, granted)).toEqual([]);
+    await own.close();
     expect([exact.messages, wide.messages]).toEqual([[], []]);
     // The refusal keeps the connection: the client was not punished for asking.
     expect([exact.client.connected, wide.client.connected]).toEqual([true, true]);
@@ -132,8 +138,7 @@ describe('embedded broker: authentication and ACL', () => {
     const closed = new Promise<void>((resolve) => gateway.once('close', () => resolve()));
     gateway.publish(topic, JSON.stringify({ ...desiredPayload, mode: 'comfort' }), { qos: 1, retain: true });
     await closed;
-    await sleep(100);
-    expect(watcher.messages.filter((m) => m.topic === topic)).toEqual([]);
+    expect((await barrier(broker.url, BRIDGE, watcher, topic)).filter((m) => m.topic === topic)).toEqual([]);
     await expectNoRetained(broker.url, BRIDGE, topic);
     expect(
       logs.filter((l) => l.message === 'mqtt publish refused by ACL').map((l) => l.details),
@@ -149,7 +154,7 @@ describe('embedded broker: authentication and ACL', () => {
       gateway.publish(topic, '{"state":"offline"}', { qos: 1, retain: true });
       await closed;
       gateway.end(true);
-      await expectNoRetained(broker.url, BRIDGE, topic, { settleMs: 100 });
+      await expectNoRetained(broker.url, BRIDGE, topic);
     }
   });
 
@@ -175,7 +180,7 @@ describe('embedded broker: authentication and ACL', () => {
     gateway.publish(foreign, JSON.stringify(reported), { qos: 1, retain: true });
     await closed;
     gateway.end(true);
-    await expectNoRetained(broker.url, BRIDGE, foreign, { settleMs: 100 });
+    await expectNoRetained(broker.url, BRIDGE, foreign, { barrier: GW_B });
     await bridge.close();
   });
 
@@ -195,10 +200,10 @@ describe('embedded broker: authentication and ACL', () => {
     expect(await watcher.waitForCount(1)).toEqual([
       { topic: own, payload: { state: 'offline' }, retain: false, qos: 1 },
     ]);
-    await sleep(200);
-    expect(watcher.messages.map((m) => m.topic)).toEqual([own]);
+    // Barrier: the other school's gateway publishes its own status after both Wills fired.
+    expect((await barrier(broker.url, GW_B, watcher, foreign)).map((m) => m.topic)).toEqual([own]);
     await expectRetained(broker.url, BRIDGE, own, { state: 'offline' });
-    await expectNoRetained(broker.url, BRIDGE, foreign, { settleMs: 100 });
+    await expectNoRetained(broker.url, BRIDGE, foreign, { barrier: GW_B });
     honest.end(true);
     rogue.end(true);
     await watcher.close();

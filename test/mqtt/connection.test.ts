@@ -12,13 +12,14 @@ import {
 } from '../../src/mqtt/connection.js';
 import { type DesiredPayload, MqttTopics } from '../../src/mqtt/topics.js';
 import {
+  barrier,
   clearRetained,
   collectMessages,
   connectRaw,
+  expectNoRetained,
   expectRetained,
   externalBroker,
   type MqttCredentials,
-  sleep,
   uniquePrefix,
   waitFor,
 } from '../helpers/mqtt-contract.js';
@@ -168,9 +169,9 @@ function connectionContract(makeTarget: TargetFactory): void {
     clock.set(T1);
     await bridge.stop();
     await expectRetained(target.url, target.observer, status, { state: 'offline', version: VERSION, ts: T1 });
-    await sleep(150);
-    // A clean stop disconnects gracefully: the Last Will is not published on top.
-    expect(watcher.messages).toEqual([
+    // A clean stop disconnects gracefully: the Last Will is not published on top. Barrier: a
+    // marker published on the status topic after the stop reaches the watcher after any Will.
+    expect(await barrier(target.url, target.bridge, watcher, status)).toEqual([
       { topic: status, payload: { state: 'online', version: VERSION, ts: T0 }, retain: false, qos: 1 },
       { topic: status, payload: { state: 'offline', version: VERSION, ts: T1 }, retain: false, qos: 1 },
     ]);
@@ -268,8 +269,8 @@ function connectionContract(makeTarget: TargetFactory): void {
     expect(bridge.stats()).toMatchObject({ dropped: 2 });
 
     await waitFor(() => events.length === 2 && bridge.isConnected(), { what: 'the reconnect' });
-    await sleep(300);
-    expect(adapter.messages).toEqual([
+    // Barrier: after the reconnect's re-publication, a marker on the adapter topic.
+    expect(await barrier(target.url, target.bridge, adapter, target.adapterTopic)).toEqual([
       { topic: target.adapterTopic, payload: { state: 'comfort' }, retain: false, qos: 0 },
     ]);
     const revs = everything.messages
@@ -300,10 +301,7 @@ function connectionContract(makeTarget: TargetFactory): void {
       issued_at: T0,
     });
     expect(await bridge.clearRetained(desiredTopic)).toBe('sent');
-    const fresh = await collectMessages(target.url, target.observer, desiredTopic.topic);
-    await sleep(200);
-    expect(fresh.messages).toEqual([]);
-    await fresh.close();
+    await expectNoRetained(target.url, target.observer, desiredTopic.topic, { barrier: target.bridge });
   });
 }
 
@@ -385,7 +383,8 @@ describe('MqttConnection against the embedded broker only', () => {
     expect((error as Error).message).toBe(
       `the MQTT broker at ${b.url} refused the connection: bad username or password (CONNACK 4)`,
     );
-    await sleep(200);
+    // The refusal stopped the connection: once stop() settles no reconnect can be scheduled.
+    await connection.stop();
     expect(connection.stats().connects).toBe(0);
   });
 
