@@ -15,7 +15,7 @@ import { MqttConnection } from '../../src/mqtt/connection.js';
 import type { MqttLogger } from '../../src/mqtt/logger.js';
 import { MqttTopics } from '../../src/mqtt/topics.js';
 import type { LeaseFence } from '../../src/store/lease-repository.js';
-import { type Collector, collectMessages, sleep, waitFor } from '../helpers/mqtt-contract.js';
+import { barrier, type Collector, collectMessages, waitFor } from '../helpers/mqtt-contract.js';
 import {
   type BrokerTarget,
   embeddedTarget,
@@ -126,7 +126,16 @@ describe('Dispatcher with fenceOf', () => {
       (await stores.store.bridgeState.loadDesired(uai))
         .map((s) => [s.function, s.rev, s.content.mode])
         .sort();
+    /**
+     * Barrier: the dispatcher's queue has drained, then a marker published after that reaches the
+     * observer, so every publish the evaluation made has arrived.
+     */
+    const settled = async () => {
+      await dispatcher.idle();
+      await barrier(target.url, target.bridge, observer, `${target.prefix}/${UAI}/barrier/heating/desired`);
+    };
     return {
+      settled,
       store: stores.store,
       topics,
       feed,
@@ -150,7 +159,7 @@ describe('Dispatcher with fenceOf', () => {
       () =>
         ctx.desiredOf(OTHER_UAI, 'heating').length === 1 && ctx.desiredOf(OTHER_UAI, 'lighting').length === 1,
     );
-    await sleep(150);
+    await ctx.settled();
     expect(await ctx.stored(UAI)).toEqual([]);
     expect(await ctx.stored(OTHER_UAI)).toEqual([
       ['heating', 1, 'comfort'],
@@ -205,7 +214,7 @@ describe('Dispatcher with fenceOf', () => {
 
     await ctx.dispatcher.start();
     await waitFor(() => ctx.desiredOf(OTHER_UAI, 'heating').length === 1);
-    await sleep(150);
+    await ctx.settled();
     expect(await ctx.stored(UAI)).toEqual([]);
     expect(ctx.observer.messages.filter((m) => m.topic.includes(`/${UAI}/`))).toEqual([]);
     expect(ctx.publisher.current(UAI, 'b-est', 'heating')).toBeUndefined();
@@ -282,7 +291,7 @@ describe('Dispatcher with fenceOf', () => {
     ctx.feed.touch(UAI);
     await ctx.dispatcher.idle();
     await waitFor(() => ctx.desiredOf(UAI, 'heating').length > before);
-    await sleep(150);
+    await ctx.settled();
     expect(await ctx.stored(UAI)).toEqual([
       ['heating', 4, 'comfort'],
       ['lighting', 1, 'on'],

@@ -7,11 +7,11 @@ import { MqttConnection } from '../../src/mqtt/connection.js';
 import { MqttTopics } from '../../src/mqtt/topics.js';
 import type { Store } from '../../src/store/store.js';
 import {
+  barrier,
   type CollectedMessage,
   clearRetained,
   collectMessages,
   expectRetained,
-  sleep,
   waitFor,
 } from '../helpers/mqtt-contract.js';
 import {
@@ -236,13 +236,16 @@ function dispatcherContract(makeTarget: () => Promise<BrokerTarget>, restartable
 
     // Down from 17:00 Monday to 10:00 Tuesday: the 06:00Z comfort transition happened meanwhile.
     const live = await collect(`${target.prefix}/${UAI}/+/+/desired`);
-    await sleep(100);
+    // Barrier: the retained states the fresh subscription gets arrive before a later marker.
+    const markerTopic = `${target.prefix}/${UAI}/barrier/heating/desired`;
+    await barrier(target.url, target.bridge, live, markerTopic);
     const before = live.messages.length;
     const laterClock = new ManualClock(Date.parse('2026-03-03T10:00:00.000Z'));
     const reopened = await stores.reopen();
     await startBridge(reopened, feed, laterClock, new ManualScheduler(laterClock));
     await live.waitForCount(before + 2);
-    await sleep(200);
+    // Barrier: nothing beyond the two re-published states is on its way.
+    await barrier(target.url, target.bridge, live, markerTopic);
     const after = live.messages.slice(before);
     expect(
       after

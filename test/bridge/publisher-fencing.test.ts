@@ -11,10 +11,10 @@ import { BridgePublisher } from '../../src/bridge/publisher.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
 import { type DesiredPayload, MqttTopics } from '../../src/mqtt/topics.js';
 import {
+  barrier,
   type CollectedMessage,
   type Collector,
   collectMessages,
-  sleep,
   waitFor,
 } from '../helpers/mqtt-contract.js';
 import { type BrokerTarget, embeddedTarget, OTHER_UAI, UAI } from './dispatch-fixtures.js';
@@ -111,6 +111,14 @@ describe('BridgePublisher with mayPublish (embedded broker)', () => {
       },
       { topic: `zigbee2mqtt/relais-${uai}/set`, payload: { state: 'ON' }, retain: false, qos: 1 },
     ];
+    // Barrier: a marker published after the fact reaches the observer after anything sent before.
+    const settled = () =>
+      barrier(
+        target!.url,
+        target!.bridge,
+        observer!,
+        `${target!.prefix}/${OTHER_UAI}/barrier/heating/desired`,
+      );
     const received = () => sortByTopic(observer!.messages.filter((m) => !m.topic.endsWith('/bridge/status')));
 
     const tally = await publisher.apply(
@@ -121,7 +129,7 @@ describe('BridgePublisher with mayPublish (embedded broker)', () => {
     );
     expect(tally).toEqual({ sent: 4, dropped: 0, interrupted: 0 });
     await observer.waitForCount(4);
-    await sleep(150);
+    await settled();
     expect(received()).toEqual(sortByTopic(messagesOf(OTHER_UAI)));
     expect(publisher.stats().fenced).toBe(4);
     // Asked when each message got its slot: once per message.
@@ -134,7 +142,7 @@ describe('BridgePublisher with mayPublish (embedded broker)', () => {
     connection.mqttClient?.stream.destroy();
     await waitFor(() => publisher!.stats().republications >= 2, { what: 'the reconnect republication' });
     await observer.waitForCount(4);
-    await sleep(150);
+    await settled();
     expect(received()).toEqual(sortByTopic(messagesOf(OTHER_UAI)));
     expect(publisher.stats()).toMatchObject({ fenced: 8, lastRepublishMessages: 4 });
 
@@ -144,7 +152,7 @@ describe('BridgePublisher with mayPublish (embedded broker)', () => {
     connection.mqttClient?.stream.destroy();
     await waitFor(() => publisher!.stats().republications >= 3, { what: 'a third republication' });
     await observer.waitForCount(8);
-    await sleep(150);
+    await settled();
     expect(received()).toEqual(sortByTopic([...messagesOf(UAI), ...messagesOf(OTHER_UAI)]));
     expect(publisher.stats()).toMatchObject({ fenced: 8, lastRepublishMessages: 8 });
 
@@ -155,7 +163,7 @@ describe('BridgePublisher with mayPublish (embedded broker)', () => {
       { uai: UAI, zone: 'salle-b101', function: 'heating', desired: { ...HEATING, rev: 5 } },
     ]);
     expect(lost).toEqual({ sent: 0, dropped: 0, interrupted: 0 });
-    await sleep(200);
+    await settled();
     expect(received()).toEqual([]);
     expect(publisher.stats().fenced).toBe(10);
   });

@@ -252,8 +252,16 @@ export async function barrier(
 async function publishMarker(url: string, credentials: MqttCredentials, topic: string): Promise<string> {
   const marker = randomBytes(6).toString('hex');
   const client = await connectRaw(url, credentials);
+  // A broker that refuses the publish (ACL) closes the connection and never acknowledges it.
+  const closed = new Promise<never>((_, reject) =>
+    client.once('close', () => reject(new Error(`${url} refused the barrier marker on ${topic}`))),
+  );
+  closed.catch(() => {});
   try {
-    await client.publishAsync(topic, JSON.stringify({ barrier: marker }), { qos: 1, retain: false });
+    await Promise.race([
+      client.publishAsync(topic, JSON.stringify({ barrier: marker }), { qos: 1, retain: false }),
+      closed,
+    ]);
   } finally {
     await client.endAsync();
   }
