@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAuditBatcher } from '../../src/bridge/audit-batcher.js';
 import type { AuditEvent } from '../../src/bridge/audit-events.js';
+import { waitFor } from '../helpers/wait.js';
 
 const event = (n: number): AuditEvent => ({ kind: 'publish', at: n, actor: 'bridge', detail: { n } });
 
@@ -35,7 +36,7 @@ describe('audit batcher', () => {
       flushMs: 5,
     });
     batcher.sink([event(7)]);
-    await new Promise((r) => setTimeout(r, 30));
+    await waitFor(() => stored.length > 0, { what: 'the timed flush' });
     expect(stored).toEqual([7]);
     await batcher.stop();
   });

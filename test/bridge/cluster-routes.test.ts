@@ -9,6 +9,7 @@ import { type ClusterBody, clusterRoutes } from '../../src/bridge/cluster-routes
 import { SchoolLeases } from '../../src/cluster/school-leases.js';
 import type { Store } from '../../src/store/store.js';
 import { makeClients } from '../helpers/clients.js';
+import { elapse } from '../helpers/wait.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';
 
 const backends: StoreBackend[] = await storeBackends();
@@ -34,7 +35,7 @@ describe.each(backends)('GET /api/cluster on $name', (backend) => {
     // A departed instance: its heartbeat has run out.
     await store.leases.heartbeat('bridge-gone', 1);
     // Past its expiry on any clock resolution before bridge-1's heartbeat reads the time.
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await elapse(20, "bridge-gone's 1 ms TTL runs out on the database server's clock");
     leases = new SchoolLeases({
       repository: store.leases,
       instanceId: 'bridge-1',

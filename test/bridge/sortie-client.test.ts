@@ -14,6 +14,7 @@ import {
   SortieError,
 } from '../../src/bridge/sortie-client.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { elapse } from '../helpers/wait.js';
 
 const UAI = '0670999X';
 const BODY = {
@@ -82,7 +83,7 @@ beforeAll(async () => {
         401,
       );
     const next = server.script.shift();
-    if (next?.delayMs) await new Promise((done) => setTimeout(done, next.delayMs));
+    if (next?.delayMs) await elapse(next.delayMs, 'the scripted SORTIE answers this slowly');
     if (next && next.status !== 200) {
       return c.json(
         { errors: [{ code: 'boom', message: `scripted ${next.status}`, where: 'test' }] },

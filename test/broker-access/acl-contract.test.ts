@@ -33,6 +33,7 @@ import {
   type MqttCredentials,
   parsePayload,
 } from '../helpers/mqtt-contract.js';
+import { waitFor } from '../helpers/wait.js';
 
 const PREFIX = 'sobriete/v1';
 const UAI_A = '0670080Y';
@@ -446,11 +447,7 @@ function contract(name: string, factory: BrokerFactory, skip: string | null): vo
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitFor(check, { timeoutMs, intervalMs: 10 });
 }
 
 contract('the embedded broker (aedes)', embedded, null);

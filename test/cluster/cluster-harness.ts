@@ -19,6 +19,7 @@ import type { Lesson, Room, TimetableInput } from '../../src/domain/timetable.js
 import { uaiCheckLetter } from '../../src/domain/uai.js';
 import { ingestTimetable } from '../../src/scope/entree/ingest.js';
 import { openStore } from '../../src/store/store.js';
+import { waitFor as pollUntil } from '../helpers/wait.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(REPO_ROOT, 'bin', 'scope-energie.js');
@@ -317,17 +318,19 @@ export async function waitFor<T>(
   timeoutMs: number,
   everyMs = 200,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
   let last: unknown;
-  for (;;) {
+  const attempt = async (): Promise<{ value: T } | undefined> => {
     try {
       const value = await probe();
-      if (value !== undefined) return value;
+      return value === undefined ? undefined : { value };
     } catch (error) {
       last = error;
+      return undefined;
     }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  };
+  try {
+    return (await pollUntil(attempt, { timeoutMs, intervalMs: everyMs, what })).value;
+  } catch {
+    throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
   }
 }

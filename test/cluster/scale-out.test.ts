@@ -21,6 +21,7 @@ import { preferredOwner } from '../../src/cluster/rendezvous.js';
 import { type SimulatedZone, startSimulatedGateway } from '../../src/gateway/simulated-gateway.js';
 import { openStore } from '../../src/store/store.js';
 import { runAlone } from '../helpers/heavy-suite-lock.js';
+import { deadline, elapse } from '../helpers/wait.js';
 import {
   clusterView,
   dropRegionSchema,
@@ -117,11 +118,7 @@ describe.skipIf(missing.length > 0)(
         instance.signal('SIGCONT');
         instance.signal('SIGTERM');
       }
-      await Promise.all(
-        [...instances.values()].map((i) =>
-          Promise.race([i.exited, new Promise((resolve) => setTimeout(resolve, 10_000))]),
-        ),
-      );
+      await Promise.all([...instances.values()].map((i) => Promise.race([i.exited, deadline(10_000)])));
       for (const instance of instances.values()) instance.signal('SIGKILL');
       await subscriber?.endAsync();
       if (region) await dropRegionSchema(DATABASE_URL!, region.schema);
@@ -334,8 +331,16 @@ describe.skipIf(missing.length > 0)(
         200,
       );
       expect([...owners.values()].filter((o) => o === pausedId).length).toBe(pausedSchools.length);
-      // Let its publications land, then look at everything received since it resumed.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // Barrier: having taken its share back, it publishes those schools again under its new
+      // epoch on the same connection, after anything stale it still had in flight when resumed.
+      await waitFor(
+        'its publications of the schools it took back',
+        () =>
+          pausedSchools.every((u) => seen.some((s) => s.at >= resumedAt && s.topic.includes(`/${u}/`)))
+            ? true
+            : undefined,
+        10_000,
+      );
       const stale = seen.filter((s) => s.at >= resumedAt && s.rev < (maxRevBefore.get(s.topic) ?? 0));
       expect(stale.map((s) => `${s.topic} rev ${s.rev}`)).toEqual([]);
       // The change made while it slept is what its zone holds now.
@@ -346,7 +351,7 @@ describe.skipIf(missing.length > 0)(
       const epochs = async () =>
         new Map((await clusterView(other, token())).leases.map((l) => [l.uai, `${l.owner}#${l.epoch}`]));
       const settled = await epochs();
-      await new Promise((resolve) => setTimeout(resolve, (TAKEOVER_S * 1000) / 2));
+      await elapse((TAKEOVER_S * 1000) / 2, 'no flapping over this many renewal periods');
       expect(await epochs()).toEqual(settled);
     }, 90_000);
 

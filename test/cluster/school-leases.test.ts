@@ -11,6 +11,7 @@ import { DEFAULT_TAKEOVER_MS, type LeaseChange, SchoolLeases } from '../../src/c
 import { uaiCheckLetter } from '../../src/domain/uai.js';
 import { databaseNowMs, type LeaseRepository } from '../../src/store/lease-repository.js';
 import type { Store } from '../../src/store/store.js';
+import { waitFor } from '../helpers/wait.js';
 import { storeBackends } from '../store/backends.js';
 
 const backends = await storeBackends();
@@ -28,7 +29,6 @@ function schoolsOf(block: number, count: number): string[] {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sorted = (items: Iterable<string>) => [...items].sort();
 
 /** Opens what a test left paused, so that stopping its instance does not hang. */
@@ -297,13 +297,14 @@ describe.each(backends)('SchoolLeases on $name', (backend) => {
     expect(a.leases.stats().held).toBe(0);
 
     // B takes A's schools only once A's leases ran out in the database, each with a new epoch.
-    const deadline = Date.now() + 5_000;
-    while (b.leases.owned().length < schools.length) {
-      if (Date.now() > deadline) throw new Error(`B never took over: holds ${b.leases.owned().length}`);
-      await b.leases.tick();
-      expectDisjoint([a, b]);
-      await sleep(20);
-    }
+    await waitFor(
+      async () => {
+        await b.leases.tick();
+        expectDisjoint([a, b]);
+        return b.leases.owned().length >= schools.length;
+      },
+      { what: "B to take A's schools over" },
+    );
     const takenOver = await storeOwners(schools);
     for (const uai of shareOfA) {
       expect(takenOver.get(uai)).toEqual({ owner: 'pause-b', epoch: held.get(uai)!.epoch + 1 });

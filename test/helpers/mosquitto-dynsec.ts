@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
+import { waitFor } from './wait.js';
 
 const DYNSEC_PLUGIN_PATHS = [
   '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
@@ -91,19 +92,17 @@ export async function startDynsecMosquitto(): Promise<DynsecMosquitto> {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const url = `mqtt://127.0.0.1:${port}`;
     // Ready when the admin can log in (the plugin has loaded its file).
-    const ready = (async () => {
-      for (let i = 0; i < 200; i++) {
+    const ready = waitFor(
+      async () => {
         const client = await mqtt
           .connectAsync(url, { ...admin, reconnectPeriod: 0, connectTimeout: 1_000 })
           .catch(() => null);
-        if (client) {
-          await client.endAsync(true);
-          return true;
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      return false;
-    })();
+        if (!client) return false;
+        await client.endAsync(true);
+        return true;
+      },
+      { timeoutMs: 5_000, intervalMs: 25, what: 'Mosquitto to accept the admin' },
+    ).catch(() => false);
     const outcome = await Promise.race([ready, exited.then(() => 'exited' as const)]);
     if (outcome === true) {
       return {

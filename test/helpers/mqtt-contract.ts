@@ -296,28 +296,4 @@ export async function clearRetained(
   }
 }
 
-/**
- * Polls `check` until it returns something other than undefined/false, then returns it; fails
- * with `what` after `timeoutMs`.
- */
-export async function waitFor<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
-): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 5_000);
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${options.timeoutMs ?? 5_000} ms waiting for ${options.what ?? 'a condition'}`,
-      );
-    }
-    await pollPause(options.intervalMs ?? 20);
-  }
-}
-
-/** The pause between two polls of `waitFor`: a poll interval, never a synchronisation. */
-function pollPause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { waitFor } from './wait.js';

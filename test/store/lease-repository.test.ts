@@ -3,6 +3,7 @@
  * what and when, how the fencing epoch moves, and that a write fenced by a lost lease stores
  * nothing. Expiries run on the real database clock with short TTLs; waits poll with deadlines.
  */
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DesiredContent, desiredContentHash, desiredContentOf } from '../../src/bridge/desired-state.js';
 import { uaiCheckLetter } from '../../src/domain/uai.js';
@@ -18,6 +19,7 @@ import {
 } from '../../src/store/lease-repository.js';
 import type { Store } from '../../src/store/store.js';
 import { segment } from '../bridge/dispatch-fixtures.js';
+import { waitFor } from '../helpers/wait.js';
 import { storeBackends } from './backends.js';
 
 const backends = await storeBackends();
@@ -37,17 +39,15 @@ function uais(block: number, count: number): string[] {
   });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Polls `attempt` until it answers a non-empty list; fails after `timeoutMs`. */
 async function until<T>(attempt: () => Promise<T[]>, timeoutMs = 3_000): Promise<T[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const result = await attempt();
-    if (result.length > 0) return result;
-    if (Date.now() > deadline) throw new Error(`nothing within ${timeoutMs} ms`);
-    await sleep(25);
-  }
+  return waitFor(
+    async () => {
+      const result = await attempt();
+      return result.length > 0 ? result : undefined;
+    },
+    { timeoutMs, intervalMs: 25, what: 'a non-empty answer' },
+  );
 }
 
 function proposal(mode: 'comfort' | 'eco'): DesiredProposal {
@@ -67,13 +67,15 @@ function proposal(mode: 'comfort' | 'eco'): DesiredProposal {
 
 /** Waits until the DATABASE clock is past `instant`. */
 async function waitPast(store: Store, instant: number): Promise<void> {
-  const deadline = Date.now() + 3_000;
-  for (;;) {
-    const row = await store.db.selectNoFrom(databaseNowMs(store.dialect).as('now')).executeTakeFirstOrThrow();
-    if (Number(row.now) > instant) return;
-    if (Date.now() > deadline) throw new Error(`the database clock never passed ${instant}`);
-    await sleep(25);
-  }
+  await waitFor(
+    async () => {
+      const row = await store.db
+        .selectNoFrom(databaseNowMs(store.dialect).as('now'))
+        .executeTakeFirstOrThrow();
+      return Number(row.now) > instant;
+    },
+    { timeoutMs: 3_000, intervalMs: 25, what: `the database clock to pass ${instant}` },
+  );
 }
 
 const leaseOf = async (repo: LeaseRepository, uai: string) =>
@@ -103,17 +105,18 @@ describe.each(backends)('lease repository on $name', (backend) => {
     expect(short.expiresAt - short.heartbeatAt).toBeGreaterThanOrEqual(SHORT_TTL);
     expect(short.expiresAt - short.heartbeatAt).toBeLessThanOrEqual(SHORT_TTL + 5);
 
-    const deadline = Date.now() + 3_000;
-    let live = (await repo.heartbeat('bridge-a', LONG_TTL)).live;
-    while (live.includes('bridge-short') && Date.now() < deadline) {
-      await sleep(25);
-      live = (await repo.heartbeat('bridge-a', LONG_TTL)).live;
-    }
+    const live = await waitFor(
+      async () => {
+        const answer = (await repo.heartbeat('bridge-a', LONG_TTL)).live;
+        return answer.includes('bridge-short') ? undefined : answer;
+      },
+      { timeoutMs: 3_000, intervalMs: 25, what: 'bridge-short to expire' },
+    );
     expect(live).toEqual(['bridge-a', 'bridge-b', 'bridge-c']);
 
     // A heartbeat keeps started_at and moves heartbeat_at on.
     const beforeBeat = (await repo.instances()).find((i) => i.instanceId === 'bridge-c')!;
-    await sleep(20);
+    await waitPast(store, beforeBeat.heartbeatAt);
     await repo.heartbeat('bridge-c', LONG_TTL);
     const afterBeat = (await repo.instances()).find((i) => i.instanceId === 'bridge-c')!;
     expect(afterBeat.startedAt).toBe(beforeBeat.startedAt);
@@ -150,10 +153,12 @@ describe.each(backends)('lease repository on $name', (backend) => {
   });
 
   it('a renewal by the owner keeps the epoch and pushes the expiry on', async () => {
-    const repo = (await backend.open()).leases;
+    const store = await backend.open();
+    const repo = store.leases;
     const [uai] = uais(2, 1) as [string];
     const [first] = await repo.claim('a', [uai], SHORT_TTL * 4);
-    await sleep(30);
+    // The renewal comes at least 30 ms after the claim, on the database's clock.
+    await waitPast(store, first!.expiresAt - SHORT_TTL * 4 + 30);
     const [renewed] = await repo.claim('a', [uai], LONG_TTL);
     expect(renewed!.epoch).toBe(first!.epoch);
     expect(renewed!.expiresAt).toBeGreaterThan(first!.expiresAt);
@@ -321,13 +326,22 @@ describe.each(backends)('lease repository on $name', (backend) => {
         await a.db.transaction().execute(async (trx) => {
           await assertLeaseHeld(trx, 'postgres', { uai, owner: 'a', epoch: 1 });
           // The lease runs out while the write is still open; B then tries to take it.
-          await sleep(SHORT_TTL + 100);
+          await waitPast(b, (await leaseOf(b.leases, uai))!.expiresAt);
           takeover = b.leases.claim('b', [uai], LONG_TTL).then((got) => {
             claimed = Date.now();
             return got;
           });
-          // Shorter than the claim's lock timeout (500 ms): the claim waits for the commit.
-          await sleep(150);
+          // Barrier: the server shows B's claim waiting on the lock this write holds.
+          await waitFor(
+            async () => {
+              const { rows } = await sql<{ n: number }>`
+                select count(*)::int as n from pg_stat_activity
+                where datname = current_database() and wait_event_type = 'Lock'
+                  and query like '%school_leases%'`.execute(b.db);
+              return (rows[0]?.n ?? 0) > 0;
+            },
+            { timeoutMs: 3_000, what: "B's claim to wait on the lock" },
+          );
           expect(claimed).toBeUndefined();
         });
         const got = (await takeover) as { epoch: number }[];
@@ -350,7 +364,7 @@ describe.each(backends)('lease repository on $name', (backend) => {
           await held;
         });
         try {
-          await sleep(SHORT_TTL + 100);
+          await waitPast(b, (await leaseOf(b.leases, stuck))!.expiresAt);
           const started = Date.now();
           const got = await b.leases.claim('b', [stuck, free], LONG_TTL);
           // Not blocked behind the stuck row: the free school is taken, the stuck one left for later.

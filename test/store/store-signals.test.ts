@@ -20,8 +20,6 @@ const sqlite = backends.find((b) => b.name === 'sqlite')!;
 const postgres = backends.find((b) => b.name === 'postgres');
 const otherSchema = elsewhere.find((b) => b.name === 'postgres');
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function listening(store: Store): Promise<{ heard: string[]; stop: () => Promise<void> }> {
   const heard: string[] = [];
   const stop = await store.signals.listen((message) => heard.push(message));
@@ -40,8 +38,9 @@ describe('store signals on sqlite (in process)', () => {
 
     await first.stop();
     await store.signals.notify('after');
+    // Barrier: one notification is handed to every listener in one delivery, so once the second
+    // heard it the first would have too.
     await waitFor(() => second.heard.length === 2, { timeoutMs: 1_000 });
-    await sleep(20);
     expect(first.heard).toEqual(['{"kind":"timetable","uai":"0670080Y","from":"a"}']);
     expect(second.heard).toEqual(['{"kind":"timetable","uai":"0670080Y","from":"a"}', 'after']);
     await second.stop();
@@ -50,11 +49,15 @@ describe('store signals on sqlite (in process)', () => {
   it('does not deliver a message notified before the listener stopped but not yet handed over', async () => {
     const store = await sqlite.open();
     const listener = await listening(store);
+    const witness = await listening(store);
     // Not awaited: the delivery is still queued when the listener stops.
     void store.signals.notify('in flight');
     await listener.stop();
-    await sleep(20);
+    // Barrier: the witness, still listening, receives it in the same delivery.
+    await waitFor(() => witness.heard.length === 1, { timeoutMs: 1_000 });
+    expect(witness.heard).toEqual(['in flight']);
     expect(listener.heard).toEqual([]);
+    await witness.stop();
   });
 });
 
@@ -123,8 +126,7 @@ describe.runIf(postgres !== undefined && otherSchema !== undefined)(
       await waitFor(
         async () => {
           await a.signals.notify('back');
-          await sleep(100);
-          return onB.heard.includes('back');
+          return waitFor(() => onB.heard.includes('back'), { timeoutMs: 100 }).catch(() => false);
         },
         { timeoutMs: 5_000, what: 'the listener to reconnect' },
       );

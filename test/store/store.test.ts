@@ -6,6 +6,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore, SQLITE_FILE_NAME, type Store } from '../../src/store/store.js';
+import { elapse } from '../helpers/wait.js';
 import { storeBackends } from './backends.js';
 
 const backends = await storeBackends();
@@ -177,7 +178,7 @@ describe('openStore on PostgreSQL', () => {
             .execute(admin.db);
           await sql.raw(`drop schema ${name} cascade`).execute(admin.db);
           cycles += 1;
-          await new Promise((resolve) => setTimeout(resolve, 10));
+          await elapse(10, 'the churn runs one schema cycle per 10 ms');
         }
         return cycles;
       })();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uaiCheckLetter } from '../../src/domain/uai.js';
 import { decodeDocument } from '../../src/store/document-codec.js';
 import type { Store } from '../../src/store/store.js';
+import { waitFor } from '../helpers/wait.js';
 import { storeBackends } from './backends.js';
 import { importInput, sha256Hex, syntheticTimetable } from './synthetic-timetable.js';
 
@@ -370,11 +371,7 @@ async function backendsWaitingOnEstablishmentLock(store: Store): Promise<number>
 }
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await waitFor(condition, { timeoutMs });
 }
 
 async function versionRows(store: Store, uai: string) {
