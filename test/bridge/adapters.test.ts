@@ -12,9 +12,9 @@ import { MqttConnection } from '../../src/mqtt/connection.js';
 import { type DesiredPayload, MqttTopics } from '../../src/mqtt/topics.js';
 import {
   type CollectedMessage,
+  barrier,
   collectMessages,
   connectRaw,
-  sleep,
   waitFor,
 } from '../helpers/mqtt-contract.js';
 import { type BrokerTarget, embeddedTarget, OTHER_UAI, UAI } from './dispatch-fixtures.js';
@@ -234,7 +234,8 @@ describe.each(CASES)('adapter $adapter (embedded broker)', (adapterCase) => {
     const commands = own.filter((m) => !m.retain);
     const expectedNow = [...announcements, ...contract, ...commands];
     await observer.waitForCount(expectedNow.length + 1);
-    await sleep(150);
+    // Barrier: a marker the bridge publishes after the fact reaches the observer after the rest.
+    await barrier(target.url, target.bridge, observer, topics.desired(UAI, 'barrier', 'heating').topic);
     const withoutStatus = (messages: CollectedMessage[]) =>
       messages.filter((m) => !m.topic.endsWith('/bridge/status'));
     expect(sortByTopic(withoutStatus(observer.messages))).toEqual(sortByTopic(expectedNow));
@@ -246,7 +247,8 @@ describe.each(CASES)('adapter $adapter (embedded broker)', (adapterCase) => {
       timeoutMs: 5_000,
       what: 'the reconnect republication',
     });
-    await sleep(150);
+    // Barrier: a marker the bridge publishes after the fact reaches the observer after the rest.
+    await barrier(target.url, target.bridge, observer, topics.desired(UAI, 'barrier', 'heating').topic);
     expect(sortByTopic(withoutStatus(observer.messages))).toEqual(
       sortByTopic([...contract, ...commands, ...announcements.map((m) => ({ ...m, retain: false }))]),
     );
@@ -257,7 +259,7 @@ describe.each(CASES)('adapter $adapter (embedded broker)', (adapterCase) => {
       closers.push(() => ha.endAsync(true));
       await ha.publishAsync(adapterCase.birth.topic, adapterCase.birth.payload, { qos: 1 });
       await observer.waitForCount(announcements.length + 1);
-      await sleep(150);
+      await barrier(target.url, target.bridge, observer, topics.desired(UAI, 'barrier', 'heating').topic);
       expect(
         sortByTopic(withoutStatus(observer.messages).filter((m) => m.topic !== adapterCase.birth!.topic)),
       ).toEqual(sortByTopic(announcements.map((m) => ({ ...m, retain: false }))));
@@ -403,7 +405,8 @@ describe('adapter settings reloaded from devices/', () => {
     const fresh = await collectMessages(target.url, target.observer, 'homeassistant/#');
     closers.push(() => fresh.close());
     await fresh.waitForCount(1);
-    await sleep(150);
+    // Barrier: a non-retained marker on B102's own config topic, published after the subscription.
+    await barrier(target.url, target.bridge, fresh, config('salle-b102', 'climate', 'heating'));
     expect(fresh.messages.map((m) => [m.topic, m.retain])).toEqual([
       [config('salle-b102', 'climate', 'heating'), true],
     ]);
