@@ -11,8 +11,8 @@ import { InputError } from '../../src/domain/problems.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
 import { type DesiredPayload, MqttTopics } from '../../src/mqtt/topics.js';
 import {
-  type CollectedMessage,
   barrier,
+  type CollectedMessage,
   collectMessages,
   connectRaw,
   waitFor,

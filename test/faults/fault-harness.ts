@@ -11,6 +11,7 @@ import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 export const PG_BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
@@ -161,12 +162,13 @@ export async function startPrivateMosquitto(): Promise<PrivateMosquitto> {
   const start = async (): Promise<void> => {
     const next = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
     child = next;
-    const deadline = Date.now() + 10_000;
-    while (!(await listening(port))) {
-      if (next.exitCode !== null) throw new Error(`mosquitto exited with ${next.exitCode}`);
-      if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      async () => {
+        if (next.exitCode !== null) throw new Error(`mosquitto exited with ${next.exitCode}`);
+        return listening(port);
+      },
+      { timeoutMs: 10_000, intervalMs: 50, what: `mosquitto to listen on ${port}` },
+    );
   };
   const stop = async (): Promise<void> => {
     const current = child;

@@ -22,6 +22,7 @@ import {
   type Region,
   startInstance,
 } from '../cluster/cluster-harness.js';
+import { deadline, elapse, waitFor } from '../helpers/wait.js';
 import {
   type PrivateMosquitto,
   type PrivatePostgres,
@@ -61,8 +62,6 @@ export interface LabOptions {
   queryTimeoutMs?: number;
   log?: (line: string) => void;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** JSON with keys sorted: equal documents, equal text. */
 function canonical(value: unknown): string {
@@ -179,7 +178,7 @@ export class FaultLab {
     const loop = (async () => {
       while (on) {
         samples.push(...(await Promise.all(this.running().map((i) => this.readiness(i)))));
-        await sleep(everyMs);
+        await elapse(everyMs, 'readiness is sampled at this period');
       }
     })();
     return async () => {
@@ -243,7 +242,6 @@ export class FaultLab {
     const retained = new Map<string, { rev: number; content: string }>();
     try {
       const all = new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5_000);
         client.on('message', (topic, payload, packet) => {
           if (!packet.retain || payload.length === 0) return;
           const {
@@ -255,14 +253,12 @@ export class FaultLab {
             issued_at: string;
           };
           retained.set(topic, { rev, content: canonical(content) });
-          if (retained.size === expected) {
-            clearTimeout(timer);
-            resolve();
-          }
+          if (retained.size === expected) resolve();
         });
       });
       await client.subscribeAsync(`${this.region.prefix}/+/+/+/desired`, { qos: 1 });
-      await all;
+      // At most 5 s: a topic still missing then is reported by the caller's comparison.
+      await Promise.race([all, deadline(5_000)]);
     } finally {
       await client.endAsync(true);
     }
@@ -313,12 +309,11 @@ export class FaultLab {
    * after that instant. Times are measured from `backAt`.
    */
   async recovery(backAt: number, timeoutMs: number, mustRepublishAfter?: number): Promise<Recovery> {
-    const deadline = backAt + timeoutMs;
     let readyMs: number | undefined;
     let heldMs: number | undefined;
     let republishedMs: number | undefined;
     let last = '';
-    while (Date.now() < deadline) {
+    const recovered = async (): Promise<Recovery | undefined> => {
       if (readyMs === undefined && (await this.allReady())) readyMs = Date.now() - backAt;
       if (heldMs === undefined && (await this.allHeld())) heldMs = Date.now() - backAt;
       if (republishedMs === undefined) {
@@ -333,8 +328,14 @@ export class FaultLab {
       }
       if (readyMs !== undefined && heldMs !== undefined && republishedMs !== undefined)
         return { readyMs, heldMs, republishedMs };
-      await sleep(200);
-    }
+      return undefined;
+    };
+    const outcome = await waitFor(recovered, {
+      timeoutMs: Math.max(0, backAt + timeoutMs - Date.now()),
+      intervalMs: 200,
+      what: 'recovery',
+    }).catch(() => undefined);
+    if (outcome) return outcome;
     throw new Error(
       `no recovery within ${timeoutMs} ms: ready ${readyMs ?? 'no'}, held ${heldMs ?? 'no'}, republished ${republishedMs ?? `no (${last})`}`,
     );
@@ -366,7 +367,7 @@ export class FaultLab {
       this.running().map(async (instance) => {
         const started = Date.now();
         instance.signal('SIGTERM');
-        const code = await Promise.race([instance.exited, sleep(timeoutMs).then(() => 'alive' as const)]);
+        const code = await Promise.race([instance.exited, deadline(timeoutMs).then(() => 'alive' as const)]);
         return { id: instance.id, ms: Date.now() - started, code };
       }),
     );

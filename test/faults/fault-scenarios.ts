@@ -3,6 +3,8 @@
  * are parameters (short in CI, the issue's 60 s / 40 s in `npm run bench -- faults`). Sleeping here
  * IS the fault (the time a dependency stays down), never a synchronisation.
  */
+
+import { elapse, waitFor } from '../helpers/wait.js';
 import type { FaultLab, ReadinessSample, Recovery } from './fault-lab.js';
 
 export interface FaultResult extends Recovery {
@@ -14,8 +16,6 @@ export interface FaultResult extends Recovery {
   /** Time from the broker's return to the override made during the outage being seen (broker faults). */
   queuedIntentMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface ScenarioOptions {
   /** Longest recovery accepted, from the dependency's return. */
@@ -49,7 +49,7 @@ export async function postgresRestartInTransactions(
   options: ScenarioOptions & { delayMs: number },
 ): Promise<FaultResult> {
   const burst = overrideBurst(lab, 6);
-  await sleep(options.delayMs);
+  await elapse(options.delayMs, 'the restart lands this far into the override burst');
   const watch = lab.watchReadiness();
   await lab.postgres.restart();
   const backAt = Date.now();
@@ -70,7 +70,7 @@ export async function postgresDown(
 ): Promise<FaultResult> {
   const watch = lab.watchReadiness();
   await lab.postgres.stop();
-  await sleep(options.downMs);
+  await elapse(options.downMs, 'the outage lasts this long');
   await lab.postgres.start();
   const backAt = Date.now();
   const during = await watch();
@@ -85,7 +85,7 @@ export async function postgresFrozen(
   const watch = lab.watchReadiness();
   await lab.postgres.freeze();
   try {
-    await sleep(options.frozenMs);
+    await elapse(options.frozenMs, 'the database stays frozen this long');
   } finally {
     await lab.postgres.thaw();
   }
@@ -112,27 +112,24 @@ export async function brokerDown(
   const wanted = nextSetpoint();
   // The database is up: the override is stored (201) and waits for the broker.
   const overrides = [await lab.createOverride(lab.running()[0]!, uai, zf.split('/')[0]!, wanted)];
-  await sleep(options.downMs);
+  await elapse(options.downMs, 'the outage lasts this long');
   await lab.broker.start();
   const backAt = Date.now();
   const during = await watch();
   const topic = `${lab.region.prefix}/${uai}/${zf}/desired`;
   const recoveryPromise = lab.recovery(backAt, options.recoveryTimeoutMs, backAt);
   let queuedIntentMs: number | undefined;
-  for (;;) {
-    const hit = lab.seen.find(
-      (s) =>
-        s.topic === topic &&
-        s.at >= backAt &&
-        (JSON.parse(s.text) as { setpoint_c?: number }).setpoint_c === wanted,
-    );
-    if (hit) {
-      queuedIntentMs = hit.at - backAt;
-      break;
-    }
-    if (Date.now() - backAt > options.recoveryTimeoutMs) break;
-    await sleep(100);
-  }
+  const hit = await waitFor(
+    () =>
+      lab.seen.find(
+        (s) =>
+          s.topic === topic &&
+          s.at >= backAt &&
+          (JSON.parse(s.text) as { setpoint_c?: number }).setpoint_c === wanted,
+      ),
+    { timeoutMs: options.recoveryTimeoutMs, intervalMs: 100, what: 'the queued override' },
+  ).catch(() => undefined);
+  if (hit) queuedIntentMs = hit.at - backAt;
   const recovery = await recoveryPromise;
   return {
     fault: `Mosquitto down ${options.downMs / 1000} s (override made meanwhile)`,
@@ -161,7 +158,7 @@ export async function killDuringPostgresOutage(
   lab.killed.add(victim.id);
   victim.signal('SIGKILL');
   await victim.exited;
-  await sleep(options.downMs);
+  await elapse(options.downMs, 'the outage lasts this long');
   await lab.postgres.start();
   const backAt = Date.now();
   const during = await watch();

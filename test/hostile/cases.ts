@@ -13,6 +13,7 @@ import { uaiCheckLetter } from '../../src/domain/uai.js';
 import { SQLITE_FILE_NAME } from '../../src/store/store.js';
 import { REPO_ROOT } from '../cluster/cluster-harness.js';
 import { collectMessages, connectOutcome, connectRaw } from '../helpers/mqtt-contract.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   billionLaughsEdt,
   endsBeforeStartIcs,
@@ -133,13 +134,7 @@ async function waitUntil<T>(
   check: () => Promise<T | undefined>,
   timeoutMs: number,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return waitFor(check, { timeoutMs, intervalMs: 50, what });
 }
 
 /** Imports `count` overlapping lessons, then opens VUE and the dashboard, each in under 2 s. */

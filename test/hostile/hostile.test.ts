@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { runAlone } from '../helpers/heavy-suite-lock.js';
+import { waitFor } from '../helpers/wait.js';
 import { HOSTILE_CASES } from './cases.js';
 import { Probe } from './probe.js';
 import { runCase } from './run-case.js';
@@ -30,11 +31,13 @@ describe.each(backends)('hostile inputs against the running service on %s', (bac
   beforeAll(async () => {
     service = await startHostileService(backend);
     // Ready: the first sync is done and the demo gateway holds every zone's desired state.
-    const deadline = Date.now() + 30_000;
-    while ((await fetch(`${service.url}/readyz`)).status !== 200) {
-      if (Date.now() > deadline) throw new Error(`/readyz never answered 200; log:\n${service.logTail()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      what: '/readyz to answer 200',
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; log:\n${service.logTail()}`);
+    });
     probe = await Probe.start(service);
   }, 90_000);
 

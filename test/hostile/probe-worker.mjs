@@ -110,7 +110,7 @@ async function healthzLoop() {
         }
       }
     }
-    await sleep(config.healthzEveryMs);
+    await samplingPause(config.healthzEveryMs);
   }
 }
 
@@ -131,7 +131,7 @@ async function rssLoop() {
         }
       }
     }
-    await sleep(config.rssEveryMs);
+    await samplingPause(config.rssEveryMs);
   }
 }
 
@@ -155,11 +155,12 @@ async function metricsLoop() {
         if (w === window) w.loopDelayMissing++;
       }
     }
-    await sleep(config.metricsEveryMs);
+    await samplingPause(config.metricsEveryMs);
   }
 }
 
-function sleep(ms) {
+/** The period between two samples of a measurement loop (or polls of an arrival): never a synchronisation. */
+function samplingPause(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -235,7 +236,7 @@ parentPort.on('message', async (message) => {
       // Wait for the transition up to `waitMs` after its instant (only to report how late it was).
       let arrival = transitionArrival(w);
       while (arrival === null && w.until !== null && now() < w.until + message.waitMs) {
-        await sleep(20);
+        await samplingPause(20);
         arrival = transitionArrival(w);
       }
       window = null;

@@ -7,6 +7,7 @@
  * code) run inside its attack. Every failure of a case is reported together.
  */
 import { DEMO_UAI } from '../../src/demo/demo-lycee.js';
+import { elapse } from '../helpers/wait.js';
 import { type SendResult, send } from './http-client.js';
 import type { Probe, WindowStats } from './probe.js';
 import type { Backend, HostileService } from './service-harness.js';
@@ -111,7 +112,7 @@ export async function runCase(
     refusalMs = await hostile.attack(ctx);
     attempts++;
     while (hostile.repeat && Date.now() < until + 100 && service.alive()) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await elapse(20, 'a repeated attack comes every 20 ms');
       await hostile.attack(ctx);
       attempts++;
     }
