@@ -23,7 +23,7 @@ import { ManualClock } from '../src/domain/clock.js';
 import { uaiCheckLetter } from '../src/domain/uai.js';
 import { startEmbeddedBroker } from '../src/mqtt/broker.js';
 import { MqttConnection } from '../src/mqtt/connection.js';
-import { MqttTopics } from '../src/mqtt/topics.js';
+import { MqttTopics } from '../src/contract/topics.js';
 import type { Segment } from '../src/rules/segment.js';
 import { openStore } from '../src/store/store.js';
 

@@ -14,7 +14,7 @@ import mqtt from 'mqtt';
 import { configSchema } from '../src/config/schema.js';
 import { buildDemoTimetable, DEMO_UAI } from '../src/demo/demo-lycee.js';
 import { ManualClock } from '../src/domain/clock.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/log/logger.js';
 import { startService } from '../src/service.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);

@@ -17,7 +17,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../src/config/schema.js';
 import { DEMO_UAI } from '../src/demo/demo-lycee.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/log/logger.js';
 import { startService } from '../src/service.js';
 import { overlappingLessons } from '../test/hostile/hostile-inputs.js';
 

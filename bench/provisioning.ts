@@ -13,7 +13,7 @@ import { hashSecret } from '../src/auth/secrets.js';
 import { DynsecClient } from '../src/broker-access/dynsec-client.js';
 import { MosquittoProvisioner } from '../src/broker-access/mosquitto-provisioner.js';
 import { systemClock } from '../src/domain/clock.js';
-import { MqttTopics } from '../src/mqtt/topics.js';
+import { MqttTopics } from '../src/contract/topics.js';
 import { loadSite } from '../src/site/load-site.js';
 import { startDynsecMosquitto } from '../test/helpers/mosquitto-dynsec.js';
 import { REGION, regionUais } from './bridge-publish.js';

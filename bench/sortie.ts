@@ -22,7 +22,7 @@ import { clientSchema } from '../src/auth/clients.js';
 import { generateToken, hashToken } from '../src/auth/secrets.js';
 import { buildDemoTimetable, DEMO_UAI } from '../src/demo/demo-lycee.js';
 import { systemClock } from '../src/domain/clock.js';
-import { createHttpApp } from '../src/http/app.js';
+import { createHttpApp } from '../src/app/app.js';
 import { schoolCalendars } from '../src/scope/sortie/school-calendars.js';
 import { openStore } from '../src/store/store.js';
 

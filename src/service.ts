@@ -7,6 +7,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { createHttpApp } from './app/app.js';
+import { createMetrics } from './app/metrics.js';
 import { createAnchoring } from './audit/audit-anchoring.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { importAuditEntry } from './audit/import-audit.js';
@@ -26,10 +28,9 @@ import { dashboardDepsOf } from './dashboard/service-deps.js';
 import { buildDemoTimetable, DEMO_GATEWAY_PASSWORD, DEMO_UAI } from './demo/demo-lycee.js';
 import { type Clock, systemClock } from './domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
-import { createHttpApp } from './http/app.js';
 import { EventLoopMonitor } from './http/event-loop-monitor.js';
-import { createMetrics } from './http/metrics.js';
-import type { Logger } from './logger.js';
+import type { Logger } from './log/logger.js';
+import { savingsRoutes } from './savings/savings-routes.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
 import { createViewPool, occupancyRunnerOf } from './scope/vue/view-pool.js';
@@ -298,6 +299,11 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     dashboard,
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
     bridge: bridge.routes,
+    savings: savingsRoutes({
+      planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
+      devicesOf: (uai) => site.current.devices.get(uai),
+      calendars,
+    }),
     audit: auditRoutes({
       audit: store.audit,
       monitor: anchoring.monitor,

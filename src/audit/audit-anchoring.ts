@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../domain/clock.js';
 import { InputError } from '../domain/problems.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../log/logger.js';
 import type { AuditRepository } from '../store/audit-repository.js';
 import { AuditCheckpointer } from './audit-checkpointer.js';
 import { AuditMonitor } from './audit-monitor.js';

@@ -3,7 +3,7 @@
  * UTF-8 as Windows-1252 and "é" becomes "Ã©"), `;` between fields (French Excel expects it: `,`
  * is the decimal separator), CRLF line ends and quoting as in RFC 4180.
  */
-import type { AuditEntry } from './audit-entry.js';
+import type { AuditEntry } from '../domain/audit-entry.js';
 
 export const CSV_BOM = '\uFEFF';
 export const AUDIT_CSV_COLUMNS = [

@@ -3,10 +3,10 @@
  * edge: each problem names the parameter it comes from.
  */
 import { z } from 'zod';
+import { AUDIT_KINDS, type AuditKind } from '../domain/audit-entry.js';
 import { instantParameterProblem } from '../domain/dates.js';
 import { InputError } from '../domain/problems.js';
 import { normaliseUai } from '../domain/uai.js';
-import { AUDIT_KINDS, type AuditKind } from './audit-entry.js';
 
 export const AUDIT_FORMATS = ['json', 'csv'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];

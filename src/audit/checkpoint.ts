@@ -6,7 +6,7 @@
  */
 import { type KeyObject, sign, verify } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson } from './audit-entry.js';
+import { canonicalJson } from '../domain/audit-entry.js';
 import type { AuditSigningKey } from './audit-signing-key.js';
 
 export const CHECKPOINT_FORMAT = 'scope-energie/audit-checkpoint/v1';

@@ -13,13 +13,12 @@ import type { AuthEnv } from '../auth/middleware.js';
 import { generateToken, hashSecret } from '../auth/secrets.js';
 import { SchoolLeases } from '../cluster/school-leases.js';
 import type { Config } from '../config/schema.js';
+import { MqttTopics } from '../contract/topics.js';
 import { siteLogins } from '../devices/gateway-logins.js';
 import type { Clock } from '../domain/clock.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../log/logger.js';
 import { type EmbeddedBroker, type GatewayCredentials, startEmbeddedBroker } from '../mqtt/broker.js';
 import { MqttConnection } from '../mqtt/connection.js';
-import { MqttTopics } from '../mqtt/topics.js';
-import { savingsRoutes } from '../savings/savings-routes.js';
 import type { CalendarSource } from '../site/calendars.js';
 import { type LapseTimer, watchCredentialLapses } from '../site/credential-lapses.js';
 import type { Site } from '../site/load-site.js';
@@ -443,15 +442,6 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   );
   routes.route('/', gatewayRoutes({ tracker }));
   routes.route('/', clusterRoutes({ leases, repository: store.leases }));
-  const plans = planning;
-  routes.route(
-    '/',
-    savingsRoutes({
-      planFor: (uai, date, days) => plans.planFor(uai, date, days),
-      devicesOf: (uai) => site.current.devices.get(uai),
-      calendars: context.calendars,
-    }),
-  );
 
   const startedPlanning = planning;
   return {

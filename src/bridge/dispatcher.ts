@@ -19,17 +19,7 @@
  * are allocated in a transaction that checks the lease epoch, and a school taken over from another
  * instance has its stored revs read afresh, so revs keep increasing across owners.
  */
-import type { ZoneFunction } from '../devices/schema.js';
-import { type Clock, systemClock } from '../domain/clock.js';
-import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
-import type { SchedulePayload } from '../mqtt/topics.js';
-import type { Segment } from '../rules/segment.js';
-import type {
-  BridgeStateRepository,
-  DesiredProposal,
-  StoredDesired,
-} from '../store/bridge-state-repository.js';
-import { isLeaseLostError, type LeaseFence } from '../store/lease-repository.js';
+
 import {
   desiredContentHash,
   desiredContentOf,
@@ -38,7 +28,18 @@ import {
   sameScheduleEntries,
   schedulePayload,
   segmentAt,
-} from './desired-state.js';
+} from '../contract/desired-state.js';
+import type { SchedulePayload } from '../contract/topics.js';
+import type { ZoneFunction } from '../devices/schema.js';
+import { type Clock, systemClock } from '../domain/clock.js';
+import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
+import type { Segment } from '../rules/segment.js';
+import type {
+  BridgeStateRepository,
+  DesiredProposal,
+  StoredDesired,
+} from '../store/bridge-state-repository.js';
+import { isLeaseLostError, type LeaseFence } from '../store/lease-repository.js';
 import type { PlanFeed } from './plan-feed.js';
 import type { BridgePublisher, StateChange } from './publisher.js';
 import type { SchoolPlan } from './school-plan.js';

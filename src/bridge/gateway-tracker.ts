@@ -14,11 +14,12 @@
  * per gateway (the zone's gateway in devices/), and a payload is parsed only under
  * `MAX_GATEWAY_PAYLOAD_BYTES`. What is dropped is counted by reason, never stored nor audited.
  */
+
+import type { MqttTopics, OnlineState, ReportedPayload } from '../contract/topics.js';
 import type { ZoneFunction } from '../devices/schema.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { MqttConnection, ReceivedMessage, Subscription } from '../mqtt/connection.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
-import type { MqttTopics, OnlineState, ReportedPayload } from '../mqtt/topics.js';
 import type {
   BridgeStateRepository,
   StoredGatewayStatus,

@@ -21,10 +21,16 @@
  *   it goes out; a school whose lease lapsed (this process was paused, the store unreachable) is
  *   skipped, including in the re-publication after a reconnect.
  */
+
+import {
+  type DesiredPayload,
+  encodePayload,
+  type MqttTopics,
+  type SchedulePayload,
+} from '../contract/topics.js';
 import type { ZoneFunction } from '../devices/schema.js';
 import type { MqttConnection, PublishOutcome } from '../mqtt/connection.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
-import { type DesiredPayload, encodePayload, type MqttTopics, type SchedulePayload } from '../mqtt/topics.js';
 import type { AdapterContext, AdapterMessage, ZoneTarget } from './adapters/adapter.js';
 import { ADAPTERS_BY_NAME } from './adapters/index.js';
 

@@ -9,8 +9,9 @@
  * Only the devices declared in devices/ are routed (one exact topic each, no wildcard), so a
  * device or topic nobody declared costs nothing. Pure: no I/O.
  */
+
+import type { OnlineState, ReportedPayload } from '../contract/topics.js';
 import type { ZoneFunction } from '../devices/schema.js';
-import type { OnlineState, ReportedPayload } from '../mqtt/topics.js';
 import type { AdapterOptions } from './adapters/adapter.js';
 import {
   deviceValue,

@@ -6,10 +6,10 @@
  */
 import type { AuditSink } from '../bridge/audit-events.js';
 import type { Config } from '../config/schema.js';
+import { MqttTopics } from '../contract/topics.js';
 import type { Clock } from '../domain/clock.js';
 import { InputError } from '../domain/problems.js';
-import type { Logger } from '../logger.js';
-import { MqttTopics } from '../mqtt/topics.js';
+import type { Logger } from '../log/logger.js';
 import { watchCredentialLapses } from '../site/credential-lapses.js';
 import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';

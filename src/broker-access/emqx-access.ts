@@ -6,9 +6,9 @@
  * rewritten in one transaction only when they differ.
  */
 import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from '../bridge/adapters/index.js';
+import type { MqttTopics } from '../contract/topics.js';
 import { siteLogins } from '../devices/gateway-logins.js';
 import { type AccessGrant, accessGrant } from '../mqtt/acl-matrix.js';
-import type { MqttTopics } from '../mqtt/topics.js';
 import type { Site } from '../site/load-site.js';
 import type { BrokerAclTable, BrokerLoginTable } from '../store/schema.js';
 import type { Store } from '../store/store.js';

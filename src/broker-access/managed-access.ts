@@ -6,9 +6,9 @@
  */
 import { createHash, scryptSync } from 'node:crypto';
 import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from '../bridge/adapters/index.js';
+import type { MqttTopics } from '../contract/topics.js';
 import { siteLogins } from '../devices/gateway-logins.js';
 import { type AccessGrant, accessGrant } from '../mqtt/acl-matrix.js';
-import type { MqttTopics } from '../mqtt/topics.js';
 import type { Site } from '../site/load-site.js';
 
 /** Marks what the service manages on a broker: it never touches a client or role without it. */

@@ -6,9 +6,9 @@
  * Runs never overlap: a reload during a run queues one more.
  */
 import type { AuditSink } from '../bridge/audit-events.js';
+import type { MqttTopics } from '../contract/topics.js';
 import type { Clock } from '../domain/clock.js';
-import type { Logger } from '../logger.js';
-import type { MqttTopics } from '../mqtt/topics.js';
+import type { Logger } from '../log/logger.js';
 import type { Site } from '../site/load-site.js';
 import type { DynsecClient } from './dynsec-client.js';
 import { type BrokerClient, type BrokerRole, type DynsecPlan, noChanges, planDynsec } from './dynsec-plan.js';

@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AuditSink } from '../bridge/audit-events.js';
 import type { Config } from '../config/schema.js';
+import { MqttTopics } from '../contract/topics.js';
 import type { Clock } from '../domain/clock.js';
 import { InputError } from '../domain/problems.js';
-import type { Logger } from '../logger.js';
-import { MqttTopics } from '../mqtt/topics.js';
+import type { Logger } from '../log/logger.js';
 import { DynsecClient } from './dynsec-client.js';
 import { MosquittoProvisioner } from './mosquitto-provisioner.js';
 

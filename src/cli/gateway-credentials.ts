@@ -4,7 +4,7 @@ import { issueCredential } from '../broker-access/issue-credentials.js';
 import { mosquittoProvisioner } from '../broker-access/provisioning-setup.js';
 import { systemClock } from '../domain/clock.js';
 import { InputError } from '../domain/problems.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../log/logger.js';
 import { loadSite } from '../site/load-site.js';
 import { type Command, EXIT, requireOption, stringOption, writeJson } from './command.js';
 import { loadCommandConfig } from './context.js';

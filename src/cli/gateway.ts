@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { loadDevicesFile } from '../devices/load.js';
 import { InputError } from '../domain/problems.js';
 import { startSimulatedGateway } from '../gateway/simulated-gateway.js';
-import { createLogger } from '../logger.js';
+import { createLogger } from '../log/logger.js';
 import { type Command, EXIT, requireOption, stringOption, writeJson } from './command.js';
 import { loadCommandConfig } from './context.js';
 

@@ -5,7 +5,7 @@
  * keeps running, and a supervisor (systemd Restart=always, a container restart policy) is there
  * for the exits that remain. The only deliberate exits are `exitFatally` and the stop deadline.
  */
-import type { Logger } from '../logger.js';
+import type { Logger } from '../log/logger.js';
 
 export interface ProcessGuards {
   /** Removes the handlers (tests, and a second `serve` in one process). */

@@ -1,4 +1,4 @@
-import { createLogger } from '../logger.js';
+import { createLogger } from '../log/logger.js';
 import { startService } from '../service.js';
 import { type Command, EXIT } from './command.js';
 import { loadCommandConfig } from './context.js';

@@ -6,11 +6,11 @@
  */
 import type { Principal } from '../auth/principal.js';
 import { canAccessUai } from '../auth/principal.js';
-import { segmentAt } from '../bridge/desired-state.js';
 import type { OverrideView } from '../bridge/overrides-service.js';
 import { localDaysRange } from '../bridge/planning.js';
 import { localDate, type SchoolPlan } from '../bridge/school-plan.js';
 import { SortieError } from '../bridge/sortie-client.js';
+import { segmentAt } from '../contract/desired-state.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { addDays, mondayOf } from '../domain/dates.js';
 import type { Occupancy } from '../domain/occupancy.js';

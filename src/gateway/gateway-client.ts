@@ -16,9 +16,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { ZoneFunction } from '../devices/schema.js';
-import { type Clock, systemClock } from '../domain/clock.js';
-import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
 import {
   type DesiredPayload,
   encodePayload,
@@ -26,7 +23,10 @@ import {
   MqttTopics,
   type ReportedPayload,
   type SchedulePayload,
-} from '../mqtt/topics.js';
+} from '../contract/topics.js';
+import type { ZoneFunction } from '../devices/schema.js';
+import { type Clock, systemClock } from '../domain/clock.js';
+import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
 import { sameCommand, type ZoneCommand, ZoneController } from './zone-controller.js';
 
 export interface GatewayZone {

@@ -9,13 +9,15 @@
  * minutes without the gateway falling back early. Elapsed time is integrated piecewise between the
  * instants at which a command changes, so results do not depend on how often `tick()` runs.
  */
+
+import { LOCAL_SETPOINT_C } from '../contract/local-setpoints.js';
+import type { HeatingMode } from '../contract/topics.js';
 import type { Zone } from '../devices/schema.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
-import type { HeatingMode } from '../mqtt/topics.js';
 import { GatewayClient, type ZoneFunctionState } from './gateway-client.js';
 import { type RoomState, stepRoom, type ThermalParameters, thermalParametersOf } from './thermal-model.js';
-import { LOCAL_SETPOINT_C, type ZoneCommand } from './zone-controller.js';
+import type { ZoneCommand } from './zone-controller.js';
 
 /**
  * Outdoor temperature when none is given: about the January mean in Strasbourg (Météo-France

@@ -11,9 +11,10 @@
  *   `fallback_mode` (`source: local`), which the contract forbids to be a comfort mode: the building
  *   keeps running on its own but does not heat empty rooms (décret BACS autonomy).
  */
-import { FALLBACK_MODE } from '../bridge/desired-state.js';
+import { FALLBACK_MODE } from '../contract/desired-state.js';
+import { LOCAL_SETPOINT_C } from '../contract/local-setpoints.js';
+import type { DesiredPayload, HeatingMode, Mode, SchedulePayload } from '../contract/topics.js';
 import type { ZoneFunction } from '../devices/schema.js';
-import type { DesiredPayload, HeatingMode, Mode, SchedulePayload } from '../mqtt/topics.js';
 
 /** Why the command is what it is. */
 export type CommandBasis = 'desired' | 'schedule' | 'fallback';
@@ -28,20 +29,6 @@ export interface ZoneCommand {
   /** The highest `rev` accepted, 0 when none yet (the contract's `applied_rev`). */
   appliedRev: number;
 }
-
-/**
- * Setpoints of the fallback modes, which `schedule` gives without one: the default rules' eco
- * (16 °C, Code de l'énergie R241-27 for 24–48 h vacancy) and frost (8 °C for ≥ 48 h), see
- * rules/default.yaml. Fil-pilote comfort −1/−2 are relative to comfort (docs/regulation.md, "Heating modes and the fil pilote").
- */
-export const LOCAL_SETPOINT_C: { readonly [M in HeatingMode]: number | undefined } = {
-  comfort: 19,
-  comfort_1: 18,
-  comfort_2: 17,
-  eco: 16,
-  frost: 8,
-  off: undefined,
-};
 
 export type DesiredOutcome = 'applied' | 'older' | 'duplicate';
 

@@ -5,8 +5,9 @@
  * security roles and the EMQX ACL rows (src/broker-access/) are written from the same grants.
  * Pure: no I/O.
  */
+
+import { GATEWAY_LEVEL, type MqttTopics } from '../contract/topics.js';
 import { ZONE_FUNCTIONS } from '../devices/schema.js';
-import { GATEWAY_LEVEL, type MqttTopics } from './topics.js';
 
 /** Extra topics for non-native adapters (zigbee2mqtt `/set`, Home Assistant discovery…). */
 export interface ExtraAcl {

@@ -3,9 +3,10 @@
  * the grants of acl-matrix.ts, checked per message and subscription. Pure: the broker asks, this
  * answers.
  */
+
+import type { MqttTopics } from '../contract/topics.js';
 import { type AccessGrant, accessGrant, type MqttIdentity } from './acl-matrix.js';
 import { filterCovers, isValidFilter, isValidTopicName, topicMatchesFilter } from './filters.js';
-import type { MqttTopics } from './topics.js';
 
 export type { ExtraAcl, MqttIdentity } from './acl-matrix.js';
 

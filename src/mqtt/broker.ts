@@ -9,12 +9,12 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { hashSecret, isHashedSecret, verifySecretAsync } from '../auth/secrets.js';
+import { MqttTopics, topicSegmentProblem } from '../contract/topics.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { isValidUai } from '../domain/uai.js';
 import { type ExtraAcl, type MqttIdentity, TopicAcl } from './acl.js';
 import { type MqttLogger, silentLogger } from './logger.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
-import { MqttTopics, topicSegmentProblem } from './topics.js';
 
 export interface BridgeCredentials {
   username: string;

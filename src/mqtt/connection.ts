@@ -16,9 +16,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { type Clock, systemClock } from '../domain/clock.js';
-import { isValidFilter, isValidTopicName, topicMatchesFilter } from './filters.js';
-import { type MqttLogger, silentLogger } from './logger.js';
 import {
   type BridgeStatusPayload,
   type ContractTopic,
@@ -26,7 +23,10 @@ import {
   MqttTopics,
   type OnlineState,
   type QoS,
-} from './topics.js';
+} from '../contract/topics.js';
+import { type Clock, systemClock } from '../domain/clock.js';
+import { isValidFilter, isValidTopicName, topicMatchesFilter } from './filters.js';
+import { type MqttLogger, silentLogger } from './logger.js';
 
 export interface MqttTlsOptions {
   /** PEM CA bundle to trust (a private CA for the broker). */

@@ -14,8 +14,8 @@
  */
 
 import type { SchoolCalendar } from '../calendar/index.js';
+import { LOCAL_SETPOINT_C } from '../contract/local-setpoints.js';
 import type { Zone } from '../devices/schema.js';
-import { LOCAL_SETPOINT_C } from '../gateway/zone-controller.js';
 import type { TimeRange } from '../rules/planner.js';
 import type { HeatingMode } from '../rules/schema.js';
 import type { Segment } from '../rules/segment.js';

@@ -13,8 +13,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { canonicalJson } from '../audit/audit-entry.js';
 import { type LoadedDevices, loadDevicesFile } from '../devices/load.js';
+import { canonicalJson } from '../domain/audit-entry.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { checkRulesAgainstDevices } from '../rules/check.js';
 import { loadRulesFile, type RuleSet } from '../rules/rule-set.js';

@@ -1,6 +1,6 @@
 /**
  * The audit log (issue 7): entries are only ever appended, each chained to the previous one by
- * its hash (src/audit/audit-entry.ts). `append` reads and moves the one-row head inside a write
+ * its hash (src/domain/audit-entry.ts). `append` reads and moves the one-row head inside a write
  * transaction (BEGIN IMMEDIATE on SQLite, FOR UPDATE on PostgreSQL), so concurrent appenders,
  * in one process or several, produce one unbroken chain.
  */
@@ -12,7 +12,7 @@ import {
   canonicalJson,
   entryHash,
   GENESIS_HASH,
-} from '../audit/audit-entry.js';
+} from '../domain/audit-entry.js';
 import type { AuditLogTable, Database } from './schema.js';
 import { type StoreDialect, writeTransaction } from './write-transaction.js';
 

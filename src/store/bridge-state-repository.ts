@@ -9,9 +9,9 @@
  * never hand out the same rev for two contents, and a rev never goes back.
  */
 import type { Kysely } from 'kysely';
-import type { DesiredContent } from '../bridge/desired-state.js';
+import type { DesiredContent } from '../contract/desired-state.js';
+import type { OnlineState, ReportedPayload } from '../contract/topics.js';
 import type { ZoneFunction } from '../devices/schema.js';
-import type { OnlineState, ReportedPayload } from '../mqtt/topics.js';
 import { assertLeaseHeld, type LeaseFence } from './lease-repository.js';
 import type { Database } from './schema.js';
 import { type StoreDialect, writeTransaction } from './write-transaction.js';

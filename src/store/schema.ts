@@ -141,7 +141,7 @@ export interface AuditLogTable {
   /** Canonical JSON (sorted keys), exactly as hashed. */
   detail_json: string;
   prev_hash: string;
-  /** Hex SHA-256 of the canonical entry (src/audit/audit-entry.ts). */
+  /** Hex SHA-256 of the canonical entry (src/domain/audit-entry.ts). */
   hash: string;
 }
 

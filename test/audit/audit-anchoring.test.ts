@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AuditEntryInput, entryHash } from '../../src/audit/audit-entry.js';
+import { type AuditEntryInput, entryHash } from '../../src/domain/audit-entry.js';
 import type { Database } from '../../src/store/schema.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { cli } from '../helpers/cli.js';

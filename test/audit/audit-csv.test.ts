@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditCsv } from '../../src/audit/audit-csv.js';
-import type { AuditEntry } from '../../src/audit/audit-entry.js';
-import { canonicalJson } from '../../src/audit/audit-entry.js';
+import type { AuditEntry } from '../../src/domain/audit-entry.js';
+import { canonicalJson } from '../../src/domain/audit-entry.js';
 
 const entry: AuditEntry = {
   seq: 7,

@@ -97,7 +97,7 @@ describe.each(backends)('audit self-verification on $name', (backend) => {
         .where('seq', '>=', 6)
         .orderBy('seq')
         .execute();
-      const { entryHash } = await import('../../src/audit/audit-entry.js');
+      const { entryHash } = await import('../../src/domain/audit-entry.js');
       let prevHash = (
         await db.selectFrom('audit_log').select('hash').where('seq', '=', 5).executeTakeFirstOrThrow()
       ).hash;

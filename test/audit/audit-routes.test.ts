@@ -11,7 +11,7 @@ import { type Checkpoint, checkpointSignatureHolds } from '../../src/audit/check
 import { type AuthEnv, requireAuth } from '../../src/auth/middleware.js';
 import { configSchema } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { makeClients } from '../helpers/clients.js';
 import { tamper } from '../store/audit-tamper.js';

@@ -9,7 +9,7 @@ import { BridgePublisher } from '../../src/bridge/publisher.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { InputError } from '../../src/domain/problems.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
-import { type DesiredPayload, MqttTopics } from '../../src/mqtt/topics.js';
+import { type DesiredPayload, MqttTopics } from '../../src/contract/topics.js';
 import {
   barrier,
   type CollectedMessage,

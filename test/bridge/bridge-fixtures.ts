@@ -15,7 +15,7 @@ import { expandOccupancy } from '../../src/calendar/index.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { type TimetableInput, timetableSchema } from '../../src/domain/timetable.js';
-import { createHttpApp } from '../../src/http/app.js';
+import { createHttpApp } from '../../src/app/app.js';
 import { schoolCalendars } from '../../src/scope/sortie/school-calendars.js';
 import type { Store } from '../../src/store/store.js';
 import { REPO_ROOT, tempWorkDir } from '../helpers/cli.js';

@@ -8,8 +8,8 @@ import {
   nextBoundaryAfter,
   schedulePayload,
   segmentAt,
-} from '../../src/bridge/desired-state.js';
-import { desiredSchema, MAX_SCHEDULE_ENTRIES, scheduleSchema } from '../../src/mqtt/topics.js';
+} from '../../src/contract/desired-state.js';
+import { desiredSchema, MAX_SCHEDULE_ENTRIES, scheduleSchema } from '../../src/contract/topics.js';
 import { segment, timeline } from './dispatch-fixtures.js';
 
 // Monday 2 March 2026, Europe/Paris = UTC+1: 07:00 local = 06:00Z.

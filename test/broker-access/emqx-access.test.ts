@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { emqxRows, syncEmqxRows } from '../../src/broker-access/emqx-access.js';
 import { pbkdf2Hash } from '../../src/broker-access/issue-credentials.js';
-import { MqttTopics } from '../../src/mqtt/topics.js';
+import { MqttTopics } from '../../src/contract/topics.js';
 import { loadSite, type Site } from '../../src/site/load-site.js';
 import type { Store } from '../../src/store/store.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';

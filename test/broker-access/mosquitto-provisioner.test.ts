@@ -13,7 +13,7 @@ import type { AuditEvent } from '../../src/bridge/audit-events.js';
 import { DynsecClient } from '../../src/broker-access/dynsec-client.js';
 import { MosquittoProvisioner } from '../../src/broker-access/mosquitto-provisioner.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { MqttTopics } from '../../src/mqtt/topics.js';
+import { MqttTopics } from '../../src/contract/topics.js';
 import { loadSite } from '../../src/site/load-site.js';
 import {
   type DynsecMosquitto,

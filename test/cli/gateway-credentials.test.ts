@@ -7,7 +7,7 @@ import { hashSecret, verifySecret } from '../../src/auth/secrets.js';
 import { gatewayCredentials } from '../../src/bridge/bridge.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js';
-import { MqttTopics } from '../../src/mqtt/topics.js';
+import { MqttTopics } from '../../src/contract/topics.js';
 import { loadSite } from '../../src/site/load-site.js';
 import { cli, REPO_ROOT, tempWorkDir } from '../helpers/cli.js';
 import {

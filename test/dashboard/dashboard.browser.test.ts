@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
 import { chromiumOrSkipReason, launchChromium, saveScreenshot } from '../helpers/browser.js';
 import { type Collector, collectMessages, waitFor } from '../helpers/mqtt-contract.js';

@@ -12,7 +12,7 @@ import { expandOccupancy } from '../../src/calendar/index.js';
 import { buildDemoTimetable } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { timetableSchema } from '../../src/domain/timetable.js';
-import { createHttpApp } from '../../src/http/app.js';
+import { createHttpApp } from '../../src/app/app.js';
 import { schoolCalendars } from '../../src/scope/sortie/school-calendars.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { SiteHolder } from '../../src/site/site-holder.js';

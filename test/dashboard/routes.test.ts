@@ -15,7 +15,7 @@ import type { SchoolSyncStatus } from '../../src/bridge/sync.js';
 import { buildDemoTimetable } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { timetableSchema } from '../../src/domain/timetable.js';
-import { createHttpApp } from '../../src/http/app.js';
+import { createHttpApp } from '../../src/app/app.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { SiteHolder } from '../../src/site/site-holder.js';
 import type { Store } from '../../src/store/store.js';

@@ -4,7 +4,7 @@
  * is still running; with `fatal` it ends through the one deliberate exit.
  */
 import { exitFatally, installProcessGuards } from '../../src/cli/process-guards.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 
 const logger = createLogger('info');
 installProcessGuards(logger);

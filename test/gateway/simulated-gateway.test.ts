@@ -11,7 +11,7 @@ import { hashSecret } from '../../src/auth/secrets.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from '../../src/gateway/simulated-gateway.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/mqtt/broker.js';
-import type { DesiredPayload, SchedulePayload } from '../../src/mqtt/topics.js';
+import type { DesiredPayload, SchedulePayload } from '../../src/contract/topics.js';
 import {
   type Collector,
   clearRetained,

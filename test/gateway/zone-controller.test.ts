@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ZoneController } from '../../src/gateway/zone-controller.js';
-import type { DesiredPayload, SchedulePayload } from '../../src/mqtt/topics.js';
+import type { DesiredPayload, SchedulePayload } from '../../src/contract/topics.js';
 
 const at = (iso: string) => Date.parse(iso);
 

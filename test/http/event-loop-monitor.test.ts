@@ -6,9 +6,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/domain/clock.js';
-import { createHttpApp } from '../../src/http/app.js';
+import { createHttpApp } from '../../src/app/app.js';
 import { EventLoopMonitor } from '../../src/http/event-loop-monitor.js';
-import { createMetrics } from '../../src/http/metrics.js';
+import { createMetrics } from '../../src/app/metrics.js';
 import { makeClients } from '../helpers/clients.js';
 import { storeBackends } from '../store/backends.js';
 

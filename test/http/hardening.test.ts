@@ -17,7 +17,7 @@ import type { AuthEnv } from '../../src/auth/middleware.js';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { createHttpApp } from '../../src/http/app.js';
+import { createHttpApp } from '../../src/app/app.js';
 import { schoolCalendars } from '../../src/scope/sortie/school-calendars.js';
 import { createSessionRevocationRepository } from '../../src/store/session-revocation-repository.js';
 import type { Store } from '../../src/store/store.js';

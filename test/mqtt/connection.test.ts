@@ -10,7 +10,7 @@ import {
   type MqttConnectionOptions,
   type ReceivedMessage,
 } from '../../src/mqtt/connection.js';
-import { type DesiredPayload, MqttTopics } from '../../src/mqtt/topics.js';
+import { type DesiredPayload, MqttTopics } from '../../src/contract/topics.js';
 import {
   barrier,
   clearRetained,

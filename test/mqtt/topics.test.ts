@@ -6,7 +6,7 @@ import {
   MqttTopics,
   TOPIC_DELIVERY,
   topicSegmentProblem,
-} from '../../src/mqtt/topics.js';
+} from '../../src/contract/topics.js';
 
 // 0670080Y and 0750654D: real UAIs whose check letters docs/formats.md, "UAI", verifies.
 const UAI = '0670080Y';

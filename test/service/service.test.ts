@@ -14,7 +14,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
 import { type Collector, collectMessages, waitFor } from '../helpers/mqtt-contract.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AuditEntryInput } from '../../src/audit/audit-entry.js';
+import type { AuditEntryInput } from '../../src/domain/audit-entry.js';
 import { tamper } from './audit-tamper.js';
 import { storeBackends } from './backends.js';
 
@@ -149,7 +149,7 @@ describe.each(backends)('audit repository on $name', (backend) => {
       .selectAll()
       .where('seq', '=', seq)
       .executeTakeFirstOrThrow();
-    const { entryHash } = await import('../../src/audit/audit-entry.js');
+    const { entryHash } = await import('../../src/domain/audit-entry.js');
     const forged = entryHash({
       seq,
       at: saved.at,
@@ -213,7 +213,7 @@ describe.each(backends)('audit repository on $name', (backend) => {
   it('detects rows inserted by hand: below seq 1, and after the head', async () => {
     const store = await backend.open();
     const [last] = await store.audit.append([publish(700)]);
-    const { entryHash } = await import('../../src/audit/audit-entry.js');
+    const { entryHash } = await import('../../src/domain/audit-entry.js');
     const fields = {
       seq: last!.seq + 1,
       at: '2026-11-30T08:00:00.000Z',

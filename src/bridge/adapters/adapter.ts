@@ -11,9 +11,10 @@
  * - announcements: retained descriptions published on every connect and when the consumer asks
  *   for them again (Home Assistant discovery, re-sent on `homeassistant/status` = online).
  */
+
+import type { DesiredPayload, MqttTopics, QoS } from '../../contract/topics.js';
 import type { AdapterName, ZoneFunction } from '../../devices/schema.js';
 import type { ExtraAcl } from '../../mqtt/acl.js';
-import type { DesiredPayload, MqttTopics, QoS } from '../../mqtt/topics.js';
 
 export type AdapterOptions = Readonly<Record<string, string | number | boolean>>;
 

@@ -16,8 +16,9 @@
  *
  * Options: `discovery_prefix` (default `homeassistant`), `node_id` (default `scope-energie`).
  */
+
+import { HEATING_MODES, topicSegmentProblem } from '../../contract/topics.js';
 import type { ZoneFunction } from '../../devices/schema.js';
-import { HEATING_MODES, topicSegmentProblem } from '../../mqtt/topics.js';
 import {
   type AdapterContext,
   type AdapterMessage,

@@ -14,8 +14,9 @@
  * Templates are checked when devices/ is loaded: unknown placeholders and topics with wildcards
  * are refused there, not at 07:00 on a Monday.
  */
+
+import type { DesiredPayload, QoS } from '../../contract/topics.js';
 import type { ZoneFunction } from '../../devices/schema.js';
-import type { DesiredPayload, QoS } from '../../mqtt/topics.js';
 import { type BridgeAdapter, NO_ACL, stringOption, type ZoneTarget } from './adapter.js';
 
 export const TEMPLATE_PLACEHOLDERS = [

@@ -17,8 +17,9 @@
  * Commands are QoS 1, never retained: zigbee2mqtt would replay a retained `/set` on its restart,
  * stale intent (homieiot/convention#150; docs/mqtt.md, "Where the shape of the contract comes from"); the bridge re-sends them on every reconnect.
  */
+
+import { topicSegmentProblem } from '../../contract/topics.js';
 import type { ZoneFunction } from '../../devices/schema.js';
-import { topicSegmentProblem } from '../../mqtt/topics.js';
 import { type BridgeAdapter, NO_ACL, stringOption, type ZoneTarget } from './adapter.js';
 
 export const PILOT_WIRE_VALUES: Readonly<Record<string, string>> = {

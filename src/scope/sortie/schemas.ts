@@ -1,6 +1,6 @@
 /**
  * The zod schemas of SCOPE-SORTIE (docs/api.md): what the routes validate
- * (path, query) and what they answer. The OpenAPI document (src/http/openapi.ts) is generated
+ * (path, query) and what they answer. The OpenAPI document (src/app/openapi.ts) is generated
  * from these same objects, so the published description cannot drift from the validation.
  */
 import { z } from 'zod';

@@ -11,7 +11,7 @@ import { buildDemoTimetable, DEMO_NAME, DEMO_UAI } from '../../../src/demo/demo-
 import { ManualClock } from '../../../src/domain/clock.js';
 import type { Problem } from '../../../src/domain/problems.js';
 import type { Timetable, TimetableInput } from '../../../src/domain/timetable.js';
-import { createHttpApp } from '../../../src/http/app.js';
+import { createHttpApp } from '../../../src/app/app.js';
 import { energyOccupancySchema, fullOccupancySchema } from '../../../src/scope/sortie/schemas.js';
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
 import type { Store } from '../../../src/store/store.js';

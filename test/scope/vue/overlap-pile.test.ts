@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemoTimetable, DEMO_UAI } from '../../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../../src/domain/clock.js';
-import { createHttpApp } from '../../../src/http/app.js';
+import { createHttpApp } from '../../../src/app/app.js';
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';

@@ -13,7 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
 import { ManualClock } from '../../../src/domain/clock.js';
-import { createLogger } from '../../../src/logger.js';
+import { createLogger } from '../../../src/log/logger.js';
 import { type RunningService, startService } from '../../../src/service.js';
 import { chromiumOrSkipReason, launchChromium, saveScreenshot } from '../../helpers/browser.js';
 

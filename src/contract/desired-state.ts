@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ZoneFunction } from '../devices/schema.js';
+import type { Segment } from '../rules/segment.js';
 import {
   type DesiredPayload,
   type DesiredReason,
@@ -24,8 +25,7 @@ import {
   SCHEDULE_HORIZON_MS,
   type ScheduleEntry,
   type SchedulePayload,
-} from '../mqtt/topics.js';
-import type { Segment } from '../rules/segment.js';
+} from './topics.js';
 
 /**
  * What a gateway falls back to once `schedule` runs out (the bridge has been silent for 48 h).

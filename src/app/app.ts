@@ -12,16 +12,16 @@ import type { DashboardDeps } from '../dashboard/deps.js';
 import { DASHBOARD_BASE } from '../dashboard/pages.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { isInputError } from '../domain/problems.js';
+import { bodyLimits, bodyTooLarge, DEFAULT_FORM_BODY_BYTES } from '../http/body-limits.js';
+import { inputErrorResponse, problemResponse } from '../http/problem-response.js';
 import { type EntreeDeps, entreeRoutes } from '../scope/entree/routes.js';
 import { CurrentVersions } from '../scope/sortie/current-versions.js';
 import { type SortieDeps, sortieRoutes } from '../scope/sortie/routes.js';
 import { type LoginDeps, loginRoutes } from '../scope/vue/login-routes.js';
 import { type VueDeps, vueRoutes } from '../scope/vue/routes.js';
-import { bodyLimits, bodyTooLarge, DEFAULT_FORM_BODY_BYTES } from './body-limits.js';
 import { docsRoutes } from './docs-page.js';
 import type { Metrics } from './metrics.js';
 import type { OpenApiOptions } from './openapi.js';
-import { inputErrorResponse, problemResponse } from './problem-response.js';
 import { securityHeaders } from './security-headers.js';
 
 /** auth.throttle's defaults (config/default.yaml), for apps built without a configuration. */
@@ -39,6 +39,8 @@ export interface HttpAppDeps {
   docs?: OpenApiOptions;
   /** The bridge's routes (overrides, plans, gateways), mounted behind the bearer check. */
   bridge?: Hono<AuthEnv>;
+  /** `GET /api/savings` (model estimate), behind the bearer check. */
+  savings?: Hono<AuthEnv>;
   /** `GET /api/audit` (behind the bearer check). */
   audit?: Hono<AuthEnv>;
   /** Prometheus metrics: counted for every request, served at `/metrics` (admin, auditor). */
@@ -157,6 +159,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   if (deps.sortie)
     protectedApp.route('/', sortieRoutes({ ...deps.sortie, ...(versions ? { versions } : {}) }));
   if (deps.bridge) protectedApp.route('/', deps.bridge);
+  if (deps.savings) protectedApp.route('/', deps.savings);
   if (deps.audit) protectedApp.route('/', deps.audit);
   const metrics = deps.metrics;
   if (metrics) {
