@@ -19,11 +19,11 @@ import { Dispatcher } from '../src/bridge/dispatcher.js';
 import { MutablePlanFeed } from '../src/bridge/plan-feed.js';
 import { BridgePublisher } from '../src/bridge/publisher.js';
 import type { SchoolPlan } from '../src/bridge/school-plan.js';
+import { MqttTopics } from '../src/contract/topics.js';
 import { ManualClock } from '../src/domain/clock.js';
 import { uaiCheckLetter } from '../src/domain/uai.js';
 import { startEmbeddedBroker } from '../src/mqtt/broker.js';
 import { MqttConnection } from '../src/mqtt/connection.js';
-import { MqttTopics } from '../src/contract/topics.js';
 import type { Segment } from '../src/rules/segment.js';
 import { openStore } from '../src/store/store.js';
 

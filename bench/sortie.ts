@@ -17,12 +17,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { createHttpApp } from '../src/app/app.js';
 import { Authenticator } from '../src/auth/authenticator.js';
 import { clientSchema } from '../src/auth/clients.js';
 import { generateToken, hashToken } from '../src/auth/secrets.js';
 import { buildDemoTimetable, DEMO_UAI } from '../src/demo/demo-lycee.js';
 import { systemClock } from '../src/domain/clock.js';
-import { createHttpApp } from '../src/app/app.js';
 import { schoolCalendars } from '../src/scope/sortie/school-calendars.js';
 import { openStore } from '../src/store/store.js';
 

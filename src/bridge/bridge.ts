@@ -25,6 +25,7 @@ import type { Site } from '../site/load-site.js';
 import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';
 import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from './adapters/index.js';
+import { z2mBaseTopic } from './adapters/zigbee2mqtt.js';
 import { type AuditSink, planEvents, publishEvents, reloadEvents } from './audit-events.js';
 import { bridgeRoutes } from './bridge-routes.js';
 import { clusterRoutes } from './cluster-routes.js';
@@ -310,6 +311,16 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     owns,
     reportedMaxPerMinute: config.mqtt.reported_max_per_minute,
     logger: mqttLogger,
+    // zigbee2mqtt back online: a `/set` sent while it was down is lost, send its zones' again.
+    onZ2mOnline: (base) => {
+      void publisher
+        .resendCommands((t) => t.adapter === 'zigbee2mqtt' && z2mBaseTopic(t) === base)
+        .then(
+          (tally) => mqttLogger.info({ base_topic: base, ...tally }, 'zigbee2mqtt online: commands re-sent'),
+          (error: unknown) =>
+            mqttLogger.error({ error: (error as Error).message }, 'zigbee2mqtt command re-send failed'),
+        );
+    },
     ...(context.audit
       ? {
           onAcknowledged: (ack: Parameters<NonNullable<GatewayTrackerOptions['onAcknowledged']>>[0]) =>

@@ -80,6 +80,12 @@ export interface GatewayTrackerOptions {
   }) => void;
   logger?: MqttLogger;
   /**
+   * A zigbee2mqtt instance announced itself online, live (`{base}/bridge/state`, not a retained
+   * replay): it may have missed `/set` commands while it was down, so its zones' commands are sent
+   * again (docs/adapters.md, "zigbee2mqtt").
+   */
+  onZ2mOnline?: (baseTopic: string) => void;
+  /**
    * Several instances (issue 8): every instance keeps the whole picture in memory, but only the
    * holder of a school's lease stores its reports and audits its acknowledgements (once, not N
    * times). Default: every school.
@@ -395,6 +401,10 @@ export class GatewayTracker {
         return;
       }
       for (const { uai, gateway } of route.gateways) this.seen(uai, gateway, state, now, message.retain);
+      // A retained `online` is the broker's replay to the bridge's own (re)subscription: the
+      // bridge's connect-time republication already covers it.
+      if (state === 'online' && !message.retain)
+        this.options.onZ2mOnline?.(message.topic.slice(0, -'/bridge/state'.length));
       return;
     }
     const gateway = route.targets[0]!;

@@ -339,6 +339,25 @@ export class BridgePublisher {
     }
   }
 
+  /**
+   * Sends again the adapter commands of the held zone functions whose target `select` admits
+   * (not `desired`/`schedule`: retained, the broker still holds them). For a consumer that came
+   * back without having seen what was sent while it was away: zigbee2mqtt's `bridge/state`
+   * turning online. Fenced like every message; nothing when offline (the next connect sends all).
+   */
+  async resendCommands(select: (target: ZoneTarget) => boolean): Promise<PublishTally> {
+    if (!this.options.connection.isConnected()) return { sent: 0, dropped: 0, interrupted: 0 };
+    const sends: (() => AdapterMessage | undefined)[] = [];
+    for (const [key, state] of this.held) {
+      const target = this.targetsByZone.get(`${state.uai}/${state.zone}`);
+      if (!target || !select(target)) continue;
+      const commandCount = this.commandsOf(state).length;
+      for (let index = 0; index < commandCount; index++)
+        sends.push(() => this.fence(state.uai, this.commandAt(key, index)));
+    }
+    return this.publishAll(sends);
+  }
+
   /** What is held for one zone function. */
   current(
     uai: string,

@@ -10,17 +10,11 @@
  * device or topic nobody declared costs nothing. Pure: no I/O.
  */
 
-import type { OnlineState, ReportedPayload } from '../contract/topics.js';
+import { MODES_BY_FUNCTION, type OnlineState, type ReportedPayload } from '../contract/topics.js';
+import { type DeviceProfile, profileCommand } from '../devices/device-profiles.js';
 import type { ZoneFunction } from '../devices/schema.js';
-import type { AdapterOptions } from './adapters/adapter.js';
-import {
-  deviceValue,
-  z2mBaseTopic,
-  z2mDevices,
-  z2mModesOf,
-  z2mProperty,
-  z2mSetpointProperty,
-} from './adapters/zigbee2mqtt.js';
+import type { AdapterOptions, ZoneTarget } from './adapters/adapter.js';
+import { z2mBaseTopic, z2mDevices, z2mProfile } from './adapters/zigbee2mqtt.js';
 
 /** A zone of devices/ as the gateway tracker follows it; with `options`, a zigbee2mqtt zone is also read from its devices' state. */
 export interface TrackedZone {
@@ -30,6 +24,7 @@ export interface TrackedZone {
   functions: readonly ZoneFunction[];
   adapter?: string;
   options?: AdapterOptions;
+  models?: ZoneTarget['models'];
 }
 
 export interface Z2mZoneFunction {
@@ -38,6 +33,7 @@ export interface Z2mZoneFunction {
   gateway: string;
   function: ZoneFunction;
   options: AdapterOptions;
+  models?: ZoneTarget['models'];
 }
 
 export type Z2mRoute =
@@ -65,7 +61,14 @@ export function z2mRoutes(zones: readonly TrackedZone[]): Map<string, Z2mRoute> 
         existing.gateways.push(gateway);
     } else if (!existing) routes.set(bridge, { kind: 'bridge-state', gateways: [gateway] });
     for (const [fn, device] of z2mDevices({ options, functions: zone.functions })) {
-      const target = { uai: zone.uai, zone: zone.zone, gateway: zone.gateway, function: fn, options };
+      const target: Z2mZoneFunction = {
+        uai: zone.uai,
+        zone: zone.zone,
+        gateway: zone.gateway,
+        function: fn,
+        options,
+        ...(zone.models ? { models: zone.models } : {}),
+      };
       add(`${base}/${device}`, 'state', target);
       add(`${base}/${device}/availability`, 'availability', target);
     }
@@ -107,13 +110,64 @@ export interface LatestDesired {
   setpoint_c?: number;
 }
 
+/** Whether the device's mode value and setpoint are what `desired` sends (setpoint within the tolerance). */
+function matchesDesired(
+  profile: DeviceProfile,
+  fn: ZoneFunction,
+  desired: LatestDesired,
+  modeValue: unknown,
+  setpoint: number | undefined,
+): boolean {
+  if (desired.mode === undefined) return false;
+  const expected = profileCommand(profile, fn, {
+    mode: desired.mode,
+    ...(desired.setpoint_c === undefined ? {} : { setpoint_c: desired.setpoint_c }),
+  });
+  const modeProperty = profile.mode?.property;
+  const setpointProperty = profile.setpoint?.property;
+  const checksMode = modeProperty !== undefined && modeProperty in expected;
+  const checksSetpoint = fn === 'heating' && setpointProperty !== undefined && setpointProperty in expected;
+  if (!checksMode && !checksSetpoint) return false;
+  if (checksMode && expected[modeProperty] !== modeValue) return false;
+  if (checksSetpoint) {
+    const want = expected[setpointProperty] as number;
+    if (setpoint === undefined || Math.abs(setpoint - want) >= SETPOINT_TOLERANCE_C) return false;
+  }
+  return true;
+}
+
+/** The contract modes a device state may stand for (several when modes share a value, e.g. `heat`). */
+function candidateModes(
+  profile: DeviceProfile,
+  fn: ZoneFunction,
+  modeValue: unknown,
+  setpoint: number | undefined,
+): string[] {
+  const modes: readonly string[] = MODES_BY_FUNCTION[fn];
+  if (profile.mode) {
+    const values = profile.mode.values as Record<string, unknown>;
+    return modes.filter((mode) => values[mode] === modeValue);
+  }
+  // A valve without a mode: its off is a setpoint.
+  const off = profile.off_setpoint_c;
+  if (off !== undefined && setpoint !== undefined && Math.abs(setpoint - off) < SETPOINT_TOLERANCE_C)
+    return ['off'];
+  return modes.filter((mode) => mode !== 'off');
+}
+
 /**
  * The `reported` of one zone function from its device's state, or null when the state says
- * nothing usable about it (no mode property, or a value no mode of the zone maps to).
- * Matches the latest desired (mode value and, when the zone names a setpoint property, the
- * setpoint) → applied at that rev, `source: bridge`. Differs after having matched that rev →
- * someone changed it at the device: `source: manual`, same rev. Differs before → not yet
- * applied: the earlier applied rev stays.
+ * nothing usable about it (no mode property or, for a valve without one, no setpoint; or a value
+ * no mode of the profile maps to). The device's profile (z2mProfile) reads the state as the
+ * adapter wrote the command:
+ * - matches the latest desired (the mode's value and, when the command carries one, the setpoint
+ *   within SETPOINT_TOLERANCE_C) → applied at that rev, `source: bridge`;
+ * - differs, and was changed at the device → `source: manual`, keeping the rev it had applied.
+ *   Changed at the device means: it had matched the latest rev and no longer does (nothing the
+ *   bridge sent since explains it), or the device itself says so (`setpoint_change_source:
+ *   manual`, Danfoss and Bosch valves: someone turned the knob);
+ * - differs otherwise → not yet applied: the earlier applied rev and source stay, so the zone
+ *   turns `lagging` after the usual delay.
  */
 export function z2mReported(
   target: Z2mZoneFunction,
@@ -123,31 +177,36 @@ export function z2mReported(
   now: number,
 ): ReportedPayload | null {
   const fn = target.function;
-  const raw = state[z2mProperty(target, fn)];
-  if (typeof raw !== 'string') return null;
-  const setpointProperty = fn === 'heating' ? z2mSetpointProperty(target) : undefined;
+  const profile = z2mProfile(target, fn);
+  const modeProperty = profile.mode?.property;
+  const modeValue = modeProperty === undefined ? undefined : state[modeProperty];
+  const setpointProperty = fn === 'heating' ? profile.setpoint?.property : undefined;
   const setpointValue = setpointProperty === undefined ? undefined : state[setpointProperty];
-  const setpoint = typeof setpointValue === 'number' ? setpointValue : undefined;
+  const setpoint =
+    typeof setpointValue === 'number' && Number.isFinite(setpointValue) ? setpointValue : undefined;
+  if (
+    modeProperty !== undefined &&
+    (modeValue === undefined || modeValue === null || typeof modeValue === 'object')
+  )
+    return null;
+  if (modeProperty === undefined && setpoint === undefined) return null;
   const measured = state['local_temperature'] ?? state['temperature'];
-  const matches =
-    latest?.mode !== undefined &&
-    deviceValue(target, fn, latest.mode) === raw &&
-    (setpointProperty === undefined ||
-      latest.setpoint_c === undefined ||
-      (setpoint !== undefined && Math.abs(setpoint - latest.setpoint_c) < SETPOINT_TOLERANCE_C));
   let mode: string | undefined;
   let appliedRev: number;
   let source: ReportedPayload['source'];
-  if (matches && latest?.mode !== undefined) {
+  if (latest !== undefined && matchesDesired(profile, fn, latest, modeValue, setpoint)) {
     mode = latest.mode;
     appliedRev = latest.rev;
     source = 'bridge';
   } else {
-    // Several modes may share a device value (a valve's `heat`): keep the one already reported.
-    const candidates = z2mModesOf(target, fn, raw);
+    const candidates = candidateModes(profile, fn, modeValue, setpoint);
     mode = previous && candidates.includes(previous.mode) ? previous.mode : candidates[0];
     appliedRev = previous?.applied_rev ?? 0;
-    source = latest !== undefined && appliedRev >= latest.rev ? 'manual' : (previous?.source ?? 'local');
+    const changedAtDevice = state['setpoint_change_source'] === 'manual';
+    source =
+      latest !== undefined && (appliedRev >= latest.rev || changedAtDevice)
+        ? 'manual'
+        : (previous?.source ?? 'local');
   }
   if (mode === undefined) return null;
   return {

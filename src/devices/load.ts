@@ -4,7 +4,8 @@
  */
 import { formatWhere, parseYamlFile } from '../config/yaml-file.js';
 import { InputError } from '../domain/problems.js';
-import { type DevicesFile, devicesFileSchema } from './schema.js';
+import { type DeviceProfiles, deviceModelProblem, shippedDeviceProfiles } from './device-profiles.js';
+import { type DevicesFile, devicesFileSchema, type ZoneFunction } from './schema.js';
 
 export interface LoadedDevices {
   /** The file name as given, used in every problem's `where`. */
@@ -14,9 +15,32 @@ export interface LoadedDevices {
   lineOf(path: readonly (string | number)[]): number;
 }
 
-/** Throws `InputError` naming `file:line:col (field)` for every problem; never returns half a file. */
-export function loadDevicesFile(text: string, file: string): LoadedDevices {
+/**
+ * Throws `InputError` naming `file:line:col (field)` for every problem; never returns half a file.
+ * A zone's `device_models` must name models of the catalogue (`profiles`, default the shipped
+ * config/device-profiles.yaml) that drive that function.
+ */
+export function loadDevicesFile(
+  text: string,
+  file: string,
+  profiles: DeviceProfiles = shippedDeviceProfiles(),
+): LoadedDevices {
   const parsed = parseYamlFile(text, file, devicesFileSchema);
+  const modelProblems = parsed.value.zones.flatMap((zone, index) =>
+    Object.entries(zone.device_models ?? {}).flatMap(([fn, model]) => {
+      const problem = deviceModelProblem(profiles, model, fn as ZoneFunction);
+      if (problem === null) return [];
+      const path = ['zones', index, 'device_models', fn];
+      return [
+        {
+          code: 'unknown-device-model',
+          message: problem,
+          where: formatWhere(file, parsed.lineOf(path), undefined, path),
+        },
+      ];
+    }),
+  );
+  if (modelProblems.length > 0) throw new InputError(modelProblems);
   const named = /(\d{7}[A-Za-z])\.ya?ml$/.exec(file)?.[1]?.toUpperCase();
   if (named !== undefined && named !== parsed.value.school.uai.toUpperCase()) {
     throw InputError.of(

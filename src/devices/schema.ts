@@ -152,6 +152,12 @@ export const zoneSchema = z
       .describe('Overrides the zone part of MQTT topics'),
     adapter: z.enum(ADAPTERS).optional().describe("Overrides the gateway's adapter for this zone"),
     adapter_options: adapterOptionsSchema.optional().describe('Adapter settings (device names, templates)'),
+    device_models: z
+      .partialRecord(z.enum(ZONE_FUNCTIONS), z.string().trim().min(1))
+      .optional()
+      .describe(
+        'Device model per function, a key of config/device-profiles.yaml (zigbee2mqtt model id, e.g. "014G2461"): how the zigbee2mqtt adapter speaks to it (docs/adapters.md)',
+      ),
   })
   .superRefine((zone, ctx) => {
     if (zone.functions.includes('heating') && zone.heating_type === undefined) {
@@ -160,6 +166,15 @@ export const zoneSchema = z
         path: ['heating_type'],
         message: 'a zone with heating needs a heating_type (hydronic, electric, underfloor, air)',
       });
+    }
+    for (const fn of Object.keys(zone.device_models ?? {}) as ZoneFunction[]) {
+      if (!zone.functions.includes(fn)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['device_models', fn],
+          message: `a device model for ${fn}, which the zone does not drive (functions: ${zone.functions.join(', ')})`,
+        });
+      }
     }
     if (new Set(zone.functions).size !== zone.functions.length) {
       ctx.addIssue({ code: 'custom', path: ['functions'], message: 'a function is listed twice' });

@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeExtraAcl, type ZoneTarget, zoneTargetsOf } from '../../src/bridge/adapters/index.js';
 import { BridgePublisher } from '../../src/bridge/publisher.js';
+import { type DesiredPayload, MqttTopics } from '../../src/contract/topics.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { InputError } from '../../src/domain/problems.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
-import { type DesiredPayload, MqttTopics } from '../../src/contract/topics.js';
 import {
   barrier,
   type CollectedMessage,

@@ -5,15 +5,15 @@
  * (SQLite), real leases in it, real publisher and connection to an embedded aedes broker.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { desiredContentHash, desiredContentOf } from '../../src/contract/desired-state.js';
 import { Dispatcher } from '../../src/bridge/dispatcher.js';
 import type { PlanFeed } from '../../src/bridge/plan-feed.js';
 import { BridgePublisher } from '../../src/bridge/publisher.js';
 import type { SchoolPlan } from '../../src/bridge/school-plan.js';
+import { desiredContentHash, desiredContentOf } from '../../src/contract/desired-state.js';
+import { MqttTopics } from '../../src/contract/topics.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
 import type { MqttLogger } from '../../src/mqtt/logger.js';
-import { MqttTopics } from '../../src/contract/topics.js';
 import type { LeaseFence } from '../../src/store/lease-repository.js';
 import { barrier, type Collector, collectMessages, waitFor } from '../helpers/mqtt-contract.js';
 import {

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/bridge/dispatcher.js';
 import { MutablePlanFeed } from '../../src/bridge/plan-feed.js';
 import { BridgePublisher } from '../../src/bridge/publisher.js';
+import { MqttTopics } from '../../src/contract/topics.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
-import { MqttTopics } from '../../src/contract/topics.js';
 import type { Store } from '../../src/store/store.js';
 import {
   barrier,

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/app/metrics.js';
 import { type AuthEnv, requireAuth } from '../../src/auth/middleware.js';
 import { zigbee2mqttAdapter } from '../../src/bridge/adapters/zigbee2mqtt.js';
 import { gatewayRoutes } from '../../src/bridge/gateway-routes.js';
 import { GatewayTracker, type GatewayTrackerOptions } from '../../src/bridge/gateway-tracker.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import { createMetrics } from '../../src/app/metrics.js';
-import { MqttConnection } from '../../src/mqtt/connection.js';
 import { MqttTopics } from '../../src/contract/topics.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { MqttConnection } from '../../src/mqtt/connection.js';
 import { makeClients } from '../helpers/clients.js';
 import { connectRaw, waitFor } from '../helpers/mqtt-contract.js';
 import { type BrokerTarget, embeddedTarget, OTHER_UAI, temporaryStore, UAI } from './dispatch-fixtures.js';

@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ZoneTarget } from '../../src/bridge/adapters/adapter.js';
 import { bridgeExtraAcl } from '../../src/bridge/adapters/index.js';
 import { BridgePublisher } from '../../src/bridge/publisher.js';
-import { MqttConnection } from '../../src/mqtt/connection.js';
 import { type DesiredPayload, MqttTopics } from '../../src/contract/topics.js';
+import { MqttConnection } from '../../src/mqtt/connection.js';
 import {
   barrier,
   type CollectedMessage,

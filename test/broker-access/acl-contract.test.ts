@@ -16,9 +16,9 @@ import { bridgeExtraAcl, zoneTargetsOf } from '../../src/bridge/adapters/index.j
 import { gatewayCredentials } from '../../src/bridge/bridge.js';
 import { DynsecClient } from '../../src/broker-access/dynsec-client.js';
 import { MosquittoProvisioner } from '../../src/broker-access/mosquitto-provisioner.js';
+import { MqttTopics } from '../../src/contract/topics.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js';
-import { MqttTopics } from '../../src/contract/topics.js';
 import { loadSite, type Site } from '../../src/site/load-site.js';
 import {
   type DynsecMosquitto,

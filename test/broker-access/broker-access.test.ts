@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/app/metrics.js';
 import { hashSecret } from '../../src/auth/secrets.js';
 import type { AuditEvent } from '../../src/bridge/audit-events.js';
 import { type BrokerAccess, startBrokerAccess } from '../../src/broker-access/broker-access.js';
 import { configSchema } from '../../src/config/schema.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { createMetrics } from '../../src/app/metrics.js';
 import { SiteHolder } from '../../src/site/site-holder.js';
 import type { Store } from '../../src/store/store.js';
 import {

@@ -12,8 +12,8 @@ import { hashSecret } from '../../src/auth/secrets.js';
 import type { AuditEvent } from '../../src/bridge/audit-events.js';
 import { DynsecClient } from '../../src/broker-access/dynsec-client.js';
 import { MosquittoProvisioner } from '../../src/broker-access/mosquitto-provisioner.js';
-import { ManualClock } from '../../src/domain/clock.js';
 import { MqttTopics } from '../../src/contract/topics.js';
+import { ManualClock } from '../../src/domain/clock.js';
 import { loadSite } from '../../src/site/load-site.js';
 import {
   type DynsecMosquitto,

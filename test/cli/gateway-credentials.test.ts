@@ -5,9 +5,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret, verifySecret } from '../../src/auth/secrets.js';
 import { gatewayCredentials } from '../../src/bridge/bridge.js';
+import { MqttTopics } from '../../src/contract/topics.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { startEmbeddedBroker } from '../../src/mqtt/broker.js';
-import { MqttTopics } from '../../src/contract/topics.js';
 import { loadSite } from '../../src/site/load-site.js';
 import { cli, REPO_ROOT, tempWorkDir } from '../helpers/cli.js';
 import {

@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../src/app/app.js';
+import { createMetrics } from '../../src/app/metrics.js';
 import { calendarAlerts, schoolAlerts } from '../../src/dashboard/alerts.js';
 import { CalendarAlertGauge } from '../../src/dashboard/calendar-alert-gauge.js';
 import type { DashboardDeps } from '../../src/dashboard/deps.js';
@@ -11,8 +13,6 @@ import { buildDemoTimetable } from '../../src/demo/demo-lycee.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { type Timetable, timetableSchema } from '../../src/domain/timetable.js';
-import { createHttpApp } from '../../src/app/app.js';
-import { createMetrics } from '../../src/app/metrics.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { makeClients } from '../helpers/clients.js';

@@ -5,6 +5,7 @@
  * the overlap check enumerated every pair and the server froze, then failed with a 500.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../src/app/app.js';
 import { OverridesService } from '../../src/bridge/overrides-service.js';
 import { MutablePlanFeed } from '../../src/bridge/plan-feed.js';
 import { type HeldOccupancy, PlanningService } from '../../src/bridge/planning.js';
@@ -12,7 +13,6 @@ import { expandOccupancy } from '../../src/calendar/index.js';
 import { buildDemoTimetable } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { timetableSchema } from '../../src/domain/timetable.js';
-import { createHttpApp } from '../../src/app/app.js';
 import { schoolCalendars } from '../../src/scope/sortie/school-calendars.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { SiteHolder } from '../../src/site/site-holder.js';

@@ -7,6 +7,7 @@
  * Sync status and gateway reports are given as data (what SyncService and GatewayTracker return).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../src/app/app.js';
 import type { GatewayReport } from '../../src/bridge/gateway-tracker.js';
 import { OverridesService } from '../../src/bridge/overrides-service.js';
 import { MutablePlanFeed } from '../../src/bridge/plan-feed.js';
@@ -15,7 +16,6 @@ import type { SchoolSyncStatus } from '../../src/bridge/sync.js';
 import { buildDemoTimetable } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { timetableSchema } from '../../src/domain/timetable.js';
-import { createHttpApp } from '../../src/app/app.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { SiteHolder } from '../../src/site/site-holder.js';
 import type { Store } from '../../src/store/store.js';

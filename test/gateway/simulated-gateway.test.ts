@@ -8,10 +8,10 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
+import type { DesiredPayload, SchedulePayload } from '../../src/contract/topics.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from '../../src/gateway/simulated-gateway.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/mqtt/broker.js';
-import type { DesiredPayload, SchedulePayload } from '../../src/contract/topics.js';
 import {
   type Collector,
   clearRetained,

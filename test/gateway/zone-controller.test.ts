@@ -3,8 +3,8 @@
  * fallback, never comfort.
  */
 import { describe, expect, it } from 'vitest';
-import { ZoneController } from '../../src/gateway/zone-controller.js';
 import type { DesiredPayload, SchedulePayload } from '../../src/contract/topics.js';
+import { ZoneController } from '../../src/gateway/zone-controller.js';
 
 const at = (iso: string) => Date.parse(iso);
 

@@ -5,10 +5,10 @@
  * for each window to close rather than sleeping.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/domain/clock.js';
 import { createHttpApp } from '../../src/app/app.js';
-import { EventLoopMonitor } from '../../src/http/event-loop-monitor.js';
 import { createMetrics } from '../../src/app/metrics.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { EventLoopMonitor } from '../../src/http/event-loop-monitor.js';
 import { makeClients } from '../helpers/clients.js';
 import { storeBackends } from '../store/backends.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type MqttIdentity, TopicAcl } from '../../src/mqtt/acl.js';
 import { MqttTopics } from '../../src/contract/topics.js';
+import { type MqttIdentity, TopicAcl } from '../../src/mqtt/acl.js';
 
 const acl = new TopicAcl(new MqttTopics('p/v1'));
 const bridge: MqttIdentity = { role: 'bridge', username: 'bridge' };

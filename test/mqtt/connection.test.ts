@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/secrets.js';
+import { type DesiredPayload, MqttTopics } from '../../src/contract/topics.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../src/mqtt/broker.js';
 import {
@@ -10,7 +11,6 @@ import {
   type MqttConnectionOptions,
   type ReceivedMessage,
 } from '../../src/mqtt/connection.js';
-import { type DesiredPayload, MqttTopics } from '../../src/contract/topics.js';
 import {
   barrier,
   clearRetained,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/domain/problems.js';
 import {
   DEFAULT_TOPIC_PREFIX,
   encodePayload,
@@ -7,6 +6,7 @@ import {
   TOPIC_DELIVERY,
   topicSegmentProblem,
 } from '../../src/contract/topics.js';
+import { InputError } from '../../src/domain/problems.js';
 
 // 0670080Y and 0750654D: real UAIs whose check letters docs/formats.md, "UAI", verifies.
 const UAI = '0670080Y';

@@ -1,5 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DesiredContent, desiredContentHash, desiredContentOf } from '../../src/contract/desired-state.js';
+import {
+  type DesiredContent,
+  desiredContentHash,
+  desiredContentOf,
+} from '../../src/contract/desired-state.js';
 import type { DesiredProposal } from '../../src/store/bridge-state-repository.js';
 import { segment, UAI } from '../bridge/dispatch-fixtures.js';
 import { storeBackends } from './backends.js';

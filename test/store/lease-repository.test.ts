@@ -5,7 +5,11 @@
  */
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DesiredContent, desiredContentHash, desiredContentOf } from '../../src/contract/desired-state.js';
+import {
+  type DesiredContent,
+  desiredContentHash,
+  desiredContentOf,
+} from '../../src/contract/desired-state.js';
 import { uaiCheckLetter } from '../../src/domain/uai.js';
 import type { DesiredProposal } from '../../src/store/bridge-state-repository.js';
 import {

@@ -28,6 +28,8 @@ export interface ZoneTarget {
   adapter: AdapterName;
   functions: readonly ZoneFunction[];
   options: AdapterOptions;
+  /** The zone's `device_models`: a config/device-profiles.yaml model per function (zigbee2mqtt). */
+  models?: Readonly<Partial<Record<ZoneFunction, string>>>;
 }
 
 export interface AdapterMessage {

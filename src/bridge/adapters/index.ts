@@ -39,6 +39,7 @@ export function zoneTargetsOf(files: readonly LoadedDevices[]): ZoneTarget[] {
         adapter: zone.adapter ?? gateways.get(zone.gateway)?.adapter ?? 'native',
         functions: zone.functions,
         options: zone.adapter_options ?? {},
+        ...(zone.device_models ? { models: zone.device_models } : {}),
       };
       for (const problem of ADAPTERS_BY_NAME[target.adapter].check(target)) {
         const path = ['zones', index, 'adapter_options', problem.option];

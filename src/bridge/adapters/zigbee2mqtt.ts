@@ -1,24 +1,32 @@
 /**
- * zigbee2mqtt: `{base_topic}/{device}/set` with the device's value for the mode (docs/regulation.md, "Heating modes and the fil pilote").
- * Heating drives a fil-pilote module (NodOn SIN-4-FP-21, Legrand 064882…): zigbee2mqtt exposes
- * the six orders as `pilot_wire_mode` = comfort, comfort_-1, comfort_-2, eco, frost_protection,
- * off. Lighting and ventilation drive a relay: `state` = ON / OFF.
+ * zigbee2mqtt: `{base_topic}/{device}/set` with the payload the device's profile gives for the
+ * desired state (docs/adapters.md, "zigbee2mqtt"). A zone names each function's device model
+ * (`device_models`, a key of config/device-profiles.yaml): the profile says which property
+ * carries the mode and which the setpoint, each mode's value, the setpoint standing for `off` on
+ * a valve without off, and fixed keys (`device_mode: pilot_on`). Keys the model lacks are never
+ * sent.
+ *
+ * Without a model, the zone's options describe the device, as before profiles existed: a
+ * fil-pilote module for heating (`pilot_wire_mode` = comfort, comfort_-1, comfort_-2, eco,
+ * frost_protection, off; docs/regulation.md, "Heating modes and the fil pilote") and a relay
+ * (`state` = ON / OFF) for lighting and ventilation.
  *
  * Options (`adapter_options` of the zone), all optional except a device name:
  * - `device`, or `heating_device` / `lighting_device` / `ventilation_device`: friendly names;
- * - `heating_property` (default `pilot_wire_mode`), `lighting_property` / `ventilation_property`
- *   (default `state`);
- * - `{function}_value_{mode}`: the value sent for a mode, for models that name them differently
- *   (e.g. `heating_value_frost: frost`);
- * - `heating_setpoint_property`: also send `setpoint_c` under that name (thermostatic valves:
- *   `current_heating_setpoint`);
- * - `base_topic` (default `zigbee2mqtt`).
+ * - `base_topic` (default `zigbee2mqtt`);
+ * - only for a function without a model: `heating_property` (default `pilot_wire_mode`),
+ *   `lighting_property` / `ventilation_property` (default `state`), `{function}_value_{mode}`
+ *   (the value sent for a mode, e.g. `heating_value_frost: frost`), `heating_setpoint_property`
+ *   (also send `setpoint_c` under that name).
  *
  * Commands are QoS 1, never retained: zigbee2mqtt would replay a retained `/set` on its restart,
- * stale intent (homieiot/convention#150; docs/mqtt.md, "Where the shape of the contract comes from"); the bridge re-sends them on every reconnect.
+ * stale intent (homieiot/convention#150; docs/mqtt.md, "Where the shape of the contract comes
+ * from"); the bridge re-sends them on every reconnect and when zigbee2mqtt's `bridge/state`
+ * turns online (a `/set` sent while it was down was lost).
  */
 
 import { topicSegmentProblem } from '../../contract/topics.js';
+import { type DeviceProfile, profileCommand, shippedDeviceProfiles } from '../../devices/device-profiles.js';
 import type { ZoneFunction } from '../../devices/schema.js';
 import { type BridgeAdapter, NO_ACL, stringOption, type ZoneTarget } from './adapter.js';
 
@@ -45,6 +53,12 @@ const MODES: Record<ZoneFunction, readonly string[]> = {
   ventilation: Object.keys(SWITCH_VALUES),
 };
 
+/**
+ * A setpoint property named by option has no declared range: the contract's physical bounds
+ * (src/contract/topics.ts) and a 0.1 °C step, finer than any valve, so the value goes out as given.
+ */
+const OPTION_SETPOINT = { min_c: 0, max_c: 35, step_c: 0.1 } as const;
+
 function deviceOf(target: Pick<ZoneTarget, 'options'>, fn: ZoneFunction): string | undefined {
   return stringOption(target.options, `${fn}_device`) ?? stringOption(target.options, 'device');
 }
@@ -65,19 +79,39 @@ export function z2mDevices(target: Pick<ZoneTarget, 'options' | 'functions'>): M
   return devices;
 }
 
-/** The property carrying the mode of `fn` in the device's `/set` and state. */
-export function z2mProperty(target: Pick<ZoneTarget, 'options'>, fn: ZoneFunction): string {
-  return stringOption(target.options, `${fn}_property`) ?? DEFAULT_PROPERTY[fn];
+/** The zone function's device model, when devices/ names one. */
+function modelOf(target: Pick<ZoneTarget, 'models'>, fn: ZoneFunction): string | undefined {
+  return target.models?.[fn];
 }
 
-/** The property carrying the setpoint (thermostatic valves), when the zone names one. */
-export function z2mSetpointProperty(target: Pick<ZoneTarget, 'options'>): string | undefined {
-  return stringOption(target.options, 'heating_setpoint_property');
-}
-
-/** The modes of `fn` whose device value is `value` (several when a model maps two modes alike). */
-export function z2mModesOf(target: Pick<ZoneTarget, 'options'>, fn: ZoneFunction, value: string): string[] {
-  return MODES[fn].filter((mode) => deviceValue(target, fn, mode) === value);
+/**
+ * The profile of the zone function's device: its model's entry in the catalogue, else the one
+ * the zone's options describe (fil pilote or relay by default).
+ */
+export function z2mProfile(target: Pick<ZoneTarget, 'options' | 'models'>, fn: ZoneFunction): DeviceProfile {
+  const model = modelOf(target, fn);
+  if (model !== undefined) {
+    const profile = shippedDeviceProfiles().get(model);
+    // devices/ is refused at load when a model is unknown (src/devices/load.ts).
+    if (!profile) throw new Error(`device model ${model} is not in the catalogue`);
+    return profile;
+  }
+  const defaults = fn === 'heating' ? PILOT_WIRE_VALUES : SWITCH_VALUES;
+  const values: Record<string, string> = {};
+  for (const mode of MODES[fn])
+    values[mode] = stringOption(target.options, `${fn}_value_${mode}`) ?? defaults[mode]!;
+  const setpointProperty =
+    fn === 'heating' ? stringOption(target.options, 'heating_setpoint_property') : undefined;
+  return {
+    vendor: 'unspecified',
+    description: 'described by adapter_options',
+    functions: [fn],
+    fingerprint: { model_id: 'unspecified' },
+    mode: { property: stringOption(target.options, `${fn}_property`) ?? DEFAULT_PROPERTY[fn], values },
+    ...(setpointProperty === undefined
+      ? {}
+      : { setpoint: { property: setpointProperty, ...OPTION_SETPOINT } }),
+  };
 }
 
 /** Whether two base topics overlap: one's `#` would reach the other's topics. */
@@ -89,18 +123,15 @@ export function baseTopicsOverlap(a: string, b: string): boolean {
   return true;
 }
 
-export function deviceValue(target: Pick<ZoneTarget, 'options'>, fn: ZoneFunction, mode: string): string {
-  const override = stringOption(target.options, `${fn}_value_${mode}`);
-  if (override !== undefined) return override;
-  return (fn === 'heating' ? PILOT_WIRE_VALUES : SWITCH_VALUES)[mode] ?? mode;
-}
-
 function knownOptions(target: ZoneTarget): Set<string> {
-  const known = new Set(['device', 'base_topic', 'heating_setpoint_property']);
+  const known = new Set(['device', 'base_topic']);
   for (const fn of target.functions) {
     known.add(`${fn}_device`);
+    // A model's profile decides the payload: options describing the device are for zones without one.
+    if (modelOf(target, fn) !== undefined) continue;
     known.add(`${fn}_property`);
     for (const mode of MODES[fn]) known.add(`${fn}_value_${mode}`);
+    if (fn === 'heating') known.add('heating_setpoint_property');
   }
   return known;
 }
@@ -120,9 +151,15 @@ export const zigbee2mqttAdapter: BridgeAdapter = {
     const known = knownOptions(target);
     for (const option of Object.keys(target.options)) {
       if (!known.has(option)) {
+        const fn = target.functions.find(
+          (f) => option.startsWith(`${f}_`) && modelOf(target, f) !== undefined,
+        );
         problems.push({
           option,
-          message: `unknown zigbee2mqtt option; known: ${[...known].sort().join(', ')}`,
+          message:
+            fn === undefined
+              ? `unknown zigbee2mqtt option; known: ${[...known].sort().join(', ')}`
+              : `${fn} has device model "${modelOf(target, fn)}": its profile (config/device-profiles.yaml) decides the payload; remove this option or add a profile`,
         });
       }
     }
@@ -147,17 +184,8 @@ export const zigbee2mqttAdapter: BridgeAdapter = {
   commands(target, fn, desired) {
     const device = deviceOf(target, fn);
     if (device === undefined) return [];
-    const payload: Record<string, unknown> = {
-      [stringOption(target.options, `${fn}_property`) ?? DEFAULT_PROPERTY[fn]]: deviceValue(
-        target,
-        fn,
-        desired.mode,
-      ),
-    };
-    const setpointProperty = stringOption(target.options, 'heating_setpoint_property');
-    if (fn === 'heating' && setpointProperty !== undefined && desired.setpoint_c !== undefined) {
-      payload[setpointProperty] = desired.setpoint_c;
-    }
+    const payload = profileCommand(z2mProfile(target, fn), fn, desired);
+    if (Object.keys(payload).length === 0) return [];
     return [{ topic: `${baseTopic(target)}/${device}/set`, payload, retain: false, qos: 1 }];
   },
   announcements: () => [],

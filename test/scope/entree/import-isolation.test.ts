@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../../src/app/app.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import type { TimetableInput } from '../../../src/domain/timetable.js';
-import { createHttpApp } from '../../../src/app/app.js';
 import { createImportPool, type ImportPool } from '../../../src/scope/entree/import-pool.js';
 import { parseImport } from '../../../src/scope/entree/ingest.js';
 import type { Store } from '../../../src/store/store.js';

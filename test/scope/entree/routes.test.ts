@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../../src/app/app.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import type { TimetableInput } from '../../../src/domain/timetable.js';
-import { createHttpApp } from '../../../src/app/app.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';
 import { type StoreBackend, storeBackends } from '../../store/backends.js';

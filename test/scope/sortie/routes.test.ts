@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../../src/app/app.js';
 import { Authenticator } from '../../../src/auth/authenticator.js';
 import { buildDemoTimetable, DEMO_NAME, DEMO_UAI } from '../../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import type { Problem } from '../../../src/domain/problems.js';
 import type { Timetable, TimetableInput } from '../../../src/domain/timetable.js';
-import { createHttpApp } from '../../../src/app/app.js';
 import { energyOccupancySchema, fullOccupancySchema } from '../../../src/scope/sortie/schemas.js';
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
 import type { Store } from '../../../src/store/store.js';

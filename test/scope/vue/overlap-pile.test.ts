@@ -6,9 +6,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../../src/app/app.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../../src/domain/clock.js';
-import { createHttpApp } from '../../../src/app/app.js';
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';

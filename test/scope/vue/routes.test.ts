@@ -5,13 +5,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpApp } from '../../../src/app/app.js';
+import { ROUTES } from '../../../src/app/openapi.js';
 import { Authenticator } from '../../../src/auth/authenticator.js';
 import { clientSchema } from '../../../src/auth/clients.js';
 import { hashSecret } from '../../../src/auth/secrets.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../../src/domain/clock.js';
-import { createHttpApp } from '../../../src/app/app.js';
-import { ROUTES } from '../../../src/app/openapi.js';
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';
