@@ -14,6 +14,8 @@
  * then still names the plan that issued that rev, which the audit log holds.
  */
 import { createHash } from 'node:crypto';
+import type { ZoneFunction } from '../devices/schema.js';
+import type { Segment } from '../rules/segment.js';
 import {
   type DesiredPayload,
   type DesiredReason,
@@ -24,8 +26,6 @@ import {
   type ScheduleEntry,
   type SchedulePayload,
 } from './topics.js';
-import type { ZoneFunction } from '../devices/schema.js';
-import type { Segment } from '../rules/segment.js';
 
 /**
  * What a gateway falls back to once `schedule` runs out (the bridge has been silent for 48 h).
