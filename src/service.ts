@@ -211,6 +211,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       logger,
       version: SERVICE_VERSION,
       audit: auditLog.sink,
+      followReloads: false,
     });
     bridge = await startBridge({
       config,
@@ -224,6 +225,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       httpUrl: url,
       mintToken: () => authenticator.mintToken(INTERNAL_BRIDGE_CLIENT),
       audit: auditLog.sink,
+      ...(brokerAccess ? { brokerAccess } : {}),
     });
   } catch (error) {
     anchoring.stop();
