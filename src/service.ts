@@ -212,6 +212,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       logger,
       version: SERVICE_VERSION,
       audit: auditLog.sink,
+      followReloads: false,
     });
     bridge = await startBridge({
       config,
@@ -225,6 +226,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       httpUrl: url,
       mintToken: () => authenticator.mintToken(INTERNAL_BRIDGE_CLIENT),
       audit: auditLog.sink,
+      ...(brokerAccess ? { brokerAccess } : {}),
     });
   } catch (error) {
     anchoring.stop();

@@ -33,6 +33,7 @@ import { type ClusterSignal, parseClusterSignal } from './cluster-signal.js';
 import { Dispatcher } from './dispatcher.js';
 import { gatewayRoutes } from './gateway-routes.js';
 import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js';
+import { HomeAssistantCommands } from './ha-commands.js';
 import { OverridesService } from './overrides-service.js';
 import { MutablePlanFeed } from './plan-feed.js';
 import { PlanningService } from './planning.js';
@@ -59,6 +60,11 @@ export interface BridgeContext {
   mintToken: () => Promise<{ access_token: string; expires_in: number }>;
   /** Where plan changes, publishes, overrides and reloads are recorded (the audit log). */
   audit?: AuditSink;
+  /**
+   * An external broker's provisioning (src/broker-access/): on a devices/ reload the bridge runs
+   * it between the adapters' withdrawals and announcements. Absent: the operator's ACL.
+   */
+  brokerAccess?: { reconcile(reason: string): Promise<void> };
 }
 
 export interface Bridge {
@@ -92,6 +98,8 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   let embeddedBroker: EmbeddedBroker | null = null;
   let credentialLapses: LapseTimer | undefined;
   let username = config.mqtt.username;
+  // How a devices/ reload reaches the broker's access control (embedded table or provisioning).
+  let applyRights: (current: Site) => Promise<void> = async () => {};
   let password = brokerPassword(context);
   if (config.mqtt.embedded.enabled) {
     username = BRIDGE_MQTT_USERNAME;
@@ -122,11 +130,15 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       clock,
       () => refreshCredentials(site.current),
     );
-    site.onReload((result) => {
-      if (!result.ok) return;
-      refreshCredentials(result.site);
+    // On a devices/ reload the rights change between the adapters' withdrawals and their
+    // announcements (see the adapters' reload below), not here.
+    applyRights = async (current: Site) => {
+      refreshCredentials(current);
       credentialLapses?.reschedule();
-    });
+    };
+  } else if (context.brokerAccess) {
+    const access = context.brokerAccess;
+    applyRights = () => access.reconcile('devices reloaded');
   }
   const mqttUrl = embeddedBroker?.url ?? config.mqtt.url;
   if (!mqttUrl) throw new Error('no MQTT broker: enable mqtt.embedded or set mqtt.url (MQTT_URL)');
@@ -201,6 +213,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     targets: targets(),
     maxMessagesPerSecond: config.mqtt.max_messages_per_second,
     mayPublish: owns,
+    publicUrl: config.server.public_url ?? context.httpUrl,
     logger: mqttLogger,
   });
   const client = sortieClientFromConfig(config.sortie, {
@@ -240,6 +253,14 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     owns,
     ready: (uai) => sync.attempted(uai),
     logger: logger.child({ part: 'planning' }),
+  });
+  // Home Assistant's commands become overrides (issue 15); a refused one snaps the entity back.
+  const haCommands = new HomeAssistantCommands({
+    connection,
+    overrides,
+    republish: (uai, zone, fn) => publisher.republishDesired(uai, zone, fn),
+    owns,
+    logger: mqttLogger,
   });
   const audit = context.audit;
   // Every new desired state the dispatcher sends is audited (re-publications of held state are not).
@@ -339,12 +360,19 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   });
   // A devices/ edit can add, drop or re-configure zones: the tracker lists them, adapters
   // follow, and Home Assistant entities of zones that left are withdrawn rather than left as ghosts.
+  // Issue 15: withdrawals go out under the old rights, the broker's rights change, then the new
+  // zones are announced; the bridge's own session survives the change (broker.ts keeps it).
+  // Reloads are applied one after the other.
+  let adapterUpdates: Promise<void> = Promise.resolve();
   site.onReload((result) => {
     if (!result.ok) return;
     const next = zoneTargetsOf([...result.site.devices.values()]);
     tracker.updateZones(next);
-    void publisher
-      .updateTargets(next)
+    adapterUpdates = adapterUpdates
+      .then(async () => {
+        await publisher.updateTargets(next, () => applyRights(result.site));
+        await haCommands.updateTargets(next);
+      })
       .catch((error: unknown) =>
         mqttLogger.error({ error: (error as Error).message }, 'adapter update failed'),
       );
@@ -372,6 +400,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     await planning?.stop();
     overrides.stop();
     await tracker.stop();
+    await haCommands.stop();
     await publisher.stop();
     await statusWatch?.unsubscribe();
     await connection.stop();
@@ -387,6 +416,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     overrides.onChange((uai) => signal({ kind: 'overrides', uai }));
 
     await publisher.start();
+    await haCommands.updateTargets(targets());
     await tracker.start();
     await overrides.start();
     await sync.load();

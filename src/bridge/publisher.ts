@@ -60,6 +60,8 @@ export interface PublisherOptions {
   maxMessagesPerSecond?: number;
   /** Whether this instance may publish for a school now (its lease); default always. */
   mayPublish?: (uai: string) => boolean;
+  /** Where people reach the service (dashboard links in Home Assistant discovery). */
+  publicUrl?: string;
   logger?: MqttLogger;
 }
 
@@ -176,7 +178,8 @@ export class BridgePublisher {
   private lastRepublishMs: number | null = null;
   private lastRepublishMessages = 0;
   private unregister: (() => void) | undefined;
-  private readonly subscriptions: { unsubscribe(): Promise<void> }[] = [];
+  /** Birth topic → its subscription. */
+  private readonly births = new Map<string, { unsubscribe(): Promise<void> }>();
 
   constructor(private readonly options: PublisherOptions) {
     const size = options.window ?? DEFAULT_PUBLISH_WINDOW;
@@ -186,7 +189,11 @@ export class BridgePublisher {
     const rate = options.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND;
     this.rate = rate > 0 ? new RateLimit(rate) : undefined;
     this.logger = options.logger ?? silentLogger;
-    this.context = { topics: options.topics, version: options.version };
+    this.context = {
+      topics: options.topics,
+      version: options.version,
+      ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    };
     for (const target of options.targets ?? [])
       this.targetsByZone.set(`${target.uai}/${target.zone}`, target);
   }
@@ -197,32 +204,53 @@ export class BridgePublisher {
       const tally = await this.republishAll();
       this.logger.info({ ...event, ...tally, ms: this.lastRepublishMs }, 'bridge state re-published');
     });
-    const births = new Map<string, { payload: string; targets: ZoneTarget[] }>();
+    await this.followBirthTopics();
+  }
+
+  async stop(): Promise<void> {
+    this.unregister?.();
+    this.unregister = undefined;
+    const held = [...this.births.values()];
+    this.births.clear();
+    await Promise.all(held.map((s) => s.unsubscribe()));
+  }
+
+  /**
+   * Subscribes to the birth topic of every zone's consumer (Home Assistant's `homeassistant/status`)
+   * and drops the ones no zone needs any more: at start and after each devices/ reload, so a
+   * reload adding the first Home Assistant zone also listens for its birth.
+   */
+  private async followBirthTopics(): Promise<void> {
+    const wanted = new Map<string, string>();
     for (const target of this.targetsByZone.values()) {
-      for (const birth of ADAPTERS_BY_NAME[target.adapter].birthTopics(target)) {
-        const entry = births.get(birth.topic) ?? { payload: birth.payload, targets: [] };
-        entry.targets.push(target);
-        births.set(birth.topic, entry);
-      }
+      for (const birth of ADAPTERS_BY_NAME[target.adapter].birthTopics(target))
+        wanted.set(birth.topic, birth.payload);
     }
-    for (const [topic, { payload, targets }] of births) {
+    for (const [topic, subscription] of [...this.births]) {
+      if (wanted.has(topic)) continue;
+      this.births.delete(topic);
+      await subscription.unsubscribe();
+    }
+    for (const [topic, payload] of wanted) {
+      if (this.births.has(topic)) continue;
       const subscription = await this.options.connection.subscribe(topic, (message) => {
         if (message.payload.toString('utf8') !== payload) return;
-        this.logger.info({ topic }, 'consumer birth message: re-publishing announcements');
+        // The targets whose consumer announces itself here, as they are when the birth arrives.
+        const targets = [...this.targetsByZone.values()].filter((t) =>
+          ADAPTERS_BY_NAME[t.adapter].birthTopics(t).some((b) => b.topic === topic),
+        );
+        this.logger.info(
+          { topic, zones: targets.length },
+          'consumer birth message: re-publishing announcements',
+        );
         void this.publishAll(
           targets.flatMap((t) => this.announcementsOf(t).map((m) => () => this.fence(t.uai, m))),
         ).catch((error: unknown) =>
           this.logger.error({ error: (error as Error).message }, 'announcement re-publication failed'),
         );
       });
-      this.subscriptions.push(subscription);
+      this.births.set(topic, subscription);
     }
-  }
-
-  async stop(): Promise<void> {
-    this.unregister?.();
-    this.unregister = undefined;
-    await Promise.all(this.subscriptions.splice(0).map((s) => s.unsubscribe()));
   }
 
   /**
@@ -268,10 +296,15 @@ export class BridgePublisher {
   /**
    * New adapter settings after a devices/ reload: announcements of zones that left (or changed
    * adapter, options or functions) are withdrawn — an empty retained payload on each of their
-   * retained topics, so Home Assistant removes the entity instead of keeping a ghost — and the
-   * new or changed zones are announced. Commands follow the new settings from the next state.
+   * retained topics, so Home Assistant removes the entity instead of keeping a ghost — then
+   * `between()` runs (the broker's rights are changed there: withdrawals go out under the old
+   * rights, announcements under the new ones, issue 15), then the new or changed zones are
+   * announced and the birth topics followed. Commands follow the new settings from the next state.
    */
-  async updateTargets(next: readonly ZoneTarget[]): Promise<PublishTally> {
+  async updateTargets(
+    next: readonly ZoneTarget[],
+    between?: () => Promise<void> | void,
+  ): Promise<PublishTally> {
     const nextByZone = new Map<string, ZoneTarget>(next.map((t) => [`${t.uai}/${t.zone}`, t]));
     const same = (a: ZoneTarget | undefined, b: ZoneTarget | undefined) =>
       a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
@@ -288,13 +321,35 @@ export class BridgePublisher {
     const announced = [...nextByZone]
       .filter(([key, t]) => !same(this.targetsByZone.get(key), t))
       .map(([, t]) => t);
+    const tally: PublishTally = { sent: 0, dropped: 0, interrupted: 0 };
+    const add = (part: PublishTally) => {
+      tally.sent += part.sent;
+      tally.dropped += part.dropped;
+      tally.interrupted += part.interrupted;
+    };
+    if (this.options.connection.isConnected()) add(await this.publishAll(withdrawn.map((m) => () => m)));
     this.targetsByZone.clear();
     for (const [key, target] of nextByZone) this.targetsByZone.set(key, target);
+    await between?.();
+    await this.followBirthTopics();
+    if (this.options.connection.isConnected()) {
+      add(
+        await this.publishAll(
+          announced.flatMap((t) => this.announcementsOf(t).map((m) => () => this.fence(t.uai, m))),
+        ),
+      );
+    }
+    return tally;
+  }
+
+  /**
+   * Sends the held `desired` of one zone function again (retained, same bytes): a consumer that
+   * showed a refused change (Home Assistant's slider) snaps back to the state that holds.
+   */
+  async republishDesired(uai: string, zone: string, fn: ZoneFunction): Promise<PublishTally> {
+    const key = keyOf(uai, zone, fn);
     if (!this.options.connection.isConnected()) return { sent: 0, dropped: 0, interrupted: 0 };
-    return this.publishAll([
-      ...withdrawn.map((m) => () => m),
-      ...announced.flatMap((t) => this.announcementsOf(t).map((m) => () => this.fence(t.uai, m))),
-    ]);
+    return this.publishAll([() => this.fence(uai, this.held.get(key)?.desired)]);
   }
 
   /**

@@ -50,6 +50,12 @@ export interface BrokerAccessContext {
   logger: Logger;
   version: string;
   audit?: AuditSink;
+  /**
+   * Reconcile on every devices/ reload (default). The service sets false and lets the bridge call
+   * `reconcile` between the adapters' withdrawals and announcements (issue 15: a Home Assistant
+   * entity of a zone that left is withdrawn while the bridge may still publish its config).
+   */
+  followReloads?: boolean;
 }
 
 /** null when `mqtt.provisioning.broker` is none. Throws `InputError` for an unusable configuration. */
@@ -155,7 +161,7 @@ export async function startBrokerAccess(context: BrokerAccessContext): Promise<B
   const unsubscribe = site.onReload((result) => {
     if (!result.ok) return;
     lapses.reschedule();
-    void reconcile('devices reloaded');
+    if (context.followReloads !== false) void reconcile('devices reloaded');
   });
   await reconcile('start');
   return {

@@ -13,6 +13,7 @@ import { MqttTopics, topicSegmentProblem } from '../contract/topics.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { isValidUai } from '../domain/uai.js';
 import { type ExtraAcl, type MqttIdentity, TopicAcl } from './acl.js';
+import { filterCovers } from './filters.js';
 import { type MqttLogger, silentLogger } from './logger.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
 
@@ -66,8 +67,10 @@ export interface EmbeddedBroker {
   connectedClients(): number;
   /**
    * Replaces the credential table without a restart (devices/ reloaded). Clients whose entry was
-   * removed or changed (password, school, gateway id, extra ACL) are disconnected and must
-   * authenticate again; the others keep their sessions.
+   * removed or whose login changed (password, school, gateway id) are disconnected and must
+   * authenticate again. A change of rights alone keeps the session, checked against the new
+   * rights from then on: always for the bridge, and for a gateway whose subscription scope only
+   * grew (one that shrank disconnects it, since a granted subscription would keep delivering).
    */
   updateCredentials(credentials: BrokerCredentials): void;
   /** Disconnects every client and frees the port. */
@@ -244,6 +247,17 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         const identity = identities.get(client);
         const before = identity ? table.get(identity.username) : undefined;
         const after = identity ? next.get(identity.username) : undefined;
+        if (before && after && before.fingerprint !== after.fingerprint && keepsSession(before, after, acl)) {
+          // Same login, rights changed in a way the session can keep: it is checked against the
+          // new rights from its next message on, without a reconnect (issue 15: a devices/ reload
+          // must not drop the bridge, whose status would go offline for every consumer).
+          identities.set(client, after.identity);
+          logger.info(
+            { clientId: client.id, username: after.identity.username },
+            'mqtt rights updated in place',
+          );
+          continue;
+        }
         if (!before || !after || before.fingerprint !== after.fingerprint) {
           logger.info(
             { clientId: client.id, username: identity?.username },
@@ -264,6 +278,22 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       return closing;
     },
   };
+}
+
+/**
+ * Whether a connected client may keep its session across a credential change: same login
+ * (password, role, school, gateway id), and either it is the bridge (trusted: it drops its own
+ * subscriptions of zones that left), or its new subscription scope covers the old one (a
+ * subscription granted earlier could otherwise keep delivering what the new rights refuse).
+ */
+function keepsSession(before: CredentialEntry, after: CredentialEntry, acl: TopicAcl): boolean {
+  const a = before.identity;
+  const b = after.identity;
+  if (before.passwordHash !== after.passwordHash || a.role !== b.role) return false;
+  if (a.role === 'bridge') return true;
+  if (b.role !== 'gateway' || a.uai !== b.uai || a.gateway !== b.gateway) return false;
+  const scope = acl.subscribeScope(b);
+  return acl.subscribeScope(a).every((filter) => scope.some((allowed) => filterCovers(allowed, filter)));
 }
 
 function listen(server: Server, host: string, port: number): Promise<void> {

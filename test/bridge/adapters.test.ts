@@ -124,21 +124,30 @@ const CASES: AdapterCase[] = [
       const desired = (fn: string) => `${prefix}/${UAI}/salle-b101/${fn}/desired`;
       const device = {
         identifiers: [`scope-energie_${UAI}_salle-b101`],
-        name: 'Salle B101',
+        name: 'Lycée test — Salle B101',
         manufacturer: 'scope-energie',
         model: `zone salle-b101 (${UAI})`,
+        suggested_area: 'Salle B101',
       };
       const common = {
         device,
         origin: { name: 'scope-energie', sw_version: VERSION },
-        availability_topic: `${prefix}/bridge/status`,
-        availability_template: '{{ value_json.state }}',
+        availability: [
+          { topic: `${prefix}/bridge/status`, value_template: '{{ value_json.state }}' },
+          { topic: `${prefix}/${UAI}/gateway/gw-1/status`, value_template: '{{ value_json.state }}' },
+        ],
+        availability_mode: 'all',
         payload_available: 'online',
         payload_not_available: 'offline',
         qos: 1,
       };
-      const base = (component: string, fn: string) =>
-        `homeassistant/${component}/scope-energie/${UAI}_salle-b101_${fn}`;
+      const attributes = (fn: string) => ({
+        json_attributes_topic: desired(fn),
+        json_attributes_template:
+          "{{ {'rev': value_json.rev, 'reason': value_json.reason.rule, 'basis': value_json.reason.basis, 'valid_until': value_json.valid_until} | tojson }}",
+      });
+      const base = (component: string, key: string) =>
+        `homeassistant/${UAI}/${component}/scope-energie/${UAI}_salle-b101_${key}`;
       return [
         {
           topic: `${base('climate', 'heating')}/config`,
@@ -148,6 +157,7 @@ const CASES: AdapterCase[] = [
             name: 'Chauffage',
             unique_id: `scope-energie_${UAI}_salle-b101_heating`,
             ...common,
+            ...attributes('heating'),
             modes: ['heat', 'off'],
             mode_state_topic: desired('heating'),
             mode_state_template: "{{ 'off' if value_json.mode == 'off' else 'heat' }}",
@@ -157,12 +167,32 @@ const CASES: AdapterCase[] = [
             preset_mode_value_template: "{{ 'none' if value_json.mode == 'off' else value_json.mode }}",
             preset_mode_command_topic: `${base('climate', 'heating')}/preset_set`,
             temperature_state_topic: desired('heating'),
-            temperature_state_template: '{{ value_json.setpoint_c }}',
+            temperature_state_template: '{{ value_json.setpoint_c | default(5) }}',
+            temperature_command_topic: `${base('climate', 'heating')}/temperature_set`,
             current_temperature_topic: `${prefix}/${UAI}/salle-b101/heating/reported`,
             current_temperature_template: '{{ value_json.measured_c }}',
+            min_temp: 5,
+            max_temp: 19,
+            temp_step: 0.5,
             temperature_unit: 'C',
             precision: 0.5,
             optimistic: false,
+          },
+        },
+        {
+          topic: `${base('sensor', 'temperature')}/config`,
+          retain: true,
+          qos: 1,
+          payload: {
+            name: 'Température',
+            unique_id: `scope-energie_${UAI}_salle-b101_temperature`,
+            ...common,
+            state_topic: `${prefix}/${UAI}/salle-b101/heating/reported`,
+            value_template: '{{ value_json.measured_c }}',
+            device_class: 'temperature',
+            state_class: 'measurement',
+            unit_of_measurement: '°C',
+            suggested_display_precision: 1,
           },
         },
         {
@@ -173,6 +203,7 @@ const CASES: AdapterCase[] = [
             name: 'Éclairage',
             unique_id: `scope-energie_${UAI}_salle-b101_lighting`,
             ...common,
+            ...attributes('lighting'),
             state_topic: desired('lighting'),
             command_topic: `${base('light', 'lighting')}/set`,
             optimistic: false,
@@ -381,35 +412,40 @@ describe('adapter settings reloaded from devices/', () => {
     publisher = new BridgePublisher({ connection, topics, version: VERSION, targets: [b101] });
     await publisher.start();
     await connection.start();
-    const config = (zone: string, component: string, fn: string) =>
-      `homeassistant/${component}/scope-energie/${UAI}_${zone}_${fn}/config`;
+    const config = (zone: string, component: string, key: string) =>
+      `homeassistant/${UAI}/${component}/scope-energie/${UAI}_${zone}_${key}/config`;
 
     const observer = await collectMessages(target.url, target.observer, 'homeassistant/#');
     closers.push(() => observer.close());
-    await observer.waitForCount(2); // B101's heating and lighting configs, retained
+    await observer.waitForCount(3); // B101's climate, temperature sensor and light configs, retained
     observer.messages.length = 0;
 
     // B101 leaves, B102 (heating only) arrives.
     const tally = await publisher.updateTargets([b102]);
-    expect(tally).toEqual({ sent: 3, dropped: 0, interrupted: 0 });
-    await observer.waitForCount(3);
+    expect(tally).toEqual({ sent: 5, dropped: 0, interrupted: 0 });
+    await observer.waitForCount(5);
     const seen = observer.messages.map((m) => ({ topic: m.topic, empty: m.payload === null }));
     expect(sortByTopic(seen)).toEqual(
       sortByTopic([
         { topic: config('salle-b101', 'climate', 'heating'), empty: true },
+        { topic: config('salle-b101', 'sensor', 'temperature'), empty: true },
         { topic: config('salle-b101', 'light', 'lighting'), empty: true },
         { topic: config('salle-b102', 'climate', 'heating'), empty: false },
+        { topic: config('salle-b102', 'sensor', 'temperature'), empty: false },
       ]),
     );
     // What a Home Assistant starting now finds: B102 only.
     const fresh = await collectMessages(target.url, target.observer, 'homeassistant/#');
     closers.push(() => fresh.close());
-    await fresh.waitForCount(1);
+    await fresh.waitForCount(2);
     // Barrier: a non-retained marker on B102's own config topic, published after the subscription.
     await barrier(target.url, target.bridge, fresh, config('salle-b102', 'climate', 'heating'));
-    expect(fresh.messages.map((m) => [m.topic, m.retain])).toEqual([
-      [config('salle-b102', 'climate', 'heating'), true],
-    ]);
+    expect(sortByTopic(fresh.messages.map((m) => ({ topic: m.topic, retain: m.retain })))).toEqual(
+      sortByTopic([
+        { topic: config('salle-b102', 'climate', 'heating'), retain: true },
+        { topic: config('salle-b102', 'sensor', 'temperature'), retain: true },
+      ]),
+    );
 
     // The same settings again: nothing to withdraw or announce.
     expect(await publisher.updateTargets([b102])).toEqual({ sent: 0, dropped: 0, interrupted: 0 });

@@ -355,16 +355,20 @@ function contract(name: string, factory: BrokerFactory, skip: string | null): vo
     });
 
     it("gives an adapter gateway its adapter's topics, and only that gateway", async () => {
-      const watcher = await collectMessages(broker.url, BRIDGE, `${HA}/status`);
+      // Home Assistant's birth and Will go to its default birth topic, read by the bridge alone.
+      const birth = 'homeassistant/status';
+      const watcher = await collectMessages(broker.url, BRIDGE, birth);
       expect(watcher.granted).toBe(1);
       const native = await connect(GW_A);
       expect(await grantedQos(native, `${HA}/#`)).toBe(128);
-      await publishSettled(native, `${HA}/status`, 'forged');
+      await publishSettled(native, birth, 'forged');
       const ha = await connect(GW_A_HA);
       expect(await grantedQos(ha, `${HA}/#`)).toBe(1);
+      expect(await grantedQos(ha, 'homeassistant/#')).toBe(128);
+      expect(await grantedQos(ha, birth)).toBe(128);
       expect(await grantedQos(ha, `${PREFIX}/${UAI_A}/+/+/reported`)).toBe(1);
       expect(await grantedQos(ha, `${PREFIX}/${UAI_B}/+/+/reported`)).toBe(128);
-      await publishSettled(ha, `${HA}/status`, 'online', { retain: false });
+      await publishSettled(ha, birth, 'online', { retain: false });
       await watcher.waitForMessage((m) => m.payload === 'online');
       expect(watcher.messages.map((m) => m.payload)).toEqual(['online']);
       await watcher.close();

@@ -256,6 +256,55 @@ describe('embedded broker: credential reload', () => {
     }
   });
 
+  it("keeps the bridge's session when a reload changes only its rights, and applies the new rights (issue 15)", async () => {
+    const prefix = uniquePrefix();
+    const broker = await startEmbeddedBroker({
+      port: 0,
+      prefix,
+      ...credentials({
+        bridgeCredentials: {
+          username: BRIDGE.username,
+          passwordHash: hashes['bridge']!,
+          extraAcl: { publish: ['ha-old/#'], subscribe: ['ha-old/#', 'ha-new/#'] },
+        },
+      }),
+    });
+    try {
+      const bridge = await connectRaw(broker.url, BRIDGE);
+      let closed = false;
+      bridge.once('close', () => {
+        closed = true;
+      });
+      const watcher = await connectRaw(broker.url, BRIDGE, { clientId: `watcher-${prefix}` });
+      const seen: string[] = [];
+      watcher.on('message', (topic) => seen.push(topic));
+      await watcher.subscribeAsync(['ha-old/#', 'ha-new/#'], { qos: 1 });
+      broker.updateCredentials(
+        credentials({
+          bridgeCredentials: {
+            username: BRIDGE.username,
+            passwordHash: hashes['bridge']!,
+            extraAcl: { publish: ['ha-new/#'], subscribe: ['ha-old/#', 'ha-new/#'] },
+          },
+        }),
+      );
+      // The new right works on the same session, acknowledged and delivered…
+      await bridge.publishAsync('ha-new/config', 'x', { qos: 1 });
+      await waitFor(() => seen.includes('ha-new/config'), { what: 'the publish under the new right' });
+      expect(closed).toBe(false);
+      expect(bridge.connected).toBe(true);
+      // …and the removed one is refused (aedes closes a session that publishes outside its rights).
+      const refused = new Promise<void>((resolve) => bridge.once('close', () => resolve()));
+      bridge.publish('ha-old/config', 'x', { qos: 1 });
+      await refused;
+      expect(seen).toEqual(['ha-new/config']);
+      bridge.end(true);
+      await watcher.endAsync();
+    } finally {
+      await broker.close();
+    }
+  });
+
   it('refuses a credential table with clear-text passwords or duplicate usernames, naming each', async () => {
     const base = credentials();
     let error: unknown;

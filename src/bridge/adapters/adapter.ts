@@ -24,6 +24,8 @@ export interface ZoneTarget {
   zone: string;
   /** The zone's name for people (devices/). */
   name: string;
+  /** The school's name for people (devices/ `school.name`). */
+  school?: string;
   gateway: string;
   adapter: AdapterName;
   functions: readonly ZoneFunction[];
@@ -43,6 +45,8 @@ export interface AdapterContext {
   topics: MqttTopics;
   /** The service version (Home Assistant's `origin.sw_version`). */
   version: string;
+  /** Where people reach the service (`http.public_url`): links to the dashboard page of a school. */
+  publicUrl?: string;
 }
 
 /** A consumer's "I am back" message after which announcements are re-sent. */

@@ -35,6 +35,7 @@ export function zoneTargetsOf(files: readonly LoadedDevices[]): ZoneTarget[] {
         uai: file.school.uai,
         zone: zone.id,
         name: zone.name,
+        school: file.school.name,
         gateway: zone.gateway,
         adapter: zone.adapter ?? gateways.get(zone.gateway)?.adapter ?? 'native',
         functions: zone.functions,
