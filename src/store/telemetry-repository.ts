@@ -136,7 +136,6 @@ export function monthKey(ms: number): string {
 }
 
 const num = (value: number | string): number => (typeof value === 'number' ? value : Number(value));
-const numOrNull = (value: number | string | null): number | null => (value === null ? null : num(value));
 
 export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDialect): TelemetryRepository {
   const knownPartitions = new Set<string>();
