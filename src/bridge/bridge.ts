@@ -59,6 +59,8 @@ export interface BridgeContext {
   mintToken: () => Promise<{ access_token: string; expires_in: number }>;
   /** Where plan changes, publishes, overrides and reloads are recorded (the audit log). */
   audit?: AuditSink;
+  /** Every `reported` of an owned school, for the telemetry store (issue 16). */
+  onReported?: GatewayTrackerOptions['onReported'];
 }
 
 export interface Bridge {
@@ -311,6 +313,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     owns,
     reportedMaxPerMinute: config.mqtt.reported_max_per_minute,
     logger: mqttLogger,
+    ...(context.onReported ? { onReported: context.onReported } : {}),
     ...(context.audit
       ? {
           onAcknowledged: (ack: Parameters<NonNullable<GatewayTrackerOptions['onAcknowledged']>>[0]) =>

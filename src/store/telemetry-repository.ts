@@ -100,6 +100,16 @@ export interface TelemetryRepository {
   /** Upserts hourly rows and moves the school's progress, in one transaction. */
   writeHourly(rows: readonly HourlyRow[], progress?: { uai: string; until: number }): Promise<void>;
   hourlyOf(uai: string, from: number, to: number, zone?: string): Promise<HourlyRow[]>;
+  /** Per zone of a school and function, the hourly rows of `[from, to)` added up (in SQL: a year is ~350,000 rows). */
+  hourlySums(uai: string, fn: string, from: number, to: number, zone?: string): Promise<TelemetryFigures[]>;
+  /** The occupancy starts recorded in the hourly rows of `[from, to)`, by zone and instant. */
+  hourlyStarts(
+    uai: string,
+    fn: string,
+    from: number,
+    to: number,
+    zone?: string,
+  ): Promise<Array<StoredStart & { zone: string }>>;
   /** Epoch ms before which every hour of the school is aggregated; undefined before the first run. */
   progressOf(uai: string): Promise<number | undefined>;
   /** Earliest sample of a school at or after `from`. */
@@ -338,6 +348,65 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
         coldStarts: r.cold_starts,
         startList: JSON.parse(r.starts_json) as StoredStart[],
       }));
+    },
+
+    async hourlySums(uai, fn, from, to, zone) {
+      let query = db
+        .selectFrom('telemetry_hourly')
+        .select((eb) => [
+          'uai',
+          'zone',
+          'function',
+          eb.fn.min('min_c').as('min_c'),
+          eb.fn.max('max_c').as('max_c'),
+          sql<number | null>`sum(mean_c * measured_ms) / nullif(sum(measured_ms), 0)`.as('mean_c'),
+          eb.fn.sum<number | string>('occupied_ms').as('occupied_ms'),
+          eb.fn.sum<number | string>('measured_ms').as('measured_ms'),
+          eb.fn.sum<number | string>('occupied_measured_ms').as('occupied_measured_ms'),
+          eb.fn.sum<number | string>('cold_ms').as('cold_ms'),
+          eb.fn.sum<number | string>('overheated_ms').as('overheated_ms'),
+          eb.fn.sum<number | string>('unmeasured_ms').as('unmeasured_ms'),
+          eb.fn.sum<number | string>('starts').as('starts'),
+          eb.fn.sum<number | string>('cold_starts').as('cold_starts'),
+        ])
+        .where('uai', '=', uai)
+        .where('function', '=', fn)
+        .where('hour', '>=', from)
+        .where('hour', '<', to);
+      if (zone !== undefined) query = query.where('zone', '=', zone);
+      const rows = await query.groupBy(['uai', 'zone', 'function']).orderBy('zone').execute();
+      return rows.map((r) => ({
+        uai: r.uai,
+        zone: r.zone,
+        function: r.function,
+        minC: r.min_c === null ? null : Number(r.min_c),
+        meanC: r.mean_c === null ? null : Number(r.mean_c),
+        maxC: r.max_c === null ? null : Number(r.max_c),
+        occupiedMs: num(r.occupied_ms),
+        measuredMs: num(r.measured_ms),
+        occupiedMeasuredMs: num(r.occupied_measured_ms),
+        coldMs: num(r.cold_ms),
+        overheatedMs: num(r.overheated_ms),
+        unmeasuredMs: num(r.unmeasured_ms),
+        starts: num(r.starts),
+        coldStarts: num(r.cold_starts),
+      }));
+    },
+
+    async hourlyStarts(uai, fn, from, to, zone) {
+      let query = db
+        .selectFrom('telemetry_hourly')
+        .select(['zone', 'starts_json'])
+        .where('uai', '=', uai)
+        .where('function', '=', fn)
+        .where('hour', '>=', from)
+        .where('hour', '<', to)
+        .where('starts', '>', 0);
+      if (zone !== undefined) query = query.where('zone', '=', zone);
+      const rows = await query.orderBy('zone').orderBy('hour').execute();
+      return rows.flatMap((r) =>
+        (JSON.parse(r.starts_json) as StoredStart[]).map((start) => ({ zone: r.zone, ...start })),
+      );
     },
 
     async progressOf(uai) {

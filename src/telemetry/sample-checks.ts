@@ -9,7 +9,9 @@
  *   sensor reads that, the value is a fault (a disconnected probe reads −40 or 85 on common parts).
  * - A sensor stuck on one value for 24 h while the applied mode changed (the plan moved the room
  *   between comfort and setback, so a live room's temperature must have moved) is flagged `stuck`
- *   from the start of that run for as long as the value stays.
+ *   from the start of that run for as long as the value stays. The value must also have stayed
+ *   `STUCK_SETTLE_MS` after the change: a room held at its setback setpoint over a weekend reads
+ *   one value for days, and still reads it at the first instant of the comfort period.
  */
 
 export const MEASURED_MIN_C = -30;
@@ -19,6 +21,8 @@ export const DEFAULT_MAX_LATE_MS = 48 * 3_600_000;
 /** Gateways keep time by NTP; a few seconds of skew between clocks is normal, minutes is not. */
 export const FUTURE_SKEW_MS = 60_000;
 export const STUCK_AFTER_MS = 24 * 3_600_000;
+/** A room whose setpoint moved by 3 K moves by tenths of a kelvin within minutes; an hour is ample. */
+export const STUCK_SETTLE_MS = 3_600_000;
 
 export type SampleFlag = 'out-of-range' | 'stuck';
 export type SampleRefusal = 'future' | 'too-old';
@@ -37,7 +41,9 @@ interface Run {
   value: number;
   since: number;
   last: number;
-  modes: Set<string>;
+  mode: string;
+  /** First instant in the run at which the mode differed from the run's first one. */
+  changedAt: number | undefined;
   flagged: boolean;
 }
 
@@ -62,13 +68,24 @@ export class StuckDetector {
     const run = this.runs.get(key);
     if (run && ts <= run.last) return { stuck: run.flagged && ts >= run.since && run.value === measured };
     if (!run || run.value !== measured) {
-      this.runs.set(key, { value: measured, since: ts, last: ts, modes: new Set([mode]), flagged: false });
+      this.runs.set(key, {
+        value: measured,
+        since: ts,
+        last: ts,
+        mode,
+        changedAt: undefined,
+        flagged: false,
+      });
       return { stuck: false };
     }
     run.last = ts;
-    run.modes.add(mode);
+    if (run.changedAt === undefined && mode !== run.mode) run.changedAt = ts;
     if (run.flagged) return { stuck: true };
-    if (ts - run.since >= STUCK_AFTER_MS && run.modes.size > 1) {
+    if (
+      ts - run.since >= STUCK_AFTER_MS &&
+      run.changedAt !== undefined &&
+      ts - run.changedAt >= STUCK_SETTLE_MS
+    ) {
       run.flagged = true;
       return { stuck: true, flagFrom: run.since };
     }
