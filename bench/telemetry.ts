@@ -27,7 +27,10 @@ const MIN = 60_000;
 const T0 = Date.parse('2026-12-07T00:00:00.000Z');
 const uaiOf = (s: number) => `0${String(670000 + s).padStart(6, '0')}X`;
 
-async function ingestRegion(store: Store, minutes: number): Promise<{ ratio: number; p99Ms: number; rows: number }> {
+async function ingestRegion(
+  store: Store,
+  minutes: number,
+): Promise<{ ratio: number; p99Ms: number; rows: number }> {
   const clock = new ManualClock(T0 + minutes * MIN);
   const ingestor = new TelemetryIngestor({ repository: store.telemetry, clock, batchSize: 500 });
   const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -42,7 +45,14 @@ async function ingestRegion(store: Store, minutes: number): Promise<{ ratio: num
           uai: uaiOf(s),
           zone: `z${z}`,
           function: 'heating',
-          payload: { applied_rev: 1, mode: 'comfort', setpoint_c: 19, measured_c: 18 + ((m + z) % 20) / 10, source: 'bridge', ts },
+          payload: {
+            applied_rev: 1,
+            mode: 'comfort',
+            setpoint_c: 19,
+            measured_c: 18 + ((m + z) % 20) / 10,
+            source: 'bridge',
+            ts,
+          },
           receivedAt: clock.now(),
         });
         rows++;
@@ -65,17 +75,36 @@ export async function benchTelemetry(report: (line: string) => void): Promise<vo
   const sqlite = await openStore({ dataDir: dir });
   try {
     const r = await ingestRegion(sqlite, minutes);
-    report(`SQLite ingestion: ${r.rows} samples (${minutes} min of the region) at ${r.ratio.toFixed(1)}× real time (target ≥ 10×), event-loop p99 ${r.p99Ms.toFixed(1)} ms (target < 50)`);
+    report(
+      `SQLite ingestion: ${r.rows} samples (${minutes} min of the region) at ${r.ratio.toFixed(1)}× real time (target ≥ 10×), event-loop p99 ${r.p99Ms.toFixed(1)} ms (target < 50)`,
+    );
 
     // Hourly aggregation of one school's day (40 zones, one sample a minute), ×350 for the region.
     const occupied = [{ start: T0 + 8 * 60 * MIN, end: T0 + 17 * 60 * MIN }];
     const segments = [{ from: T0, to: T0 + 1440 * MIN, setpoint_c: 19 }];
-    const samples = Array.from({ length: 1440 }, (_, i) => ({ ts: T0 + i * MIN, measured_c: 18 + (i % 20) / 10, mode: 'comfort', flag: null }));
+    const samples = Array.from({ length: 1440 }, (_, i) => ({
+      ts: T0 + i * MIN,
+      measured_c: 18 + (i % 20) / 10,
+      mode: 'comfort',
+      flag: null,
+    }));
     let started = performance.now();
     for (let z = 0; z < ZONES; z++)
-      zoneHourlyRows({ uai: 'u', zone: `z${z}`, function: 'heating', from: T0, to: T0 + 1440 * MIN, occupied, segments, samples, settings: DEFAULT_COMFORT_SETTINGS });
+      zoneHourlyRows({
+        uai: 'u',
+        zone: `z${z}`,
+        function: 'heating',
+        from: T0,
+        to: T0 + 1440 * MIN,
+        occupied,
+        segments,
+        samples,
+        settings: DEFAULT_COMFORT_SETTINGS,
+      });
     const schoolDayMs = performance.now() - started;
-    report(`hourly aggregation of a day: ${schoolDayMs.toFixed(0)} ms per school (40 zones × 1,440 samples), ~${((schoolDayMs * SCHOOLS) / 1000).toFixed(1)} s for the region (computation; reads and writes not counted)`);
+    report(
+      `hourly aggregation of a day: ${schoolDayMs.toFixed(0)} ms per school (40 zones × 1,440 samples), ~${((schoolDayMs * SCHOOLS) / 1000).toFixed(1)} s for the region (computation; reads and writes not counted)`,
+    );
 
     // A school year of hourly rows for one school, then its comfort report.
     const year = { from: Date.parse('2025-09-01T00:00:00.000Z'), to: Date.parse('2026-07-01T00:00:00.000Z') };
@@ -83,13 +112,36 @@ export async function benchTelemetry(report: (line: string) => void): Promise<vo
     for (let z = 0; z < ZONES; z++)
       for (let h = year.from; h < year.to; h += 60 * MIN) {
         const start = new Date(h).getUTCHours() === 8;
-        rows.push({ uai: '0670999X', zone: `z${z}`, function: 'heating', hour: h, samples: 60, flagged: 0, minC: 18, meanC: 18.6, maxC: 19.2, occupiedMs: 3_600_000, measuredMs: 3_600_000, occupiedMeasuredMs: 3_500_000, coldMs: 60_000, overheatedMs: 0, unmeasuredMs: 100_000, starts: start ? 1 : 0, coldStarts: 0, modesMs: { comfort: 3_600_000 }, startList: start ? [{ at: h, target_c: 19, measured_c: 18.5, cold: false }] : [] });
+        rows.push({
+          uai: '0670999X',
+          zone: `z${z}`,
+          function: 'heating',
+          hour: h,
+          samples: 60,
+          flagged: 0,
+          minC: 18,
+          meanC: 18.6,
+          maxC: 19.2,
+          occupiedMs: 3_600_000,
+          measuredMs: 3_600_000,
+          occupiedMeasuredMs: 3_500_000,
+          coldMs: 60_000,
+          overheatedMs: 0,
+          unmeasuredMs: 100_000,
+          starts: start ? 1 : 0,
+          coldStarts: 0,
+          modesMs: { comfort: 3_600_000 },
+          startList: start ? [{ at: h, target_c: 19, measured_c: 18.5, cold: false }] : [],
+        });
       }
-    for (let i = 0; i < rows.length; i += 20_000) await sqlite.telemetry.writeHourly(rows.slice(i, i + 20_000));
+    for (let i = 0; i < rows.length; i += 20_000)
+      await sqlite.telemetry.writeHourly(rows.slice(i, i + 20_000));
     await sqlite.telemetry.writeHourly([], { uai: '0670999X', until: year.to });
     const input = {
       repository: sqlite.telemetry,
-      planFor: async () => { throw new Error('not needed: all hours are aggregated'); },
+      planFor: async () => {
+        throw new Error('not needed: all hours are aggregated');
+      },
       settings: DEFAULT_COMFORT_SETTINGS,
       clock: new ManualClock(year.to),
       school: { uai: '0670999X', name: 'bench', timezone: 'UTC' },
@@ -99,7 +151,9 @@ export async function benchTelemetry(report: (line: string) => void): Promise<vo
     await comfortReport(input);
     started = performance.now();
     const body = await comfortReport(input);
-    report(`school-year comfort report (SQLite, ${rows.length} hourly rows, ${body.zones[0]?.starts} starts a zone): ${(performance.now() - started).toFixed(0)} ms (target < 200)`);
+    report(
+      `school-year comfort report (SQLite, ${rows.length} hourly rows, ${body.zones[0]?.starts} starts a zone): ${(performance.now() - started).toFixed(0)} ms (target < 200)`,
+    );
   } finally {
     await sqlite.close();
     await rm(dir, { recursive: true, force: true });
@@ -114,12 +168,16 @@ export async function benchTelemetry(report: (line: string) => void): Promise<vo
   const store = await openStore({ databaseUrl: url, pgSchema: schema });
   try {
     const r = await ingestRegion(store, minutes);
-    report(`PostgreSQL ingestion: ${r.rows} samples at ${r.ratio.toFixed(1)}× real time (target ≥ 10×), event-loop p99 ${r.p99Ms.toFixed(1)} ms (target < 50)`);
+    report(
+      `PostgreSQL ingestion: ${r.rows} samples at ${r.ratio.toFixed(1)}× real time (target ≥ 10×), event-loop p99 ${r.p99Ms.toFixed(1)} ms (target < 50)`,
+    );
     const size = await store.telemetry.sizeBytes();
     if (size) {
       const perSample = size.samples / r.rows;
       // One sample a minute kept 35 days, 8,760 hourly rows kept (13 months ≈ 9,500), 12 monthly rows a year.
-      report(`PostgreSQL bytes: ${perSample.toFixed(0)} per raw sample (with key index); a zone's 35 days of raw ≈ ${((perSample * 35 * 1440) / 1e6).toFixed(1)} MB`);
+      report(
+        `PostgreSQL bytes: ${perSample.toFixed(0)} per raw sample (with key index); a zone's 35 days of raw ≈ ${((perSample * 35 * 1440) / 1e6).toFixed(1)} MB`,
+      );
     }
   } finally {
     await store.close();
