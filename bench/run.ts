@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   faults: async () => (await import('./faults.js')).benchFaults,
   provisioning: async () => (await import('./provisioning.js')).benchProvisioning,
   hostile: async () => (await import('./hostile.js')).benchHostile,
+  telemetry: async () => (await import('./telemetry.js')).benchTelemetry,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

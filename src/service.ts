@@ -39,6 +39,11 @@ import { describeSiteChange } from './site/site-change.js';
 import { SiteHolder } from './site/site-holder.js';
 import { createSessionRevocationRepository } from './store/session-revocation-repository.js';
 import { openStore, type Store } from './store/store.js';
+import {
+  createTelemetryIngestor,
+  startTelemetry,
+  type TelemetryParts,
+} from './telemetry/telemetry-service.js';
 
 /** The package version, for the OpenAPI document. */
 const SERVICE_VERSION = (
@@ -201,6 +206,13 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   // External broker's access control from devices/, before the bridge logs in to that broker.
   let brokerAccess: BrokerAccess | null = null;
   let bridge: Bridge;
+  // What gateways measure, stored in batches (issue 16, docs/telemetry.md).
+  const telemetryIngestor = createTelemetryIngestor({
+    config,
+    repository: store.telemetry,
+    clock,
+    logger: logger.child({ part: 'telemetry' }),
+  });
   try {
     brokerAccess = await startBrokerAccess({
       config,
@@ -227,6 +239,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       mintToken: () => authenticator.mintToken(INTERNAL_BRIDGE_CLIENT),
       audit: auditLog.sink,
       ...(brokerAccess ? { brokerAccess } : {}),
+      onReported: (row) => telemetryIngestor.offer(row),
     });
   } catch (error) {
     anchoring.stop();
@@ -236,6 +249,20 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     await store.close();
     throw error;
   }
+
+  const startedBridge = bridge;
+  const telemetry: TelemetryParts = startTelemetry({
+    config,
+    repository: store.telemetry,
+    ingestor: telemetryIngestor,
+    planFor: (uai, date, days) => startedBridge.planning.planFor(uai, date, days),
+    devices: () => site.current.devices,
+    owns: (uai) => startedBridge.leases.owns(uai),
+    clock,
+    logger: logger.child({ part: 'telemetry' }),
+  });
+  // Comfort and hourly telemetry sit beside the bridge's routes (behind requireAuth).
+  bridge.routes.route('/', telemetry.routes);
 
   const loopMonitor = new EventLoopMonitor({ maxDelayMs: config.server.max_event_loop_delay_ms });
   loopMonitor.start();
@@ -385,6 +412,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       });
       await demoGateway?.stop();
       await bridge.stop();
+      await telemetry.stop();
       brokerAccess?.stop();
       await auditLog.stop();
       anchoring.stop();

@@ -537,6 +537,47 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/api/comfort',
+    summary: 'Measured comfort of a school’s heated zones over local dates (issue 16)',
+    description:
+      'Per zone: occupied, measured, cold, overheated and unmeasured occupied minutes (two decimals), occupancy starts and cold starts with their instant, target and measurement; from the hourly aggregates up to the school’s aggregation progress, then from raw samples and the plan (definitions in docs/telemetry.md). `format=csv` gives one line per zone.',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, auditor, admin',
+    query: z.object({
+      uai: z.string().describe('The school'),
+      from: dateParameterSchema('from').describe('First local day'),
+      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
+      zone: z.string().optional().describe('One heated zone of devices/'),
+      format: z.enum(['json', 'csv']).optional(),
+    }),
+    responses: {
+      '200': { description: 'The comfort report (JSON) or its CSV' },
+      ...errors(400, 401, 403, 404, 422),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/telemetry/hourly',
+    summary: 'Hourly telemetry aggregates of a school as CSV (issue 16)',
+    description:
+      'One line per zone, function and UTC hour: samples, flagged samples, min/mean/max measured temperature, occupied, measured, cold, overheated and unmeasured minutes, starts (docs/telemetry.md).',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, auditor, admin',
+    query: z.object({
+      uai: z.string().describe('The school'),
+      from: dateParameterSchema('from').describe('First local day'),
+      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
+      zone: z.string().optional(),
+    }),
+    responses: {
+      '200': { description: 'text/csv' },
+      ...errors(400, 401, 403, 404, 422),
+    },
+  },
+  {
+    method: 'get',
     path: '/api/audit',
     summary: 'The hash-chained audit log: imports, plan changes, publishes, overrides, configuration reloads',
     description:

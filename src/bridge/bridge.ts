@@ -65,6 +65,8 @@ export interface BridgeContext {
    * it between the adapters' withdrawals and announcements. Absent: the operator's ACL.
    */
   brokerAccess?: { reconcile(reason: string): Promise<void> };
+  /** Every `reported` of an owned school, for the telemetry store (issue 16). */
+  onReported?: GatewayTrackerOptions['onReported'];
 }
 
 export interface Bridge {
@@ -342,6 +344,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
             mqttLogger.error({ error: (error as Error).message }, 'zigbee2mqtt command re-send failed'),
         );
     },
+    ...(context.onReported ? { onReported: context.onReported } : {}),
     ...(context.audit
       ? {
           onAcknowledged: (ack: Parameters<NonNullable<GatewayTrackerOptions['onAcknowledged']>>[0]) =>

@@ -86,6 +86,11 @@ export interface GatewayTrackerOptions {
    */
   onZ2mOnline?: (baseTopic: string) => void;
   /**
+   * Every `reported` kept for a school this instance owns (live or retained), for the telemetry
+   * store (issue 16): it places each at its `ts`, so a retained replay is a no-op there.
+   */
+  onReported?: (row: StoredReported) => void;
+  /**
    * Several instances (issue 8): every instance keeps the whole picture in memory, but only the
    * holder of a school's lease stores its reports and audits its acknowledgements (once, not N
    * times). Default: every school.
@@ -476,7 +481,10 @@ export class GatewayTracker {
       });
     }
     if (gateway !== undefined) this.seen(row.uai, gateway, undefined, row.receivedAt, retained);
-    if (ours) this.write(() => this.options.repository.saveReported(row));
+    if (ours) {
+      this.write(() => this.options.repository.saveReported(row));
+      this.options.onReported?.(row);
+    }
   }
 
   /** Counts a dropped message; logs the 1st, 2nd, 4th, 8th… of each reason so a flood cannot flood the log. */

@@ -25,6 +25,11 @@ export interface ZonePlanEntry {
   zone: string;
   name: string;
   functions: ZonePlan;
+  /**
+   * The occupancy the plan was made from (the zone's rooms, or the fallback week), over the
+   * known window: comfort's occupied intervals (docs/telemetry.md). Not part of the plan hash.
+   */
+  occupied?: readonly OccupancyInterval[];
 }
 
 export interface SchoolPlan {
@@ -62,19 +67,25 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
       ? { occupancy: fallbackOccupancy(calendar, ruleSet.value.fallback_week, known) }
       : undefined;
   const rules = zoneRulesResolver(ruleSet, uai);
-  const zones = devices.value.zones.map((zone) => ({
-    zone: zone.id,
-    name: zone.name,
-    functions: planZone({
-      zone,
-      occupancy: occupancy ? zoneOccupancy(occupancy.rooms, zone) : [],
-      rules: rules(zone),
-      overrides: input.overrides,
-      horizon,
-      known,
-      ...(fallback ? { fallback } : {}),
-    }),
-  }));
+  const zones = devices.value.zones.map((zone) => {
+    const zoneIntervals = occupancy ? zoneOccupancy(occupancy.rooms, zone) : [];
+    return {
+      zone: zone.id,
+      name: zone.name,
+      occupied: (fallback ? fallback.occupancy : zoneIntervals).filter(
+        (i) => i.end > known.from && i.start < known.to,
+      ),
+      functions: planZone({
+        zone,
+        occupancy: zoneIntervals,
+        rules: rules(zone),
+        overrides: input.overrides,
+        horizon,
+        known,
+        ...(fallback ? { fallback } : {}),
+      }),
+    };
+  });
   const plans = Object.fromEntries(zones.map((z) => [z.zone, z.functions]));
   return {
     uai,

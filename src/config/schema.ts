@@ -513,6 +513,79 @@ const authSchema = z
   })
   .prefault({});
 
+const telemetrySchema = z
+  .strictObject({
+    raw_retention_days: z
+      .int()
+      .min(3)
+      .max(400)
+      .default(35)
+      .describe(
+        'Days raw samples are kept (at least; PostgreSQL drops a month partition once all of it is older). Hourly aggregates stay 13 months, the monthly roll-up 5 years (décret BACS, R175-3; docs/telemetry.md).',
+      ),
+    hourly_retention_months: z
+      .int()
+      .min(13)
+      .max(120)
+      .default(13)
+      .describe('Complete months of hourly aggregates kept before the current one (at least 13).'),
+    monthly_retention_years: z
+      .int()
+      .min(5)
+      .max(50)
+      .default(5)
+      .describe('Years of monthly roll-up kept (at least 5, R175-3).'),
+    hold_minutes: z
+      .number()
+      .min(1)
+      .max(120)
+      .default(15)
+      .describe(
+        "A measurement holds from its ts until the zone's next report, at most this long; after it the time is unmeasured.",
+      ),
+    max_late_hours: z
+      .number()
+      .min(0)
+      .max(168)
+      .default(48)
+      .describe(
+        'Reports older than this (a replayed buffer) are refused and counted; younger ones are placed at their ts.',
+      ),
+    batch_size: z.int().min(1).max(10_000).default(500).describe('Samples written per transaction.'),
+    flush_ms: z
+      .int()
+      .min(50)
+      .max(60_000)
+      .default(1_000)
+      .describe('Longest wait before a partial batch is written.'),
+    aggregate_every_minutes: z
+      .int()
+      .min(1)
+      .max(60)
+      .default(10)
+      .describe('How often completed hours are aggregated (and late samples re-aggregated).'),
+  })
+  .prefault({});
+
+const comfortSchema = z
+  .strictObject({
+    cold_tolerance_c: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(1.0)
+      .describe(
+        'Occupied time is cold when measured < target − this (target: the setpoint of the plan segment in force).',
+      ),
+    overheat_tolerance_c: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(1.0)
+      .describe('Occupied time is overheated when measured > the legal cap (19 °C, R241-26) + this.'),
+  })
+  .prefault({});
+
 const demoSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('Seed the demo lycée 0670999X and its demo clients.'),
@@ -606,6 +679,8 @@ export const configSchema = z.strictObject({
     .describe('API clients with hashed secrets (see config/clients.example.yaml).'),
   log: logSchema,
   audit: auditSchema,
+  telemetry: telemetrySchema,
+  comfort: comfortSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

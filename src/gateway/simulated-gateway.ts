@@ -26,6 +26,12 @@ import type { ZoneCommand } from './zone-controller.js';
 export const DEFAULT_OUTDOOR_C = 5;
 /** Rooms start at the setback temperature of the default rules (eco 16 °C). */
 export const DEFAULT_INITIAL_C = 16;
+/**
+ * docs/gateway-contract.md, "Reporting": every zone function every 5 minutes, and on change. The
+ * telemetry store holds a measurement 15 minutes (`telemetry.hold_minutes`): two lost reports in a
+ * row still leave no unmeasured time.
+ */
+export const DEFAULT_REPORT_EVERY_MS = 5 * 60_000;
 
 export type SimulatedZone = Pick<Zone, 'id' | 'functions'> &
   Partial<Pick<Zone, 'name' | 'gateway' | 'loss_coefficient_w_per_k' | 'time_constant_h'>>;
@@ -47,7 +53,10 @@ export interface SimulatedGatewayOptions {
   logger?: MqttLogger;
   /** Real milliseconds between simulation steps, default 1000; 0 = none (the caller calls tick()). */
   tickMs?: number;
-  /** Clock milliseconds between full reports with measurements, default 60 000. */
+  /**
+   * Clock milliseconds between full reports with measurements, default 5 minutes
+   * (DEFAULT_REPORT_EVERY_MS); a change of command is reported at once besides.
+   */
   reportEveryMs?: number;
   reconnectPeriodMs?: number;
   clientId?: string;
@@ -136,7 +145,7 @@ export async function startSimulatedGateway(options: SimulatedGatewayOptions): P
   });
   await client.start();
 
-  const reportEveryMs = options.reportEveryMs ?? 60_000;
+  const reportEveryMs = options.reportEveryMs ?? DEFAULT_REPORT_EVERY_MS;
   let lastFullReport = clock.now();
   let running: Promise<void> | undefined;
   const tick = async (): Promise<void> => {

@@ -222,4 +222,66 @@ export interface Database {
   revoked_sessions: RevokedSessionTable;
   broker_logins: BrokerLoginTable;
   broker_acl: BrokerAclTable;
+  telemetry_samples: TelemetrySampleTable;
+  telemetry_hourly: TelemetryHourlyTable;
+  telemetry_monthly: TelemetryMonthlyTable;
+  telemetry_progress: TelemetryProgressTable;
+}
+
+/**
+ * Telemetry (migration 0012, docs/telemetry.md). Instants are epoch ms (bigint: PostgreSQL
+ * returns them as strings, the repository converts); durations are ms.
+ */
+export interface TelemetrySampleTable {
+  uai: string;
+  zone: string;
+  function: string;
+  ts: number | string;
+  received_at: number | string;
+  measured_c: number | null;
+  mode: string;
+  setpoint_c: number | null;
+  applied_rev: number | string;
+  source: string;
+  /** Why the sample is not a fact (`out-of-range`, `stuck`), or null. */
+  flag: string | null;
+}
+
+interface TelemetryFigureColumns {
+  uai: string;
+  zone: string;
+  function: string;
+  min_c: number | null;
+  mean_c: number | null;
+  max_c: number | null;
+  occupied_ms: number | string;
+  measured_ms: number | string;
+  occupied_measured_ms: number | string;
+  cold_ms: number | string;
+  overheated_ms: number | string;
+  unmeasured_ms: number | string;
+  starts: number;
+  cold_starts: number;
+}
+
+export interface TelemetryHourlyTable extends TelemetryFigureColumns {
+  /** Epoch ms of the hour's start (UTC). */
+  hour: number | string;
+  samples: number;
+  flagged: number;
+  /** `{mode: ms}` of the applied mode reported. */
+  modes_json: string;
+  /** `ComfortStart[]` of the hour. */
+  starts_json: string;
+}
+
+export interface TelemetryMonthlyTable extends TelemetryFigureColumns {
+  /** `YYYY-MM`, UTC. */
+  month: string;
+}
+
+export interface TelemetryProgressTable {
+  uai: string;
+  /** Epoch ms: every hour before this one is aggregated for the school. */
+  aggregated_until: number | string;
 }

@@ -16,6 +16,7 @@ import { createOverrideRepository, type OverrideRepository } from './override-re
 import type { Database } from './schema.js';
 import { inProcessSignals, postgresSignals, type StoreSignals } from './store-signals.js';
 import { createSyncRepository, type SyncRepository } from './sync-repository.js';
+import { createTelemetryRepository, type TelemetryRepository } from './telemetry-repository.js';
 import { createTimetableRepository, type TimetableRepository } from './timetable-repository.js';
 import type { StoreDialect } from './write-transaction.js';
 
@@ -80,6 +81,8 @@ export interface Store {
   audit: AuditRepository;
   /** Bridge instances and the school leases that split the work between them (issue 8). */
   leases: LeaseRepository;
+  /** Raw samples, hourly and monthly aggregates of what gateways measured (issue 16). */
+  telemetry: TelemetryRepository;
   /** Messages between the processes sharing this store (LISTEN/NOTIFY on PostgreSQL). */
   signals: StoreSignals;
   /** Closes the file or the pool; idempotent. */
@@ -116,6 +119,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     overrides: createOverrideRepository(db, dialect),
     audit: createAuditRepository(db, dialect),
     leases: createLeaseRepository(db, dialect),
+    telemetry: createTelemetryRepository(db, dialect),
     signals:
       dialect === 'postgres' && options.databaseUrl && migrationSchema
         ? postgresSignals({

@@ -37,6 +37,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0006_audit_append_only',
       '0007_revoked_sessions',
       '0008_broker_access',
+      '0012_telemetry',
     ]);
     // The EMQX tables and views exist on PostgreSQL only (migration 0008).
     const emqx = backend.name === 'postgres' ? ['broker_acl', 'broker_logins'] : [];
@@ -58,6 +59,10 @@ describe.each(backends)('openStore on $name', (backend) => {
       'revoked_sessions',
       'school_leases',
       'sync_state',
+      'telemetry_hourly',
+      'telemetry_monthly',
+      'telemetry_progress',
+      'telemetry_samples',
       'timetable_versions',
     ]);
   });
@@ -83,6 +88,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0006_audit_append_only',
       '0007_revoked_sessions',
       '0008_broker_access',
+      '0012_telemetry',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },

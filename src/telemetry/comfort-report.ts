@@ -1,0 +1,223 @@
+/**
+ * The comfort report of a school over local dates (`GET /api/comfort`, `scope-energie comfort`;
+ * definitions in docs/telemetry.md, "Comfort"): per zone with heating, the stored hourly
+ * aggregates added up until the school's aggregation progress, and the comfort core run on the raw
+ * samples and the plan for what follows, up to now. Durations are exact to the millisecond and
+ * printed in minutes with two decimals.
+ */
+import { DateTime } from 'luxon';
+import type { Clock } from '../domain/clock.js';
+import { parseDateParameter } from '../domain/dates.js';
+import { InputError } from '../domain/problems.js';
+import { LEGAL_CAPS } from '../rules/schema.js';
+import type { StoredStart, TelemetryFigures, TelemetryRepository } from '../store/telemetry-repository.js';
+import { type ComfortSettings, computeComfort, START_AFTER_UNOCCUPIED_MS } from './comfort.js';
+import { type PlanFor, planWindow } from './plan-window.js';
+
+/** Longest period: a school year with its margins. */
+export const MAX_COMFORT_DAYS = 366;
+
+export interface ComfortPeriod {
+  from: string;
+  /** Inclusive. */
+  to: string;
+  range: { from: number; to: number };
+}
+
+/** Local dates `from`..`to` (inclusive) as `[midnight of from, midnight after to)`; `where` names the inputs. */
+export function comfortPeriod(
+  from: string | undefined,
+  to: string | undefined,
+  timezone: string,
+  where: { from: string; to: string },
+): ComfortPeriod {
+  const read = (text: string | undefined, at: string): DateTime => {
+    if (text === undefined)
+      throw InputError.of('option-missing', `${at} is required (a date YYYY-MM-DD)`, at, 'malformed');
+    return DateTime.fromISO(parseDateParameter(text, at), { zone: timezone }).startOf('day');
+  };
+  const start = read(from, where.from);
+  const end = read(to, where.to);
+  const days = Math.round(end.diff(start, 'days').days) + 1;
+  if (days < 1)
+    throw InputError.of('bad-period', `${where.to} is before ${where.from}`, where.to, 'malformed');
+  if (days > MAX_COMFORT_DAYS)
+    throw InputError.of(
+      'bad-period',
+      `the period is ${days} days; at most ${MAX_COMFORT_DAYS}`,
+      where.to,
+      'malformed',
+    );
+  return {
+    from: from as string,
+    to: to as string,
+    range: { from: start.toMillis(), to: end.plus({ days: 1 }).toMillis() },
+  };
+}
+
+export interface ComfortStartBody {
+  at: string;
+  target_c: number | null;
+  measured_c: number | null;
+  cold: boolean;
+}
+
+export interface ZoneComfortBody {
+  zone: string;
+  name: string;
+  occupied_minutes: number;
+  measured_minutes: number;
+  cold_minutes: number;
+  overheated_minutes: number;
+  unmeasured_minutes: number;
+  starts: number;
+  cold_starts: number;
+  min_c: number | null;
+  mean_c: number | null;
+  max_c: number | null;
+  occupancy_starts: ComfortStartBody[];
+}
+
+export interface ComfortBody {
+  uai: string;
+  name: string;
+  from: string;
+  to: string;
+  timezone: string;
+  function: 'heating';
+  definitions: {
+    hold_minutes: number;
+    cold_tolerance_c: number;
+    overheat_tolerance_c: number;
+    overheat_cap_c: number;
+    start_after_unoccupied_minutes: number;
+  };
+  /** Figures cover the period up to this instant (now, for a period not over yet). */
+  computed_until: string;
+  /** Hours before this instant come from the stored hourly aggregates; null: none yet. */
+  aggregated_until: string | null;
+  zones: ZoneComfortBody[];
+}
+
+export interface ComfortReportInput {
+  repository: Pick<TelemetryRepository, 'hourlySums' | 'hourlyStarts' | 'progressOf' | 'samplesOf'>;
+  planFor: PlanFor;
+  settings: ComfortSettings;
+  clock: Clock;
+  school: { uai: string; name: string; timezone: string };
+  /** Zones with heating, in devices/ order. */
+  zones: readonly { id: string; name: string }[];
+  period: ComfortPeriod;
+  zone?: string;
+}
+
+/** Minutes with two decimals. */
+export const minutes = (ms: number): number => Math.round(ms / 600) / 100;
+const tenth = (c: number | null): number | null => (c === null ? null : Math.round(c * 100) / 100);
+
+export async function comfortReport(input: ComfortReportInput): Promise<ComfortBody> {
+  const { repository, settings, school, period } = input;
+  const end = Math.max(period.range.from, Math.min(period.range.to, input.clock.now()));
+  const progress = await repository.progressOf(school.uai);
+  const split = Math.min(Math.max(progress ?? period.range.from, period.range.from), end);
+  const zones = input.zone === undefined ? input.zones : input.zones.filter((z) => z.id === input.zone);
+
+  const stored = new Map<string, TelemetryFigures>();
+  const starts = new Map<string, StoredStart[]>();
+  if (split > period.range.from) {
+    for (const sums of await repository.hourlySums(
+      school.uai,
+      'heating',
+      period.range.from,
+      split,
+      input.zone,
+    ))
+      stored.set(sums.zone, sums);
+    for (const start of await repository.hourlyStarts(
+      school.uai,
+      'heating',
+      period.range.from,
+      split,
+      input.zone,
+    )) {
+      const list = starts.get(start.zone) ?? [];
+      list.push(start);
+      starts.set(start.zone, list);
+    }
+  }
+  const live = new Map<string, ReturnType<typeof computeComfort>>();
+  if (end > split) {
+    const windows = await planWindow(input.planFor, school.uai, school.timezone, {
+      from: split - START_AFTER_UNOCCUPIED_MS,
+      to: end,
+    });
+    const samples = await repository.samplesOf(school.uai, split - settings.holdMs, end, input.zone);
+    for (const zone of zones) {
+      const window = windows.get(zone.id);
+      live.set(
+        zone.id,
+        computeComfort({
+          range: { from: split, to: end },
+          occupied: window?.occupied ?? [],
+          segments: window?.segments.get('heating') ?? [],
+          samples: samples.filter((s) => s.zone === zone.id && s.function === 'heating'),
+          settings,
+        }),
+      );
+    }
+  }
+
+  return {
+    uai: school.uai,
+    name: school.name,
+    from: period.from,
+    to: period.to,
+    timezone: school.timezone,
+    function: 'heating',
+    definitions: {
+      hold_minutes: settings.holdMs / 60_000,
+      cold_tolerance_c: settings.coldToleranceC,
+      overheat_tolerance_c: settings.overheatToleranceC,
+      overheat_cap_c: LEGAL_CAPS.occupied.max_c,
+      start_after_unoccupied_minutes: START_AFTER_UNOCCUPIED_MS / 60_000,
+    },
+    computed_until: new Date(end).toISOString(),
+    aggregated_until: progress === undefined ? null : new Date(progress).toISOString(),
+    zones: zones.map((zone) => {
+      const a = stored.get(zone.id);
+      const b = live.get(zone.id);
+      const startList: StoredStart[] = [...(starts.get(zone.id) ?? []), ...(b?.starts ?? [])];
+      const measuredA = a?.measuredMs ?? 0;
+      const measuredB = b?.measuredMs ?? 0;
+      const pick = (
+        x: number | null | undefined,
+        y: number | null | undefined,
+        f: (u: number, v: number) => number,
+      ) => (x === null || x === undefined ? (y ?? null) : y === null || y === undefined ? x : f(x, y));
+      return {
+        zone: zone.id,
+        name: zone.name,
+        occupied_minutes: minutes((a?.occupiedMs ?? 0) + (b?.occupiedMs ?? 0)),
+        measured_minutes: minutes((a?.occupiedMeasuredMs ?? 0) + (b?.occupiedMeasuredMs ?? 0)),
+        cold_minutes: minutes((a?.coldMs ?? 0) + (b?.coldMs ?? 0)),
+        overheated_minutes: minutes((a?.overheatedMs ?? 0) + (b?.overheatedMs ?? 0)),
+        unmeasured_minutes: minutes((a?.unmeasuredMs ?? 0) + (b?.unmeasuredMs ?? 0)),
+        starts: startList.length,
+        cold_starts: startList.filter((s) => s.cold).length,
+        min_c: tenth(pick(a?.minC, b?.minC, Math.min)),
+        mean_c: tenth(
+          measuredA + measuredB > 0
+            ? ((a?.meanC ?? 0) * measuredA + (b?.meanC ?? 0) * measuredB) / (measuredA + measuredB)
+            : null,
+        ),
+        max_c: tenth(pick(a?.maxC, b?.maxC, Math.max)),
+        occupancy_starts: startList.map((s) => ({
+          at: new Date(s.at).toISOString(),
+          target_c: s.target_c,
+          measured_c: s.measured_c,
+          cold: s.cold,
+        })),
+      };
+    }),
+  };
+}
