@@ -31,7 +31,7 @@ import {
  * What a gateway falls back to once `schedule` runs out (the bridge has been silent for 48 h).
  * Heating: `eco` (16 °C in the default rules) — never comfort, so an unattended building does not
  * heat empty rooms (décret BACS autonomy), and not `frost`, because the bridge being down says
- * nothing about the rooms being empty (rules.md, Fail-safe: "never drop to frost because data is
+ * nothing about the rooms being empty (docs/rules.md, "Fallback": "never drop to frost because data is
  * missing"). Lighting and ventilation: `off`; occupants keep the room's manual switches, and an
  * automatic "on" for days without a timetable would run empty buildings.
  */

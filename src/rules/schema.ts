@@ -41,7 +41,7 @@ export const LEGAL_CAPS: Record<HeatingSituation, { max_c: number; basis: string
 
 const text = z.string().trim().min(1);
 const basis = text.describe(
-  'Why this value: an article (R241-26, arrêté du 27 décembre 2018 art. 2) or "local decision: …"',
+  'Why this value: a legal text (Code de l\'énergie R241-26, arrêté du 27 décembre 2018 art. 2) or "local decision: …" naming the section of the project\'s docs that argues it (docs/regulation.md, Control practice)',
 );
 
 export const exceptionSchema = z
@@ -152,7 +152,9 @@ export const fallbackWeekSchema = z
     basis,
   })
   .refine((week) => week.start < week.end, { message: 'end must be after start', path: ['end'] })
-  .describe('Conservative week used while a school has never sent a timetable (rules.md, Fail-safe)');
+  .describe(
+    'Conservative week used while a school has never sent a timetable (docs/rules.md, Planner semantics, Fallback)',
+  );
 
 export const rulesFileSchema = z.strictObject({
   version: text.describe('Version of this rule set, recorded with every plan hash'),
@@ -170,7 +172,8 @@ export const rulesFileSchema = z.strictObject({
     days: [1, 2, 3, 4, 5],
     start: '07:00',
     end: '18:00',
-    basis: 'local decision: conservative week while no timetable was ever received (rules.md, Fail-safe)',
+    basis:
+      'local decision: conservative week while no timetable was ever received (docs/rules.md, Planner semantics, Fallback)',
   }),
 });
 

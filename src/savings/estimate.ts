@@ -6,7 +6,7 @@
  *   degree-hours = Σ over time of max(0, T_setpoint(t) − T_out(t)) × duration (h)
  *   kWh = H (W/K) × degree-hours / 1000
  *
- * This is the steady-state "instant setback" figure of §5 step 4: the room is assumed to sit at
+ * This is the steady-state "instant setback" figure (step 4 of the model in docs/savings.md): the room is assumed to sit at
  * its setpoint at every instant, so the heat the building stores and gives back (float-down after
  * a setback, re-heat before comfort) is ignored. It is an upper bound of the real saving, close
  * when the zone's time constant is short against its setback periods (test/gateway/

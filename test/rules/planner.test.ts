@@ -60,7 +60,7 @@ const gymUnder24 = {
 const electric = zone({ id: 'batiment-c', rooms: ['C201'], heating_type: 'electric' });
 const electricMerge = {
   rule: 'heating_types.electric.merge_gap_minutes',
-  basis: 'local decision: gaps under 45 min stay comfort on direct electric heating',
+  basis: 'local decision: gaps under 45 min stay comfort on direct electric heating (docs/regulation.md, Control practice)',
 };
 const slowZone = zone({ category: 'boarding', preheat_minutes: 180 });
 const slowPreheat = {
@@ -413,7 +413,7 @@ const cases: Case[] = [
     expected: (() => {
       const lead = {
         rule: 'defaults.lighting.lead_minutes',
-        basis: 'local decision: lights on 10 min before occupancy (≤ 1 h, arrêté du 27 décembre 2018)',
+        basis: 'local decision: lights on 10 min before occupancy (≤ 1 h, arrêté du 27 décembre 2018; docs/regulation.md, Control practice)',
       };
       const on = {
         rule: 'defaults.lighting.occupied',
@@ -421,7 +421,7 @@ const cases: Case[] = [
       };
       const lag = {
         rule: 'defaults.lighting.lag_minutes',
-        basis: 'local decision: lights off 10 min after occupancy (≤ 1 h, arrêté du 27 décembre 2018)',
+        basis: 'local decision: lights off 10 min after occupancy (≤ 1 h, arrêté du 27 décembre 2018; docs/regulation.md, Control practice)',
       };
       const off = {
         rule: 'defaults.lighting.unoccupied',
@@ -474,7 +474,7 @@ const cases: Case[] = [
         v('2026-01-13T06:30:00Z', '2026-01-13T07:00:00Z', 'on', {
           kind: 'preheat',
           rule: 'defaults.ventilation.purge_before_minutes',
-          basis: 'local decision: 30 min purge before occupancy',
+          basis: 'local decision: 30 min purge before occupancy (docs/regulation.md, Control practice)',
         }),
         v('2026-01-13T07:00:00Z', '2026-01-13T16:30:00Z', 'on', {
           kind: 'occupied',
@@ -484,7 +484,7 @@ const cases: Case[] = [
         v('2026-01-13T16:30:00Z', '2026-01-13T17:00:00Z', 'on', {
           kind: 'occupied',
           rule: 'defaults.ventilation.purge_after_minutes',
-          basis: 'local decision: 30 min purge after occupancy',
+          basis: 'local decision: 30 min purge after occupancy (docs/regulation.md, Control practice)',
         }),
         v('2026-01-13T17:00:00Z', '2026-01-14T00:00:00Z', 'off', {
           kind: 'short-gap',
@@ -521,7 +521,7 @@ const cases: Case[] = [
         kind: 'fallback',
         rule: 'fallback_week',
         temperature_rule: B.occupied.rule,
-        basis: 'local decision: conservative week while no timetable was ever received',
+        basis: 'local decision: conservative week while no timetable was ever received (docs/regulation.md, Control practice)',
       }),
       heat('2026-01-19T17:00:00Z', '2026-01-20T00:00:00Z', 'eco', 16, {
         kind: 'short-gap',
