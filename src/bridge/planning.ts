@@ -262,7 +262,7 @@ export interface PlanFromHeldInput {
  * bounds, never merged). Occupancy that does not cover the horizon (a source down longer than the
  * sync window, or dates far away) is not used: the fallback week plans instead, flagged `fallback`,
  * because a horizon beyond the data would otherwise read as empty rooms and drop to frost for
- * lack of data (rules.md, "Fail-safe").
+ * lack of data (docs/rules.md, "Fallback").
  */
 export function planFromHeld(input: PlanFromHeldInput): SchoolPlan {
   const { devices, horizon } = input;

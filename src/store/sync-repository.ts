@@ -1,7 +1,7 @@
 /**
  * Per school, the last good occupancy the bridge pulled from SORTIE and how its sync is going.
  * One row per school, replaced whole: a failed pull keeps the body and only updates the error
- * columns, so the last good data survives any outage and any restart (rules.md, "Fail-safe").
+ * columns, so the last good data survives any outage and any restart (docs/rules.md, "Fallback").
  */
 import type { Kysely } from 'kysely';
 import type { Database, SyncStateTable } from './schema.js';

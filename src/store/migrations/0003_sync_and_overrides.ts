@@ -1,6 +1,6 @@
 /**
  * Bridge state: the last good occupancy pulled from SORTIE per school (kept while the source is
- * down, rules.md "Fail-safe"), and managers' overrides with their start/change/end events
+ * down, docs/rules.md, "Fallback"), and managers' overrides with their start/change/end events
  * (rules.md "Overrides"). Portable DDL only, like 0001.
  */
 import { type Kysely, sql } from 'kysely';
