@@ -68,6 +68,8 @@ export interface RunningService {
   mqttUrl: string;
   /** Clear-text credentials file written on first start, if any. */
   credentialsFile: string | null;
+  /** Every route the HTTP app serves, `METHOD /path` with hono's `:param` syntax (spec checks). */
+  routes(): readonly { method: string; path: string }[];
   stop(): Promise<void>;
 }
 
@@ -404,6 +406,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     bridge,
     mqttUrl: bridge.mqttUrl,
     credentialsFile: clients.credentialsFile,
+    routes: () => app.routes.map((r) => ({ method: r.method, path: r.path })),
     async stop() {
       await new Promise<void>((done) => {
         server.close(() => done());

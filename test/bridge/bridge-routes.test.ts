@@ -285,7 +285,8 @@ describe.each(backends)('bridge API on $name', (backend) => {
               reason: {
                 kind: 'short-gap',
                 rule: 'defaults.heating.unoccupied_under_24h',
-                basis: 'local decision: 16 °C for gaps under 24 h (plan de sobriété 2022, 16 °C at night; docs/regulation.md, Control practice)',
+                basis:
+                  'local decision: 16 °C for gaps under 24 h (plan de sobriété 2022, 16 °C at night; docs/regulation.md, Control practice)',
                 gap_hours: 13,
               },
             },
@@ -299,7 +300,8 @@ describe.each(backends)('bridge API on $name', (backend) => {
                 kind: 'fallback',
                 rule: 'fallback_week',
                 temperature_rule: 'defaults.heating.occupied',
-                basis: 'local decision: conservative week while no timetable was ever received (docs/regulation.md, Control practice)',
+                basis:
+                  'local decision: conservative week while no timetable was ever received (docs/regulation.md, Control practice)',
               },
             },
             {
@@ -311,7 +313,8 @@ describe.each(backends)('bridge API on $name', (backend) => {
               reason: {
                 kind: 'short-gap',
                 rule: 'defaults.heating.unoccupied_under_24h',
-                basis: 'local decision: 16 °C for gaps under 24 h (plan de sobriété 2022, 16 °C at night; docs/regulation.md, Control practice)',
+                basis:
+                  'local decision: 16 °C for gaps under 24 h (plan de sobriété 2022, 16 °C at night; docs/regulation.md, Control practice)',
                 gap_hours: 13,
               },
             },

@@ -43,7 +43,8 @@ export const B = {
   },
   under24: {
     rule: 'defaults.heating.unoccupied_under_24h',
-    basis: 'local decision: 16 °C for gaps under 24 h (plan de sobriété 2022, 16 °C at night; docs/regulation.md, Control practice)',
+    basis:
+      'local decision: 16 °C for gaps under 24 h (plan de sobriété 2022, 16 °C at night; docs/regulation.md, Control practice)',
   },
   from24to48: {
     rule: 'defaults.heating.unoccupied_24h_to_48h',
@@ -55,6 +56,7 @@ export const B = {
   },
   mergeHydronic: {
     rule: 'defaults.heating.merge_gap_minutes',
-    basis: 'local decision: gaps under 90 min stay comfort on hydronic heating (avoid cycling; docs/regulation.md, Control practice)',
+    basis:
+      'local decision: gaps under 90 min stay comfort on hydronic heating (avoid cycling; docs/regulation.md, Control practice)',
   },
 } as const;

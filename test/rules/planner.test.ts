@@ -60,7 +60,8 @@ const gymUnder24 = {
 const electric = zone({ id: 'batiment-c', rooms: ['C201'], heating_type: 'electric' });
 const electricMerge = {
   rule: 'heating_types.electric.merge_gap_minutes',
-  basis: 'local decision: gaps under 45 min stay comfort on direct electric heating (docs/regulation.md, Control practice)',
+  basis:
+    'local decision: gaps under 45 min stay comfort on direct electric heating (docs/regulation.md, Control practice)',
 };
 const slowZone = zone({ category: 'boarding', preheat_minutes: 180 });
 const slowPreheat = {
@@ -413,7 +414,8 @@ const cases: Case[] = [
     expected: (() => {
       const lead = {
         rule: 'defaults.lighting.lead_minutes',
-        basis: 'local decision: lights on 10 min before occupancy (≤ 1 h, arrêté du 27 décembre 2018; docs/regulation.md, Control practice)',
+        basis:
+          'local decision: lights on 10 min before occupancy (≤ 1 h, arrêté du 27 décembre 2018; docs/regulation.md, Control practice)',
       };
       const on = {
         rule: 'defaults.lighting.occupied',
@@ -421,7 +423,8 @@ const cases: Case[] = [
       };
       const lag = {
         rule: 'defaults.lighting.lag_minutes',
-        basis: 'local decision: lights off 10 min after occupancy (≤ 1 h, arrêté du 27 décembre 2018; docs/regulation.md, Control practice)',
+        basis:
+          'local decision: lights off 10 min after occupancy (≤ 1 h, arrêté du 27 décembre 2018; docs/regulation.md, Control practice)',
       };
       const off = {
         rule: 'defaults.lighting.unoccupied',
@@ -521,7 +524,8 @@ const cases: Case[] = [
         kind: 'fallback',
         rule: 'fallback_week',
         temperature_rule: B.occupied.rule,
-        basis: 'local decision: conservative week while no timetable was ever received (docs/regulation.md, Control practice)',
+        basis:
+          'local decision: conservative week while no timetable was ever received (docs/regulation.md, Control practice)',
       }),
       heat('2026-01-19T17:00:00Z', '2026-01-20T00:00:00Z', 'eco', 16, {
         kind: 'short-gap',

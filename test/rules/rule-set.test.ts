@@ -70,7 +70,8 @@ describe('loadRulesFile', () => {
       days: [1, 2, 3, 4, 5],
       start: '07:00',
       end: '18:00',
-      basis: 'local decision: conservative week while no timetable was ever received (docs/rules.md, Planner semantics, Fallback)',
+      basis:
+        'local decision: conservative week while no timetable was ever received (docs/rules.md, Planner semantics, Fallback)',
     });
   });
 
