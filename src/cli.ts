@@ -80,6 +80,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/check.js')).checkCommand,
   },
   {
+    name: 'devices draft',
+    summary: "write a commented devices/{uai}.yaml proposing zones from the school's stored rooms",
+    load: async () => (await import('./cli/devices.js')).devicesDraftCommand,
+  },
+  {
+    name: 'devices export',
+    summary: "print a school's room → zone → gateway output mapping as CSV for an integrator",
+    load: async () => (await import('./cli/devices.js')).devicesExportCommand,
+  },
+  {
+    name: 'devices import',
+    summary: "replace a school's zones from an integrator's CSV mapping (checked, all or nothing)",
+    load: async () => (await import('./cli/devices.js')).devicesImportCommand,
+  },
+  {
     name: 'gateway',
     summary: 'run the reference gateway with simulated rooms (the other end of the MQTT contract)',
     load: async () => (await import('./cli/gateway.js')).gatewayCommand,
