@@ -31,7 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'import',
-    summary: 'import a timetable file as a new version (SCOPE-ENTRÉE)',
+    summary: 'import a timetable file, or a folder or zip of them (--bulk), as new versions (SCOPE-ENTRÉE)',
     load: async () => (await import('./cli/import.js')).importCommand,
   },
   {
