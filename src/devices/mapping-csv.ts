@@ -425,6 +425,8 @@ const ZONE_KEYS = [
  */
 export function withZones(text: string, file: string, zones: readonly Zone[]): string {
   const current = loadDevicesFile(text, file);
+  // Unchanged: the file as it was, byte for byte (re-printing could restyle untouched lines).
+  if (isDeepStrictEqual(current.value.zones, zones)) return text;
   const doc = parseDocument(text);
   const seq = doc.get('zones', true);
   if (!isSeq(seq)) throw InputError.of('devices-layout', 'zones must be a YAML sequence', file);
