@@ -54,7 +54,7 @@ async function importBulkCommand(path: string, args: ParsedArgs, io: CommandIo):
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import a timetable file as a new version (SCOPE-ENTRÉE)',
+  summary: 'import a timetable file, or a folder or zip of them (--bulk), as new versions (SCOPE-ENTRÉE)',
   help: `Usage: scope-energie import FILE [--uai UAI] [--format F] [--strict] [--force] [--json]
        scope-energie import --bulk DIR|ZIP [--format F] [--strict] [--force] [--json]
 
