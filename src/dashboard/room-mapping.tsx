@@ -95,7 +95,6 @@ export async function roomMappingView(deps: DashboardDeps, devices: LoadedDevice
   };
 }
 
-
 const CATEGORY_LABELS: Record<ZoneCategory, string> = {
   classroom: 'salle d’enseignement',
   laboratory: 'laboratoire',
