@@ -9,7 +9,7 @@ import type { ZoneCategory } from '../devices/schema.js';
 import { proposeZones } from '../devices/zone-proposal.js';
 import type { DashboardDeps } from './deps.js';
 import { Layout } from './layout.js';
-import { DASHBOARD_BASE, schoolHref, type Viewer } from './pages.js';
+import { schoolHref, type Viewer } from './pages.js';
 
 export interface UnzonedRoom {
   id: string;
