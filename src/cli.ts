@@ -31,7 +31,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'import',
-    summary: 'import a timetable file as a new version (SCOPE-ENTRÉE)',
+    summary: 'import a timetable file, or a folder or zip of them (--bulk), as new versions (SCOPE-ENTRÉE)',
     load: async () => (await import('./cli/import.js')).importCommand,
   },
   {
@@ -78,6 +78,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'check',
     summary: 'validate all configuration: config/, clients, devices/, rules/ and legal caps',
     load: async () => (await import('./cli/check.js')).checkCommand,
+  },
+  {
+    name: 'devices draft',
+    summary: "write a commented devices/{uai}.yaml proposing zones from the school's stored rooms",
+    load: async () => (await import('./cli/devices.js')).devicesDraftCommand,
+  },
+  {
+    name: 'devices export',
+    summary: "print a school's room → zone → gateway output mapping as CSV for an integrator",
+    load: async () => (await import('./cli/devices.js')).devicesExportCommand,
+  },
+  {
+    name: 'devices import',
+    summary: "replace a school's zones from an integrator's CSV mapping (checked, all or nothing)",
+    load: async () => (await import('./cli/devices.js')).devicesImportCommand,
   },
   {
     name: 'gateway',

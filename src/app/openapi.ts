@@ -473,6 +473,24 @@ export const ROUTES: readonly RouteDoc[] = [
     },
   },
   {
+    method: 'get',
+    path: '/tableau-de-bord/{uai}/salles',
+    summary: 'Dashboard: rooms in no zone (with a proposed zone and why) and zones naming rooms gone from the timetable (HTML, French)',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': { description: 'Page', content: { 'text/html': { html: 'rooms and zones' } } },
+      '303': { description: 'No session: redirect to /connexion' },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '404': {
+        description: 'No such school, or not in the caller’s list',
+        content: { 'text/html': { html: 'error page' } },
+      },
+    },
+  },
+  {
     method: 'post',
     path: '/tableau-de-bord/{uai}/derogations',
     summary: 'Dashboard: create an override from the form (Post/Redirect/Get)',

@@ -6,13 +6,57 @@ import { InputError } from '../domain/problems.js';
 import { DestructiveImportError } from '../scope/entree/destructive-import.js';
 import { createImportPool, entreeLimits } from '../scope/entree/import-pool.js';
 import { type ImportReport, ingestTimetable } from '../scope/entree/ingest.js';
-import { type Command, EXIT, progressReporter, stringOption, writeJson } from './command.js';
+import { runBulk } from './bulk-import.js';
+import {
+  type Command,
+  type CommandIo,
+  EXIT,
+  type ParsedArgs,
+  progressReporter,
+  stringOption,
+  writeJson,
+} from './command.js';
 import { loadCommandConfig, openCommandStore } from './context.js';
+
+async function importBulkCommand(path: string, args: ParsedArgs, io: CommandIo): Promise<number> {
+  if (args.positionals.length > 0 || stringOption(args, 'uai') !== undefined) {
+    throw InputError.of(
+      'option-invalid',
+      '--bulk reads every file of DIR or ZIP with the UAI each names: give neither FILE nor --uai',
+      '--bulk',
+      'malformed',
+    );
+  }
+  const context = loadCommandConfig(args, io);
+  const entree = context.config.entree;
+  const partnerKey = entree.partner_key_file
+    ? readFileSync(resolve(context.baseDir, entree.partner_key_file), 'utf8')
+    : undefined;
+  const store = await openCommandStore(context);
+  try {
+    return await runBulk(
+      io,
+      path,
+      {
+        store,
+        config: context.config,
+        format: stringOption(args, 'format'),
+        strict: args.values['strict'] === true,
+        force: args.values['force'] === true,
+        partnerPrivateKeyPem: partnerKey,
+      },
+      args.values['json'] === true,
+    );
+  } finally {
+    await store.close();
+  }
+}
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'import a timetable file as a new version (SCOPE-ENTRÉE)',
+  summary: 'import a timetable file, or a folder or zip of them (--bulk), as new versions (SCOPE-ENTRÉE)',
   help: `Usage: scope-energie import FILE [--uai UAI] [--format F] [--strict] [--force] [--json]
+       scope-energie import --bulk DIR|ZIP [--format F] [--strict] [--force] [--json]
 
 Reads FILE (native JSON, EDT clear or encrypted XML, UDT zip, STS-web EDT_STS, ICS), checks it and
 stores it as the school's new timetable version in one transaction. The same file twice is
@@ -25,14 +69,24 @@ Options:
   --strict       refuse unknown fields in native JSON, and UTF-8 text under a Latin-1
                  declaration, instead of warning
   --force        replace even when the import removes every lesson or more than half of the
-                 rooms (refused otherwise, with the difference)`,
+                 rooms (refused otherwise, with the difference)
+  --bulk DIR|ZIP every file of a folder (not its sub-folders) or of a zip, one school each with
+                 the UAI the file names, one after the other; a refused file is reported and
+                 the others go on. A progress bar on a terminal (one line per file otherwise),
+                 then a table: file, UAI, version, lessons, status. Exit 0 when every file was
+                 stored or unchanged, 2 when any was refused, 1 when any failed. A zip is read
+                 whole within entree.max_zip_entries and entree.max_uncompressed_mb (zip-bomb
+                 guards); for a region's exports, prefer a folder`,
   options: {
     uai: { type: 'string' },
     format: { type: 'string' },
     strict: { type: 'boolean' },
     force: { type: 'boolean' },
+    bulk: { type: 'string' },
   },
   async run(args, io) {
+    const bulk = stringOption(args, 'bulk');
+    if (bulk !== undefined) return importBulkCommand(bulk, args, io);
     const file = args.positionals[0];
     if (!file) throw InputError.of('file-missing', 'give the file to import', 'FILE', 'malformed');
     const context = loadCommandConfig(args, io);

@@ -110,7 +110,8 @@ export function SchoolPage(props: SchoolPageProps) {
   return (
     <Layout title={`Tableau de bord : ${title}`} clientId={viewer.clientId} showVue={viewer.showVue}>
       <p>
-        <a href={DASHBOARD_BASE}>← Tous les établissements</a>
+        <a href={DASHBOARD_BASE}>← Tous les établissements</a> ·{' '}
+        <a href={`${DASHBOARD_BASE}/${encodeURIComponent(view.uai)}/salles`}>Salles et zones</a>
       </p>
       <h1>{title}</h1>
       <p>

@@ -2,6 +2,7 @@
  * The facilities managers' dashboard over HTTP (issue 7), in French, server-rendered:
  * - `GET /tableau-de-bord`: the schools of the caller's list that the bridge drives, with alerts;
  * - `GET /tableau-de-bord/{uai}?jour=YYYY-MM-DD`: one school (zones, day and week, overrides, savings);
+ * - `GET /tableau-de-bord/{uai}/salles`: rooms in no zone (with a proposal) and zones naming gone rooms;
  * - `POST /tableau-de-bord/{uai}/derogations`: create an override from the form (Post/Redirect/Get;
  *   the page again with the errors next to the fields and the values kept when it is refused);
  * - `POST /tableau-de-bord/{uai}/derogations/{id}/annulation`: cancel one.
@@ -42,6 +43,7 @@ import {
   schoolHref,
   type Viewer,
 } from './pages.js';
+import { RoomMappingPage, roomMappingView } from './room-mapping.js';
 
 const pageQuerySchema = z.object({
   /** Checked before (dateParameterProblem): the supported range as well as the format. */
@@ -110,6 +112,14 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
       errors: {},
       status: 200,
     });
+  });
+
+  app.get(`${DASHBOARD_BASE}/:uai/salles`, async (c) => {
+    const viewer = viewerOf(c);
+    if (!hasRole(c.get('principal'), 'manager', 'auditor')) return forbidden(c, viewer);
+    const school = schoolOf(c, deps);
+    if ('response' in school) return school.response;
+    return page(c, <RoomMappingPage viewer={viewer} view={await roomMappingView(deps, school.devices)} />);
   });
 
   app.post(`${DASHBOARD_BASE}/:uai/derogations`, async (c) => {
