@@ -33,6 +33,8 @@ export interface MetricsSources {
   schoolAlerts?: () => readonly { uai: string; kind: string; value: number }[];
   /** p99 event-loop delay of the last window, in seconds (src/http/event-loop-monitor.ts). */
   eventLoopDelayP99?: () => number;
+  /** True while the last edit of the clients files is refused (the previous set still serves). */
+  clientsFileRefused?: () => boolean;
 }
 
 export interface Metrics {
@@ -274,6 +276,16 @@ export function createMetrics(): Metrics {
     collect() {
       this.reset();
       for (const s of sources.schoolAlerts?.() ?? []) this.set({ uai: s.uai, kind: s.kind }, s.value);
+    },
+  });
+
+  new Gauge({
+    name: 'scope_energie_clients_file_refused',
+    help: '1 while the last edit of the clients files is refused (invalid): the previous valid clients still apply',
+    registers: [registry],
+    collect() {
+      const refused = sources.clientsFileRefused?.();
+      if (refused !== undefined) this.set(refused ? 1 : 0);
     },
   });
 
