@@ -270,7 +270,7 @@ export function createMetrics(): Metrics {
   // docs/dashboard.md, "Alerts": the same calendar alerts as the dashboard overview and `check`.
   new Gauge({
     name: 'scope_energie_school_alert',
-    help: "1 while a school's calendar alert holds (kind: annee-scolaire-terminee, annee-scolaire-non-commencee, vacances-inconnues, pas-d-import-depuis-la-rentree), 0 otherwise",
+    help: "1 while a school's operator alert holds (kind: annee-scolaire-terminee, annee-scolaire-non-commencee, vacances-inconnues, pas-d-import-depuis-la-rentree, salles-de-zone-absentes), 0 otherwise",
     labelNames: ['uai', 'kind'] as const,
     registers: [registry],
     collect() {

@@ -38,7 +38,7 @@ export type ViewTaskInput =
       referenceMonday: string;
     }
   | {
-      /** The school year and grid only (the dashboard's calendar alerts). */
+      /** The school year, grid and room names only (the dashboard's calendar and zone-room alerts). */
       kind: 'dates';
       document: string;
     }
@@ -48,7 +48,7 @@ export type ViewTaskInput =
 export type ViewTaskResult =
   | { kind: 'week'; grid: WeekGrid; findings: Finding[]; timezone: string; name: string | null }
   | { kind: 'unknown-rooms'; finding: Finding }
-  | { kind: 'dates'; dates: Pick<Timetable, 'school_year' | 'grid'> }
+  | { kind: 'dates'; dates: Pick<Timetable, 'school_year' | 'grid' | 'rooms'> }
   | { kind: 'occupancy'; text: string };
 
 /** A calendar's options, to build the same calendar on another thread. */
@@ -81,6 +81,8 @@ export function runViewTask(input: ViewTaskInput): ViewTaskResult {
       dates: {
         ...(timetable.school_year ? { school_year: timetable.school_year } : {}),
         ...(timetable.grid ? { grid: timetable.grid } : {}),
+        // Ids and names only: the zone-room alert needs nothing else of a room.
+        rooms: timetable.rooms.map((room) => ({ id: room.id, name: room.name })),
       },
     };
   }
