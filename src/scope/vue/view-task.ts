@@ -12,7 +12,13 @@ import { isInputError } from '../../domain/problems.js';
 import type { Timetable } from '../../domain/timetable.js';
 import { decodeDocument } from '../../store/document-codec.js';
 import { type OccupancyTaskInput, runOccupancyTask } from '../sortie/occupancy-task.js';
-import { assessDataQuality, type DevicesState, type Finding, unknownRoomsFinding } from './data-quality.js';
+import {
+  assessDataQuality,
+  type DevicesState,
+  type Finding,
+  type FindingCode,
+  unknownRoomsFinding,
+} from './data-quality.js';
 import { type WeekGrid, weekGrid } from './week-grid.js';
 
 /** The devices file as read from disk, not yet parsed (parsing is part of the task). */
@@ -29,6 +35,8 @@ export type ViewTaskInput =
       devices: DevicesText;
       monday: string;
       highlight?: string | undefined;
+      /** A page of one finding's items (VUE's `constat` and `page`). */
+      page?: { code: FindingCode; page: number } | undefined;
     }
   | {
       kind: 'unknown-rooms';
@@ -101,6 +109,7 @@ export function runViewTask(input: ViewTaskInput): ViewTaskResult {
       devices: devicesStateOf(input.devices),
       calendar,
       referenceMonday: input.monday,
+      page: input.page,
     }),
     timezone: timetable.timezone,
     name: timetable.name ?? null,

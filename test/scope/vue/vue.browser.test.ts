@@ -134,7 +134,9 @@ describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
   it('shows the data-quality panel with the demo’s lesson without a room', async () => {
     const panel = page.locator('section.qualite');
     await expect(panel.locator('h2').textContent()).resolves.toBe('Qualité des données');
-    await expect(panel.locator('#constat-sans-salle h3').textContent()).resolves.toBe('Cours sans salle (1)');
+    await expect(panel.locator('#constat-sans-salle h3').textContent()).resolves.toBe(
+      'Cours sans salle (1 cours, 1 groupe)',
+    );
     await expect(panel.locator('#constat-chevauchement h3').textContent()).resolves.toBe(
       'Cours qui se chevauchent dans une même salle (0)',
     );
