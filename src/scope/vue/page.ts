@@ -54,7 +54,7 @@ export function vuePage(input: VuePageInput): Html {
 <label for="semaine">Aller à la semaine du</label>
 <input id="semaine" name="semaine" type="date" value="${grid.monday}" required aria-describedby="semaine-aide">
 <button type="submit">Afficher</button>
-<span id="semaine-aide" class="aide">Une date quelconque de la semaine (jj/mm/aaaa).</span>
+<span id="semaine-aide" class="aide">N’importe quel jour de la semaine : elle s’affiche à partir du lundi.</span>
 </form>
 </nav>
 ${gridTable(input, sunday)}
