@@ -19,7 +19,7 @@ import { loadClients } from './auth/load-clients.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
-import { reloadEvents } from './bridge/audit-events.js';
+import { clientCreatedEvents, clientsReloadEvents, reloadEvents } from './bridge/audit-events.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
 import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
@@ -287,22 +287,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     } else {
       logger.error({ problems: result.problems }, 'clients file invalid: keeping the previous valid clients');
     }
-    auditLog.sink([
-      {
-        kind: 'config',
-        at: clock.now(),
-        actor: 'system',
-        detail: result.ok
-          ? {
-              clients: true,
-              applied: true,
-              added: result.added,
-              removed: result.removed,
-              changed: result.changed,
-            }
-          : { clients: true, applied: false, problems: result.problems },
-      },
-    ]);
+    auditLog.sink(clientsReloadEvents(result, clock.now()));
   });
   clientsHolder.start();
   const metrics = createMetrics();
@@ -346,8 +331,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       otherFiles: [join(dataDir, GENERATED_CLIENTS_FILE)],
       holder: clientsHolder,
       now: () => new Date(clock.now()).toISOString(),
-      onCreated: (id, by) =>
-        auditLog.sink([{ kind: 'config', at: clock.now(), actor: by, detail: { client_created: id } }]),
+      onCreated: (id, by) => auditLog.sink(clientCreatedEvents(id, by, clock.now())),
     }),
     entree: {
       store,
