@@ -105,6 +105,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/gateway-credentials.js')).gatewayCredentialsCommand,
   },
   {
+    name: 'clients add',
+    summary: 'add an API client to the clients file and print its secret once (no restart needed)',
+    load: async () => (await import('./cli/clients.js')).clientsAddCommand,
+  },
+  {
     name: 'hash-secret',
     summary: 'hash a client secret or gateway password for the configuration files',
     load: async () => (await import('./cli/hash-secret.js')).hashSecretCommand,

@@ -5,20 +5,23 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createHttpApp } from './app/app.js';
 import { createMetrics } from './app/metrics.js';
 import { createAnchoring } from './audit/audit-anchoring.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { importAuditEntry } from './audit/import-audit.js';
+import { adminClientsRoutes } from './auth/admin-clients-routes.js';
 import { Authenticator } from './auth/authenticator.js';
+import { GENERATED_CLIENTS_FILE } from './auth/bootstrap.js';
 import { clientSchema } from './auth/clients.js';
+import { ClientsHolder } from './auth/clients-holder.js';
 import { loadClients } from './auth/load-clients.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
-import { reloadEvents } from './bridge/audit-events.js';
+import { clientCreatedEvents, clientsReloadEvents, reloadEvents } from './bridge/audit-events.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
 import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
@@ -70,6 +73,8 @@ export interface RunningService {
   credentialsFile: string | null;
   /** Every route the HTTP app serves, `METHOD /path` with hono's `:param` syntax (spec checks). */
   routes(): readonly { method: string; path: string }[];
+  /** The clients files, reloaded when they change (`onReload` tells each reload). */
+  clients: ClientsHolder;
   stop(): Promise<void>;
 }
 
@@ -80,8 +85,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const dataDir = resolve(baseDir, config.storage.data_dir);
   mkdirSync(dataDir, { recursive: true });
 
+  const clientsFile = resolve(baseDir, config.clients_file);
   const clients = loadClients({
-    clientsFile: resolve(baseDir, config.clients_file),
+    clientsFile,
     dataDir,
     demo: config.demo.enabled,
   });
@@ -300,10 +306,27 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     onError: (error, uai) => logger.warn({ err: error, uai }, 'calendar alerts not refreshed'),
   });
   calendarAlertGauge.start();
+  // clients.yaml and the generated clients, live: a new client works, a removed one stops, at once.
+  const clientsHolder = new ClientsHolder({ clientsFile, dataDir }, clients.clients);
+  clientsHolder.onReload((result) => {
+    if (result.ok) {
+      authenticator.replaceClients([...result.clients, internalClient]);
+      if (result.added.length + result.removed.length + result.changed.length === 0) return;
+      logger.info(
+        { added: result.added, removed: result.removed, changed: result.changed },
+        'clients reloaded',
+      );
+    } else {
+      logger.error({ problems: result.problems }, 'clients file invalid: keeping the previous valid clients');
+    }
+    auditLog.sink(clientsReloadEvents(result, clock.now()));
+  });
+  clientsHolder.start();
   const metrics = createMetrics();
   metrics.setSources({
     schoolAlerts: () => calendarAlertGauge.values(),
     eventLoopDelayP99: () => loopMonitor.p99Seconds(),
+    clientsFileRefused: () => clientsHolder.refused !== null,
     syncStatus: () => bridge.sync.status(),
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
@@ -339,6 +362,13 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       audit: store.audit,
       monitor: anchoring.monitor,
       checkpointer: anchoring.checkpointer,
+    }),
+    admin: adminClientsRoutes({
+      clientsFile,
+      otherFiles: [join(dataDir, GENERATED_CLIENTS_FILE)],
+      holder: clientsHolder,
+      now: () => new Date(clock.now()).toISOString(),
+      onCreated: (id, by) => auditLog.sink(clientCreatedEvents(id, by, clock.now())),
     }),
     entree: {
       store,
@@ -407,6 +437,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     mqttUrl: bridge.mqttUrl,
     credentialsFile: clients.credentialsFile,
     routes: () => app.routes.map((r) => ({ method: r.method, path: r.path })),
+    clients: clientsHolder,
     async stop() {
       await new Promise<void>((done) => {
         server.close(() => done());
@@ -421,6 +452,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       anchoring.stop();
       calendarAlertGauge.stop();
       site.stop();
+      clientsHolder.stop();
       await importPool.close();
       await viewPool.close();
       loopMonitor.stop();

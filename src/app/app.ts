@@ -43,6 +43,8 @@ export interface HttpAppDeps {
   savings?: Hono<AuthEnv>;
   /** `GET /api/audit` (behind the bearer check). */
   audit?: Hono<AuthEnv>;
+  /** `POST /api/admin/clients` (behind the bearer check; src/auth/admin-clients-routes.ts). */
+  admin?: Hono<AuthEnv>;
   /** Prometheus metrics: counted for every request, served at `/metrics` (admin, auditor). */
   metrics?: Metrics;
   /** Readiness: what is not ready yet (empty when ready). */
@@ -161,6 +163,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   if (deps.bridge) protectedApp.route('/', deps.bridge);
   if (deps.savings) protectedApp.route('/', deps.savings);
   if (deps.audit) protectedApp.route('/', deps.audit);
+  if (deps.admin) protectedApp.route('/', deps.admin);
   const metrics = deps.metrics;
   if (metrics) {
     protectedApp.get('/metrics', requireRole('auditor'), async (c) =>

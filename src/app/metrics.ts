@@ -33,6 +33,8 @@ export interface MetricsSources {
   schoolAlerts?: () => readonly { uai: string; kind: string; value: number }[];
   /** p99 event-loop delay of the last window, in seconds (src/http/event-loop-monitor.ts). */
   eventLoopDelayP99?: () => number;
+  /** True while the last edit of the clients files is refused (the previous set still serves). */
+  clientsFileRefused?: () => boolean;
 }
 
 export interface Metrics {
@@ -268,12 +270,22 @@ export function createMetrics(): Metrics {
   // docs/dashboard.md, "Alerts": the same calendar alerts as the dashboard overview and `check`.
   new Gauge({
     name: 'scope_energie_school_alert',
-    help: "1 while a school's calendar alert holds (kind: annee-scolaire-terminee, annee-scolaire-non-commencee, vacances-inconnues, pas-d-import-depuis-la-rentree), 0 otherwise",
+    help: "1 while a school's operator alert holds (kind: annee-scolaire-terminee, annee-scolaire-non-commencee, vacances-inconnues, pas-d-import-depuis-la-rentree, salles-de-zone-absentes), 0 otherwise",
     labelNames: ['uai', 'kind'] as const,
     registers: [registry],
     collect() {
       this.reset();
       for (const s of sources.schoolAlerts?.() ?? []) this.set({ uai: s.uai, kind: s.kind }, s.value);
+    },
+  });
+
+  new Gauge({
+    name: 'scope_energie_clients_file_refused',
+    help: '1 while the last edit of the clients files is refused (invalid): the previous valid clients still apply',
+    registers: [registry],
+    collect() {
+      const refused = sources.clientsFileRefused?.();
+      if (refused !== undefined) this.set(refused ? 1 : 0);
     },
   });
 

@@ -7,6 +7,7 @@
  * what those routes accept and answer, and their tests pin the same shapes.
  */
 import { z } from 'zod';
+import { newClientSchema } from '../auth/add-client.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
 import {
@@ -204,6 +205,7 @@ const errors = (...statuses: number[]): Record<string, RouteResponse> => {
     403: 'This role may not use this route',
     404: 'No such school, or not in this client’s list (indistinguishable)',
     413: 'Body over the route’s limit (`body-too-large`): server.body_limit_mb for imports, server.form_body_limit_kb elsewhere',
+    409: 'Conflicts with the current state: `code` says which (a taken client id: `duplicate-client`)',
     415: 'Unknown format',
     422: 'A well-formed document that breaks a rule',
     429: 'Too many failed attempts for this client id or address (`too-many-attempts`); see Retry-After',
@@ -475,7 +477,8 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: 'get',
     path: '/tableau-de-bord/{uai}/salles',
-    summary: 'Dashboard: rooms in no zone (with a proposed zone and why) and zones naming rooms gone from the timetable (HTML, French)',
+    summary:
+      'Dashboard: rooms in no zone (with a proposed zone and why) and zones naming rooms gone from the timetable (HTML, French)',
     tag: 'Pages',
     auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
@@ -736,6 +739,27 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'editor, consumer, manager, auditor, admin',
     responses: { '200': { description: '`{algorithm: "Ed25519", key_id, public_key_pem}`' }, ...errors(401) },
+  },
+  {
+    method: 'post',
+    path: '/api/admin/clients',
+    summary: 'Onboard an API client: appended to the clients file, its secret (or token) returned once',
+    description:
+      'The same as `scope-energie clients add`: a random secret stored as a scrypt hash (or, with `credential: token`, a static bearer token stored as a SHA-256 hash) in the configured `clients_file`, whose comments are kept. The clients files are reloaded before the answer, so the credential works on this instance at once (docs/api.md, "Clients without restarts"). The clear credential is in this answer only (`Cache-Control: no-store`). 409 `duplicate-client` for a taken id; 422 for a role/purpose/UAI combination the clients file refuses (`wildcard-refused`, `missing-purpose`, `bad-uai`…).',
+    tag: 'Operations',
+    auth: 'bearer',
+    roles: 'admin',
+    requestBody: {
+      required: true,
+      content: { 'application/json': named('NewClientRequest', newClientSchema, 'input') },
+    },
+    responses: {
+      '201': {
+        description:
+          '`{id, name?, role, purpose?, uais, credential: "secret"|"token", secret | token}`: the credential, shown once',
+      },
+      ...errors(400, 401, 403, 409, 413, 422),
+    },
   },
   {
     method: 'get',

@@ -85,13 +85,30 @@ export class Authenticator {
     this.clock = options.clock ?? systemClock;
     this.key = createSecretKey(options.signingKey);
     this.revocations = options.sessionRevocations ?? memorySessionRevocations(this.clock);
-    for (const client of options.clients) {
+    this.replaceClients(options.clients);
+  }
+
+  /**
+   * The clients from now on (a reload of the clients files, docs/api.md "Clients"): a removed or
+   * disabled client's static tokens, JWTs and sessions are refused from the next request, since
+   * every check reads these maps; a remembered secret stands only while its hash is unchanged.
+   */
+  replaceClients(clients: readonly Client[]): void {
+    const previous = new Map(this.clients);
+    this.clients.clear();
+    this.staticTokens.clear();
+    for (const client of clients) {
       this.clients.set(client.id, client);
       if (client.disabled) continue;
       for (const hash of client.token_hashes) {
         // `sha256$<hex>` → `<hex>`, the key looked up per request.
         this.staticTokens.set(hash.slice('sha256$'.length), client.id);
       }
+    }
+    for (const id of [...this.verifiedSecrets.keys()]) {
+      const now = this.clients.get(id);
+      if (!now || now.disabled || now.secret_hash !== previous.get(id)?.secret_hash)
+        this.verifiedSecrets.delete(id);
     }
   }
 

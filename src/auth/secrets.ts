@@ -15,6 +15,17 @@ export function hashSecret(secret: string): string {
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
+/** `hashSecret` off the event loop (scrypt on libuv's thread pool): for secrets made by a request. */
+export async function hashSecretAsync(secret: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(secret, salt, SCRYPT.keyLength, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p }, (e, key) =>
+      e ? reject(e) : resolve(key),
+    ),
+  );
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
 /** Constant-time check of `secret` against a `scrypt$…` or `sha256$…` hash; false on any malformed hash. */
 export function verifySecret(secret: string, stored: string): boolean {
   const parts = stored.split('$');

@@ -4,6 +4,7 @@
  * ends, and configuration reloads. The bridge only emits events; the sink batches them into the
  * hash-chained log (src/store/audit-repository.ts), so auditing never slows a transition.
  */
+import type { ClientsReloadResult } from '../auth/clients-holder.js';
 import type { ReloadResult } from '../site/site-holder.js';
 import type { PlanFeed } from './plan-feed.js';
 import type { StateChange } from './publisher.js';
@@ -85,4 +86,32 @@ export function reloadEvents(result: ReloadResult, at: number): AuditEvent[] {
         : { applied: false, problems: result.problems, ...change },
     },
   ];
+}
+
+/**
+ * A reload of the clients files (docs/api.md, "Clients without restarts"): ids only, never a hash.
+ * An applied reload that changed nothing is not worth an entry (the caller skips it).
+ */
+export function clientsReloadEvents(result: ClientsReloadResult, at: number): AuditEvent[] {
+  return [
+    {
+      kind: 'config',
+      at,
+      actor: 'system',
+      detail: result.ok
+        ? {
+            clients: true,
+            applied: true,
+            added: result.added,
+            removed: result.removed,
+            changed: result.changed,
+          }
+        : { clients: true, applied: false, problems: result.problems },
+    },
+  ];
+}
+
+/** A client created through `POST /api/admin/clients`, by the admin who asked. */
+export function clientCreatedEvents(clientId: string, by: string, at: number): AuditEvent[] {
+  return [{ kind: 'config', at, actor: by, detail: { client_created: clientId } }];
 }

@@ -21,7 +21,7 @@ import { openCommandStore } from './context.js';
 export const checkCommand: Command = {
   name: 'check',
   summary: 'validate all configuration: config/, clients, devices/, rules/ and legal caps',
-  help: `Usage: scope-energie check [--json]
+  help: `Usage: scope-energie check [--json] [--today YYYY-MM-DD] [--allow-unknown-rooms]
 
 Validates the service settings (config/default.yaml, config/local.yaml, SCOPE_ENERGIE_*
 variables), the clients file, every devices/*.yaml and rules/*.yaml (including the legal caps
@@ -32,6 +32,13 @@ devices/ without changing it: gateways whose broker password is not the one devi
 (run 'gateway credentials'), names taken by clients or roles the service does not manage, an
 unreachable broker. Every problem names its file, line and field. Exits 2 when anything is wrong.
 
+It says which configuration files and which data folder it read (the store there holds the
+timetables the rooms are checked against). A zone room that the school's stored timetable lacks
+is an error naming the room, its zone and line (the service would drive a zone no lesson can
+occupy); --allow-unknown-rooms makes those warnings, for rooms not yet in the timetable. When a
+school has no stored timetable (or the data folder has no store at all), the room cross-check is
+skipped and a warning says so and why: import the timetable, or point --data at the right folder.
+
 For each school with a stored timetable it also reports the dashboard's calendar alerts, naming
 the school: the timetable's school year not started, holiday data ending within 60 days, no
 import since the rentrée are warnings (exit code unchanged); a school year over on a school day
@@ -39,8 +46,9 @@ is an error (exit 2): every zone of that school is then held at frost protection
 classes, a site that is not working.
 
 Options:
-  --today YYYY-MM-DD   the local date the calendar alerts are checked for (default: today)`,
-  options: { today: { type: 'string' } },
+  --today YYYY-MM-DD      the local date the calendar alerts are checked for (default: today)
+  --allow-unknown-rooms   zone rooms missing from the stored timetable are warnings, not errors`,
+  options: { today: { type: 'string' }, 'allow-unknown-rooms': { type: 'boolean' } },
   async run(args, io) {
     const json = args.values['json'] === true;
     const problems: Problem[] = [];
@@ -81,6 +89,9 @@ Options:
     const clock: Clock = today === undefined ? systemClock : { now: () => Date.parse(`${today}T12:00:00Z`) };
     const warnings: Problem[] = [];
     const checked: string[] = [];
+    const allowUnknownRooms = args.values['allow-unknown-rooms'] === true;
+    /** The data folder and the store read in it, named in the output. */
+    let dataRead: { folder: string; store: string } | undefined;
     let site: Site | undefined;
     if (loaded) {
       const { config } = loaded;
@@ -94,7 +105,23 @@ Options:
       site = collect(() => loadSite({ devicesDir, rulesDir, baseDir: io.cwd }));
       checked.push(config.clients_file, config.paths.devices_dir, config.paths.rules_dir);
       // Cross-check against stored timetables, without creating a database that is not there.
-      const hasStore = config.storage.database_url || existsSync(join(dataDir, SQLITE_FILE_NAME));
+      const sqliteFile = join(dataDir, SQLITE_FILE_NAME);
+      const hasStore = config.storage.database_url || existsSync(sqliteFile);
+      dataRead = {
+        folder: dataDir,
+        store: config.storage.database_url
+          ? 'PostgreSQL (storage.database_url)'
+          : hasStore
+            ? `SQLite ${sqliteFile}`
+            : `none (no ${SQLITE_FILE_NAME} in it)`,
+      };
+      if (site && !hasStore && site.devices.size > 0) {
+        warnings.push({
+          code: 'room-check-skipped',
+          message: `room cross-check skipped for every school (${[...site.devices.keys()].join(', ')}): the data folder ${dataDir} has no store, so no timetable is known. Import the timetables, or give the service's data folder with --data`,
+          where: dataDir,
+        });
+      }
       if (site && hasStore) {
         const store = await openCommandStore({ config, baseDir: io.cwd, dataDir });
         // The service's calendar: shipped holidays merged with an imported file in the data dir.
@@ -110,8 +137,25 @@ Options:
         try {
           for (const [uai, devices] of site.devices) {
             const current = await store.timetables.current(uai);
-            if (!current) continue;
-            problems.push(...checkDevicesAgainstRooms(devices, current.timetable.rooms));
+            if (!current) {
+              warnings.push({
+                code: 'room-check-skipped',
+                message: `room cross-check skipped for school ${uai} (${devices.value.school.name}): no timetable stored for it in ${dataRead.store}. Import its timetable, or give the service's data folder with --data`,
+                where: devices.file,
+              });
+              continue;
+            }
+            for (const problem of checkDevicesAgainstRooms(devices, current.timetable.rooms)) {
+              if (problem.code !== 'room-unknown') {
+                problems.push(problem);
+                continue;
+              }
+              const named = {
+                ...problem,
+                message: `${problem.message}: school ${uai}, timetable version ${current.version}${allowUnknownRooms ? ' (accepted by --allow-unknown-rooms)' : '; --allow-unknown-rooms accepts rooms not yet in the timetable'}`,
+              };
+              (allowUnknownRooms ? warnings : problems).push(named);
+            }
             if (!calendars) continue;
             const school = devices.value.school;
             const alerts = await schoolCalendarAlerts(
@@ -143,8 +187,20 @@ Options:
       problems.push(...((await collectAsync(() => brokerAccessProblems(config, brokerSite, io))) ?? []));
     }
     const errors = problems;
-    if (json) writeJson(io, { ok: errors.length === 0, checked, errors, warnings });
+    if (json)
+      writeJson(io, {
+        ok: errors.length === 0,
+        checked,
+        ...(dataRead ? { data: dataRead } : {}),
+        errors,
+        warnings,
+      });
     else {
+      // The success line names them on stdout; a failing run says here what it read.
+      if (dataRead && errors.length > 0)
+        io.stderr.write(
+          `read: ${checked.join(', ')}; data folder ${dataRead.folder}, store ${dataRead.store}\n`,
+        );
       for (const w of warnings) io.stderr.write(`warning ${w.code}: ${w.message}\n  at ${w.where}\n`);
     }
     if (json) {
@@ -152,7 +208,8 @@ Options:
     } else if (errors.length > 0) reportProblems(io, errors, false);
     else {
       io.stdout.write(
-        `configuration valid: ${checked.join(', ')}${site ? ` (${site.devices.size} schools, rules ${site.ruleSet.value.version})` : ''}\n`,
+        `configuration valid: ${checked.join(', ')}${site ? ` (${site.devices.size} schools, rules ${site.ruleSet.value.version})` : ''}\n` +
+          (dataRead ? `data folder: ${dataRead.folder} (store: ${dataRead.store})\n` : ''),
       );
     }
     return errors.length === 0 ? EXIT.ok : EXIT.invalid;

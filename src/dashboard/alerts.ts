@@ -4,7 +4,9 @@
  * the timetable belong to no zone (VUE's `salle-inconnue` finding, reused as is); and the
  * calendar's silent failures (issue 20): a timetable whose school year is over (or not started)
  * on a school day — every zone is then sent frost 8 °C as if on holiday —, holiday data that
- * runs out within 60 days, and a current timetable imported before the summer holidays.
+ * runs out within 60 days, and a current timetable imported before the summer holidays; and the
+ * reverse of the unmapped rooms: rooms a zone names that the stored timetable lacks (no lesson can
+ * ever occupy them: the zone's published `desired` never follows a lesson there).
  */
 import { DateTime } from 'luxon';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
@@ -27,7 +29,8 @@ export type AlertCode =
   | 'annee-scolaire-terminee'
   | 'annee-scolaire-non-commencee'
   | 'vacances-inconnues'
-  | 'pas-d-import-depuis-la-rentree';
+  | 'pas-d-import-depuis-la-rentree'
+  | 'salles-de-zone-absentes';
 
 /** The alerts `calendarAlerts` can give: the `kind` label of `scope_energie_school_alert`. */
 export const CALENDAR_ALERT_CODES = [
@@ -35,6 +38,15 @@ export const CALENDAR_ALERT_CODES = [
   'annee-scolaire-non-commencee',
   'vacances-inconnues',
   'pas-d-import-depuis-la-rentree',
+] as const satisfies readonly AlertCode[];
+
+/**
+ * Every alert `scope_energie_school_alert` carries (the `kind` label): the calendar's, and the
+ * zone rooms missing from the timetable. Each school has one sample per kind, 0 or 1.
+ */
+export const SCHOOL_GAUGE_ALERT_CODES = [
+  ...CALENDAR_ALERT_CODES,
+  'salles-de-zone-absentes',
 ] as const satisfies readonly AlertCode[];
 
 /** How far ahead the holiday data must reach: a term's planning horizon, issue 20. */
@@ -89,6 +101,7 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
   }
 
   alerts.push(...(await schoolCalendarAlerts(deps, devices)));
+  alerts.push(...(await schoolZoneRoomAlerts(deps, devices)));
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {
     for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });
@@ -123,6 +136,50 @@ export async function schoolCalendarAlerts(
     localDate(deps.clock.now(), school.timezone),
     importedAt === null ? null : localDate(Date.parse(importedAt), school.timezone),
   );
+}
+
+/** `zoneRoomAlerts` of one school against its current timetable; none without a timetable. */
+export async function schoolZoneRoomAlerts(
+  deps: Pick<DashboardDeps, 'timetable' | 'timetableDates'>,
+  devices: LoadedDevices,
+): Promise<SchoolAlert[]> {
+  const uai = devices.value.school.uai;
+  const current = deps.timetableDates ? await deps.timetableDates(uai) : await deps.timetable(uai);
+  // An older service's cached dates may lack the rooms: then nothing can be said.
+  if (!current?.rooms) return [];
+  return zoneRoomAlerts(current.rooms, devices.value.zones);
+}
+
+/**
+ * One alert per zone naming the rooms the timetable lacks (by id or name, as src/rules/check.ts
+ * matches them): pure, linear in rooms and zones. `scope-energie check` reports the same rooms as
+ * `room-unknown` errors with their lines.
+ */
+export function zoneRoomAlerts(
+  rooms: readonly { id: string; name: string }[],
+  zones: readonly { id: string; name?: string | undefined; rooms: readonly string[] }[],
+): SchoolAlert[] {
+  const known = new Set<string>();
+  for (const room of rooms) {
+    known.add(room.id);
+    known.add(room.name);
+  }
+  return zones.flatMap((zone) => {
+    const missing = zone.rooms.filter((room) => !known.has(room));
+    if (missing.length === 0) return [];
+    const all = missing.length === zone.rooms.length;
+    return [
+      {
+        code: 'salles-de-zone-absentes' as const,
+        message:
+          `Zone ${zone.id}${zone.name ? ` (${zone.name})` : ''} : ${missing.length > 1 ? 'salles absentes' : 'salle absente'} de l’emploi du temps : ${missing.join(', ')}. ` +
+          (all
+            ? 'Aucun cours ne peut occuper cette zone : elle reste en mode réduit ou hors gel.'
+            : 'Aucun cours ne les occupera.') +
+          ' Corrigez devices/ ou importez un emploi du temps qui les contient.',
+      },
+    ];
+  });
 }
 
 /** Rooms of the timetable in no zone: only that finding of VUE's check, linear in the lessons. */

@@ -1,6 +1,6 @@
 /**
- * The calendar alerts of every school devices/ declares, kept for `/metrics`
- * (`scope_energie_school_alert{uai,kind}`, issue 20).
+ * The calendar alerts and the zone-room alert of every school devices/ declares, kept for
+ * `/metrics` (`scope_energie_school_alert{uai,kind}`, issue 20).
  *
  * prom-client reads a gauge in a synchronous `collect`, while the alerts need the store (the
  * current version's meta) and the timetable's school year and grid, which the service reads in
@@ -12,7 +12,12 @@
  * waits for it and runs once more.
  */
 import type { LoadedDevices } from '../devices/load.js';
-import { CALENDAR_ALERT_CODES, type SchoolAlert, schoolCalendarAlerts } from './alerts.js';
+import {
+  SCHOOL_GAUGE_ALERT_CODES,
+  type SchoolAlert,
+  schoolCalendarAlerts,
+  schoolZoneRoomAlerts,
+} from './alerts.js';
 import type { DashboardDeps } from './deps.js';
 
 /** A minute: an alert follows a date change or a reload within one default Prometheus scrape. */
@@ -20,7 +25,7 @@ export const CALENDAR_ALERT_REFRESH_MS = 60_000;
 
 export interface CalendarAlertSample {
   uai: string;
-  kind: (typeof CALENDAR_ALERT_CODES)[number];
+  kind: (typeof SCHOOL_GAUGE_ALERT_CODES)[number];
   /** 1 while the alert holds, 0 otherwise. */
   value: 0 | 1;
 }
@@ -78,14 +83,17 @@ export class CalendarAlertGauge {
       const uai = devices.value.school.uai;
       let alerts: SchoolAlert[];
       try {
-        alerts = await schoolCalendarAlerts(this.options.deps, devices);
+        alerts = [
+          ...(await schoolCalendarAlerts(this.options.deps, devices)),
+          ...(await schoolZoneRoomAlerts(this.options.deps, devices)),
+        ];
       } catch (error) {
         this.options.onError?.(error, uai);
         next.push(...(previous.get(uai) ?? []));
         continue;
       }
       const held = new Set(alerts.map((alert) => alert.code));
-      for (const kind of CALENDAR_ALERT_CODES) next.push({ uai, kind, value: held.has(kind) ? 1 : 0 });
+      for (const kind of SCHOOL_GAUGE_ALERT_CODES) next.push({ uai, kind, value: held.has(kind) ? 1 : 0 });
     }
     this.samples = next;
   }

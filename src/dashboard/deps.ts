@@ -39,11 +39,12 @@ export interface DashboardDeps {
    */
   unknownRooms?(uai: string, devices: LoadedDevices): Promise<Finding | null>;
   /**
-   * The current timetable's school year and grid (the calendar alerts' inputs), null without a
+   * The current timetable's school year, grid and rooms (the calendar and zone-room alerts'
+   * inputs; rooms are ids and names, bounded by the import limits), null without a
    * timetable: read off the event loop and kept per stored version by the service. Without it,
    * `timetable(uai)` is decoded here.
    */
-  timetableDates?(uai: string): Promise<Pick<Timetable, 'school_year' | 'grid'> | null>;
+  timetableDates?(uai: string): Promise<Pick<Timetable, 'school_year' | 'grid' | 'rooms'> | null>;
   /** When the current timetable version was imported (ISO 8601 UTC), null without one. */
   timetableImportedAt?(uai: string): Promise<string | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;

@@ -251,3 +251,26 @@ describe('client_credentials JWTs', () => {
     await expect(auth.mintToken('old')).rejects.toMatchObject({ error: 'invalid_client' });
   });
 });
+
+describe('replaceClients (a reload of the clients files)', () => {
+  it('refuses a removed client’s static token and JWT from the next request, and admits a new one', async () => {
+    const auth = authenticator();
+    const jwt = (await auth.issueToken('energie', SECRET)).access_token;
+    expect((await auth.verifyBearer(jwt)).ok).toBe(true);
+    const newcomer = client({ id: 'kleber', role: 'manager', uais: ['0670999X'], secret_hash: SECRET_HASH });
+    auth.replaceClients([...clients().filter((c) => c.id !== 'ent' && c.id !== 'energie'), newcomer]);
+    expect(await auth.verifyBearer(ENT_TOKEN)).toEqual({ ok: false, reason: 'unknown-token' });
+    expect(await auth.verifyBearer(jwt)).toEqual({ ok: false, reason: 'client-revoked' });
+    const kleber = (await auth.issueToken('kleber', SECRET)).access_token;
+    expect(await auth.authenticateBearer(kleber)).toMatchObject({ clientId: 'kleber', role: 'manager' });
+  });
+
+  it('forgets a remembered secret when the client’s secret hash changes', async () => {
+    const auth = authenticator();
+    await auth.issueToken('energie', SECRET);
+    // Within the cache's minute, the old secret would pass without scrypt: not after a new hash.
+    auth.replaceClients(clients({ energie: { secret_hash: hashSecret('a new secret') } }));
+    await expect(auth.issueToken('energie', SECRET)).rejects.toBeInstanceOf(OAuthError);
+    expect((await auth.issueToken('energie', 'a new secret')).token_type).toBe('Bearer');
+  });
+});

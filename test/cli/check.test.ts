@@ -108,6 +108,95 @@ describe('scope-energie check', () => {
     ]);
   });
 
+  it('names the configuration and data folders it read, and says the room cross-check was skipped and why', async () => {
+    const cwd = site();
+    const data = join(cwd, 'data');
+    const empty = await cli(['check', '--json'], { cwd });
+    expect(empty.code).toBe(0);
+    const out = JSON.parse(empty.stdout) as {
+      checked: string[];
+      data: { folder: string; store: string };
+      warnings: { code: string; message: string; where: string }[];
+    };
+    expect(out.checked).toEqual(
+      expect.arrayContaining([expect.stringMatching(/config\/default\.yaml$/), 'devices', 'rules']),
+    );
+    expect(out.data).toEqual({ folder: data, store: 'none (no scope-energie.sqlite in it)' });
+    expect(out.warnings).toEqual([
+      {
+        code: 'room-check-skipped',
+        message: `room cross-check skipped for every school (0670999X): the data folder ${data} has no store, so no timetable is known. Import the timetables, or give the service's data folder with --data`,
+        where: data,
+      },
+    ]);
+    const text = await cli(['check'], { cwd });
+    expect(text.stdout).toContain(`data folder: ${data} (store: none (no scope-energie.sqlite in it))\n`);
+    expect(text.stderr).toContain(
+      'warning room-check-skipped: room cross-check skipped for every school (0670999X)',
+    );
+
+    // A store in which this school has no timetable: skipped for that school, named.
+    const other = { uai: '0670080Y', rooms: [{ id: 'A1', name: 'A1' }], lessons: [] };
+    writeFileSync(join(cwd, 'other.json'), JSON.stringify(other));
+    expect((await cli(['import', 'other.json', '--force'], { cwd })).code).toBe(0);
+    const stored = JSON.parse((await cli(['check', '--json'], { cwd })).stdout) as typeof out;
+    expect(stored.data.store).toBe(`SQLite ${join(data, 'scope-energie.sqlite')}`);
+    expect(stored.warnings).toEqual([
+      expect.objectContaining({
+        code: 'room-check-skipped',
+        message: expect.stringContaining(
+          'room cross-check skipped for school 0670999X (Lycée des Tilleuls (démonstration)): no timetable stored for it in SQLite',
+        ),
+        where: 'devices/0670999X.yaml',
+      }),
+    ]);
+  });
+
+  it('fails on zone rooms the stored timetable lacks, listing them; --allow-unknown-rooms accepts them', async () => {
+    const cwd = site();
+    const demo = timetableSchema.parse(buildDemoTimetable(Date.parse('2026-01-12T07:00:00Z')));
+    // The computer room and the workshop are not in this export yet.
+    const missing = new Set(['SALLE-INFO', 'ATELIER']);
+    const timetable = {
+      ...demo,
+      rooms: demo.rooms.filter((r) => !missing.has(r.id)),
+      lessons: demo.lessons.filter((l) => !l.rooms.some((r) => missing.has(r))),
+    };
+    writeFileSync(join(cwd, 't.json'), JSON.stringify(timetable));
+    expect((await cli(['import', 't.json'], { cwd })).code).toBe(0);
+    const devicesText = readFileSync(join(cwd, 'devices/0670999X.yaml'), 'utf8').split('\n');
+    const lineOf = (room: string) =>
+      devicesText.findIndex((l) => l.includes(room) && l.includes('rooms:')) + 1;
+
+    const run = await cli(['check', '--json', '--today', '2026-03-02'], { cwd });
+    expect(run.code).toBe(2);
+    const { errors } = JSON.parse(run.stdout) as {
+      errors: { code: string; message: string; where: string }[];
+    };
+    expect(errors.map((e) => e.code)).toEqual(['room-unknown', 'room-unknown']);
+    expect(errors.map((e) => [e.message.match(/room "([^"]+)"/)?.[1], e.where])).toEqual([
+      ['SALLE-INFO', `devices/0670999X.yaml:${lineOf('SALLE-INFO')} (zones[2].rooms[2])`],
+      ['ATELIER', `devices/0670999X.yaml:${lineOf('ATELIER')} (zones[4].rooms[0])`],
+    ]);
+    expect(errors[0]?.message).toContain(
+      'is not in the timetable (neither an id nor a name): school 0670999X, timetable version 1; --allow-unknown-rooms accepts rooms not yet in the timetable',
+    );
+    const text = await cli(['check', '--today', '2026-03-02'], { cwd });
+    expect(text.stderr).toContain(`read: `);
+    expect(text.stderr).toContain(`data folder ${join(cwd, 'data')}, store SQLite`);
+
+    const allowed = await cli(['check', '--json', '--today', '2026-03-02', '--allow-unknown-rooms'], { cwd });
+    expect(allowed.code).toBe(0);
+    const out = JSON.parse(allowed.stdout) as {
+      errors: unknown[];
+      warnings: { code: string; message: string }[];
+    };
+    expect(out.errors).toEqual([]);
+    expect(out.warnings.map((w) => w.code)).toEqual(['room-unknown', 'room-unknown']);
+    expect(out.warnings[1]?.message).toContain('"ATELIER"');
+    expect(out.warnings[1]?.message).toContain('(accepted by --allow-unknown-rooms)');
+  });
+
   it('exits 2 on a bad setting in the environment, naming the variable', async () => {
     const cwd = site();
     const run = await cli(['check', '--json'], { cwd, env: { SCOPE_ENERGIE_SERVER__PORT: 'eighty' } });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/app/app.js';
 import { createMetrics } from '../../src/app/metrics.js';
-import { calendarAlerts, schoolAlerts } from '../../src/dashboard/alerts.js';
+import { calendarAlerts, schoolAlerts, zoneRoomAlerts } from '../../src/dashboard/alerts.js';
 import { CalendarAlertGauge } from '../../src/dashboard/calendar-alert-gauge.js';
 import type { DashboardDeps } from '../../src/dashboard/deps.js';
 import { buildDemoTimetable } from '../../src/demo/demo-lycee.js';
@@ -99,6 +99,7 @@ describe('operator alerts', () => {
       `uai="${UAI}",kind="annee-scolaire-non-commencee" 0`,
       `uai="${UAI}",kind="vacances-inconnues" 0`,
       `uai="${UAI}",kind="pas-d-import-depuis-la-rentree" 1`,
+      `uai="${UAI}",kind="salles-de-zone-absentes" 0`,
     ]);
 
     // The new year's timetable is imported that morning: both alerts clear.
@@ -111,6 +112,80 @@ describe('operator alerts', () => {
       `uai="${UAI}",kind="annee-scolaire-non-commencee" 0`,
       `uai="${UAI}",kind="vacances-inconnues" 0`,
       `uai="${UAI}",kind="pas-d-import-depuis-la-rentree" 0`,
+      `uai="${UAI}",kind="salles-de-zone-absentes" 0`,
+    ]);
+  });
+
+  it('zone rooms absent from the timetable: on the dashboard and /metrics, cleared by an import that has them', async () => {
+    // Tuesday 1 December 2026, 10:00 in Strasbourg: a school day of the demo's year.
+    const clock = new ManualClock(Date.parse('2026-12-01T09:00:00Z'));
+    const calendars = new CalendarSource({ zone: 'B', dataDir: REPO_ROOT });
+    const store = await (sqlite as NonNullable<typeof sqlite>).open();
+    const full = timetableSchema.parse(buildDemoTimetable(clock.now()));
+    // This export does not know the computer room nor the workshop yet.
+    const missing = new Set(['SALLE-INFO', 'ATELIER']);
+    const partial = {
+      ...full,
+      rooms: full.rooms.filter((r) => !missing.has(r.id)),
+      lessons: full.lessons.filter((l) => !l.rooms.some((r) => missing.has(r))),
+    };
+    await store.timetables.importVersion(importInput(partial, { at: clock.now() }));
+    const current = async () => (await store.timetables.current(UAI))?.timetable ?? null;
+    const deps = { ...depsFor(clock, calendars, () => null), timetable: current };
+    const gauge = new CalendarAlertGauge({ deps, schools: () => [devices] });
+    const metrics = createMetrics();
+    metrics.setSources({ schoolAlerts: () => gauge.values() });
+    const { authenticator, bearer } = makeClients([{ id: 'auditor', role: 'auditor', uais: ['*'] }]);
+    const app = createHttpApp({
+      authenticator,
+      metrics,
+      entree: { store, clock, bodyLimitBytes: 1024, strictJson: false },
+    });
+    const roomAlert = async () => {
+      const text = await (await app.request('/metrics', { headers: bearer('auditor') })).text();
+      return /^scope_energie_school_alert\{uai="0670999X",kind="salles-de-zone-absentes"\} (\d)$/m.exec(
+        text,
+      )?.[1];
+    };
+
+    await gauge.refresh();
+    expect(await roomAlert()).toBe('1');
+    const zones = devices.value.zones;
+    const info = zones.find((z) => z.rooms.includes('SALLE-INFO'));
+    const workshop = zones.find((z) => z.rooms.includes('ATELIER'));
+    expect((await schoolAlerts(deps, devices)).filter((a) => a.code === 'salles-de-zone-absentes')).toEqual([
+      {
+        code: 'salles-de-zone-absentes',
+        message: `Zone ${info?.id} (${info?.name}) : salle absente de l’emploi du temps : SALLE-INFO. Aucun cours ne les occupera. Corrigez devices/ ou importez un emploi du temps qui les contient.`,
+      },
+      {
+        code: 'salles-de-zone-absentes',
+        message: `Zone ${workshop?.id} (${workshop?.name}) : salle absente de l’emploi du temps : ATELIER. Aucun cours ne peut occuper cette zone : elle reste en mode réduit ou hors gel. Corrigez devices/ ou importez un emploi du temps qui les contient.`,
+      },
+    ]);
+
+    // The complete export is imported: the alert clears on both.
+    await store.timetables.importVersion(importInput(full, { at: clock.now() }));
+    await gauge.refresh();
+    expect(await roomAlert()).toBe('0');
+    expect((await schoolAlerts(deps, devices)).map((a) => a.code)).not.toContain('salles-de-zone-absentes');
+  });
+
+  it('zone rooms are matched by timetable id or name, one alert per zone listing every missing room', () => {
+    const rooms = [
+      { id: 'R1', name: 'B101' },
+      { id: 'R2', name: 'R2' },
+    ];
+    const zones = [
+      { id: 'a', rooms: ['B101', 'R2'] },
+      { id: 'b', name: 'Labos', rooms: ['R1', 'X', 'Y'] },
+    ];
+    expect(zoneRoomAlerts(rooms, zones)).toEqual([
+      {
+        code: 'salles-de-zone-absentes',
+        message:
+          'Zone b (Labos) : salles absentes de l’emploi du temps : X, Y. Aucun cours ne les occupera. Corrigez devices/ ou importez un emploi du temps qui les contient.',
+      },
     ]);
   });
 

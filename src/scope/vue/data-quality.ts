@@ -1,15 +1,22 @@
 /**
  * The data-quality panel of VUE ("Qualité des données", docs/api.md, "SCOPE-VUE"): what in a
- * school's timetable and devices file will make the bridge heat the wrong rooms or none. Six
+ * school's timetable and devices file will make the bridge heat the wrong rooms or none. Seven
  * checks, each finding pointing at the lessons concerned (and the week to look at):
  * - `chevauchement`: two lessons in one room at overlapping times on the same date;
- * - `sans-salle`: lessons without a room (they occupy nothing: docs/formats.md, "Real-world shape": 26 % in a real export);
+ * - `jamais`: lessons that never take place (no week or date, every date cancelled, closed or
+ *   outside the school year, an end not after the start), grouped by why: they occupy nothing,
+ *   and they are left out of the two checks below, where they would only be noise;
+ * - `sans-salle`: lessons without a room (they occupy nothing: docs/formats.md, "Real-world shape":
+ *   26 % in a real export), grouped by subject and class, for people to fix by subject;
  * - `salle-inconnue`: rooms used by lessons that no zone of devices/{uai}.yaml drives;
  * - `zone-sans-cours`: zones none of whose rooms any lesson uses (heated on no timetable at all);
- * - `hors-grille`: lessons outside the school's day grid (day or hours);
+ * - `hors-grille`: lessons outside the school's day grid (day or hours), grouped by subject, class
+ *   and reason;
  * - `vacances`: lessons dated on days the calendar closes (holidays, public holidays): the
  *   expansion drops them, which is right for a copied-over year but hides a wrong zone.
- * Pure: the caller loads the devices file and builds the calendar.
+ * Counts are complete: a finding says how many lessons it concerns, and lists its items a page of
+ * MAX_ITEMS at a time (`page`), never silently cut. Pure: the caller loads the devices file and
+ * builds the calendar.
  *
  * Linear in the timetable's occurrences (n log n where lessons overlap): occurrences are read from
  * the calendar's compiled form (indexed by day, in start order), and overlaps are reported as
@@ -32,8 +39,8 @@ export type DevicesState =
 
 export interface LessonRef {
   id: string;
-  /** Monday of the week to open to see it. */
-  week: string;
+  /** Monday of the week to open to see it; absent for a lesson that never takes place. */
+  week?: string;
   /** `demo-B101-1-0 · MATHÉMATIQUES · lundi 08:00–09:55` */
   label: string;
 }
@@ -51,6 +58,7 @@ export interface FindingItem {
 
 export type FindingCode =
   | 'chevauchement'
+  | 'jamais'
   | 'sans-salle'
   | 'salle-inconnue'
   | 'zone-sans-cours'
@@ -63,9 +71,26 @@ export interface Finding {
   /** Why it matters, or why the check could not run. */
   note?: string;
   items: FindingItem[];
-  /** Items beyond those listed. */
+  /** Items after those listed (on later pages). */
   moreItems: number;
+  /** Items before those listed (on earlier pages); 0 on the first page. */
+  itemsBefore: number;
+  /** The 1-based page of items listed. */
+  page: number;
+  /** Lessons concerned in all (every page), for findings that group lessons. */
+  lessonCount?: number;
 }
+
+/** The finding codes, in the panel's order (also the values of VUE's `constat` parameter). */
+export const FINDING_CODES = [
+  'chevauchement',
+  'jamais',
+  'sans-salle',
+  'salle-inconnue',
+  'zone-sans-cours',
+  'hors-grille',
+  'vacances',
+] as const satisfies readonly FindingCode[];
 
 export interface QualityInput {
   timetable: Timetable;
@@ -73,9 +98,12 @@ export interface QualityInput {
   calendar: SchoolCalendar;
   /** The week being viewed: links prefer an occurrence from this week on. */
   referenceMonday: string;
+  /** Which page of one finding's items to list (the others list their first page). */
+  page?: { code: FindingCode; page: number } | undefined;
 }
 
-const MAX_ITEMS = 100;
+/** Items per page of a finding. */
+export const MAX_ITEMS = 100;
 const MAX_LESSONS_PER_ITEM = 10;
 /** Pairs named in the message of an overlap of more than two lessons. */
 const MAX_PAIRS_NAMED = 3;
@@ -93,15 +121,19 @@ export function assessDataQuality(input: QualityInput): Finding[] {
   const { timetable, referenceMonday } = input;
   const { datesOf, ref, refs } = lessonRefs(referenceMonday);
 
-  // Compiled once for the two checks that read occurrences (it is the costly part of both).
+  // Compiled once for the checks that read occurrences (it is the costly part of them).
   const compiled = compiledLessons(timetable);
-  return [
+  const never = neverHeld(input, compiled, datesOf);
+  const pageOf = (code: FindingCode) => (input.page?.code === code ? input.page.page : 1);
+  const findings = [
     overlaps(input, compiled, ref),
-    withoutRoom(timetable, refs),
+    neverFinding(never, refs),
+    withoutRoom(timetable, never, refs),
     ...devicesFindings(input, refs),
-    outsideGrid(timetable, datesOf, refs),
+    outsideGrid(timetable, never, datesOf, refs),
     inHolidays(input, compiled, ref),
   ];
+  return findings.map((f) => (pageOf(f.code) === 1 ? f : repage(f, pageOf(f.code))));
 }
 
 type DatesOf = (lesson: Lesson) => string[];
@@ -138,13 +170,43 @@ function lessonRefs(referenceMonday: string): { datesOf: DatesOf; ref: RefOf; re
 type RefOf = (lesson: Lesson, on?: string) => LessonRef;
 type RefsOf = (lessons: readonly Lesson[]) => { lessons: LessonRef[]; moreLessons: number };
 
-function finding(code: FindingCode, title: string, items: FindingItem[], note?: string): Finding {
-  return {
+/** Findings keep every item until the page is chosen (`repage`), so counts are never cut. */
+type FullFinding = Finding & { all?: FindingItem[] };
+
+function finding(
+  code: FindingCode,
+  title: string,
+  items: FindingItem[],
+  note?: string,
+  lessonCount?: number,
+): Finding {
+  const first: FullFinding = {
     code,
     title,
     ...(note === undefined ? {} : { note }),
     items: items.slice(0, MAX_ITEMS),
     moreItems: Math.max(0, items.length - MAX_ITEMS),
+    itemsBefore: 0,
+    page: 1,
+    ...(lessonCount === undefined ? {} : { lessonCount }),
+  };
+  // Kept off the enumerable fields: only `repage` reads it, and it never leaves the worker.
+  Object.defineProperty(first, 'all', { value: items, enumerable: false });
+  return first;
+}
+
+/** The items of page `page` (1-based; past the last page, the last one). */
+function repage(f: FullFinding, page: number): Finding {
+  const all = f.all ?? f.items;
+  const last = Math.max(1, Math.ceil(all.length / MAX_ITEMS));
+  const shown = Math.min(Math.max(1, page), last);
+  const start = (shown - 1) * MAX_ITEMS;
+  return {
+    ...f,
+    items: all.slice(start, start + MAX_ITEMS),
+    itemsBefore: start,
+    moreItems: Math.max(0, all.length - start - MAX_ITEMS),
+    page: shown,
   };
 }
 
@@ -280,16 +342,119 @@ function overlaps(input: QualityInput, { compiled, lessons }: CompiledLessons, r
   return finding('chevauchement', 'Cours qui se chevauchent dans une même salle', items);
 }
 
-function withoutRoom(timetable: Timetable, refs: RefsOf): Finding {
-  const lessons = timetable.lessons.filter((l) => l.rooms.length === 0);
+/** Why a lesson never takes place. */
+type NeverReason = 'sans-date' | 'horaire' | 'hors-annee' | 'annule-ou-ferme';
+
+const NEVER_EXPLAINED: Record<NeverReason, string> = {
+  'sans-date':
+    'aucune semaine ni date dans l’export : le logiciel les déclare sans les placer (cours en attente, option non ouverte)',
+  horaire: 'leur fin n’est pas après leur début : ils n’occupent aucun instant',
+  'hors-annee': 'toutes leurs dates sont hors de l’année scolaire déclarée par le fichier',
+  'annule-ou-ferme':
+    'toutes leurs dates sont annulées ou tombent un jour de fermeture (vacances, jour férié)',
+};
+
+/**
+ * Lessons with no occurrence that the bridge would count: linear in the occurrences (one
+ * calendar look-up per day, as `inHolidays`). Their reason, by lesson.
+ */
+function neverHeld(
+  input: QualityInput,
+  { compiled, lessons }: CompiledLessons,
+  datesOf: DatesOf,
+): Map<Lesson, NeverReason> {
+  const { occurrences, dayStart, cancelled } = compiled;
+  const held = new Uint8Array(lessons.length);
+  const days = dayStart.length - 1;
+  for (let d = 0; d < days; d++) {
+    if (dayStart[d] === dayStart[d + 1]) continue;
+    const day = compiled.firstDay + d;
+    if (input.calendar.closureOfDay(day)) continue;
+    for (let k = dayStart[d] as number, end = dayStart[d + 1] as number; k < end; k++) {
+      const l = occurrences[k] as number;
+      if (l >= 0 && !cancelled.get(l)?.has(day)) held[l] = 1;
+    }
+  }
+  const compiledIndex = new Map<Lesson, number>(lessons.map((lesson, l) => [lesson, l]));
+  const never = new Map<Lesson, NeverReason>();
+  for (const lesson of input.timetable.lessons) {
+    const l = compiledIndex.get(lesson);
+    if (l !== undefined && held[l] === 1) continue;
+    // Not compiled: its end is not after its start. Compiled with occurrences in the year: every
+    // one is cancelled or closed; without any: no dates at all, or all out of the year.
+    const reason: NeverReason =
+      l === undefined
+        ? 'horaire'
+        : (lesson.weeks?.length ?? 0) + (lesson.dates?.length ?? 0) === 0
+          ? 'sans-date'
+          : hasOccurrenceInYear(input.timetable, datesOf(lesson))
+            ? 'annule-ou-ferme'
+            : 'hors-annee';
+    never.set(lesson, reason);
+  }
+  return never;
+}
+
+function hasOccurrenceInYear(timetable: Timetable, dates: readonly string[]): boolean {
+  const year = timetable.school_year;
+  return dates.some((date) => !year || (date >= year.start && date <= year.end));
+}
+
+function neverFinding(never: Map<Lesson, NeverReason>, refs: RefsOf): Finding {
+  const byReason = new Map<NeverReason, Lesson[]>();
+  for (const [lesson, reason] of never) {
+    const list = byReason.get(reason);
+    if (list) list.push(lesson);
+    else byReason.set(reason, [lesson]);
+  }
+  const items = (Object.keys(NEVER_EXPLAINED) as NeverReason[]).flatMap((reason) => {
+    const lessons = byReason.get(reason);
+    if (!lessons) return [];
+    const { lessons: shown, moreLessons } = refs(lessons);
+    return [
+      {
+        message: `${frenchCount(lessons.length)} cours : ${NEVER_EXPLAINED[reason]}.`,
+        // No week shows them: listed without a link.
+        lessons: shown.map(({ id, label }) => ({ id, label })),
+        moreLessons,
+      },
+    ];
+  });
   return finding(
-    'sans-salle',
-    'Cours sans salle',
-    lessons.map((lesson) => ({
-      message: `${lesson.id} n’a pas de salle : il ne chauffe ni n’éclaire aucune zone.`,
-      ...refs([lesson]),
-    })),
+    'jamais',
+    'Cours qui n’ont jamais lieu',
+    items,
+    'Ils n’occupent aucune salle et ne pilotent rien ; ils ne sont pas comptés dans les constats « sans salle » et « hors grille ». Utile pour repérer un export incomplet.',
+    never.size,
   );
+}
+
+/** `MATHÉMATIQUES · 2NDE 1`, the way people sort a timetable's lessons. */
+function subjectAndClass(lesson: Lesson): string {
+  const subject = lesson.subject?.trim() || 'Matière non précisée';
+  const groups = (lesson.groups ?? []).join(', ');
+  return groups === '' ? subject : `${subject} · ${groups}`;
+}
+
+/** Lessons by key, the groups ordered by size (largest first), then by key. */
+function groupLessons(lessons: Iterable<Lesson>, keyOf: (lesson: Lesson) => string): [string, Lesson[]][] {
+  const groups = new Map<string, Lesson[]>();
+  for (const lesson of lessons) {
+    const key = keyOf(lesson);
+    const list = groups.get(key);
+    if (list) list.push(lesson);
+    else groups.set(key, [lesson]);
+  }
+  return [...groups.entries()].sort(([a, x], [b, y]) => y.length - x.length || a.localeCompare(b, 'fr'));
+}
+
+function withoutRoom(timetable: Timetable, never: ReadonlyMap<Lesson, NeverReason>, refs: RefsOf): Finding {
+  const lessons = timetable.lessons.filter((l) => l.rooms.length === 0 && !never.has(l));
+  const items = groupLessons(lessons, subjectAndClass).map(([key, group]) => ({
+    message: `${key} : ${frenchCount(group.length)} cours sans salle, qui ne chauffent ni n’éclairent aucune zone.`,
+    ...refs(group),
+  }));
+  return finding('sans-salle', 'Cours sans salle', items, undefined, lessons.length);
 }
 
 const UNKNOWN_TITLE = 'Salles de l’emploi du temps inconnues de devices/';
@@ -376,7 +541,12 @@ export function unknownRoomsFinding(
   return finding('salle-inconnue', UNKNOWN_TITLE, unknownRooms(timetable, zones, file, refs).unknown);
 }
 
-function outsideGrid(timetable: Timetable, datesOf: DatesOf, refs: RefsOf): Finding {
+function outsideGrid(
+  timetable: Timetable,
+  never: ReadonlyMap<Lesson, NeverReason>,
+  datesOf: DatesOf,
+  refs: RefsOf,
+): Finding {
   const title = 'Cours hors de la grille horaire';
   const grid = timetable.grid;
   if (!grid || grid.places.length === 0) {
@@ -390,8 +560,9 @@ function outsideGrid(timetable: Timetable, datesOf: DatesOf, refs: RefsOf): Find
   const days = new Set(grid.days);
   const opens = grid.places.map((p) => p.start).sort()[0] as string;
   const closes = grid.places.map((p) => p.end).sort()[grid.places.length - 1] as string;
-  const items: FindingItem[] = [];
+  const outside = new Map<Lesson, string>();
   for (const lesson of timetable.lessons) {
+    if (never.has(lesson)) continue;
     const weekdays = new Set(
       lesson.dates === undefined
         ? [lesson.day]
@@ -403,10 +574,13 @@ function outsideGrid(timetable: Timetable, datesOf: DatesOf, refs: RefsOf): Find
       reasons.push(`le ${offDays.map(weekdayName).join(', ')} n’est pas un jour de la grille`);
     if (lesson.start < opens) reasons.push(`commence à ${lesson.start}, avant ${opens}`);
     if (lesson.end > closes) reasons.push(`finit à ${lesson.end}, après ${closes}`);
-    if (reasons.length > 0)
-      items.push({ message: `${lesson.id} : ${reasons.join(' ; ')}.`, ...refs([lesson]) });
+    if (reasons.length > 0) outside.set(lesson, reasons.join(' ; '));
   }
-  return finding('hors-grille', title, items);
+  const items = groupLessons(
+    outside.keys(),
+    (lesson) => `${subjectAndClass(lesson)} : ${outside.get(lesson)}`,
+  ).map(([key, group]) => ({ message: `${key} (${frenchCount(group.length)} cours).`, ...refs(group) }));
+  return finding('hors-grille', title, items, undefined, outside.size);
 }
 
 function inHolidays(input: QualityInput, { compiled, lessons }: CompiledLessons, ref: RefOf): Finding {

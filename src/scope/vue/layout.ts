@@ -23,7 +23,13 @@ ul.cours li { margin-bottom: 0.3rem; }
 .annule { text-decoration: line-through; }
 .signale { background: #fff3bf; outline: 2px solid #7a4b00; }
 .horaire { font-weight: 600; font-variant-numeric: tabular-nums; }
-nav.semaines { display: flex; gap: 1.5rem; margin: 0.5rem 0 1rem; }
+nav.semaines { display: flex; flex-wrap: wrap; align-items: baseline; gap: 1.5rem; margin: 0.5rem 0 1rem; }
+form.choix-semaine { display: flex; flex-wrap: wrap; align-items: baseline; gap: 0.5rem; margin: 0; }
+form.choix-semaine label { display: inline; margin: 0; }
+form.choix-semaine input { min-width: 0; }
+form.choix-semaine button { margin: 0; }
+.aide { font-size: 0.85rem; color: #333; }
+nav.pages a { margin-right: 1rem; }
 section.qualite { border: 2px solid #7a4b00; padding: 0.5rem 1rem; margin-top: 1.5rem; }
 .erreur { color: #8b0000; font-weight: 600; }
 label { display: block; margin-top: 0.6rem; }

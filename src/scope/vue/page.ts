@@ -5,7 +5,7 @@
  */
 import { html } from 'hono/html';
 import { addDays } from '../../domain/dates.js';
-import { type Finding, frenchDate, type LessonRef, weekdayName } from './data-quality.js';
+import { type Finding, frenchDate, type LessonRef, MAX_ITEMS, weekdayName } from './data-quality.js';
 import { type Html, layout } from './layout.js';
 import { lessonAnchor } from './lesson-dates.js';
 import type { GridEntry, GridItem, GridPile, WeekGrid } from './week-grid.js';
@@ -32,6 +32,12 @@ export function vueHref(uai: string, monday: string, lesson?: string): string {
   return `${VUE_BASE}/${uai}?${params.toString()}${lesson === undefined ? '' : `#${lessonAnchor(lesson)}`}`;
 }
 
+/** A page of one finding's items, in the week being viewed. */
+function findingPageHref(uai: string, monday: string, code: string, page: number): string {
+  const params = new URLSearchParams({ semaine: monday, constat: code, page: String(page) });
+  return `${VUE_BASE}/${uai}?${params.toString()}#constat-${code}`;
+}
+
 export function vuePage(input: VuePageInput): Html {
   const { grid, uai } = input;
   const title = `${input.name ?? uai} (${uai})`;
@@ -44,9 +50,15 @@ export function vuePage(input: VuePageInput): Html {
 <a href="${vueHref(uai, addDays(grid.monday, -7))}" rel="prev">← Semaine précédente</a>
 <a href="${vueHref(uai, input.currentMonday)}">Cette semaine</a>
 <a href="${vueHref(uai, addDays(grid.monday, 7))}" rel="next">Semaine suivante →</a>
+<form class="choix-semaine" method="get" action="${VUE_BASE}/${uai}" role="search" aria-label="Choisir une semaine">
+<label for="semaine">Aller à la semaine du</label>
+<input id="semaine" name="semaine" type="date" value="${grid.monday}" required aria-describedby="semaine-aide">
+<button type="submit">Afficher</button>
+<span id="semaine-aide" class="aide">N’importe quel jour de la semaine : elle s’affiche à partir du lundi.</span>
+</form>
 </nav>
 ${gridTable(input, sunday)}
-${qualityPanel(input.uai, input.findings)}`,
+${qualityPanel(input.uai, grid.monday, input.findings)}`,
   );
 }
 
@@ -94,22 +106,52 @@ ${grid.rows.map(
 /** Up to three links shown; longer lists (holiday weeks) fold into a `<details>` to keep the panel short. */
 function lessonLinks(uai: string, lessons: LessonRef[], more: number): Html {
   if (lessons.length === 0) return html``;
-  const list = html`<ul>${lessons.map((l) => html`<li><a href="${vueHref(uai, l.week, l.id)}">${l.label}</a></li>`)}${
-    more > 0 ? html`<li>et ${more} autre(s) cours</li>` : ''
-  }</ul>`;
+  // A lesson that never takes place is in no week: its label alone.
+  const list = html`<ul>${lessons.map((l) =>
+    l.week === undefined
+      ? html`<li>${l.label}</li>`
+      : html`<li><a href="${vueHref(uai, l.week, l.id)}">${l.label}</a></li>`,
+  )}${more > 0 ? html`<li>et ${frenchCount(more)} autre(s) cours</li>` : ''}</ul>`;
   return lessons.length <= 3
     ? list
     : html`<details><summary>Cours concernés (${lessons.length + more})</summary>${list}</details>`;
 }
 
-function qualityPanel(uai: string, findings: Finding[]): Html {
-  const total = findings.reduce((n, f) => n + f.items.length + f.moreItems, 0);
+/** `Cours sans salle (182 cours, 14 groupes)`, or `(3)` for a finding of items alone. */
+function findingCount(f: Finding): string {
+  const items = f.itemsBefore + f.items.length + f.moreItems;
+  if (f.lessonCount === undefined) return frenchCount(items);
+  return `${frenchCount(f.lessonCount)} cours${items > 0 ? `, ${frenchCount(items)} groupe${items > 1 ? 's' : ''}` : ''}`;
+}
+
+/** Previous and next pages of a finding's items, when it has more than one. */
+function findingPages(uai: string, monday: string, f: Finding): Html {
+  const total = f.itemsBefore + f.items.length + f.moreItems;
+  if (total <= MAX_ITEMS) return html``;
+  const pages = Math.ceil(total / MAX_ITEMS);
+  return html`<nav class="pages" aria-label="Pages : ${f.title}"><p>Constats ${frenchCount(f.itemsBefore + 1)} à ${frenchCount(
+    f.itemsBefore + f.items.length,
+  )} sur ${frenchCount(total)} (page ${f.page} sur ${pages}).</p>${
+    f.page > 1
+      ? html` <a href="${findingPageHref(uai, monday, f.code, f.page - 1)}" rel="prev">← Constats précédents</a>`
+      : ''
+  }${
+    f.moreItems > 0
+      ? html` <a href="${findingPageHref(uai, monday, f.code, f.page + 1)}" rel="next">Constats suivants →</a>`
+      : ''
+  }</nav>`;
+}
+
+function qualityPanel(uai: string, monday: string, findings: Finding[]): Html {
+  const total = findings.reduce((n, f) => n + f.itemsBefore + f.items.length + f.moreItems, 0);
   return html`<section class="qualite" aria-labelledby="qualite-titre" id="qualite">
 <h2 id="qualite-titre">Qualité des données</h2>
-<p>${total === 0 ? 'Aucun problème détecté.' : `${total} constat(s).`}</p>
+<p>${total === 0 ? 'Aucun problème détecté.' : `${frenchCount(total)} constat(s).`}</p>
 ${findings.map(
-  (f) => html`<section id="constat-${f.code}" data-constat="${f.code}">
-<h3>${f.title} (${f.items.length + f.moreItems})</h3>
+  (
+    f,
+  ) => html`<section id="constat-${f.code}" data-constat="${f.code}" aria-labelledby="constat-${f.code}-titre">
+<h3 id="constat-${f.code}-titre">${f.title} (${findingCount(f)})</h3>
 ${f.note === undefined ? '' : html`<p>${f.note}</p>`}
 ${
   f.items.length === 0
@@ -121,7 +163,7 @@ ${
           html`<li>${item.message}${item.where === undefined ? '' : html` <code>${item.where}</code>`}${
             item.week === undefined ? '' : html` <a href="${vueHref(uai, item.week)}">Voir la semaine</a>`
           }${lessonLinks(uai, item.lessons, item.moreLessons)}</li>`,
-      )}${f.moreItems > 0 ? html`<li>et ${f.moreItems} autre(s) constat(s)</li>` : ''}</ul>`
+      )}</ul>${findingPages(uai, monday, f)}`
 }
 </section>`,
 )}

@@ -101,6 +101,8 @@ export function vueRoutes(deps: VueDeps): Hono<AuthEnv> {
       createHash('sha256').update(JSON.stringify(devices)).digest('base64url'),
       monday,
       query.cours ?? '',
+      query.constat ?? '',
+      query.page ?? '',
     ].join('|');
     const view = await views.run(key, async () => {
       const encoded = await deps.store.timetables.currentEncoded(uai);
@@ -112,6 +114,7 @@ export function vueRoutes(deps: VueDeps): Hono<AuthEnv> {
         devices,
         monday,
         highlight: query.cours,
+        page: query.constat === undefined ? undefined : { code: query.constat, page: query.page ?? 1 },
       };
     });
     if (view.kind !== 'week') throw new Error('a week view was expected');

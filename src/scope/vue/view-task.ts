@@ -12,7 +12,13 @@ import { isInputError } from '../../domain/problems.js';
 import type { Timetable } from '../../domain/timetable.js';
 import { decodeDocument } from '../../store/document-codec.js';
 import { type OccupancyTaskInput, runOccupancyTask } from '../sortie/occupancy-task.js';
-import { assessDataQuality, type DevicesState, type Finding, unknownRoomsFinding } from './data-quality.js';
+import {
+  assessDataQuality,
+  type DevicesState,
+  type Finding,
+  type FindingCode,
+  unknownRoomsFinding,
+} from './data-quality.js';
 import { type WeekGrid, weekGrid } from './week-grid.js';
 
 /** The devices file as read from disk, not yet parsed (parsing is part of the task). */
@@ -29,6 +35,8 @@ export type ViewTaskInput =
       devices: DevicesText;
       monday: string;
       highlight?: string | undefined;
+      /** A page of one finding's items (VUE's `constat` and `page`). */
+      page?: { code: FindingCode; page: number } | undefined;
     }
   | {
       kind: 'unknown-rooms';
@@ -38,7 +46,7 @@ export type ViewTaskInput =
       referenceMonday: string;
     }
   | {
-      /** The school year and grid only (the dashboard's calendar alerts). */
+      /** The school year, grid and room names only (the dashboard's calendar and zone-room alerts). */
       kind: 'dates';
       document: string;
     }
@@ -48,7 +56,7 @@ export type ViewTaskInput =
 export type ViewTaskResult =
   | { kind: 'week'; grid: WeekGrid; findings: Finding[]; timezone: string; name: string | null }
   | { kind: 'unknown-rooms'; finding: Finding }
-  | { kind: 'dates'; dates: Pick<Timetable, 'school_year' | 'grid'> }
+  | { kind: 'dates'; dates: Pick<Timetable, 'school_year' | 'grid' | 'rooms'> }
   | { kind: 'occupancy'; text: string };
 
 /** A calendar's options, to build the same calendar on another thread. */
@@ -81,6 +89,8 @@ export function runViewTask(input: ViewTaskInput): ViewTaskResult {
       dates: {
         ...(timetable.school_year ? { school_year: timetable.school_year } : {}),
         ...(timetable.grid ? { grid: timetable.grid } : {}),
+        // Ids and names only: the zone-room alert needs nothing else of a room.
+        rooms: timetable.rooms.map((room) => ({ id: room.id, name: room.name })),
       },
     };
   }
@@ -99,6 +109,7 @@ export function runViewTask(input: ViewTaskInput): ViewTaskResult {
       devices: devicesStateOf(input.devices),
       calendar,
       referenceMonday: input.monday,
+      page: input.page,
     }),
     timezone: timetable.timezone,
     name: timetable.name ?? null,

@@ -77,9 +77,10 @@ const byCode = (findings: Finding[], code: string) => {
 describe('assessDataQuality', () => {
   const findings = assess(school());
 
-  it('reports the six checks in order', () => {
+  it('reports the seven checks in order', () => {
     expect(findings.map((f) => f.code)).toEqual([
       'chevauchement',
+      'jamais',
       'sans-salle',
       'salle-inconnue',
       'zone-sans-cours',
@@ -204,14 +205,129 @@ describe('assessDataQuality', () => {
     expect(large / small).toBeLessThan(11);
   });
 
-  it('finds the lesson without a room', () => {
+  it('finds the lesson without a room, grouped by subject and class', () => {
+    expect(byCode(findings, 'sans-salle')).toMatchObject({ lessonCount: 1, moreItems: 0, page: 1 });
     expect(byCode(findings, 'sans-salle').items).toEqual([
       {
-        message: 'L3 n’a pas de salle : il ne chauffe ni n’éclaire aucune zone.',
+        message: 'Matière non précisée : 1 cours sans salle, qui ne chauffent ni n’éclairent aucune zone.',
         lessons: [{ id: 'L3', week: '2025-12-01', label: 'L3 · mardi 10:00–11:00' }],
         moreLessons: 0,
       },
     ]);
+  });
+
+  it('groups 182 lessons without a room by subject and class, apart from those that never take place', () => {
+    const weeks = ['2025-12-01', '2025-12-08'];
+    const subjects = ['MATHS', 'ANGLAIS', 'EPS'];
+    const lessons = [
+      // 150 that take place: 3 subjects × 2 classes × 25.
+      ...Array.from({ length: 150 }, (_, i) => ({
+        id: `S${i}`,
+        rooms: [],
+        day: 2,
+        start: '10:00',
+        end: '11:00',
+        weeks,
+        subject: subjects[i % 3],
+        groups: [i % 2 === 0 ? '2NDE 1' : '2NDE 2'],
+      })),
+      // 20 placed in no week, 8 only in the Christmas holidays, 4 only after the year's end.
+      ...Array.from({ length: 20 }, (_, i) => ({
+        id: `N${i}`,
+        rooms: [],
+        day: 1,
+        start: '08:00',
+        end: '09:00',
+        weeks: [],
+        subject: 'OPTION',
+      })),
+      ...Array.from({ length: 8 }, (_, i) => ({
+        id: `H${i}`,
+        rooms: [],
+        day: 1,
+        start: '08:00',
+        end: '09:00',
+        weeks: ['2025-12-22'],
+      })),
+      ...Array.from({ length: 4 }, (_, i) => ({
+        id: `Y${i}`,
+        rooms: ['A1'],
+        day: 1,
+        start: '08:00',
+        end: '09:00',
+        dates: ['2026-08-03'],
+      })),
+    ];
+    const found = assess(school({ lessons, school_year: { start: '2025-09-01', end: '2026-07-04' } }));
+    const without = byCode(found, 'sans-salle');
+    expect(without.lessonCount).toBe(150);
+    expect(without.items.map((i) => [i.message, i.lessons.length, i.moreLessons])).toEqual([
+      ['ANGLAIS · 2NDE 1 : 25 cours sans salle, qui ne chauffent ni n’éclairent aucune zone.', 10, 15],
+      ['ANGLAIS · 2NDE 2 : 25 cours sans salle, qui ne chauffent ni n’éclairent aucune zone.', 10, 15],
+      ['EPS · 2NDE 1 : 25 cours sans salle, qui ne chauffent ni n’éclairent aucune zone.', 10, 15],
+      ['EPS · 2NDE 2 : 25 cours sans salle, qui ne chauffent ni n’éclairent aucune zone.', 10, 15],
+      ['MATHS · 2NDE 1 : 25 cours sans salle, qui ne chauffent ni n’éclairent aucune zone.', 10, 15],
+      ['MATHS · 2NDE 2 : 25 cours sans salle, qui ne chauffent ni n’éclairent aucune zone.', 10, 15],
+    ]);
+    const never = byCode(found, 'jamais');
+    expect(never.lessonCount).toBe(32);
+    expect(never.items.map((i) => [i.message, i.lessons.length, i.moreLessons])).toEqual([
+      [
+        '20 cours : aucune semaine ni date dans l’export : le logiciel les déclare sans les placer (cours en attente, option non ouverte).',
+        10,
+        10,
+      ],
+      ['4 cours : toutes leurs dates sont hors de l’année scolaire déclarée par le fichier.', 4, 0],
+      [
+        '8 cours : toutes leurs dates sont annulées ou tombent un jour de fermeture (vacances, jour férié).',
+        8,
+        0,
+      ],
+    ]);
+    // Listed without a week: no page shows them.
+    expect(never.items[0]?.lessons[0]).toEqual({ id: 'N0', label: 'N0 · OPTION · lundi 08:00–09:00' });
+  });
+
+  it('lists a finding’s items a page of 100 at a time, with complete counts', () => {
+    const lessons = Array.from({ length: 250 }, (_, i) => ({
+      id: `S${i}`,
+      rooms: [],
+      day: 2,
+      start: '10:00',
+      end: '11:00',
+      weeks: ['2025-12-01'],
+      subject: `MATIÈRE ${String(i).padStart(3, '0')}`,
+    }));
+    const timetable = school({ lessons });
+    const first = byCode(assess(timetable), 'sans-salle');
+    expect([first.items.length, first.itemsBefore, first.moreItems, first.page, first.lessonCount]).toEqual([
+      100, 0, 150, 1, 250,
+    ]);
+    expect(first.items[0]?.message).toMatch(/^MATIÈRE 000 :/);
+    const third = byCode(
+      assessDataQuality({
+        timetable,
+        devices: loaded,
+        calendar,
+        referenceMonday: '2025-12-01',
+        page: { code: 'sans-salle', page: 3 },
+      }),
+      'sans-salle',
+    );
+    expect([third.items.length, third.itemsBefore, third.moreItems, third.page]).toEqual([50, 200, 0, 3]);
+    expect(third.items[0]?.message).toMatch(/^MATIÈRE 200 :/);
+    // Past the last page: the last.
+    const past = byCode(
+      assessDataQuality({
+        timetable,
+        devices: loaded,
+        calendar,
+        referenceMonday: '2025-12-01',
+        page: { code: 'sans-salle', page: 9 },
+      }),
+      'sans-salle',
+    );
+    expect(past.page).toBe(3);
   });
 
   it('finds the room used by lessons but in no zone', () => {
@@ -234,10 +350,12 @@ describe('assessDataQuality', () => {
   });
 
   it('finds lessons outside the day grid, by day and by hours', () => {
-    expect(byCode(findings, 'hors-grille').items.map((i) => i.message)).toEqual([
-      'L5 : le samedi n’est pas un jour de la grille.',
-      'L6 : finit à 19:00, après 18:00.',
-    ]);
+    expect(byCode(findings, 'hors-grille').items.map((i) => [i.message, i.lessons.map((l) => l.id)])).toEqual(
+      [
+        ['Matière non précisée : finit à 19:00, après 18:00 (1 cours).', ['L6']],
+        ['Matière non précisée : le samedi n’est pas un jour de la grille (1 cours).', ['L5']],
+      ],
+    );
   });
 
   it('finds lessons dated in the Christmas holidays, grouped by week', () => {
@@ -259,6 +377,8 @@ describe('assessDataQuality', () => {
       note: `Aucun fichier ${FILE} : aucune salle de cet établissement n’est pilotée.`,
       items: [],
       moreItems: 0,
+      itemsBefore: 0,
+      page: 1,
     });
     const invalid = assess(school(), {
       status: 'invalid',

@@ -71,7 +71,9 @@ describe.each(backends)('SCOPE-VUE with 100,000 overlapping lessons on $name', (
     // The five shown: the demo's lesson (its id sorts first) and four of the pile.
     expect(text.match(/data-cours="pile-/g)?.length).toBe(4);
     expect(text).toContain('data-cours="demo-B101-1-0"');
-    expect(text).toContain('<h3>Cours qui se chevauchent dans une même salle (1)</h3>');
+    expect(text).toContain(
+      '<h3 id="constat-chevauchement-titre">Cours qui se chevauchent dans une même salle (1)</h3>',
+    );
     expect(text).toMatch(
       /Salle B101 : 100\u202f001 cours se chevauchent le 24\/11\/2025, entre 08:00 et 09:55 \(5\u202f000\u202f050\u202f000 paire\(s\) de cours, dont [^)]+\)/,
     );

@@ -118,12 +118,16 @@ describe.each(backends)('SCOPE-VUE on $name', (backend) => {
     it('shows the data-quality panel with the demo’s lesson without a room and its holiday weeks', async () => {
       const text = await (await page(VUE, 'manager')).text();
       expect(text).toContain('<h2 id="qualite-titre">Qualité des données</h2>');
-      expect(text).toContain('<h3>Cours sans salle (1)</h3>');
+      expect(text).toContain('<h3 id="constat-sans-salle-titre">Cours sans salle (1 cours, 1 groupe)</h3>');
       expect(text).toContain(
         `<a href="${VUE}?semaine=2025-11-24&amp;cours=demo-sans-salle#cours-demo-sans-salle">demo-sans-salle · ACCOMPAGNEMENT · jeudi 13:30–15:25</a>`,
       );
-      expect(text).toContain('<h3>Cours qui se chevauchent dans une même salle (0)</h3>');
-      expect(text).toContain('<h3>Salles de l’emploi du temps inconnues de devices/ (0)</h3>');
+      expect(text).toContain(
+        '<h3 id="constat-chevauchement-titre">Cours qui se chevauchent dans une même salle (0)</h3>',
+      );
+      expect(text).toContain(
+        '<h3 id="constat-salle-inconnue-titre">Salles de l’emploi du temps inconnues de devices/ (0)</h3>',
+      );
       expect(text).toContain('Semaine du 22/12/2025 (Vacances de Noël, Noël, Saint Étienne)');
       expect(text).toContain(`<a href="${VUE}?semaine=2025-12-22">Voir la semaine</a>`);
     });

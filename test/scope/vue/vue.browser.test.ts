@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,38 @@ const skipReason = chromiumOrSkipReason();
 if (skipReason) console.warn(`[VUE browser tests] skipped: ${skipReason}`);
 
 const DEVICES_DIR = fileURLToPath(new URL('../../../devices', import.meta.url));
+/** axe-core's browser bundle, evaluated in the page (DevTools evaluation is not subject to its CSP). */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** Serious and critical axe-core violations of the page as it stands (WCAG 2.1 A and AA rules). */
+async function seriousViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const result = (await page.evaluate(
+    `axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })) }))`,
+  )) as { passes: number; violations: AxeViolation[] };
+  // axe ran its rules on this page (an empty answer from a failed injection would prove nothing).
+  expect(result.passes).toBeGreaterThan(10);
+  const violations = result.violations;
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Presses Tab until `selector` has the focus (at most `limit` times): keyboard only, no click. */
+async function tabTo(page: Page, selector: string, limit = 60): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate(`document.activeElement?.matches(${JSON.stringify(selector)}) ?? false`)) return;
+  }
+  throw new Error(`${selector} never got the focus in ${limit} Tab presses`);
+}
 
 describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
   let dataDir: string;
@@ -134,7 +167,9 @@ describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
   it('shows the data-quality panel with the demo’s lesson without a room', async () => {
     const panel = page.locator('section.qualite');
     await expect(panel.locator('h2').textContent()).resolves.toBe('Qualité des données');
-    await expect(panel.locator('#constat-sans-salle h3').textContent()).resolves.toBe('Cours sans salle (1)');
+    await expect(panel.locator('#constat-sans-salle h3').textContent()).resolves.toBe(
+      'Cours sans salle (1 cours, 1 groupe)',
+    );
     await expect(panel.locator('#constat-chevauchement h3').textContent()).resolves.toBe(
       'Cours qui se chevauchent dans une même salle (0)',
     );
@@ -165,6 +200,45 @@ describe.skipIf(skipReason !== null)('SCOPE-VUE in Chromium', () => {
       'Occupation des salles, semaine du 01/12/2025 au 07/12/2025',
     );
     await saveScreenshot(page, 'vue-semaine-2025-12-01');
+  });
+
+  it('picks a week with the keyboard only, through the labelled date field', async () => {
+    await page.goto(`${service.url}/scope/vue/0670999X`);
+    const field = page.getByLabel('Aller à la semaine du');
+    await expect(field.getAttribute('type')).resolves.toBe('date');
+    await expect(field.inputValue()).resolves.toBe('2025-11-24');
+    await tabTo(page, '#semaine');
+    // Typed segment by segment; day = month, so the field's order (jj/mm or mm/dd, from the
+    // browser's own language) does not matter.
+    await page.keyboard.type('12122025');
+    await expect(field.inputValue()).resolves.toBe('2025-12-12');
+    // Tab walks the field's segments first, then reaches the button.
+    await tabTo(page, 'form.choix-semaine button', 5);
+    await expect(page.evaluate('document.activeElement?.textContent')).resolves.toBe('Afficher');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/semaine=2025-12-12/);
+    await expect(page.locator('table caption').textContent()).resolves.toBe(
+      'Occupation des salles, semaine du 08/12/2025 au 14/12/2025',
+    );
+    await expect(field.inputValue()).resolves.toBe('2025-12-08');
+    await saveScreenshot(page, 'vue-choix-semaine');
+  });
+
+  it('opens a finding’s lesson list with the keyboard, and axe-core finds no serious violation', async () => {
+    await page.goto(`${service.url}/scope/vue/0670999X`);
+    const holidays = page.locator('#constat-vacances details').first();
+    await expect(holidays.getAttribute('open')).resolves.toBeNull();
+    await tabTo(page, '#constat-vacances summary');
+    await page.keyboard.press('Enter');
+    await expect(holidays.getAttribute('open')).resolves.toBe('');
+    await expect(page.locator('#constat-jamais h3').textContent()).resolves.toMatch(
+      /^Cours qui n’ont jamais lieu \(\d+( cours.*)?\)$/,
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+    // The week picked by the form, and the login form, too.
+    await page.goto(`${service.url}/scope/vue/0670999X?semaine=2025-12-24`);
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(cspViolations).toEqual([]);
   });
 
   it('logs out and needs a new login', async () => {
