@@ -19,6 +19,7 @@ import type { Logger } from '../logger.js';
 import { type EmbeddedBroker, type GatewayCredentials, startEmbeddedBroker } from '../mqtt/broker.js';
 import { MqttConnection } from '../mqtt/connection.js';
 import { MqttTopics } from '../mqtt/topics.js';
+import { MeterIngest } from '../savings/meter-ingest.js';
 import { savingsRoutes } from '../savings/savings-routes.js';
 import type { CalendarSource } from '../site/calendars.js';
 import { type LapseTimer, watchCredentialLapses } from '../site/credential-lapses.js';
@@ -327,6 +328,16 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
         }
       : {}),
   });
+  // Meter indexes and outdoor temperatures for measured savings (issue 16).
+  const meterIngest = new MeterIngest({
+    connection,
+    topics,
+    repository: store.meters,
+    knows: (uai) => site.current.devices.has(uai),
+    owns,
+    clock,
+    logger: mqttLogger,
+  });
   // A devices/ edit can add, drop or re-configure zones: the tracker lists them, adapters
   // follow, and Home Assistant entities of zones that left are withdrawn rather than left as ghosts.
   site.onReload((result) => {
@@ -362,6 +373,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     await planning?.stop();
     overrides.stop();
     await tracker.stop();
+    await meterIngest.stop();
     await publisher.stop();
     await statusWatch?.unsubscribe();
     await connection.stop();
@@ -378,6 +390,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
 
     await publisher.start();
     await tracker.start();
+    await meterIngest.start();
     await overrides.start();
     await sync.load();
     await leases.start();
