@@ -90,10 +90,19 @@ export class MeterIngest {
     this.counters.received += 1;
     const parsed = this.options.topics.parse(message.topic);
     if (!parsed || (parsed.kind !== 'meter-reported' && parsed.kind !== 'outdoor-reported')) return;
-    if (!this.options.knows(parsed.uai)) return this.reject('unknown-school', message.topic);
+    if (!this.options.knows(parsed.uai)) {
+      this.reject('unknown-school', message.topic);
+      return;
+    }
     if (this.options.owns && !this.options.owns(parsed.uai)) return;
-    if (!this.rates.take(parsed.uai)) return this.reject('rate-limited', message.topic);
-    if (message.payload.length > MAX_METER_PAYLOAD_BYTES) return this.reject('too-large', message.topic);
+    if (!this.rates.take(parsed.uai)) {
+      this.reject('rate-limited', message.topic);
+      return;
+    }
+    if (message.payload.length > MAX_METER_PAYLOAD_BYTES) {
+      this.reject('too-large', message.topic);
+      return;
+    }
     const decoded = this.options.topics.decode(message.topic, message.payload);
     if (!decoded.ok) {
       this.counters.rejected.invalid += 1;
@@ -104,7 +113,10 @@ export class MeterIngest {
     const now = this.clock.now();
     const payload = decoded.payload as MeterReportedPayload | OutdoorReportedPayload;
     const ts = Date.parse(payload.ts);
-    if (ts > now + FUTURE_TOLERANCE_MS) return this.reject('future', message.topic);
+    if (ts > now + FUTURE_TOLERANCE_MS) {
+      this.reject('future', message.topic);
+      return;
+    }
     const write =
       parsed.kind === 'meter-reported'
         ? async () => {
