@@ -19,6 +19,7 @@ import type { Logger } from '../logger.js';
 import { type EmbeddedBroker, type GatewayCredentials, startEmbeddedBroker } from '../mqtt/broker.js';
 import { MqttConnection } from '../mqtt/connection.js';
 import { MqttTopics } from '../mqtt/topics.js';
+import { zoneComfortSetpoints } from '../savings/baseline.js';
 import { MeterIngest } from '../savings/meter-ingest.js';
 import { savingsRoutes } from '../savings/savings-routes.js';
 import type { CalendarSource } from '../site/calendars.js';
@@ -463,6 +464,10 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       planFor: (uai, date, days) => plans.planFor(uai, date, days),
       devicesOf: (uai) => site.current.devices.get(uai),
       calendars: context.calendars,
+      zoneComfort: (uai) =>
+        zoneComfortSetpoints(site.current.ruleSet, uai, site.current.devices.get(uai)?.value.zones ?? []),
+      meters: store.meters,
+      frozen: store.frozenSavings,
     }),
   );
 

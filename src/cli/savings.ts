@@ -1,5 +1,10 @@
 import { InputError } from '../domain/problems.js';
-import { type BaselineSchedule, baselineScheduleSchema, DEFAULT_BASELINE } from '../savings/baseline.js';
+import {
+  type BaselineSchedule,
+  baselineScheduleSchema,
+  DEFAULT_BASELINE,
+  zoneComfortSetpoints,
+} from '../savings/baseline.js';
 import {
   estimateSchoolSavings,
   MAX_SAVINGS_DAYS,
@@ -54,7 +59,16 @@ Options:
     const outdoor = outdoorForSchool(calendar, stringOption(args, 'station'), '--station');
     // One plan over the whole period: planSchool has no range cap (the API's month cap is SORTIE's).
     const plan = await planOffline(school, dates.range);
-    const body = estimateSchoolSavings({ devices, calendar, plans: [plan], dates, baseline, outdoor });
+    const zoneComfort = zoneComfortSetpoints(school.site.ruleSet, school.uai, devices.value.zones);
+    const body = estimateSchoolSavings({
+      devices,
+      calendar,
+      plans: [plan],
+      dates,
+      baseline,
+      outdoor,
+      zoneComfort,
+    });
     if (args.values['json'] === true) writeJson(io, body);
     else io.stdout.write(savingsTable(body));
     return EXIT.ok;
