@@ -21,6 +21,7 @@ import { MqttConnection } from '../mqtt/connection.js';
 import { MqttTopics } from '../mqtt/topics.js';
 import { zoneComfortSetpoints } from '../savings/baseline.js';
 import { MeterIngest } from '../savings/meter-ingest.js';
+import { SavingsFreezer } from '../savings/savings-freezer.js';
 import { savingsRoutes } from '../savings/savings-routes.js';
 import type { CalendarSource } from '../site/calendars.js';
 import { type LapseTimer, watchCredentialLapses } from '../site/credential-lapses.js';
@@ -243,6 +244,20 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     ready: (uai) => sync.attempted(uai),
     logger: logger.child({ part: 'planning' }),
   });
+  // Savings of each closed week and month, frozen with the versions in force (issue 21).
+  const plansForFreezer = planning;
+  const freezer = new SavingsFreezer({
+    schools: () => site.current.devices.values(),
+    owns,
+    ready: (uai) => sync.attempted(uai),
+    calendars: context.calendars,
+    planFor: (uai, date, days) => plansForFreezer.planFor(uai, date, days),
+    repository: store.frozenSavings,
+    clock,
+    zoneComfort: (uai) =>
+      zoneComfortSetpoints(site.current.ruleSet, uai, site.current.devices.get(uai)?.value.zones ?? []),
+    onError: (error, uai) => logger.warn({ err: error, uai }, 'savings of a closed period not frozen yet'),
+  });
   const audit = context.audit;
   // Every new desired state the dispatcher sends is audited (re-publications of held state are not).
   const auditedPublisher = {
@@ -371,6 +386,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     await leases.stop();
     await sync.stop();
     await dispatcher.stop();
+    await freezer.stop();
     await planning?.stop();
     overrides.stop();
     await tracker.stop();
@@ -413,6 +429,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     });
     await planning.start();
     await dispatcher.start();
+    freezer.start();
     // Another instance's Last Will says the service is offline; while this one runs, it is not.
     statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
       if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();

@@ -151,7 +151,7 @@ export function savingsRoutes(deps: SavingsRoutesDeps): Hono<AuthEnv> {
       const measured = await schoolMeasuredSavings({
         uai: found.uai,
         timezone: found.school.timezone,
-        departement: found.school.departement ?? '',
+        departement: found.calendar.departement,
         query,
         meters: deps.meters,
       });
