@@ -36,6 +36,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0006_audit_append_only',
       '0007_revoked_sessions',
       '0008_broker_access',
+      '0013_meters_and_frozen_savings',
     ]);
     // The EMQX tables and views exist on PostgreSQL only (migration 0008).
     const emqx = backend.name === 'postgres' ? ['broker_acl', 'broker_logins'] : [];
@@ -48,10 +49,13 @@ describe.each(backends)('openStore on $name', (backend) => {
       ...emqx,
       ...emqxViews,
       'establishments',
+      'frozen_savings',
       'gateway_reported',
       'gateway_status',
       'kysely_migration',
       'kysely_migration_lock',
+      'meter_readings',
+      'outdoor_readings',
       'override_events',
       'overrides',
       'revoked_sessions',
@@ -82,6 +86,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0006_audit_append_only',
       '0007_revoked_sessions',
       '0008_broker_access',
+      '0013_meters_and_frozen_savings',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },
