@@ -55,6 +55,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/savings.js')).savingsCommand,
   },
   {
+    name: 'meters import',
+    summary: 'import meter readings from a CSV file (native, Enedis or GRDF export) for measured savings',
+    load: async () => (await import('./cli/meters.js')).metersImportCommand,
+  },
+  {
     name: 'calendar import',
     summary: 'load school holidays from the official dataset (CSV/JSON) or a zone ICS, offline',
     load: async () => (await import('./cli/calendar-import.js')).calendarImportCommand,

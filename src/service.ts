@@ -33,6 +33,7 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
 import { EventLoopMonitor } from './http/event-loop-monitor.js';
 import type { Logger } from './log/logger.js';
+import { zoneComfortSetpoints } from './savings/baseline.js';
 import { savingsRoutes } from './savings/savings-routes.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
@@ -357,6 +358,10 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
       devicesOf: (uai) => site.current.devices.get(uai),
       calendars,
+      zoneComfort: (uai) =>
+        zoneComfortSetpoints(site.current.ruleSet, uai, site.current.devices.get(uai)?.value.zones ?? []),
+      meters: store.meters,
+      frozen: store.frozenSavings,
     }),
     audit: auditRoutes({
       audit: store.audit,

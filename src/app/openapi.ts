@@ -629,6 +629,48 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/api/savings/measured',
+    summary:
+      'Measured savings of a school (IPMVP option C): a baseline model of metered daily energy against degree-days',
+    description:
+      'Fits daily energy of the school’s meters (summed, or those named) against heating degree-days base 18 °C on the baseline period, applies it to the reporting period; states the model, coefficients with standard errors, R², CV(RMSE), NMBE, the ASHRAE Guideline 14 verdict, the savings with their uncertainty at 68 % and 90 % confidence, and the estimate of the same days beside it (docs/savings.md, "Measured savings"). Without enough data: 422 with `missing`, never a number.',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, auditor, admin',
+    query: z.object({
+      uai: z.string().describe('The school'),
+      baseline_from: dateParameterSchema('baseline_from').describe(
+        'First day of the baseline (before the pilot)',
+      ),
+      baseline_to: dateParameterSchema('baseline_to').describe('Last day of the baseline, before `from`'),
+      from: dateParameterSchema('from').describe('First day of the reporting period'),
+      to: dateParameterSchema('to').describe(
+        'Last day of the reporting period (each period at most 731 days)',
+      ),
+      meter: z
+        .string()
+        .optional()
+        .describe('Meter ids, comma-separated (default: every meter of the school)'),
+      model: z
+        .enum(['hdd', 'change-point'])
+        .optional()
+        .describe('hdd (default) or the 3-parameter change-point model'),
+      station: z.string().optional().describe('Outdoor normals station for days without sensor data'),
+    }),
+    responses: {
+      '200': {
+        description: 'The model, its statistics, the savings with uncertainty, and `estimate` beside',
+      },
+      ...errors(400, 401, 403, 404),
+      '422': {
+        description:
+          'Not enough data: `errors` (code `measured-data-missing`) and `missing` (period, what, days)',
+        content: { 'application/json': Problems },
+      },
+    },
+  },
+  {
+    method: 'get',
     path: '/api/comfort',
     summary: 'Measured comfort of a school’s heated zones over local dates (issue 16)',
     description:

@@ -124,6 +124,24 @@ export interface ReportedPayload<F extends ZoneFunction = ZoneFunction> {
   ts: string;
 }
 
+/**
+ * A school meter's cumulative index (issue 16; docs/mqtt.md, "Meters and outdoor temperature"):
+ * kWh since the meter's commissioning, read at `ts`. A lower index than the last is a rollover or
+ * a reset, flagged by the measured savings, not refused here.
+ */
+export const meterReportedSchema = z.object({
+  index_kwh: z.number().nonnegative().max(1e12),
+  ts: instant,
+});
+export type MeterReportedPayload = z.infer<typeof meterReportedSchema>;
+
+/** A school's outdoor sensor (issue 16): °C at `ts`, within a physical bound of France's climates. */
+export const outdoorReportedSchema = z.object({
+  temperature_c: z.number().min(-50).max(60),
+  ts: instant,
+});
+export type OutdoorReportedPayload = z.infer<typeof outdoorReportedSchema>;
+
 export const STATES = ['online', 'offline'] as const;
 export type OnlineState = (typeof STATES)[number];
 
@@ -266,7 +284,14 @@ export function reportedSchema<F extends ZoneFunction>(fn: F): z.ZodType<Reporte
 
 export const DEFAULT_TOPIC_PREFIX = 'sobriete/v1';
 
-export type TopicKind = 'bridge-status' | 'desired' | 'schedule' | 'reported' | 'gateway-status';
+export type TopicKind =
+  | 'bridge-status'
+  | 'desired'
+  | 'schedule'
+  | 'reported'
+  | 'gateway-status'
+  | 'meter-reported'
+  | 'outdoor-reported';
 
 export type QoS = 0 | 1 | 2;
 
@@ -279,6 +304,10 @@ export const TOPIC_DELIVERY: {
   schedule: { retain: true, qos: 1, lastWill: false },
   reported: { retain: true, qos: 1, lastWill: false },
   'gateway-status': { retain: true, qos: 1, lastWill: true },
+  // Readings are a series, not a state: the bridge stores each one, and a retained copy would be
+  // replayed as the same reading at every subscription (idempotent, but pointless traffic).
+  'meter-reported': { retain: false, qos: 1, lastWill: false },
+  'outdoor-reported': { retain: false, qos: 1, lastWill: false },
 };
 
 /** A concrete contract topic: its name, how it is delivered, and the schema of its payload. */
@@ -293,10 +322,16 @@ export interface ContractTopic<P> {
 export type ParsedTopic =
   | { kind: 'bridge-status' }
   | { kind: 'desired' | 'schedule' | 'reported'; uai: string; zone: string; function: ZoneFunction }
-  | { kind: 'gateway-status'; uai: string; gateway: string };
+  | { kind: 'gateway-status'; uai: string; gateway: string }
+  | { kind: 'meter-reported'; uai: string; meter: string }
+  | { kind: 'outdoor-reported'; uai: string };
 
 /** Level 3 of a gateway status topic; a zone may therefore not be called so. */
 export const GATEWAY_LEVEL = 'gateway';
+/** Level 3 of a meter topic and of the outdoor topic; zones may not be called so either. */
+export const METER_LEVEL = 'meter';
+export const OUTDOOR_LEVEL = 'outdoor';
+const RESERVED_ZONE_LEVELS: readonly string[] = [GATEWAY_LEVEL, METER_LEVEL, OUTDOOR_LEVEL];
 const ZONE_KINDS = ['desired', 'schedule', 'reported'] as const;
 
 /**
@@ -345,10 +380,10 @@ function checkUai(uai: string): string {
 
 function checkZone(zone: string): string {
   checkSegment('zone', zone);
-  if (zone === GATEWAY_LEVEL) {
+  if (RESERVED_ZONE_LEVELS.includes(zone)) {
     throw InputError.of(
       'bad-topic-segment',
-      `zone "${zone}" is reserved for gateway topics`,
+      `zone "${zone}" is reserved for gateway, meter and outdoor topics`,
       'mqtt topic zone',
     );
   }
@@ -412,6 +447,29 @@ export class MqttTopics {
     return this.contract('gateway-status', topic, gatewayStatusSchema);
   }
 
+  meterReported(uai: string, meter: string): ContractTopic<MeterReportedPayload> {
+    const topic = `${this.prefix}/${checkUai(uai)}/${METER_LEVEL}/${checkSegment('meter', meter)}/reported`;
+    return this.contract('meter-reported', topic, meterReportedSchema);
+  }
+
+  outdoorReported(uai: string): ContractTopic<OutdoorReportedPayload> {
+    return this.contract(
+      'outdoor-reported',
+      `${this.prefix}/${checkUai(uai)}/${OUTDOOR_LEVEL}/reported`,
+      outdoorReportedSchema,
+    );
+  }
+
+  /** Every school's meter topics. */
+  allMeterFilter(): string {
+    return `${this.prefix}/+/${METER_LEVEL}/+/reported`;
+  }
+
+  /** Every school's outdoor topic. */
+  allOutdoorFilter(): string {
+    return `${this.prefix}/+/${OUTDOOR_LEVEL}/reported`;
+  }
+
   /** Every zone's `reported` topic, all schools: what the bridge subscribes to. */
   allReportedFilter(): string {
     return `${this.prefix}/+/+/+/reported`;
@@ -433,9 +491,19 @@ export class MqttTopics {
     const levels = topic.slice(this.prefix.length + 1).split('/');
     if (levels.length === 2 && levels[0] === 'bridge' && levels[1] === 'status')
       return { kind: 'bridge-status' };
+    if (levels.length === 3) {
+      const [uai, third, last] = levels as [string, string, string];
+      if (!isValidUai(uai) || uai !== uai.toUpperCase()) return null;
+      return third === OUTDOOR_LEVEL && last === 'reported' ? { kind: 'outdoor-reported', uai } : null;
+    }
     if (levels.length !== 4) return null;
     const [uai, third, fourth, last] = levels as [string, string, string, string];
     if (!isValidUai(uai) || uai !== uai.toUpperCase()) return null;
+    if (third === METER_LEVEL) {
+      if (last !== 'reported' || topicSegmentProblem(fourth)) return null;
+      return { kind: 'meter-reported', uai, meter: fourth };
+    }
+    if (third === OUTDOOR_LEVEL) return null;
     if (third === GATEWAY_LEVEL) {
       if (last !== 'status' || topicSegmentProblem(fourth)) return null;
       return { kind: 'gateway-status', uai, gateway: fourth };
@@ -460,6 +528,10 @@ export class MqttTopics {
         return this.schedule(parsed.uai, parsed.zone, parsed.function);
       case 'reported':
         return this.reported(parsed.uai, parsed.zone, parsed.function);
+      case 'meter-reported':
+        return this.meterReported(parsed.uai, parsed.meter);
+      case 'outdoor-reported':
+        return this.outdoorReported(parsed.uai);
     }
   }
 

@@ -203,6 +203,7 @@ function weekSavings(
         dates: savingsDates(monday, sunday, school.timezone, { from: 'semaine', to: 'semaine' }),
         baseline: DEFAULT_BASELINE,
         outdoor: outdoorForSchool(calendar, undefined, 'station'),
+        ...(deps.zoneComfort ? { zoneComfort: deps.zoneComfort(school.uai) } : {}),
       }),
     };
   } catch (error) {

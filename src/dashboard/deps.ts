@@ -11,6 +11,7 @@ import type { SchoolSyncStatus } from '../bridge/sync.js';
 import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
 import type { Timetable } from '../domain/timetable.js';
+import type { MeasuredQuery, SchoolMeasuredBody } from '../savings/school-measured-savings.js';
 import type { Finding } from '../scope/vue/data-quality.js';
 import type { CalendarSource } from '../site/calendars.js';
 
@@ -48,4 +49,8 @@ export interface DashboardDeps {
   /** When the current timetable version was imported (ISO 8601 UTC), null without one. */
   timetableImportedAt?(uai: string): Promise<string | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
+  /** Zone id → its own comfort setpoint from the rules (the per-zone savings baseline). */
+  zoneComfort?(uai: string): ReadonlyMap<string, number>;
+  /** Measured savings from the stored meter readings (`schoolMeasuredSavings`). */
+  measuredSavings?(uai: string, query: MeasuredQuery): Promise<SchoolMeasuredBody>;
 }

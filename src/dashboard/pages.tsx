@@ -544,6 +544,11 @@ function Savings(props: { view: SchoolView }) {
               ignorée. Détail : docs/savings.md.
             </p>
           </details>
+          <p>
+            <a href={`${DASHBOARD_BASE}/${view.uai}/economies-mesurees`}>
+              Économies mesurées aux compteurs, à côté de cette estimation
+            </a>
+          </p>
         </>
       )}
     </section>

@@ -26,6 +26,7 @@ import { requirePageAuth } from '../scope/vue/session.js';
 import { schoolState, schoolsOverview } from './dashboard-state.js';
 import type { DashboardDeps } from './deps.js';
 import { renderDocument } from './layout.js';
+import { measuredSavingsRoutes } from './measured-savings-page.js';
 import {
   EMPTY_OVERRIDE_FORM,
   formErrorsOf,
@@ -56,6 +57,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
   const auth = requirePageAuth(deps.authenticator);
   app.use(DASHBOARD_BASE, auth);
   app.use(`${DASHBOARD_BASE}/*`, auth);
+  app.route('/', measuredSavingsRoutes(deps));
 
   app.get(DASHBOARD_BASE, async (c) => {
     const viewer = viewerOf(c);

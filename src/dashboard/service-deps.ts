@@ -6,6 +6,8 @@ import type { Bridge } from '../bridge/bridge.js';
 import { localDate } from '../bridge/school-plan.js';
 import type { Clock } from '../domain/clock.js';
 import { mondayOf } from '../domain/dates.js';
+import { zoneComfortSetpoints } from '../savings/baseline.js';
+import { schoolMeasuredSavings } from '../savings/school-measured-savings.js';
 import { inProcessViewRunner, LruCache, ViewCache, type ViewTaskRunner } from '../scope/vue/view-pool.js';
 import type { CalendarSource } from '../site/calendars.js';
 import type { SiteHolder } from '../site/site-holder.js';
@@ -31,6 +33,22 @@ export function dashboardDepsOf(parts: {
     devices: () => site.current.devices,
     calendars: parts.calendars,
     planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
+    zoneComfort: (uai) =>
+      zoneComfortSetpoints(site.current.ruleSet, uai, site.current.devices.get(uai)?.value.zones ?? []),
+    measuredSavings: (uai, query) => {
+      const school = site.current.devices.get(uai)?.value.school;
+      const calendar = parts.calendars.forSchool(uai, {
+        departement: school?.departement,
+        timezone: school?.timezone ?? 'Europe/Paris',
+      });
+      return schoolMeasuredSavings({
+        uai,
+        timezone: calendar.timezone,
+        departement: calendar.departement,
+        query,
+        meters: store.meters,
+      });
+    },
     // Per stored version: a SORTIE answer decodes and expands the whole timetable on this
     // thread, and the same week is asked again at every view of the page.
     occupancy: async (uai, dates) => {

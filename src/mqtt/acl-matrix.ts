@@ -6,7 +6,7 @@
  * Pure: no I/O.
  */
 
-import { GATEWAY_LEVEL, type MqttTopics } from '../contract/topics.js';
+import { GATEWAY_LEVEL, METER_LEVEL, type MqttTopics, OUTDOOR_LEVEL } from '../contract/topics.js';
 import { ZONE_FUNCTIONS } from '../devices/schema.js';
 
 /** Extra topics for non-native adapters (zigbee2mqtt `/set`, Home Assistant discovery…). */
@@ -37,7 +37,8 @@ export interface AccessGrant {
 
 /**
  * What `identity` may do. A gateway: read its school's `desired` and `schedule`, write its
- * school's `reported` and its own `status` (also its Last Will). The bridge: write `desired`,
+ * school's `reported`, its school's meter and outdoor readings (issue 16) and its own `status`
+ * (also its Last Will). The bridge: write `desired`,
  * `schedule` and `bridge/status` for every school, read the whole namespace.
  */
 export function accessGrant(topics: MqttTopics, identity: MqttIdentity): AccessGrant {
@@ -63,6 +64,8 @@ export function accessGrant(topics: MqttTopics, identity: MqttIdentity): AccessG
     publish: [
       ...ZONE_FUNCTIONS.map((fn) => `${p}/${identity.uai}/+/${fn}/reported`),
       topics.gatewayStatus(identity.uai, identity.gateway).topic,
+      `${p}/${identity.uai}/${METER_LEVEL}/+/reported`,
+      `${p}/${identity.uai}/${OUTDOOR_LEVEL}/reported`,
     ],
     publishDenied: [`${p}/${identity.uai}/${GATEWAY_LEVEL}/+/reported`],
     publishExtra: extra.publishExtra,

@@ -9,6 +9,9 @@
 import { z } from 'zod';
 import { localDate } from '../bridge/school-plan.js';
 import { dayNumberOfIso, isoWeekdayOf, type SchoolCalendar, zoneDays } from '../calendar/index.js';
+import type { Zone } from '../devices/schema.js';
+import { resolveZoneRules } from '../rules/resolve.js';
+import type { RuleSet } from '../rules/rule-set.js';
 
 export interface BaselineSchedule {
   /** ISO weekdays (1 = Monday) of the comfort window. */
@@ -114,4 +117,41 @@ export function describeBaseline(baseline: BaselineSchedule): string {
 function minutesOf(hhmm: string): number {
   const [h, m] = hhmm.split(':').map(Number) as [number, number];
   return h * 60 + m;
+}
+
+/**
+ * The baseline of one zone (issue 21): a fixed programme heats each space to its own comfort, so a
+ * zone whose rules set their own occupied setpoint (a gym or workshop at 14 °C, a corridor at
+ * 16 °C) is compared with the programme at that setpoint, its setback and holiday setpoints
+ * capped at it (a programme never heats an empty gym above its occupied 14 °C). Without it the
+ * baseline heated gyms to 19 °C and credited the plan with savings the rules, not the timetable,
+ * made (docs/savings.md, "Baseline").
+ */
+export function zoneBaseline(baseline: BaselineSchedule, comfortC: number | undefined): BaselineSchedule {
+  if (comfortC === undefined) return baseline;
+  return {
+    ...baseline,
+    comfort_c: comfortC,
+    setback_c: Math.min(baseline.setback_c, comfortC),
+    holiday_c: baseline.holiday_c === null ? null : Math.min(baseline.holiday_c, comfortC),
+  };
+}
+
+/**
+ * The occupied heating setpoint of each zone whose rules give it one other than the defaults'
+ * (by zone id): what `zoneBaseline` compares those zones with.
+ */
+export function zoneComfortSetpoints(
+  ruleSet: RuleSet,
+  uai: string,
+  zones: readonly Pick<Zone, 'id' | 'category' | 'heating_type' | 'preheat_minutes' | 'functions'>[],
+): Map<string, number> {
+  const general = ruleSet.value.defaults.heating.occupied.setpoint_c;
+  const out = new Map<string, number>();
+  for (const zone of zones) {
+    if (!zone.functions.includes('heating')) continue;
+    const own = resolveZoneRules(ruleSet, uai, zone).heating.occupied.setpoint_c;
+    if (own !== undefined && own !== general) out.set(zone.id, own);
+  }
+  return out;
 }

@@ -19,7 +19,13 @@ import type { Zone } from '../devices/schema.js';
 import type { TimeRange } from '../rules/planner.js';
 import type { HeatingMode } from '../rules/schema.js';
 import type { Segment } from '../rules/segment.js';
-import { type BaselineMode, type BaselineSchedule, baselineSteps, describeBaseline } from './baseline.js';
+import {
+  type BaselineMode,
+  type BaselineSchedule,
+  baselineSteps,
+  describeBaseline,
+  zoneBaseline,
+} from './baseline.js';
 import { type OutdoorTemperatures, outdoorModel } from './outdoor.js';
 
 const HOUR_MS = 3_600_000;
@@ -46,6 +52,11 @@ export interface SavingsZoneInput {
   zone: Pick<Zone, 'id' | 'name' | 'functions'> & Partial<Pick<Zone, 'loss_coefficient_w_per_k'>>;
   /** The zone's heating segments over the period (other functions are ignored). */
   segments: readonly Segment[];
+  /**
+   * The zone's own comfort setpoint when its rules set one other than the defaults' (a gym's
+   * 14 °C): its baseline programme heats to that (`zoneBaseline`, docs/savings.md, "Baseline").
+   */
+  comfortC?: number;
 }
 
 export interface SavingsInput {
@@ -64,6 +75,8 @@ export interface ZoneSavings {
   /** Hours per plan mode (and `uncovered` when the plan leaves hours out). */
   heated_hours: Partial<Record<PlanModeKey, number>>;
   baseline_heated_hours: Record<BaselineMode, number>;
+  /** Present when the zone's baseline is not the programme's: its own comfort (°C) and why. */
+  baseline_comfort_c?: number;
   /** K·h. */
   degree_hours: { plan: number; baseline: number };
   /** null when the zone has no loss coefficient (see `excluded_reason`). */
@@ -105,11 +118,24 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
   const outdoorByHour = Float64Array.from({ length: Math.ceil(hours) }, (_, i) =>
     outdoor.at(period.from + i * HOUR_MS),
   );
-  const baseline = baselineSteps(calendar, input.baseline, period);
+  const programme = baselineSteps(calendar, input.baseline, period);
 
   const zones: ZoneSavings[] = [];
-  for (const { zone, segments } of input.zones) {
+  for (const { zone, segments, comfortC } of input.zones) {
     if (!zone.functions.includes('heating')) continue;
+    const own = zoneBaseline(input.baseline, comfortC);
+    const baseline =
+      own === input.baseline
+        ? programme
+        : programme.map((step) => ({
+            ...step,
+            setpointC:
+              step.mode === 'comfort'
+                ? own.comfort_c
+                : step.mode === 'setback'
+                  ? own.setback_c
+                  : (own.holiday_c as number),
+          }));
     const planSteps = planStepsOf(segments, baseline, period);
     const planHours = Object.fromEntries(PLAN_MODE_KEYS.map((m) => [m, 0])) as Record<PlanModeKey, number>;
     const baselineHours = Object.fromEntries(BASELINE_MODE_KEYS.map((m) => [m, 0])) as Record<
@@ -133,6 +159,7 @@ export function estimateSavings(input: SavingsInput): SavingsEstimate {
       loss_coefficient_w_per_k: h,
       heated_hours: heated,
       baseline_heated_hours: mapValues(baselineHours, (v) => round(v, 3)),
+      ...(own === input.baseline ? {} : { baseline_comfort_c: own.comfort_c }),
       degree_hours: { plan: round(planDegreeHours, 3), baseline: round(baselineDegreeHours, 3) },
       kwh: null,
       saving_kwh: null,

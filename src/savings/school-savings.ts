@@ -118,6 +118,8 @@ export interface SchoolSavingsInput {
   dates: SavingsDates;
   baseline: BaselineSchedule;
   outdoor: OutdoorTemperatures;
+  /** Zone id → its own comfort setpoint (`zoneComfortSetpoints`): the per-zone baseline. */
+  zoneComfort?: ReadonlyMap<string, number>;
 }
 
 export interface SchoolSavingsBody extends SavingsEstimate {
@@ -139,7 +141,10 @@ export function estimateSchoolSavings(input: SchoolSavingsInput): SchoolSavingsB
     plans.flatMap((plan) => plan.zones.find((z) => z.zone === zone)?.functions.heating ?? []);
   const estimate = estimateSavings({
     period: dates.range,
-    zones: devices.value.zones.map((zone) => ({ zone, segments: segmentsOf(zone.id) })),
+    zones: devices.value.zones.map((zone) => {
+      const comfortC = input.zoneComfort?.get(zone.id);
+      return { zone, segments: segmentsOf(zone.id), ...(comfortC === undefined ? {} : { comfortC }) };
+    }),
     baseline: input.baseline,
     calendar: input.calendar,
     outdoor: input.outdoor,

@@ -206,6 +206,41 @@ export interface BrokerAclTable {
   priority: number;
 }
 
+/** A meter reading (migration 0013): a cumulative index, or the energy of an interval. */
+export interface MeterReadingTable {
+  uai: string;
+  meter: string;
+  /** ISO 8601 UTC: the reading, or the end of the interval. */
+  ts: string;
+  kind: 'index' | 'interval';
+  value_kwh: number;
+  /** Interval readings: ISO 8601 UTC start of the interval. */
+  period_from: string | null;
+  source: string;
+  received_at: string;
+}
+
+/** A school's outdoor sensor reading (migration 0013). */
+export interface OutdoorReadingTable {
+  uai: string;
+  ts: string;
+  temperature_c: number;
+  received_at: string;
+}
+
+/** The savings estimate of a closed week or month, frozen with the versions used (migration 0013). */
+export interface FrozenSavingsTable {
+  uai: string;
+  period_kind: 'week' | 'month';
+  period_from: string;
+  period_to: string;
+  frozen_at: string;
+  rules_version: string;
+  timetable_versions_json: string;
+  plan_hashes_json: string;
+  body_json: string;
+}
+
 export interface Database {
   establishments: EstablishmentTable;
   timetable_versions: TimetableVersionTable;
@@ -222,6 +257,9 @@ export interface Database {
   revoked_sessions: RevokedSessionTable;
   broker_logins: BrokerLoginTable;
   broker_acl: BrokerAclTable;
+  meter_readings: MeterReadingTable;
+  outdoor_readings: OutdoorReadingTable;
+  frozen_savings: FrozenSavingsTable;
   telemetry_samples: TelemetrySampleTable;
   telemetry_hourly: TelemetryHourlyTable;
   telemetry_monthly: TelemetryMonthlyTable;

@@ -10,7 +10,9 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { type AuditRepository, createAuditRepository } from './audit-repository.js';
 import { type BridgeStateRepository, createBridgeStateRepository } from './bridge-state-repository.js';
+import { createFrozenSavingsRepository, type FrozenSavingsRepository } from './frozen-savings-repository.js';
 import { createLeaseRepository, type LeaseRepository } from './lease-repository.js';
+import { createMeterRepository, type MeterRepository } from './meter-repository.js';
 import { migrationProvider } from './migrations/index.js';
 import { createOverrideRepository, type OverrideRepository } from './override-repository.js';
 import type { Database } from './schema.js';
@@ -83,6 +85,10 @@ export interface Store {
   leases: LeaseRepository;
   /** Raw samples, hourly and monthly aggregates of what gateways measured (issue 16). */
   telemetry: TelemetryRepository;
+  /** Meter readings and outdoor temperatures per school (measured savings). */
+  meters: MeterRepository;
+  /** Savings of closed weeks and months, frozen with the versions used. */
+  frozenSavings: FrozenSavingsRepository;
   /** Messages between the processes sharing this store (LISTEN/NOTIFY on PostgreSQL). */
   signals: StoreSignals;
   /** Closes the file or the pool; idempotent. */
@@ -120,6 +126,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     audit: createAuditRepository(db, dialect),
     leases: createLeaseRepository(db, dialect),
     telemetry: createTelemetryRepository(db, dialect),
+    meters: createMeterRepository(db, dialect),
+    frozenSavings: createFrozenSavingsRepository(db),
     signals:
       dialect === 'postgres' && options.databaseUrl && migrationSchema
         ? postgresSignals({

@@ -87,7 +87,13 @@ describe('topic builders', () => {
 
   it('refuses the reserved zone "gateway", bad UAIs, unknown functions, gateway ids with wildcards', () => {
     expect(thrown(() => topics.reported(UAI, 'gateway', 'heating')).problems[0]?.message).toBe(
-      'zone "gateway" is reserved for gateway topics',
+      'zone "gateway" is reserved for gateway, meter and outdoor topics',
+    );
+    expect(thrown(() => topics.reported(UAI, 'meter', 'heating')).problems[0]?.code).toBe(
+      'bad-topic-segment',
+    );
+    expect(thrown(() => topics.reported(UAI, 'outdoor', 'heating')).problems[0]?.code).toBe(
+      'bad-topic-segment',
     );
     expect(thrown(() => topics.desired('0670080A', 'z', 'heating')).problems[0]).toEqual({
       code: 'bad-uai',
@@ -303,5 +309,52 @@ describe('encodePayload', () => {
     });
     // @ts-expect-error: 'on' is not a heating mode; the type system catches it, the schema too
     expect(() => encodePayload(topic, { ...desired, mode: 'on' })).toThrow(/mode/);
+  });
+});
+
+describe('meter and outdoor topics (issue 16)', () => {
+  const topics = new MqttTopics();
+  const UAI_ = '0670999X';
+
+  it('builds, parses and decodes a meter index and an outdoor temperature, not retained', () => {
+    const meter = topics.meterReported(UAI_, 'gaz-chaufferie');
+    expect([meter.topic, meter.retain, meter.qos]).toEqual([
+      'sobriete/v1/0670999X/meter/gaz-chaufferie/reported',
+      false,
+      1,
+    ]);
+    expect(topics.parse(meter.topic)).toEqual({ kind: 'meter-reported', uai: UAI_, meter: 'gaz-chaufferie' });
+    const outdoor = topics.outdoorReported(UAI_);
+    expect([outdoor.topic, outdoor.retain]).toEqual(['sobriete/v1/0670999X/outdoor/reported', false]);
+    expect(topics.parse(outdoor.topic)).toEqual({ kind: 'outdoor-reported', uai: UAI_ });
+    const ok = topics.decode(meter.topic, Buffer.from('{"index_kwh":73120.5,"ts":"2026-01-12T06:00:00Z"}'));
+    expect(ok).toEqual({
+      ok: true,
+      parsed: topics.parse(meter.topic),
+      payload: { index_kwh: 73120.5, ts: '2026-01-12T06:00:00Z' },
+    });
+    // A meter named after a zone function is still a meter: the third level decides.
+    expect(topics.parse('sobriete/v1/0670999X/meter/heating/reported')).toEqual({
+      kind: 'meter-reported',
+      uai: UAI_,
+      meter: 'heating',
+    });
+    expect(topics.allMeterFilter()).toBe('sobriete/v1/+/meter/+/reported');
+    expect(topics.allOutdoorFilter()).toBe('sobriete/v1/+/outdoor/reported');
+  });
+
+  it('refuses a negative index, a temperature out of bounds, a missing ts', () => {
+    const meter = topics.meterReported(UAI_, 'elec').topic;
+    const outdoor = topics.outdoorReported(UAI_).topic;
+    const bad = (topic: string, json: string) => {
+      const d = topics.decode(topic, Buffer.from(json));
+      return d.ok ? null : d.problem.where;
+    };
+    expect(bad(meter, '{"index_kwh":-1,"ts":"2026-01-12T06:00:00Z"}')).toBe(`${meter} $.index_kwh`);
+    expect(bad(outdoor, '{"temperature_c":75,"ts":"2026-01-12T06:00:00Z"}')).toBe(
+      `${outdoor} $.temperature_c`,
+    );
+    expect(bad(outdoor, '{"temperature_c":5}')).toBe(`${outdoor} $.ts`);
+    expect(topics.parse('sobriete/v1/0670999X/outdoor/x/reported')).toBeNull();
   });
 });

@@ -38,6 +38,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0007_revoked_sessions',
       '0008_broker_access',
       '0012_telemetry',
+      '0013_meters_and_frozen_savings',
     ]);
     // The EMQX tables and views exist on PostgreSQL only (migration 0008).
     const emqx = backend.name === 'postgres' ? ['broker_acl', 'broker_logins'] : [];
@@ -50,10 +51,13 @@ describe.each(backends)('openStore on $name', (backend) => {
       ...emqx,
       ...emqxViews,
       'establishments',
+      'frozen_savings',
       'gateway_reported',
       'gateway_status',
       'kysely_migration',
       'kysely_migration_lock',
+      'meter_readings',
+      'outdoor_readings',
       'override_events',
       'overrides',
       'revoked_sessions',
@@ -89,6 +93,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0007_revoked_sessions',
       '0008_broker_access',
       '0012_telemetry',
+      '0013_meters_and_frozen_savings',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },
