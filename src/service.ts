@@ -34,6 +34,8 @@ import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulate
 import { EventLoopMonitor } from './http/event-loop-monitor.js';
 import type { Logger } from './log/logger.js';
 import { zoneComfortSetpoints } from './savings/baseline.js';
+import { MeterIngest } from './savings/meter-ingest.js';
+import { SavingsFreezer } from './savings/savings-freezer.js';
 import { savingsRoutes } from './savings/savings-routes.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
@@ -270,6 +272,33 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     clock,
     logger: logger.child({ part: 'telemetry' }),
   });
+  // Savings of each closed week and month, frozen with the versions in force (issue 21), and
+  // meter indexes and outdoor temperatures for measured savings (issue 16): savings parts fed by
+  // the bridge, assembled here so that the bridge knows nothing of savings.
+  const zoneComfort = (uai: string) =>
+    zoneComfortSetpoints(site.current.ruleSet, uai, site.current.devices.get(uai)?.value.zones ?? []);
+  const freezer = new SavingsFreezer({
+    schools: () => site.current.devices.values(),
+    owns: (uai) => startedBridge.leases.owns(uai),
+    ready: (uai) => startedBridge.sync.attempted(uai),
+    calendars,
+    planFor: (uai, date, days) => startedBridge.planning.planFor(uai, date, days),
+    repository: store.frozenSavings,
+    clock,
+    zoneComfort,
+    onError: (error, uai) => logger.warn({ err: error, uai }, 'savings of a closed period not frozen yet'),
+  });
+  const meterIngest = new MeterIngest({
+    connection: startedBridge.connection,
+    topics: startedBridge.topics,
+    repository: store.meters,
+    knows: (uai) => site.current.devices.has(uai),
+    owns: (uai) => startedBridge.leases.owns(uai),
+    clock,
+    logger: logger.child({ part: 'meters' }),
+  });
+  await meterIngest.start();
+  freezer.start();
   // Comfort and hourly telemetry sit beside the bridge's routes (behind requireAuth).
   bridge.routes.route('/', telemetry.routes);
 
@@ -358,8 +387,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
       devicesOf: (uai) => site.current.devices.get(uai),
       calendars,
-      zoneComfort: (uai) =>
-        zoneComfortSetpoints(site.current.ruleSet, uai, site.current.devices.get(uai)?.value.zones ?? []),
+      zoneComfort,
       meters: store.meters,
       frozen: store.frozenSavings,
     }),
@@ -450,6 +478,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
       await demoGateway?.stop();
+      await freezer.stop();
+      await meterIngest.stop();
       await bridge.stop();
       await telemetry.stop();
       brokerAccess?.stop();

@@ -494,6 +494,27 @@ export const ROUTES: readonly RouteDoc[] = [
     },
   },
   {
+    method: 'get',
+    path: '/tableau-de-bord/{uai}/economies-mesurees',
+    summary: 'Dashboard: measured savings (IPMVP option C) beside the model estimate, or the data missing (HTML, French)',
+    description:
+      'Query `reference_du`, `reference_au`, `du`, `au` (YYYY-MM-DD): the baseline and reporting periods; without them, the form alone.',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': { description: 'Page', content: { 'text/html': { html: 'measured savings' } } },
+      '303': { description: 'No session: redirect to /connexion' },
+      '400': { description: 'Bad date', content: { 'text/html': { html: 'page with the error' } } },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '404': {
+        description: 'No such school, or not in the caller’s list',
+        content: { 'text/html': { html: 'error page' } },
+      },
+    },
+  },
+  {
     method: 'post',
     path: '/tableau-de-bord/{uai}/derogations',
     summary: 'Dashboard: create an override from the form (Post/Redirect/Get)',

@@ -19,9 +19,6 @@ import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../log/logger.js';
 import { type EmbeddedBroker, type GatewayCredentials, startEmbeddedBroker } from '../mqtt/broker.js';
 import { MqttConnection } from '../mqtt/connection.js';
-import { zoneComfortSetpoints } from '../savings/baseline.js';
-import { MeterIngest } from '../savings/meter-ingest.js';
-import { SavingsFreezer } from '../savings/savings-freezer.js';
 import type { CalendarSource } from '../site/calendars.js';
 import { type LapseTimer, watchCredentialLapses } from '../site/credential-lapses.js';
 import type { Site } from '../site/load-site.js';
@@ -89,6 +86,9 @@ export interface Bridge {
   readonly overrides: OverridesService;
   /** This instance's share of the schools (issue 8). */
   readonly leases: SchoolLeases;
+  /** The bridge's MQTT session, for parts that read gateway topics beside it (meters). */
+  readonly connection: MqttConnection;
+  readonly topics: MqttTopics;
   stop(): Promise<void>;
 }
 
@@ -267,20 +267,6 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     owns,
     logger: mqttLogger,
   });
-  // Savings of each closed week and month, frozen with the versions in force (issue 21).
-  const plansForFreezer = planning;
-  const freezer = new SavingsFreezer({
-    schools: () => site.current.devices.values(),
-    owns,
-    ready: (uai) => sync.attempted(uai),
-    calendars: context.calendars,
-    planFor: (uai, date, days) => plansForFreezer.planFor(uai, date, days),
-    repository: store.frozenSavings,
-    clock,
-    zoneComfort: (uai) =>
-      zoneComfortSetpoints(site.current.ruleSet, uai, site.current.devices.get(uai)?.value.zones ?? []),
-    onError: (error, uai) => logger.warn({ err: error, uai }, 'savings of a closed period not frozen yet'),
-  });
   const audit = context.audit;
   // Every new desired state the dispatcher sends is audited (re-publications of held state are not).
   const auditedPublisher = {
@@ -378,16 +364,6 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
         }
       : {}),
   });
-  // Meter indexes and outdoor temperatures for measured savings (issue 16).
-  const meterIngest = new MeterIngest({
-    connection,
-    topics,
-    repository: store.meters,
-    knows: (uai) => site.current.devices.has(uai),
-    owns,
-    clock,
-    logger: mqttLogger,
-  });
   // A devices/ edit can add, drop or re-configure zones: the tracker lists them, adapters
   // follow, and Home Assistant entities of zones that left are withdrawn rather than left as ghosts.
   // Issue 15: withdrawals go out under the old rights, the broker's rights change, then the new
@@ -427,12 +403,10 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     await leases.stop();
     await sync.stop();
     await dispatcher.stop();
-    await freezer.stop();
     await planning?.stop();
     overrides.stop();
     await tracker.stop();
     await haCommands.stop();
-    await meterIngest.stop();
     await publisher.stop();
     await statusWatch?.unsubscribe();
     await connection.stop();
@@ -450,7 +424,6 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     await publisher.start();
     await haCommands.updateTargets(targets());
     await tracker.start();
-    await meterIngest.start();
     await overrides.start();
     await sync.load();
     await leases.start();
@@ -472,7 +445,6 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     });
     await planning.start();
     await dispatcher.start();
-    freezer.start();
     // Another instance's Last Will says the service is offline; while this one runs, it is not.
     statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
       if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
@@ -529,6 +501,8 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     tracker,
     overrides,
     leases,
+    connection,
+    topics,
     onImported(uai) {
       // Never throws: syncNow records failures in the sync status. Another instance may hold
       // the school: it hears of the import through the store.
