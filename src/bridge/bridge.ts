@@ -31,6 +31,8 @@ import { bridgeRoutes } from './bridge-routes.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { type ClusterSignal, parseClusterSignal } from './cluster-signal.js';
 import { Dispatcher } from './dispatcher.js';
+import { eventsRoutes } from './events-routes.js';
+import { EventsService } from './events-service.js';
 import { gatewayRoutes } from './gateway-routes.js';
 import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js';
 import { OverridesService } from './overrides-service.js';
@@ -76,6 +78,8 @@ export interface Bridge {
   readonly dispatcher: Dispatcher;
   readonly tracker: GatewayTracker;
   readonly overrides: OverridesService;
+  /** Scheduled events (docs/events.md). */
+  readonly events: EventsService;
   /** This instance's share of the schools (issue 8). */
   readonly leases: SchoolLeases;
   stop(): Promise<void>;
@@ -229,11 +233,20 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     logger: logger.child({ part: 'overrides' }),
     audit: context.audit,
   });
+  const events = new EventsService({
+    repository: store.events,
+    site,
+    calendars: context.calendars,
+    occupancy: sync,
+    clock,
+    audit: context.audit,
+  });
   planning = new PlanningService({
     site,
     calendars: context.calendars,
     occupancy: sync,
     overrides,
+    events,
     feed,
     clock,
     loadOccupancy: (uai, dates) => sync.loadRange(uai, dates),
@@ -372,9 +385,14 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       const message = parseClusterSignal(text);
       if (!message || message.from === instanceId || !leases.owns(message.uai)) return;
       if (message.kind === 'timetable') void sync.syncNow(message.uai);
-      else void planning?.replan(message.uai);
+      else {
+        events.forget(message.uai);
+        void planning?.replan(message.uai);
+      }
     });
     overrides.onChange((uai) => signal({ kind: 'overrides', uai }));
+    // The lease holder replans on it like on an override (its event cache is read afresh).
+    events.onChange((uai) => signal({ kind: 'overrides', uai }));
 
     await publisher.start();
     await tracker.start();
@@ -441,6 +459,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       timezoneOf: (uai) => site.current.devices.get(uai)?.value.school.timezone,
     }),
   );
+  routes.route('/', eventsRoutes({ events }));
   routes.route('/', gatewayRoutes({ tracker }));
   routes.route('/', clusterRoutes({ leases, repository: store.leases }));
   const plans = planning;
@@ -463,6 +482,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     dispatcher,
     tracker,
     overrides,
+    events,
     leases,
     onImported(uai) {
       // Never throws: syncNow records failures in the sync status. Another instance may hold

@@ -11,6 +11,7 @@ import * as leases0005 from './0005_leases.js';
 import * as auditAppendOnly0006 from './0006_audit_append_only.js';
 import * as revokedSessions0007 from './0007_revoked_sessions.js';
 import * as brokerAccess0008 from './0008_broker_access.js';
+import * as scheduledEvents0010 from './0010_scheduled_events.js';
 
 const migrations: Record<string, Migration> = {
   '0001_timetables': timetables0001,
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0006_audit_append_only': auditAppendOnly0006,
   '0007_revoked_sessions': revokedSessions0007,
   '0008_broker_access': brokerAccess0008,
+  '0010_scheduled_events': scheduledEvents0010,
 };
 
 export const migrationProvider: MigrationProvider = {
