@@ -273,6 +273,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     schoolAlerts: () => calendarAlertGauge.values(),
     eventLoopDelayP99: () => loopMonitor.p99Seconds(),
     syncStatus: () => bridge.sync.status(),
+    bookingFeeds: () => bridge.bookingFeeds.status(),
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
     reportedRejected: () => bridge.tracker.stats().rejected,

@@ -27,6 +27,8 @@ import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';
 import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from './adapters/index.js';
 import { type AuditSink, planEvents, publishEvents, reloadEvents } from './audit-events.js';
+import { createBookingFeedPool } from './booking-feed-pool.js';
+import { BookingFeeds } from './booking-feeds.js';
 import { bridgeRoutes } from './bridge-routes.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { type ClusterSignal, parseClusterSignal } from './cluster-signal.js';
@@ -39,6 +41,7 @@ import { OverridesService } from './overrides-service.js';
 import { MutablePlanFeed } from './plan-feed.js';
 import { PlanningService } from './planning.js';
 import { BridgePublisher, type PublisherStats } from './publisher.js';
+import { ScheduledJob } from './scheduled-job.js';
 import { sortieClientFromConfig } from './sortie-client.js';
 import { SyncService } from './sync.js';
 
@@ -80,6 +83,8 @@ export interface Bridge {
   readonly overrides: OverridesService;
   /** Scheduled events (docs/events.md). */
   readonly events: EventsService;
+  /** The schools' booking feeds and their health. */
+  readonly bookingFeeds: BookingFeeds;
   /** This instance's share of the schools (issue 8). */
   readonly leases: SchoolLeases;
   stop(): Promise<void>;
@@ -241,6 +246,30 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     clock,
     audit: context.audit,
   });
+  // Feeds are untrusted input: parsed in a worker with the import workers' limits.
+  const feedPool = createBookingFeedPool({
+    maxHeapMb: config.entree.worker.max_heap_mb,
+    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
+    onError: (error) => logger.warn({ err: error }, 'booking feed worker lost'),
+  });
+  const bookingFeeds = new BookingFeeds({
+    site,
+    repository: store.events,
+    events,
+    parse: feedPool.parse,
+    clock,
+    baseDir: context.baseDir,
+    owns,
+    logger: logger.child({ part: 'booking-feeds' }),
+  });
+  // Each minute, the feeds whose period elapsed (UTC cron, like every interval job).
+  const feedJob = new ScheduledJob({
+    expression: '* * * * *',
+    name: 'booking-feeds',
+    run: () => bookingFeeds.pollDue(),
+    clock,
+    logger: logger.child({ part: 'booking-feeds' }),
+  });
   planning = new PlanningService({
     site,
     calendars: context.calendars,
@@ -372,6 +401,8 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     await leases.stop();
     await sync.stop();
     await dispatcher.stop();
+    await feedJob.stop();
+    await feedPool.close();
     await planning?.stop();
     overrides.stop();
     await tracker.stop();
@@ -417,6 +448,10 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     });
     await planning.start();
     await dispatcher.start();
+    feedJob.start();
+    void bookingFeeds
+      .pollDue()
+      .catch((error: unknown) => logger.warn({ err: error }, 'booking feeds not polled at start'));
     // Another instance's Last Will says the service is offline; while this one runs, it is not.
     statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
       if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
@@ -483,6 +518,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     tracker,
     overrides,
     events,
+    bookingFeeds,
     leases,
     onImported(uai) {
       // Never throws: syncNow records failures in the sync status. Another instance may hold
