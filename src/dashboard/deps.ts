@@ -4,6 +4,8 @@
  * shapes it already exposes, so the bridge can change inside without the pages noticing.
  */
 import type { Authenticator } from '../auth/authenticator.js';
+import type { FeedStatus } from '../bridge/booking-feeds.js';
+import type { EventsService } from '../bridge/events-service.js';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { OverridesService } from '../bridge/overrides-service.js';
 import type { HeldOccupancy, PlanForDates } from '../bridge/planning.js';
@@ -47,4 +49,8 @@ export interface DashboardDeps {
   /** When the current timetable version was imported (ISO 8601 UTC), null without one. */
   timetableImportedAt?(uai: string): Promise<string | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
+  /** Scheduled events (docs/events.md): the week calendar page (events-page.tsx); absent, no such page. */
+  events?: Pick<EventsService, 'list' | 'occurrences' | 'create' | 'delete'>;
+  /** Booking feeds and their health (the `flux-reservations-en-echec` alert). */
+  bookingFeeds?: () => readonly FeedStatus[];
 }
