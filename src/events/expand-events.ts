@@ -7,9 +7,9 @@
  * only the days that meet the range are looked at.
  */
 
-import { MS_PER_DAY, MS_PER_MINUTE } from '../calendar/day-number.js';
+import { MS_PER_DAY } from '../calendar/day-number.js';
 import { dayNumberOfIso, isoOfDayNumber, isoWeekdayOf } from '../calendar/index.js';
-import { exactInstant, ianaZone } from '../calendar/zone-days.js';
+import { zoneDays } from '../calendar/zone-days.js';
 import type { Zone } from '../devices/schema.js';
 import type { OccupancyInterval } from '../domain/occupancy.js';
 import { type EventFields, occurrenceSpan, type ScheduledEvent } from './scheduled-event.js';
@@ -41,27 +41,36 @@ export function expandEvents(
   range: { from: number; to: number },
   timezone: string,
 ): EventOccurrence[] {
-  const zone = ianaZone(timezone);
   const out: EventOccurrence[] = [];
   // Offsets are at most ±14 h and an occurrence at most 72 h: these local days bound the range.
   const firstDay = Math.floor(range.from / MS_PER_DAY) - 4;
   const lastDay = Math.floor(range.to / MS_PER_DAY) + 1;
+  // One table of UTC offsets per (zone, range), shared with the calendar: luxon once per day, not
+  // per instant (docs/performance.md, "luxon"); switch days take the exact rule.
+  const days = zoneDays(timezone, firstDay, lastDay + 4);
+  const firstDate = isoOfDayNumber(firstDay);
+  const windowLastDate = isoOfDayNumber(lastDay);
   for (const event of events) {
+    // A school's year of events, most far from the window: those that cannot meet it cost a
+    // date comparison (ISO dates compare as text), nothing more.
+    const r = event.recurrence;
+    const lastDate = r ? r.until : event.start.slice(0, 10);
+    if (lastDate < firstDate || event.start.slice(0, 10) > windowLastDate) continue;
     const span = occurrenceSpan(event.start, event.end);
     if (span === null || span.minutes <= 0) continue;
     const startDay = dayNumberOfIso(event.start.slice(0, 10));
     const startMinutes = minutesOf(event.start);
     const endMinutes = minutesOf(event.end);
-    const r = event.recurrence;
     const untilDay = r ? dayNumberOfIso(r.until) : startDay;
-    const except = new Set(r?.except ?? []);
+    const except = r && r.except.length > 0 ? new Set(r.except) : null;
     const from = Math.max(startDay, firstDay);
     const to = Math.min(untilDay, lastDay);
     for (let day = from; day <= to; day++) {
+      if (r && !r.weekdays.includes(isoWeekdayOf(day))) continue;
       const date = isoOfDayNumber(day);
-      if (r && (!r.weekdays.includes(isoWeekdayOf(day)) || except.has(date))) continue;
-      const start = exactInstant(zone, day * MS_PER_DAY + startMinutes * MS_PER_MINUTE);
-      const end = exactInstant(zone, (day + span.days) * MS_PER_DAY + endMinutes * MS_PER_MINUTE);
+      if (except?.has(date)) continue;
+      const start = days.instant(day - firstDay, startMinutes);
+      const end = days.instant(day + span.days - firstDay, endMinutes);
       if (!(end > start) || end <= range.from || start >= range.to) continue;
       out.push({ eventId: event.id, title: event.title, date, start, end, target: event.target });
     }

@@ -7,6 +7,7 @@
  */
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { dayNumberOfIso } from '../calendar/day-number.js';
 import { MAX_SUPPORTED_DATE, MIN_SUPPORTED_DATE } from '../domain/dates.js';
 
 /** A recurrence covers at most this many days from its first date: a school year and a bit. */
@@ -144,10 +145,12 @@ export interface ScheduledEvent extends EventFields {
  * null when either is malformed (the schema reports that).
  */
 export function occurrenceSpan(start: string, end: string): { days: number; minutes: number } | null {
-  const a = DateTime.fromISO(start, { zone: 'UTC' });
-  const b = DateTime.fromISO(end, { zone: 'UTC' });
-  if (!a.isValid || !b.isValid) return null;
-  const minutes = Math.round(b.diff(a, 'minutes').minutes);
-  const days = Math.round(b.startOf('day').diff(a.startOf('day'), 'days').days);
-  return { days, minutes };
+  // Plain arithmetic on day numbers: planning calls this for every event, luxon would dominate.
+  if (!LOCAL_DATE_TIME.test(start) || !LOCAL_DATE_TIME.test(end)) return null;
+  const startDay = dayNumberOfIso(start.slice(0, 10));
+  const endDay = dayNumberOfIso(end.slice(0, 10));
+  if (Number.isNaN(startDay) || Number.isNaN(endDay)) return null;
+  const minutesOf = (text: string) => Number(text.slice(11, 13)) * 60 + Number(text.slice(14, 16));
+  const days = endDay - startDay;
+  return { days, minutes: days * 1440 + minutesOf(end) - minutesOf(start) };
 }
