@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   entree: async () => (await import('./entree-import.js')).benchEntreeImport,
   calendar: async () => (await import('./calendar.js')).benchCalendar,
   planning: async () => (await import('./planning.js')).benchPlanning,
+  events: async () => (await import('./events.js')).benchEvents,
   sortie: async () => (await import('./sortie.js')).benchSortie,
   publish: async () => (await import('./bridge-publish.js')).benchBridgePublish,
   latency: async () => (await import('./import-latency.js')).benchImportLatency,

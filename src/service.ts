@@ -358,6 +358,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     eventLoopDelayP99: () => loopMonitor.p99Seconds(),
     clientsFileRefused: () => clientsHolder.refused !== null,
     syncStatus: () => bridge.sync.status(),
+    bookingFeeds: () => bridge.bookingFeeds.status(),
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
     reportedRejected: () => bridge.tracker.stats().rejected,

@@ -6,6 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { FeedStatus } from '../bridge/booking-feeds.js';
 import type { GatewayReport, ReportedRejection } from '../bridge/gateway-tracker.js';
 import type { PublisherStats } from '../bridge/publisher.js';
 import type { ScheduledJobStats } from '../bridge/scheduled-job.js';
@@ -31,6 +32,8 @@ export interface MetricsSources {
    * asynchronous refresh (src/dashboard/calendar-alert-gauge.ts), since collect is synchronous.
    */
   schoolAlerts?: () => readonly { uai: string; kind: string; value: number }[];
+  /** Booking feeds (docs/events.md) and their health. */
+  bookingFeeds?: () => readonly FeedStatus[];
   /** p99 event-loop delay of the last window, in seconds (src/http/event-loop-monitor.ts). */
   eventLoopDelayP99?: () => number;
   /** True while the last edit of the clients files is refused (the previous set still serves). */
@@ -83,6 +86,17 @@ export function createMetrics(): Metrics {
     collect() {
       this.reset();
       for (const s of sources.syncStatus?.() ?? []) this.set({ uai: s.uai }, s.stale ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'scope_energie_booking_feed_failing',
+    help: '1 while a booking feed fails (its last good bookings keep planning), 0 when its last poll succeeded',
+    labelNames: ['uai', 'feed'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const f of sources.bookingFeeds?.() ?? [])
+        this.set({ uai: f.uai, feed: f.feed }, f.failing_since ? 1 : 0);
     },
   });
   new Gauge({

@@ -62,6 +62,7 @@ const named = (name: string, schema: z.ZodType, io?: 'input' | 'output'): NamedS
 });
 
 import { createOverrideBodySchema } from '../bridge/overrides-service.js';
+import { eventBodySchema } from '../events/scheduled-event.js';
 
 const Problems = named('Problems', problemsSchema);
 const TimetableInput = named('TimetableInput', timetableSchema, 'input');
@@ -496,7 +497,8 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: 'get',
     path: '/tableau-de-bord/{uai}/economies-mesurees',
-    summary: 'Dashboard: measured savings (IPMVP option C) beside the model estimate, or the data missing (HTML, French)',
+    summary:
+      'Dashboard: measured savings (IPMVP option C) beside the model estimate, or the data missing (HTML, French)',
     description:
       'Query `reference_du`, `reference_au`, `du`, `au` (YYYY-MM-DD): the baseline and reporting periods; without them, the form alone.',
     tag: 'Pages',
@@ -828,7 +830,7 @@ export const ROUTES: readonly RouteDoc[] = [
     method: 'get',
     path: '/metrics',
     summary:
-      'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging, audit chain broken',
+      'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging, audit chain broken, booking feeds failing',
     tag: 'Operations',
     auth: 'bearer',
     roles: 'auditor, admin',
@@ -887,6 +889,102 @@ export const ROUTES: readonly RouteDoc[] = [
       '200': { description: 'The ended override, with who ended it and when' },
       '409': { description: 'Already ended', content: { 'application/json': Problems } },
       ...errors(401, 403, 404),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/events',
+    summary:
+      'A school’s scheduled events (meetings, lettings, exams, booking feeds), with a range’s occurrences',
+    description:
+      'Every event of the school (docs/events.md); with `from` and `to` (local dates, at most 62 days apart) also `occurrences`: {event_id, title, date, start, end}, instants in UTC.',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, auditor, admin',
+    query: z.object({
+      uai: z.string().describe('The school (UAI)'),
+      from: dateParameterSchema('from').optional().describe('First local date of occurrences'),
+      to: dateParameterSchema('to').optional().describe('Last local date of occurrences (inclusive)'),
+    }),
+    responses: {
+      '200': { description: '`{uai, events: […], occurrences?: […]}`' },
+      ...errors(400, 401, 403, 404),
+    },
+  },
+  {
+    method: 'post',
+    path: '/api/events',
+    summary:
+      'Schedule an event: occupancy of a zone or rooms, planned like a lesson (preheat, lighting lead, gap rules)',
+    description:
+      'Local start and end in the school’s zone; optional weekly recurrence (weekdays, until, except) over at most 400 days. Replanned and published at once; audited with the event after. The answer lists conflicts (lessons or other events in the same rooms) and the closed days the event falls on: shown, not refused.',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, admin',
+    query: z.object({ uai: z.string().describe('The school (UAI)') }),
+    requestBody: {
+      required: true,
+      content: { 'application/json': named('EventRequest', eventBodySchema, 'input') },
+    },
+    responses: {
+      '201': {
+        description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`; `Location` names it',
+      },
+      ...errors(400, 401, 403, 404, 413, 422),
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/events/{id}',
+    summary: 'One event, with its conflicts and holidays',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, auditor, admin',
+    pathParameters: z.object({ id: z.string().describe('Event id') }),
+    query: z.object({ uai: z.string().describe('The school (UAI)') }),
+    responses: {
+      '200': { description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`' },
+      ...errors(400, 401, 403, 404),
+    },
+  },
+  {
+    method: 'put',
+    path: '/api/events/{id}',
+    summary: 'Replace a manager’s event (a booking feed’s is read-only: 409)',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, admin',
+    pathParameters: z.object({ id: z.string().describe('Event id') }),
+    query: z.object({ uai: z.string().describe('The school (UAI)') }),
+    requestBody: {
+      required: true,
+      content: { 'application/json': named('EventRequest', eventBodySchema, 'input') },
+    },
+    responses: {
+      '200': { description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`' },
+      '409': {
+        description: 'The event comes from a booking feed',
+        content: { 'application/json': Problems },
+      },
+      ...errors(400, 401, 403, 404, 413, 422),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/api/events/{id}',
+    summary: 'Delete a manager’s event (all its dates); replanned at once',
+    tag: 'Bridge',
+    auth: 'bearer',
+    roles: 'manager, admin',
+    pathParameters: z.object({ id: z.string().describe('Event id') }),
+    query: z.object({ uai: z.string().describe('The school (UAI)') }),
+    responses: {
+      '200': { description: '`{deleted: event}`' },
+      '409': {
+        description: 'The event comes from a booking feed',
+        content: { 'application/json': Problems },
+      },
+      ...errors(400, 401, 403, 404),
     },
   },
   {

@@ -27,10 +27,14 @@ import type { Store } from '../store/store.js';
 import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from './adapters/index.js';
 import { z2mBaseTopic } from './adapters/zigbee2mqtt.js';
 import { type AuditSink, planEvents, publishEvents, reloadEvents } from './audit-events.js';
+import { createBookingFeedPool } from './booking-feed-pool.js';
+import { BookingFeeds } from './booking-feeds.js';
 import { bridgeRoutes } from './bridge-routes.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { type ClusterSignal, parseClusterSignal } from './cluster-signal.js';
 import { Dispatcher } from './dispatcher.js';
+import { eventsRoutes } from './events-routes.js';
+import { EventsService } from './events-service.js';
 import { gatewayRoutes } from './gateway-routes.js';
 import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js';
 import { HomeAssistantCommands } from './ha-commands.js';
@@ -38,6 +42,7 @@ import { OverridesService } from './overrides-service.js';
 import { MutablePlanFeed } from './plan-feed.js';
 import { PlanningService } from './planning.js';
 import { BridgePublisher, type PublisherStats } from './publisher.js';
+import { ScheduledJob } from './scheduled-job.js';
 import { sortieClientFromConfig } from './sortie-client.js';
 import { SyncService } from './sync.js';
 
@@ -84,6 +89,10 @@ export interface Bridge {
   readonly dispatcher: Dispatcher;
   readonly tracker: GatewayTracker;
   readonly overrides: OverridesService;
+  /** Scheduled events (docs/events.md). */
+  readonly events: EventsService;
+  /** The schools' booking feeds and their health. */
+  readonly bookingFeeds: BookingFeeds;
   /** This instance's share of the schools (issue 8). */
   readonly leases: SchoolLeases;
   /** The bridge's MQTT session, for parts that read gateway topics beside it (meters). */
@@ -247,11 +256,44 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     logger: logger.child({ part: 'overrides' }),
     audit: context.audit,
   });
+  const events = new EventsService({
+    repository: store.events,
+    site,
+    calendars: context.calendars,
+    occupancy: sync,
+    clock,
+    audit: context.audit,
+  });
+  // Feeds are untrusted input: parsed in a worker with the import workers' limits.
+  const feedPool = createBookingFeedPool({
+    maxHeapMb: config.entree.worker.max_heap_mb,
+    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
+    onError: (error) => logger.warn({ err: error }, 'booking feed worker lost'),
+  });
+  const bookingFeeds = new BookingFeeds({
+    site,
+    repository: store.events,
+    events,
+    parse: feedPool.parse,
+    clock,
+    baseDir: context.baseDir,
+    owns,
+    logger: logger.child({ part: 'booking-feeds' }),
+  });
+  // Each minute, the feeds whose period elapsed (UTC cron, like every interval job).
+  const feedJob = new ScheduledJob({
+    expression: '* * * * *',
+    name: 'booking-feeds',
+    run: () => bookingFeeds.pollDue(),
+    clock,
+    logger: logger.child({ part: 'booking-feeds' }),
+  });
   planning = new PlanningService({
     site,
     calendars: context.calendars,
     occupancy: sync,
     overrides,
+    events,
     feed,
     clock,
     loadOccupancy: (uai, dates) => sync.loadRange(uai, dates),
@@ -403,6 +445,8 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     await leases.stop();
     await sync.stop();
     await dispatcher.stop();
+    await feedJob.stop();
+    await feedPool.close();
     await planning?.stop();
     overrides.stop();
     await tracker.stop();
@@ -417,9 +461,14 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       const message = parseClusterSignal(text);
       if (!message || message.from === instanceId || !leases.owns(message.uai)) return;
       if (message.kind === 'timetable') void sync.syncNow(message.uai);
-      else void planning?.replan(message.uai);
+      else {
+        events.forget(message.uai);
+        void planning?.replan(message.uai);
+      }
     });
     overrides.onChange((uai) => signal({ kind: 'overrides', uai }));
+    // The lease holder replans on it like on an override (its event cache is read afresh).
+    events.onChange((uai) => signal({ kind: 'overrides', uai }));
 
     await publisher.start();
     await haCommands.updateTargets(targets());
@@ -445,6 +494,10 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     });
     await planning.start();
     await dispatcher.start();
+    feedJob.start();
+    void bookingFeeds
+      .pollDue()
+      .catch((error: unknown) => logger.warn({ err: error }, 'booking feeds not polled at start'));
     // Another instance's Last Will says the service is offline; while this one runs, it is not.
     statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
       if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
@@ -487,6 +540,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       timezoneOf: (uai) => site.current.devices.get(uai)?.value.school.timezone,
     }),
   );
+  routes.route('/', eventsRoutes({ events }));
   routes.route('/', gatewayRoutes({ tracker }));
   routes.route('/', clusterRoutes({ leases, repository: store.leases }));
 
@@ -500,6 +554,8 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     dispatcher,
     tracker,
     overrides,
+    events,
+    bookingFeeds,
     leases,
     connection,
     topics,

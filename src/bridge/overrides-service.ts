@@ -444,7 +444,8 @@ export function plainOverride(o: StoredOverride): Override {
   };
 }
 
-function problemOf(issue: z.core.$ZodIssue): Problem {
+/** A zod issue as a problem naming its JSON path (`$.field`) and a stable code. */
+export function problemOf(issue: z.core.$ZodIssue): Problem {
   const params = (issue as { params?: { code?: unknown } }).params;
   const code =
     typeof params?.code === 'string'

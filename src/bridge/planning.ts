@@ -19,6 +19,8 @@ import type { Clock } from '../domain/clock.js';
 import { parseDateParameter } from '../domain/dates.js';
 import type { Occupancy } from '../domain/occupancy.js';
 import { InputError } from '../domain/problems.js';
+import { expandEvents } from '../events/expand-events.js';
+import type { ScheduledEvent } from '../events/scheduled-event.js';
 import type { Override } from '../rules/overrides.js';
 import { nextChangeAfter, PLANNING_MARGIN_MS, type TimeRange } from '../rules/planner.js';
 import type { PlanMode, SegmentReason } from '../rules/segment.js';
@@ -66,6 +68,13 @@ export interface OverrideSource {
   onChange(listener: (uai: string) => void): () => void;
 }
 
+/** What planning needs from scheduled events (EventsService fits; docs/events.md). */
+export interface ScheduledEventSource {
+  /** Every event of a school (bounded by MAX_EVENTS_PER_SCHOOL); planning expands them. */
+  eventsFor(uai: string): Promise<readonly ScheduledEvent[]>;
+  onChange(listener: (uai: string) => void): () => void;
+}
+
 export interface SiteSource {
   readonly current: Site;
   onReload?(listener: (result: ReloadResult) => void): () => void;
@@ -81,6 +90,8 @@ export interface PlanningServiceOptions {
   calendars: Pick<CalendarSource, 'forSchool'>;
   occupancy: OccupancySource;
   overrides: OverrideSource;
+  /** Scheduled events (meetings, lettings, booking feeds): occupancy like lessons. */
+  events?: ScheduledEventSource;
   feed: MutablePlanFeed;
   clock: Clock;
   /** Replan-everything job, evaluated in UTC (default: minute 0 of every hour). */
@@ -114,6 +125,8 @@ export class PlanningService {
     const { occupancy, overrides, site } = this.options;
     this.unsubscribe.push(occupancy.onChange((uai) => void this.replan(uai)));
     this.unsubscribe.push(overrides.onChange((uai) => void this.replan(uai)));
+    if (this.options.events)
+      this.unsubscribe.push(this.options.events.onChange((uai) => void this.replan(uai)));
     if (site.onReload) {
       this.unsubscribe.push(
         site.onReload((result) => {
@@ -178,6 +191,7 @@ export class PlanningService {
     try {
       const horizon = this.liveHorizon();
       const overrides = await this.options.overrides.overridesFor(uai, horizon);
+      const events = (await this.options.events?.eventsFor(uai)) ?? [];
       const plan = planFromHeld({
         site,
         devices,
@@ -185,6 +199,7 @@ export class PlanningService {
         horizon,
         held: this.options.occupancy.occupancyFor(uai),
         overrides,
+        events,
       });
       // A newer replan of this school started meanwhile: its inputs are newer, let it win.
       if (this.generation.get(uai) !== turn) return plan;
@@ -213,7 +228,16 @@ export class PlanningService {
     if (!covers(held, dates) && this.options.loadOccupancy)
       held = await this.options.loadOccupancy(uai, dates);
     const overrides = await this.options.overrides.overridesFor(uai, horizon);
-    const plan = planFromHeld({ site, devices, calendars: this.options.calendars, horizon, held, overrides });
+    const events = (await this.options.events?.eventsFor(uai)) ?? [];
+    const plan = planFromHeld({
+      site,
+      devices,
+      calendars: this.options.calendars,
+      horizon,
+      held,
+      overrides,
+      events,
+    });
     return { plan, date, days, timezone };
   }
 
@@ -254,6 +278,8 @@ export interface PlanFromHeldInput {
   /** The occupancy held (or loaded) for the school, or null when none was ever received. */
   held: HeldOccupancy | null;
   overrides: readonly Override[];
+  /** The school's scheduled events, expanded here over the planning window. */
+  events?: readonly ScheduledEvent[];
 }
 
 /**
@@ -280,6 +306,8 @@ export function planFromHeld(input: PlanFromHeldInput): SchoolPlan {
         to: Math.min(horizon.to + PLANNING_MARGIN_MS, localMidnight(addDaysIso(held.to, 1), timezone)),
       }
     : undefined;
+  const window = known ?? { from: horizon.from - PLANNING_MARGIN_MS, to: horizon.to + PLANNING_MARGIN_MS };
+  const events = input.events && input.events.length > 0 ? expandEvents(input.events, window, timezone) : [];
   return planSchool({
     devices,
     ruleSet: input.site.ruleSet,
@@ -288,6 +316,7 @@ export function planFromHeld(input: PlanFromHeldInput): SchoolPlan {
     overrides: input.overrides,
     horizon,
     ...(known ? { known } : {}),
+    ...(events.length > 0 ? { events } : {}),
   });
 }
 

@@ -13,6 +13,7 @@ import {
 import type { LoadedDevices } from '../devices/load.js';
 import type { Zone } from '../devices/schema.js';
 import type { Occupancy, OccupancyInterval } from '../domain/occupancy.js';
+import { EVENT_SOURCE_PREFIX, type EventOccurrence, eventZoneOccupancy } from '../events/expand-events.js';
 import type { Override } from '../rules/overrides.js';
 import { schoolPlanHash } from '../rules/plan-hash.js';
 import { PLANNING_MARGIN_MS, planZone, type TimeRange, zoneOccupancy } from '../rules/planner.js';
@@ -53,6 +54,11 @@ export interface SchoolPlanInput {
   horizon: TimeRange;
   /** Window over which `occupancy` is complete; default horizon ± the planning margin. */
   known?: TimeRange;
+  /**
+   * Scheduled events' occurrences over `known` (docs/events.md): occupancy of the zones they
+   * reach, with preheat, leads and gap rules as for a lesson; segments they explain name them.
+   */
+  events?: readonly EventOccurrence[];
 }
 
 export function planSchool(input: SchoolPlanInput): SchoolPlan {
@@ -67,23 +73,34 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
       ? { occupancy: fallbackOccupancy(calendar, ruleSet.value.fallback_week, known) }
       : undefined;
   const rules = zoneRulesResolver(ruleSet, uai);
+  const occurrences = input.events ?? [];
+  const titles = new Map(occurrences.map((o) => [`${EVENT_SOURCE_PREFIX}${o.eventId}`, o.title]));
   const zones = devices.value.zones.map((zone) => {
-    const zoneIntervals = occupancy ? zoneOccupancy(occupancy.rooms, zone) : [];
+    const lessons = occupancy ? zoneOccupancy(occupancy.rooms, zone) : [];
+    const events = occurrences.length > 0 ? eventZoneOccupancy(occurrences, zone) : [];
+    const occupied = events.length > 0 ? [...lessons, ...events] : lessons;
+    const fallbackOccupancy = fallback
+      ? events.length > 0
+        ? { occupancy: [...fallback.occupancy, ...events] }
+        : fallback
+      : undefined;
+    const functions = planZone({
+      zone,
+      occupancy: occupied,
+      rules: rules(zone),
+      overrides: input.overrides,
+      horizon,
+      known,
+      // Without a timetable, an event still opens its own window (as the fallback week does).
+      ...(fallbackOccupancy ? { fallback: fallbackOccupancy } : {}),
+    });
     return {
       zone: zone.id,
       name: zone.name,
-      occupied: (fallback ? fallback.occupancy : zoneIntervals).filter(
+      occupied: (fallbackOccupancy ? fallbackOccupancy.occupancy : occupied).filter(
         (i) => i.end > known.from && i.start < known.to,
       ),
-      functions: planZone({
-        zone,
-        occupancy: zoneIntervals,
-        rules: rules(zone),
-        overrides: input.overrides,
-        horizon,
-        known,
-        ...(fallback ? { fallback } : {}),
-      }),
+      functions: events.length > 0 ? nameEvents(functions, titles) : functions,
     };
   });
   const plans = Object.fromEntries(zones.map((z) => [z.zone, z.functions]));
@@ -96,6 +113,23 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
     zones,
     hash: schoolPlanHash(plans),
   };
+}
+
+/** Segments explained by scheduled events say which ones, by id and title (the reason's `events`). */
+function nameEvents(plan: ZonePlan, titles: ReadonlyMap<string, string>): ZonePlan {
+  for (const segments of Object.values(plan)) {
+    if (!segments) continue;
+    for (const segment of segments) {
+      const lessons = segment.reason.lessons;
+      if (!lessons) continue;
+      const events = lessons
+        .filter((l) => l.startsWith(EVENT_SOURCE_PREFIX))
+        .map((l) => ({ id: l.slice(EVENT_SOURCE_PREFIX.length), title: titles.get(l) ?? '' }));
+      // A fresh reason: planned reasons may be shared between segments.
+      if (events.length > 0) segment.reason = { ...segment.reason, events };
+    }
+  }
+  return plan;
 }
 
 /**

@@ -30,7 +30,8 @@ export type AlertCode =
   | 'annee-scolaire-non-commencee'
   | 'vacances-inconnues'
   | 'pas-d-import-depuis-la-rentree'
-  | 'salles-de-zone-absentes';
+  | 'salles-de-zone-absentes'
+  | 'flux-reservations-en-echec';
 
 /** The alerts `calendarAlerts` can give: the `kind` label of `scope_energie_school_alert`. */
 export const CALENDAR_ALERT_CODES = [
@@ -102,6 +103,17 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
 
   alerts.push(...(await schoolCalendarAlerts(deps, devices)));
   alerts.push(...(await schoolZoneRoomAlerts(deps, devices)));
+  for (const feed of deps.bookingFeeds?.() ?? []) {
+    if (feed.uai !== school.uai || feed.failing_since === null) continue;
+    alerts.push({
+      code: 'flux-reservations-en-echec',
+      message: `Flux de réservations ${feed.feed} en échec depuis le ${DateTime.fromISO(feed.failing_since, {
+        zone: school.timezone,
+      }).toFormat(
+        'dd/MM/yyyy HH:mm',
+      )} : ${feed.last_error ?? 'erreur inconnue'}. Les dernières réservations lues restent appliquées.`,
+    });
+  }
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {
     for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });

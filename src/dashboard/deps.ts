@@ -4,6 +4,8 @@
  * shapes it already exposes, so the bridge can change inside without the pages noticing.
  */
 import type { Authenticator } from '../auth/authenticator.js';
+import type { FeedStatus } from '../bridge/booking-feeds.js';
+import type { EventsService } from '../bridge/events-service.js';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { OverridesService } from '../bridge/overrides-service.js';
 import type { HeldOccupancy, PlanForDates } from '../bridge/planning.js';
@@ -53,4 +55,8 @@ export interface DashboardDeps {
   zoneComfort?(uai: string): ReadonlyMap<string, number>;
   /** Measured savings from the stored meter readings (`schoolMeasuredSavings`). */
   measuredSavings?(uai: string, query: MeasuredQuery): Promise<SchoolMeasuredBody>;
+  /** Scheduled events (docs/events.md): the week calendar page (events-page.tsx); absent, no such page. */
+  events?: Pick<EventsService, 'list' | 'occurrences' | 'create' | 'delete'>;
+  /** Booking feeds and their health (the `flux-reservations-en-echec` alert). */
+  bookingFeeds?: () => readonly FeedStatus[];
 }

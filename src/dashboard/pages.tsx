@@ -127,6 +127,9 @@ export function SchoolPage(props: SchoolPageProps) {
         <h2 id="alertes-titre">Alertes</h2>
         <AlertList alerts={view.alerts} />
       </section>
+      <p>
+        <a href={`${DASHBOARD_BASE}/${view.uai}/evenements`}>Évènements et réservations de la semaine</a>
+      </p>
       <DayNavigation view={view} />
       {view.planError ? (
         <p class="erreur" role="alert">

@@ -25,6 +25,7 @@ import { sameOrigin } from '../scope/vue/origin-check.js';
 import { requirePageAuth } from '../scope/vue/session.js';
 import { schoolState, schoolsOverview } from './dashboard-state.js';
 import type { DashboardDeps } from './deps.js';
+import { eventsPageRoutes } from './events-routes.js';
 import { renderDocument } from './layout.js';
 import { measuredSavingsRoutes } from './measured-savings-page.js';
 import {
@@ -171,6 +172,9 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
     const ok = result?.status === 'cancelled' ? 'derogation-annulee' : 'derogation-deja-terminee';
     return c.redirect(`${schoolHref(uai, date, { ok })}#derogations`, 303);
   });
+
+  // The week calendar of events (events-routes.tsx), behind the same authentication.
+  app.route('/', eventsPageRoutes(deps, { viewerOf, page, schoolOf, refuseWrite }));
 
   return app;
 }

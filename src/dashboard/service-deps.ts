@@ -99,5 +99,7 @@ export function dashboardDepsOf(parts: {
     },
     timetableImportedAt: async (uai) => (await store.timetables.currentMeta(uai))?.importedAt ?? null,
     overrides: bridge.overrides,
+    events: bridge.events,
+    bookingFeeds: () => bridge.bookingFeeds.status(),
   };
 }

@@ -181,11 +181,41 @@ export const zoneSchema = z
     }
   });
 
+/**
+ * A room-booking tool's iCalendar feed (docs/events.md, "Booking feeds"): polled over HTTP with
+ * conditional requests, or read from a file; its bookings become the school's events.
+ */
+export const bookingFeedSchema = z
+  .strictObject({
+    id: topicSafeId.describe('Feed id, named in events, audit entries and alerts'),
+    url: z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .optional()
+      .describe('iCalendar URL, polled with If-None-Match / If-Modified-Since'),
+    file: nonEmpty.optional().describe('iCalendar file path, relative to the service directory'),
+    poll_minutes: z.int().min(1).max(1440).default(15).describe('How often the feed is read'),
+    max_kb: z.int().min(1).max(20_480).default(2048).describe('Largest feed accepted (untrusted input)'),
+    rooms: z
+      .record(z.string().min(1), z.string().min(1))
+      .default({})
+      .describe('Booking tool room name → room id or name in this file where they differ'),
+  })
+  .refine((feed) => (feed.url === undefined) !== (feed.file === undefined), {
+    message: 'give url or file, one of them',
+    path: ['url'],
+  });
+export type BookingFeed = z.infer<typeof bookingFeedSchema>;
+
 export const devicesFileSchema = z
   .strictObject({
     school: schoolSchema,
     gateways: z.array(gatewaySchema).min(1),
     zones: z.array(zoneSchema),
+    booking_feeds: z
+      .array(bookingFeedSchema)
+      .max(5)
+      .optional()
+      .describe('Room-booking feeds (docs/events.md)'),
   })
   .superRefine((file, ctx) => {
     // Structural consistency inside the file: a bad reference must refuse the whole file

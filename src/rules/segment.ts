@@ -38,8 +38,10 @@ export interface SegmentReason {
    */
   temperature_rule?: string;
   basis: string;
-  /** Lessons (and `event:` ids) behind an occupied or preheat segment. */
+  /** Lessons (and `event:` ids, `scheduled-event:` ids) behind an occupied or preheat segment. */
   lessons?: string[];
+  /** The scheduled events (docs/events.md) behind the segment, by id and title: the plan API and the dashboard show them. */
+  events?: Array<{ id: string; title: string }>;
   /** Length of the unoccupied gap the segment belongs to, in hours (2 decimals). */
   gap_hours?: number;
   /** The gap runs past the known occupancy window: `gap_hours` is a lower bound. */

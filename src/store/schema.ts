@@ -241,6 +241,37 @@ export interface FrozenSavingsTable {
   body_json: string;
 }
 
+/** Scheduled events, manual or from a booking feed (migration 0015; docs/events.md). */
+export interface ScheduledEventTable {
+  id: string;
+  uai: string;
+  title: string;
+  start_local: string;
+  end_local: string;
+  recurrence_json: string | null;
+  target_json: string;
+  source: 'manual' | 'feed';
+  feed_id: string | null;
+  feed_key: string | null;
+  created_by: string;
+  created_at: string;
+  updated_by: string;
+  updated_at: string;
+}
+
+/** Per school and booking feed, its validators and health (migration 0015). */
+export interface BookingFeedStateTable {
+  uai: string;
+  feed_id: string;
+  etag: string | null;
+  last_modified: string | null;
+  body_sha256: string | null;
+  last_success_at: string | null;
+  last_attempt_at: string | null;
+  failing_since: string | null;
+  last_error: string | null;
+}
+
 export interface Database {
   establishments: EstablishmentTable;
   timetable_versions: TimetableVersionTable;
@@ -264,6 +295,8 @@ export interface Database {
   telemetry_hourly: TelemetryHourlyTable;
   telemetry_monthly: TelemetryMonthlyTable;
   telemetry_progress: TelemetryProgressTable;
+  scheduled_events: ScheduledEventTable;
+  booking_feed_state: BookingFeedStateTable;
 }
 
 /**

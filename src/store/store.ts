@@ -15,6 +15,10 @@ import { createLeaseRepository, type LeaseRepository } from './lease-repository.
 import { createMeterRepository, type MeterRepository } from './meter-repository.js';
 import { migrationProvider } from './migrations/index.js';
 import { createOverrideRepository, type OverrideRepository } from './override-repository.js';
+import {
+  createScheduledEventRepository,
+  type ScheduledEventRepository,
+} from './scheduled-event-repository.js';
 import type { Database } from './schema.js';
 import { inProcessSignals, postgresSignals, type StoreSignals } from './store-signals.js';
 import { createSyncRepository, type SyncRepository } from './sync-repository.js';
@@ -79,6 +83,8 @@ export interface Store {
   /** The bridge's last good SORTIE occupancy per school. */
   sync: SyncRepository;
   overrides: OverrideRepository;
+  /** Scheduled events and booking-feed state (docs/events.md). */
+  events: ScheduledEventRepository;
   /** The append-only, hash-chained audit log. */
   audit: AuditRepository;
   /** Bridge instances and the school leases that split the work between them (issue 8). */
@@ -123,6 +129,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     bridgeState: createBridgeStateRepository(db, dialect),
     sync: createSyncRepository(db),
     overrides: createOverrideRepository(db, dialect),
+    events: createScheduledEventRepository(db, dialect),
     audit: createAuditRepository(db, dialect),
     leases: createLeaseRepository(db, dialect),
     telemetry: createTelemetryRepository(db, dialect),

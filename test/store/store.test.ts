@@ -39,6 +39,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0008_broker_access',
       '0012_telemetry',
       '0013_meters_and_frozen_savings',
+      '0015_scheduled_events',
     ]);
     // The EMQX tables and views exist on PostgreSQL only (migration 0008).
     const emqx = backend.name === 'postgres' ? ['broker_acl', 'broker_logins'] : [];
@@ -46,6 +47,7 @@ describe.each(backends)('openStore on $name', (backend) => {
     expect(await tableNames(first)).toEqual([
       'audit_head',
       'audit_log',
+      'booking_feed_state',
       'bridge_desired',
       'bridge_instances',
       ...emqx,
@@ -61,6 +63,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       'override_events',
       'overrides',
       'revoked_sessions',
+      'scheduled_events',
       'school_leases',
       'sync_state',
       'telemetry_hourly',
@@ -94,6 +97,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0008_broker_access',
       '0012_telemetry',
       '0013_meters_and_frozen_savings',
+      '0015_scheduled_events',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },
