@@ -517,6 +517,66 @@ export const ROUTES: readonly RouteDoc[] = [
     },
   },
   {
+    method: 'get',
+    path: '/tableau-de-bord/{uai}/evenements',
+    summary:
+      'Dashboard: the week’s scheduled events beside the timetable, with the form to create one (HTML, French)',
+    description: 'Query `semaine=YYYY-MM-DD` (any day of the week; default this week).',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': { description: 'Page', content: { 'text/html': { html: 'events calendar' } } },
+      '303': { description: 'No session: redirect to /connexion' },
+      '400': { description: 'Bad date', content: { 'text/html': { html: 'error page' } } },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '404': {
+        description: 'No such school, or not in the caller’s list',
+        content: { 'text/html': { html: 'error page' } },
+      },
+    },
+  },
+  {
+    method: 'post',
+    path: '/tableau-de-bord/{uai}/evenements',
+    summary: 'Dashboard: create a scheduled event from the form (Post/Redirect/Get)',
+    description: 'Origin (or Referer) must be this site. Refused: the page again with the errors.',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '303': { description: 'Created: back to the week of the event' },
+      '400': { description: 'Refused', content: { 'text/html': { html: 'page with the errors' } } },
+      '403': {
+        description: 'Auditor, or cross-site request',
+        content: { 'text/html': { html: 'error page' } },
+      },
+      '404': { description: 'No such school', content: { 'text/html': { html: 'error page' } } },
+      ...errors(413),
+    },
+  },
+  {
+    method: 'post',
+    path: '/tableau-de-bord/{uai}/evenements/{id}/suppression',
+    summary:
+      'Dashboard: delete a scheduled event (Post/Redirect/Get); events of a booking feed are read-only',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, admin',
+    pathParameters: uaiPathSchema.extend({ id: z.string().describe('Event id') }),
+    responses: {
+      '303': { description: 'Deleted: back to the week' },
+      '403': {
+        description: 'Auditor, or cross-site request',
+        content: { 'text/html': { html: 'error page' } },
+      },
+      '404': { description: 'No such school or event', content: { 'text/html': { html: 'error page' } } },
+      '409': { description: 'An event of a booking feed', content: { 'text/html': { html: 'error page' } } },
+    },
+  },
+  {
     method: 'post',
     path: '/tableau-de-bord/{uai}/derogations',
     summary: 'Dashboard: create an override from the form (Post/Redirect/Get)',
