@@ -6,6 +6,7 @@
  */
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
+import { isValidTopicName } from '../mqtt/filters.js';
 
 const relativeOrAbsolutePath = z.string().min(1);
 
@@ -586,6 +587,27 @@ const auditSchema = z
       .describe(
         "An HTTP endpoint outside the hub (the auditor's, a timestamping service) receiving every checkpoint.",
       ),
+    mqtt: z
+      .strictObject({
+        url: mqttUrl.describe("The broker keeping the checkpoint (ideally not the hub's own)."),
+        topic: z
+          .string()
+          .min(1)
+          .max(256)
+          .refine((topic) => isValidTopicName(topic), 'expected a topic name without wildcards')
+          .default('scope-energie/audit/checkpoint')
+          .describe('Topic on which the last checkpoint is retained (QoS 1).'),
+        username: z.string().min(1).optional(),
+        password_env: envName.optional().describe('Environment variable holding the password.'),
+        timeout_ms: z
+          .int()
+          .min(100)
+          .max(60_000)
+          .default(5000)
+          .describe('To connect, then to be acknowledged.'),
+      })
+      .optional()
+      .describe('A broker retaining the last checkpoint on a topic: every subscriber gets it at once.'),
   })
   .prefault({});
 
