@@ -127,6 +127,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     devicesDir: resolve(baseDir, config.paths.devices_dir),
     rulesDir: resolve(baseDir, config.paths.rules_dir),
     baseDir,
+    exceptionPolicy: { maxDeviationC: config.rules.exception_max_deviation_c },
   });
   site.onReload((result) => {
     if (result.ok) logger.info({ schools: result.site.devices.size }, 'devices and rules reloaded');

@@ -73,6 +73,7 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
       horizon,
       known,
       ...(fallback ? { fallback } : {}),
+      ...(ruleSet.exceptionPolicy ? { exceptionPolicy: ruleSet.exceptionPolicy } : {}),
     }),
   }));
   const plans = Object.fromEntries(zones.map((z) => [z.zone, z.functions]));

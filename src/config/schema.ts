@@ -611,6 +611,20 @@ const auditSchema = z
   })
   .prefault({});
 
+/** Limits on what the rule files may ask (docs/rules.md, "Exceptions"). */
+const rulesPolicySchema = z
+  .strictObject({
+    exception_max_deviation_c: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(2)
+      .describe(
+        "Largest lift above a legal cap (Code de l'énergie R241-26, R241-27) a rule's exception may carry, °C; an exception also needs approved_by, approved_on and reference.",
+      ),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   server: serverSchema,
   storage: storageSchema,
@@ -628,6 +642,7 @@ export const configSchema = z.strictObject({
     .describe('API clients with hashed secrets (see config/clients.example.yaml).'),
   log: logSchema,
   audit: auditSchema,
+  rules: rulesPolicySchema,
 });
 
 export type Config = z.output<typeof configSchema>;

@@ -67,6 +67,7 @@ const DEFAULTS = {
   clients_file: 'config/clients.yaml',
   log: { level: 'info' },
   audit: { checkpoint_interval_s: 3600, verify_interval_s: 3600 },
+  rules: { exception_max_deviation_c: 2 },
 };
 
 let dir: string;
