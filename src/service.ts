@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { createAnchoring } from './audit/audit-anchoring.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { importAuditEntry } from './audit/import-audit.js';
@@ -14,12 +15,15 @@ import { Authenticator } from './auth/authenticator.js';
 import { clientSchema } from './auth/clients.js';
 import { loadClients } from './auth/load-clients.js';
 import { LoginThrottle } from './auth/login-throttle.js';
+import type { AuthEnv } from './auth/middleware.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { reloadEvents } from './bridge/audit-events.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
 import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
+import { complianceRoutes } from './compliance/compliance-routes.js';
+import { createComplianceService } from './compliance/compliance-service.js';
 import type { Config } from './config/schema.js';
 import { CalendarAlertGauge } from './dashboard/calendar-alert-gauge.js';
 import { dashboardDepsOf } from './dashboard/service-deps.js';
@@ -253,6 +257,17 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
     onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
   });
+  // The compliance report (docs/audit.md): API and dashboard page from the same parts.
+  const compliance = createComplianceService({
+    planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
+    devicesOf: (uai) => site.current.devices.get(uai),
+    audit: store.audit,
+    overrides: store.overrides,
+    clock,
+  });
+  const bridgeApi = new Hono<AuthEnv>();
+  bridgeApi.route('/', bridge.routes);
+  bridgeApi.route('/', complianceRoutes(compliance));
   const dashboard = dashboardDepsOf({
     bridge,
     site,
@@ -262,6 +277,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     publicUrl: config.server.public_url,
     runView: viewPool.run,
   });
+  dashboard.compliance = compliance;
   // The dashboard's calendar alerts for /metrics, through the same per-version cache of dates.
   const calendarAlertGauge = new CalendarAlertGauge({
     deps: dashboard,
@@ -298,7 +314,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     dashboard,
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
-    bridge: bridge.routes,
+    bridge: bridgeApi,
     audit: auditRoutes({
       audit: store.audit,
       monitor: anchoring.monitor,

@@ -8,6 +8,7 @@ import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { OverridesService } from '../bridge/overrides-service.js';
 import type { HeldOccupancy, PlanForDates } from '../bridge/planning.js';
 import type { SchoolSyncStatus } from '../bridge/sync.js';
+import type { ComplianceService } from '../compliance/compliance-service.js';
 import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
 import type { Timetable } from '../domain/timetable.js';
@@ -47,4 +48,6 @@ export interface DashboardDeps {
   /** When the current timetable version was imported (ISO 8601 UTC), null without one. */
   timetableImportedAt?(uai: string): Promise<string | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
+  /** The compliance report (`/tableau-de-bord/{uai}/conformite`); without it that page is a 404. */
+  compliance?: ComplianceService;
 }

@@ -54,6 +54,8 @@ export interface LayoutProps {
   clientId: string;
   /** VUE (timetables) is for managers and admins; auditors do not get the link. */
   showVue: boolean;
+  /** A page's own rules after the shared ones (the compliance report's print layout). */
+  extraStyle?: string;
   children?: Child;
 }
 
@@ -64,7 +66,7 @@ export function Layout(props: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · scope-energie`}</title>
-        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
+        <style dangerouslySetInnerHTML={{ __html: STYLE + (props.extraStyle ?? '') }} />
       </head>
       <body>
         <a class="evitement" href="#contenu">
