@@ -34,6 +34,7 @@ import { createHttpApp } from './http/app.js';
 import { EventLoopMonitor } from './http/event-loop-monitor.js';
 import { createMetrics } from './http/metrics.js';
 import type { Logger } from './logger.js';
+import { RetentionJob } from './retention/retention-job.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
 import { createViewPool, occupancyRunnerOf } from './scope/vue/view-pool.js';
@@ -42,6 +43,7 @@ import { describeSiteChange } from './site/site-change.js';
 import { SiteHolder } from './site/site-holder.js';
 import { createSessionRevocationRepository } from './store/session-revocation-repository.js';
 import { openStore, type Store } from './store/store.js';
+import { purgeTimetableVersions } from './store/timetable-retention.js';
 
 /** The package version, for the OpenAPI document. */
 const SERVICE_VERSION = (
@@ -195,6 +197,19 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     { onError: (error) => logger.error({ err: error }, 'audit append failed; retrying with the next batch') },
   );
+  // Old timetable versions leave the store per the retention policy, each purge logged.
+  const retention = new RetentionJob({
+    settings: {
+      intervalMs: config.retention.interval_s * 1000,
+      keepVersions: config.retention.timetable_versions.keep_versions,
+      keepMonths: config.retention.timetable_versions.keep_months,
+    },
+    purge: (policy) => purgeTimetableVersions(store.db, store.dialect, policy),
+    audit: auditLog.sink,
+    clock,
+    logger: logger.child({ part: 'retention' }),
+  });
+  retention.start();
   // The devices and rules the service starts on: hashes, rules version and who last changed them.
   auditLog.sink(
     reloadEvents(
@@ -231,6 +246,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       audit: auditLog.sink,
     });
   } catch (error) {
+    retention.stop();
     anchoring.stop();
     brokerAccess?.stop();
     site.stop();
@@ -395,6 +411,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       await demoGateway?.stop();
       await bridge.stop();
       brokerAccess?.stop();
+      retention.stop();
       await auditLog.stop();
       anchoring.stop();
       calendarAlertGauge.stop();

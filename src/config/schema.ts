@@ -625,6 +625,48 @@ const rulesPolicySchema = z
   })
   .prefault({});
 
+/** How long timetable versions and audit entries are kept (docs/audit.md, "Retention"). */
+const retentionSchema = z
+  .strictObject({
+    interval_s: z
+      .int()
+      .min(0)
+      .max(31 * 86_400)
+      .default(86_400)
+      .describe('Apply the policy every N seconds (and at start); 0: at start only.'),
+    timetable_versions: z
+      .strictObject({
+        keep_versions: z
+          .int()
+          .min(1)
+          .max(1000)
+          .default(10)
+          .describe(
+            'The newest versions of each school kept whatever their age (the current one is never deleted).',
+          ),
+        keep_months: z
+          .int()
+          .min(1)
+          .max(1200)
+          .default(24)
+          .describe(
+            'Versions imported within this many months are kept; older ones beyond keep_versions are deleted.',
+          ),
+      })
+      .prefault({}),
+    audit: z
+      .strictObject({
+        keep_months: z
+          .int()
+          .min(60, 'the audit log is kept at least 60 months (docs/audit.md, "Retention")')
+          .max(1200)
+          .default(72)
+          .describe('Audit entries are kept at least this long; never less than 60 months (docs/audit.md).'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   server: serverSchema,
   storage: storageSchema,
@@ -643,6 +685,7 @@ export const configSchema = z.strictObject({
   log: logSchema,
   audit: auditSchema,
   rules: rulesPolicySchema,
+  retention: retentionSchema,
 });
 
 export type Config = z.output<typeof configSchema>;
