@@ -58,16 +58,6 @@ const FUNCTION_LABELS: Record<string, string> = {
   ventilation: 'Ventilation',
 };
 
-const PRINT_STYLE = `
-@media print {
-  header.site, .evitement, form.periode, p.actions { display: none; }
-  body { max-width: none; font-size: 10pt; }
-  section { break-inside: avoid-page; }
-  a { color: #111; text-decoration: none; }
-}
-.non-conforme { color: #8b0000; font-weight: 700; }
-`;
-
 export function compliancePageRoutes(deps: ComplianceDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   app.get(`${DASHBOARD_BASE}/:uai/conformite`, async (c) => {
@@ -178,7 +168,7 @@ export function CompliancePage(props: { viewer: Viewer; report: ComplianceReport
   const title = `Rapport de conformité — ${r.name}`;
   const csvHref = `${DASHBOARD_BASE}/${r.uai}/conformite?${new URLSearchParams({ from: r.from, to: r.to, format: 'csv' })}`;
   return (
-    <Layout title={title} clientId={viewer.clientId} showVue={viewer.showVue} extraStyle={PRINT_STYLE}>
+    <Layout title={title} clientId={viewer.clientId} showVue={viewer.showVue}>
       <div class="rapport">
         <h1>{title}</h1>
         <p>

@@ -47,6 +47,13 @@ nav.jours button { margin: 0; }
 svg { max-width: 100%; height: auto; font-size: 12px; font-family: system-ui, sans-serif; }
 svg text { fill: #111; }
 details { margin: 0.3rem 0 0.8rem; }
+.non-conforme { color: #8b0000; font-weight: 700; }
+@media print {
+  header.site, .evitement, form.periode, p.actions { display: none; }
+  body { max-width: none; font-size: 10pt; }
+  section { break-inside: avoid-page; }
+  a { color: #111; text-decoration: none; }
+}
 `;
 
 export interface LayoutProps {
@@ -54,8 +61,6 @@ export interface LayoutProps {
   clientId: string;
   /** VUE (timetables) is for managers and admins; auditors do not get the link. */
   showVue: boolean;
-  /** A page's own rules after the shared ones (the compliance report's print layout). */
-  extraStyle?: string;
   children?: Child;
 }
 
@@ -66,7 +71,7 @@ export function Layout(props: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{`${props.title} · scope-energie`}</title>
-        <style dangerouslySetInnerHTML={{ __html: STYLE + (props.extraStyle ?? '') }} />
+        <style dangerouslySetInnerHTML={{ __html: STYLE }} />
       </head>
       <body>
         <a class="evitement" href="#contenu">

@@ -15,6 +15,7 @@ import { DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
+import { chromiumOrSkipReason, launchChromium, saveScreenshot } from '../helpers/browser.js';
 import { REPO_CONFIG, REPO_ROOT, tempWorkDir } from '../helpers/cli.js';
 import { CDI_EXCEPTION, rulesWithCdiException } from './compliance-fixtures.js';
 
@@ -99,7 +100,6 @@ describe('the compliance report in the service and the CLI', () => {
     expect(html).toContain('<html lang="fr">');
     expect(html).toContain('<h1>Rapport de conformité — Lycée des Tilleuls (démonstration)</h1>');
     expect(html).toContain('du 2026-11-23 au 2026-11-29 inclus');
-    expect(html).toContain('@media print');
     expect(html).toContain(CDI_EXCEPTION.reference);
     expect(html).toContain('au-delà, sous exception approuvée');
     expect(html).toContain(
@@ -118,4 +118,51 @@ describe('the compliance report in the service and the CLI', () => {
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('to : to is before from');
   });
+
+  const noChromium = chromiumOrSkipReason();
+  it.skipIf(noChromium !== null)(
+    'in Chromium: captions and header cells, keyboard, print layout',
+    async () => {
+      const browser = await launchChromium();
+      try {
+        const context = await browser.newContext({
+          extraHTTPHeaders: { Authorization: `Bearer ${auditor}` },
+        });
+        const page = await context.newPage();
+        await page.goto(`${service.url}/tableau-de-bord/${DEMO_UAI}/conformite?${query}`);
+        expect(await page.title()).toBe(
+          'Rapport de conformité — Lycée des Tilleuls (démonstration) · scope-energie',
+        );
+        // Every table has a caption and column headers; every row header is a th.
+        const tables = await page.$$eval('table', (all) =>
+          all.map((t) => ({
+            caption: t.querySelector('caption')?.textContent?.trim() ?? '',
+            columns: t.querySelectorAll('thead th[scope=col]').length,
+            rowsWithoutHeader: [...t.querySelectorAll('tbody tr')].filter(
+              (r) => !r.querySelector('th[scope=row]') && !r.querySelector('td'),
+            ).length,
+          })),
+        );
+        expect(tables.length).toBeGreaterThan(10);
+        expect(tables.every((t) => t.caption !== '' && t.columns >= 2 && t.rowsWithoutHeader === 0)).toBe(
+          true,
+        );
+        // The keyboard reaches the skip link first, then the period's fields by their labels.
+        await page.keyboard.press('Tab');
+        expect((await page.locator(':focus').textContent())?.trim()).toBe('Aller au contenu');
+        expect(await page.getByLabel('Du').inputValue()).toBe(PERIOD.from);
+        expect(await page.getByLabel('Au (inclus, 93 jours au plus)').inputValue()).toBe(PERIOD.to);
+        // Printed: no navigation, no form, the tables stay.
+        await page.emulateMedia({ media: 'print' });
+        expect(await page.locator('header.site').isVisible()).toBe(false);
+        expect(await page.locator('form.periode').isVisible()).toBe(false);
+        expect(await page.locator('table').first().isVisible()).toBe(true);
+        await saveScreenshot(page, 'compliance-print');
+        const pdf = await page.pdf({ format: 'A4' });
+        expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
