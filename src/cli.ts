@@ -60,6 +60,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/meters.js')).metersImportCommand,
   },
   {
+    name: 'compliance',
+    summary: "a school's compliance report over a period (caps, overrides, exceptions, gateway deviations)",
+    load: async () => (await import('./cli/compliance.js')).complianceCommand,
+  },
+  {
     name: 'calendar import',
     summary: 'load school holidays from the official dataset (CSV/JSON) or a zone ICS, offline',
     load: async () => (await import('./cli/calendar-import.js')).calendarImportCommand,

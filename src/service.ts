@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { createHttpApp } from './app/app.js';
 import { createMetrics } from './app/metrics.js';
 import { createAnchoring } from './audit/audit-anchoring.js';
@@ -19,12 +20,15 @@ import { clientSchema } from './auth/clients.js';
 import { ClientsHolder } from './auth/clients-holder.js';
 import { loadClients } from './auth/load-clients.js';
 import { LoginThrottle } from './auth/login-throttle.js';
+import type { AuthEnv } from './auth/middleware.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { clientCreatedEvents, clientsReloadEvents, reloadEvents } from './bridge/audit-events.js';
 import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
 import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
+import { complianceRoutes } from './compliance/compliance-routes.js';
+import { createComplianceService } from './compliance/compliance-service.js';
 import type { Config } from './config/schema.js';
 import { CalendarAlertGauge } from './dashboard/calendar-alert-gauge.js';
 import { dashboardDepsOf } from './dashboard/service-deps.js';
@@ -33,6 +37,7 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
 import { EventLoopMonitor } from './http/event-loop-monitor.js';
 import type { Logger } from './log/logger.js';
+import { RetentionJob } from './retention/retention-job.js';
 import { zoneComfortSetpoints } from './savings/baseline.js';
 import { MeterIngest } from './savings/meter-ingest.js';
 import { SavingsFreezer } from './savings/savings-freezer.js';
@@ -45,6 +50,7 @@ import { describeSiteChange } from './site/site-change.js';
 import { SiteHolder } from './site/site-holder.js';
 import { createSessionRevocationRepository } from './store/session-revocation-repository.js';
 import { openStore, type Store } from './store/store.js';
+import { purgeTimetableVersions } from './store/timetable-retention.js';
 import {
   createTelemetryIngestor,
   startTelemetry,
@@ -144,6 +150,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     devicesDir: resolve(baseDir, config.paths.devices_dir),
     rulesDir: resolve(baseDir, config.paths.rules_dir),
     baseDir,
+    exceptionPolicy: { maxDeviationC: config.rules.exception_max_deviation_c },
   });
   site.onReload((result) => {
     if (result.ok) logger.info({ schools: result.site.devices.size }, 'devices and rules reloaded');
@@ -207,6 +214,19 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     { onError: (error) => logger.error({ err: error }, 'audit append failed; retrying with the next batch') },
   );
+  // Old timetable versions leave the store per the retention policy, each purge logged.
+  const retention = new RetentionJob({
+    settings: {
+      intervalMs: config.retention.interval_s * 1000,
+      keepVersions: config.retention.timetable_versions.keep_versions,
+      keepMonths: config.retention.timetable_versions.keep_months,
+    },
+    purge: (policy) => purgeTimetableVersions(store.db, store.dialect, policy),
+    audit: auditLog.sink,
+    clock,
+    logger: logger.child({ part: 'retention' }),
+  });
+  retention.start();
   // The devices and rules the service starts on: hashes, rules version and who last changed them.
   auditLog.sink(
     reloadEvents(
@@ -253,6 +273,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       onReported: (row) => telemetryIngestor.offer(row),
     });
   } catch (error) {
+    retention.stop();
     anchoring.stop();
     brokerAccess?.stop();
     site.stop();
@@ -320,6 +341,17 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
     onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
   });
+  // The compliance report (docs/audit.md): API and dashboard page from the same parts.
+  const compliance = createComplianceService({
+    planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
+    devicesOf: (uai) => site.current.devices.get(uai),
+    audit: store.audit,
+    overrides: store.overrides,
+    clock,
+  });
+  const bridgeApi = new Hono<AuthEnv>();
+  bridgeApi.route('/', bridge.routes);
+  bridgeApi.route('/', complianceRoutes(compliance));
   const dashboard = dashboardDepsOf({
     bridge,
     site,
@@ -329,6 +361,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     publicUrl: config.server.public_url,
     runView: viewPool.run,
   });
+  dashboard.compliance = compliance;
   // The dashboard's calendar alerts for /metrics, through the same per-version cache of dates.
   const calendarAlertGauge = new CalendarAlertGauge({
     deps: dashboard,
@@ -383,7 +416,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     dashboard,
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
-    bridge: bridge.routes,
+    bridge: bridgeApi,
     savings: savingsRoutes({
       planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
       devicesOf: (uai) => site.current.devices.get(uai),
@@ -484,6 +517,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       await bridge.stop();
       await telemetry.stop();
       brokerAccess?.stop();
+      retention.stop();
       await auditLog.stop();
       anchoring.stop();
       calendarAlertGauge.stop();

@@ -1,7 +1,7 @@
 /**
  * The anchoring parts built from the `audit` configuration, one way for the service and the CLI:
  * the signing key, the directory sink (which also tells the newest checkpoint taken before) and
- * the webhook sink; for the service, the checkpointer and the self-verification on top.
+ * the webhook and MQTT sinks; for the service, the checkpointer and the self-verification on top.
  */
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
@@ -14,7 +14,7 @@ import { AuditMonitor } from './audit-monitor.js';
 import { type AuditSigningKey, loadAuditSigningKey } from './audit-signing-key.js';
 import type { AuditScheduler } from './audit-timer.js';
 import { type Checkpoint, checkpointSignatureHolds } from './checkpoint.js';
-import { type CheckpointSink, directorySink, webhookSink } from './checkpoint-sinks.js';
+import { brokerSink, type CheckpointSink, directorySink, webhookSink } from './checkpoint-sinks.js';
 
 export const DEFAULT_CHECKPOINT_DIR = 'audit-checkpoints';
 
@@ -57,6 +57,26 @@ export function anchoringFromConfig(
         retries: audit.webhook.retries,
         retryDelayMs: audit.webhook.retry_delay_ms,
         bearerToken: token,
+      }),
+    );
+  }
+  if (audit.mqtt) {
+    const passwordEnv = audit.mqtt.password_env;
+    const password = passwordEnv ? env[passwordEnv] : undefined;
+    if (passwordEnv && !password) {
+      throw InputError.of(
+        'env-missing',
+        `audit.mqtt.password_env names ${passwordEnv}, which is not set`,
+        'audit.mqtt.password_env',
+      );
+    }
+    sinks.push(
+      brokerSink({
+        url: audit.mqtt.url,
+        topic: audit.mqtt.topic,
+        username: audit.mqtt.username,
+        password,
+        timeoutMs: audit.mqtt.timeout_ms,
       }),
     );
   }

@@ -40,6 +40,7 @@ export function auditCsv(entries: readonly AuditEntry[]): string {
   return `${CSV_BOM}${lines.join('\r\n')}\r\n`;
 }
 
-function csvField(text: string): string {
+/** One RFC 4180 field with `;` as the separator. */
+export function csvField(text: string): string {
   return /[;"\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

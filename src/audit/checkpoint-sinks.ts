@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { type Checkpoint, checkpointSchema } from './checkpoint.js';
 
 export interface CheckpointSink {
@@ -112,13 +113,60 @@ export type RetainedPublish = (
  * The last checkpoint, retained on `topic`: whoever subscribes (the region's supervision, an
  * auditor's logger) gets it at once, and a broker outside the hub's host keeps it.
  */
-export function mqttSink(topic: string, publish: RetainedPublish): CheckpointSink {
+export function mqttSink(topic: string, publish: RetainedPublish, name = `mqtt:${topic}`): CheckpointSink {
   return {
-    name: `mqtt:${topic}`,
+    name,
     async write(checkpoint) {
       const outcome = await publish(topic, JSON.stringify(checkpoint), { retain: true, qos: 1 });
       // Offline, the connection drops rather than queues (src/mqtt/connection.ts): not stored.
       if (outcome !== 'sent') throw new Error(`mqtt ${topic}: ${outcome}`);
     },
   };
+}
+
+export interface BrokerSinkOptions {
+  /** `mqtt://` or `mqtts://`: a broker the hub's operators do not control, ideally. */
+  url: string;
+  topic: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  /** Connect and publish, each. */
+  timeoutMs: number;
+}
+
+/**
+ * A retained checkpoint on a broker of its own: one short connection per checkpoint (hourly by
+ * default), so that nothing stays open between checkpoints and a broker that was down at one
+ * checkpoint gets the next. Not the bridge's connection: that one's ACL covers only the contract's
+ * topics, and the point is a broker outside the hub.
+ */
+export function brokerSink(options: BrokerSinkOptions): CheckpointSink {
+  const where = new URL(options.url);
+  return mqttSink(
+    options.topic,
+    async (topic, payload, publishOptions) => {
+      const client = await mqtt.connectAsync(options.url, {
+        connectTimeout: options.timeoutMs,
+        reconnectPeriod: 0,
+        clean: true,
+        ...(options.username !== undefined ? { username: options.username } : {}),
+        ...(options.password !== undefined ? { password: options.password } : {}),
+      });
+      try {
+        const timeout = AbortSignal.timeout(options.timeoutMs);
+        await Promise.race([
+          client.publishAsync(topic, payload, publishOptions),
+          new Promise((_, reject) =>
+            timeout.addEventListener('abort', () =>
+              reject(new Error(`no PUBACK within ${options.timeoutMs} ms`)),
+            ),
+          ),
+        ]);
+        return 'sent';
+      } finally {
+        await client.endAsync(true).catch(() => undefined);
+      }
+    },
+    `mqtt:${where.protocol}//${where.host}/${options.topic}`,
+  );
 }

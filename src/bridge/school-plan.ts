@@ -93,6 +93,7 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
       known,
       // Without a timetable, an event still opens its own window (as the fallback week does).
       ...(fallbackOccupancy ? { fallback: fallbackOccupancy } : {}),
+      ...(ruleSet.exceptionPolicy ? { exceptionPolicy: ruleSet.exceptionPolicy } : {}),
     });
     return {
       zone: zone.id,

@@ -102,7 +102,14 @@ Options:
       );
       const devicesDir = resolve(io.cwd, config.paths.devices_dir);
       const rulesDir = resolve(io.cwd, config.paths.rules_dir);
-      site = collect(() => loadSite({ devicesDir, rulesDir, baseDir: io.cwd }));
+      site = collect(() =>
+        loadSite({
+          devicesDir,
+          rulesDir,
+          baseDir: io.cwd,
+          exceptionPolicy: { maxDeviationC: config.rules.exception_max_deviation_c },
+        }),
+      );
       checked.push(config.clients_file, config.paths.devices_dir, config.paths.rules_dir);
       // Cross-check against stored timetables, without creating a database that is not there.
       const sqliteFile = join(dataDir, SQLITE_FILE_NAME);

@@ -98,6 +98,7 @@ provisioned (run again, or see 'scope-energie check'); 2 invalid input.`,
         devicesDir,
         rulesDir: resolve(io.cwd, config.paths.rules_dir),
         baseDir: io.cwd,
+        exceptionPolicy: { maxDeviationC: config.rules.exception_max_deviation_c },
       });
       const report = await provisioner.reconcile(() => site, {
         reason: `gateway credentials ${issued.uai}/${issued.gateway}`,

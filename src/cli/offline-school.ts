@@ -40,6 +40,7 @@ export function loadOfflineSchool(args: ParsedArgs, io: CommandIo): OfflineSchoo
     devicesDir: resolve(io.cwd, config.paths.devices_dir),
     rulesDir: resolve(io.cwd, config.paths.rules_dir),
     baseDir: io.cwd,
+    exceptionPolicy: { maxDeviationC: config.rules.exception_max_deviation_c },
   });
   const devices = site.devices.get(uai);
   if (!devices) {

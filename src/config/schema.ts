@@ -6,6 +6,7 @@
  */
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
+import { isValidTopicName } from '../mqtt/filters.js';
 
 const relativeOrAbsolutePath = z.string().min(1);
 
@@ -659,6 +660,83 @@ const auditSchema = z
       .describe(
         "An HTTP endpoint outside the hub (the auditor's, a timestamping service) receiving every checkpoint.",
       ),
+    mqtt: z
+      .strictObject({
+        url: mqttUrl.describe("The broker keeping the checkpoint (ideally not the hub's own)."),
+        topic: z
+          .string()
+          .min(1)
+          .max(256)
+          .refine((topic) => isValidTopicName(topic), 'expected a topic name without wildcards')
+          .default('scope-energie/audit/checkpoint')
+          .describe('Topic on which the last checkpoint is retained (QoS 1).'),
+        username: z.string().min(1).optional(),
+        password_env: envName.optional().describe('Environment variable holding the password.'),
+        timeout_ms: z
+          .int()
+          .min(100)
+          .max(60_000)
+          .default(5000)
+          .describe('To connect, then to be acknowledged.'),
+      })
+      .optional()
+      .describe('A broker retaining the last checkpoint on a topic: every subscriber gets it at once.'),
+  })
+  .prefault({});
+
+/** Limits on what the rule files may ask (docs/rules.md, "Exceptions"). */
+const rulesPolicySchema = z
+  .strictObject({
+    exception_max_deviation_c: z
+      .number()
+      .min(0)
+      .max(5)
+      .default(2)
+      .describe(
+        "Largest lift above a legal cap (Code de l'énergie R241-26, R241-27) a rule's exception may carry, °C; an exception also needs approved_by, approved_on and reference.",
+      ),
+  })
+  .prefault({});
+
+/** How long timetable versions and audit entries are kept (docs/audit.md, "Retention"). */
+const retentionSchema = z
+  .strictObject({
+    interval_s: z
+      .int()
+      .min(0)
+      .max(31 * 86_400)
+      .default(86_400)
+      .describe('Apply the policy every N seconds (and at start); 0: at start only.'),
+    timetable_versions: z
+      .strictObject({
+        keep_versions: z
+          .int()
+          .min(1)
+          .max(1000)
+          .default(10)
+          .describe(
+            'The newest versions of each school kept whatever their age (the current one is never deleted).',
+          ),
+        keep_months: z
+          .int()
+          .min(1)
+          .max(1200)
+          .default(24)
+          .describe(
+            'Versions imported within this many months are kept; older ones beyond keep_versions are deleted.',
+          ),
+      })
+      .prefault({}),
+    audit: z
+      .strictObject({
+        keep_months: z
+          .int()
+          .min(60, 'the audit log is kept at least 60 months (docs/audit.md, "Retention")')
+          .max(1200)
+          .default(72)
+          .describe('Audit entries are kept at least this long; never less than 60 months (docs/audit.md).'),
+      })
+      .prefault({}),
   })
   .prefault({});
 
@@ -681,6 +759,8 @@ export const configSchema = z.strictObject({
   audit: auditSchema,
   telemetry: telemetrySchema,
   comfort: comfortSchema,
+  rules: rulesPolicySchema,
+  retention: retentionSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

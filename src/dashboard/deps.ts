@@ -10,6 +10,7 @@ import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { OverridesService } from '../bridge/overrides-service.js';
 import type { HeldOccupancy, PlanForDates } from '../bridge/planning.js';
 import type { SchoolSyncStatus } from '../bridge/sync.js';
+import type { ComplianceService } from '../compliance/compliance-service.js';
 import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
 import type { Timetable } from '../domain/timetable.js';
@@ -59,4 +60,6 @@ export interface DashboardDeps {
   events?: Pick<EventsService, 'list' | 'occurrences' | 'create' | 'delete'>;
   /** Booking feeds and their health (the `flux-reservations-en-echec` alert). */
   bookingFeeds?: () => readonly FeedStatus[];
+  /** The compliance report (`/tableau-de-bord/{uai}/conformite`); without it that page is a 404. */
+  compliance?: ComplianceService;
 }

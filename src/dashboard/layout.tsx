@@ -47,6 +47,13 @@ nav.jours button { margin: 0; }
 svg { max-width: 100%; height: auto; font-size: 12px; font-family: system-ui, sans-serif; }
 svg text { fill: #111; }
 details { margin: 0.3rem 0 0.8rem; }
+.non-conforme { color: #8b0000; font-weight: 700; }
+@media print {
+  header.site, .evitement, form.periode, p.actions { display: none; }
+  body { max-width: none; font-size: 10pt; }
+  section { break-inside: avoid-page; }
+  a { color: #111; text-decoration: none; }
+}
 `;
 
 export interface LayoutProps {

@@ -143,6 +143,18 @@ export function SchoolPage(props: SchoolPageProps) {
       )}
       <Overrides {...props} />
       <Savings view={view} />
+      <section id="conformite" aria-labelledby="conformite-titre">
+        <h2 id="conformite-titre">Conformité</h2>
+        <p>
+          <a
+            href={`${DASHBOARD_BASE}/${view.uai}/conformite?from=${view.monday}&to=${addDays(view.monday, 6)}`}
+          >
+            Rapport de conformité de la semaine du {longDate(view.monday)}
+          </a>{' '}
+          (heures par régime, consignes maximales face aux plafonds légaux, dérogations, exceptions, écarts
+          des passerelles ; imprimable).
+        </p>
+      </section>
     </Layout>
   );
 }

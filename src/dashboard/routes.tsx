@@ -23,6 +23,7 @@ import { pathUai } from '../domain/uai.js';
 import { problemResponse } from '../http/problem-response.js';
 import { sameOrigin } from '../scope/vue/origin-check.js';
 import { requirePageAuth } from '../scope/vue/session.js';
+import { compliancePageRoutes } from './compliance-page.js';
 import { schoolState, schoolsOverview } from './dashboard-state.js';
 import type { DashboardDeps } from './deps.js';
 import { eventsPageRoutes } from './events-routes.js';
@@ -59,6 +60,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
   app.use(DASHBOARD_BASE, auth);
   app.use(`${DASHBOARD_BASE}/*`, auth);
   app.route('/', measuredSavingsRoutes(deps));
+  app.route('/', compliancePageRoutes(deps));
 
   app.get(DASHBOARD_BASE, async (c) => {
     const viewer = viewerOf(c);

@@ -15,6 +15,7 @@
  */
 import type { Zone, ZoneFunction } from '../devices/schema.js';
 import type { OccupancyInterval } from '../domain/occupancy.js';
+import { capProblem, DEFAULT_EXCEPTION_POLICY, type ExceptionPolicy } from './exception-policy.js';
 import { type Override, type OverrideSlice, overrideSlices } from './overrides.js';
 import type { ResolvedRules, ResolvedSetpoint, RuleRef } from './resolve.js';
 import type { PlanMode, ReasonKind, Segment, SegmentReason, ZonePlan } from './segment.js';
@@ -57,6 +58,8 @@ export interface PlanInput {
    * `rules.fallback_week` to UTC instants outside holidays). `occupancy` is then ignored.
    */
   fallback?: { occupancy: readonly OccupancyInterval[] };
+  /** How far a rule's exception may lift a legal cap (the rule set's; default 2 °C). */
+  exceptionPolicy?: ExceptionPolicy;
 }
 
 /**
@@ -119,6 +122,9 @@ export function planZone(input: PlanInput): ZonePlan {
       (i) => i.end + DAY > domain.from && i.start - DAY < domain.to,
     ),
   );
+  if (input.zone.functions.includes('heating')) {
+    assertWithinCaps(input.rules, input.exceptionPolicy ?? DEFAULT_EXCEPTION_POLICY);
+  }
   const plan: ZonePlan = {};
   for (const fn of input.zone.functions) {
     const shape = shapeOf(fn, input.rules, input.fallback !== undefined);
@@ -128,6 +134,31 @@ export function planZone(input: PlanInput): ZonePlan {
     plan[fn] = out.finish();
   }
   return plan;
+}
+
+const HEATING_TIERS = [
+  'occupied',
+  'unoccupied_under_24h',
+  'unoccupied_24h_to_48h',
+  'unoccupied_48h_or_more',
+] as const;
+/** Resolved rules already checked under a policy's deviation: checked once, like their shapes. */
+const withinCaps = new WeakMap<ResolvedRules, number>();
+
+/**
+ * The loaded rule files were checked (rule-set.ts), so this refuses only rules built in code or a
+ * path that skipped the check: no segment above a legal cap without a governed exception within
+ * the configured deviation ever leaves the planner.
+ */
+function assertWithinCaps(rules: ResolvedRules, policy: ExceptionPolicy): void {
+  if (withinCaps.get(rules) === policy.maxDeviationC) return;
+  for (const tier of HEATING_TIERS) {
+    const entry = rules.heating[tier];
+    const setpoint = entry.mode === 'off' ? undefined : entry.setpoint_c;
+    const problem = capProblem(tier, setpoint, entry.exception, policy, entry.rule);
+    if (problem) throw new RangeError(`planner refused ${problem.code}: ${problem.message}`);
+  }
+  withinCaps.set(rules, policy.maxDeviationC);
 }
 
 /**

@@ -1,16 +1,12 @@
 /**
  * A loaded rule file and its legal check: `loadRulesFile` refuses a file that asks for more than
- * a legal cap without a written exception, so a bad policy never reaches a radiator.
+ * a legal cap without a governed exception within the configured deviation
+ * (exception-policy.ts), so a bad policy never reaches a radiator.
  */
 import { formatPath, formatWhere, parseYamlFile } from '../config/yaml-file.js';
 import { InputError, type Problem } from '../domain/problems.js';
-import {
-  HEATING_SITUATIONS,
-  type HeatingSection,
-  LEGAL_CAPS,
-  type RulesFile,
-  rulesFileSchema,
-} from './schema.js';
+import { capProblem, DEFAULT_EXCEPTION_POLICY, type ExceptionPolicy } from './exception-policy.js';
+import { HEATING_SITUATIONS, type HeatingSection, type RulesFile, rulesFileSchema } from './schema.js';
 import { checkSetbacksBelowOccupied } from './setback-order.js';
 
 export interface RuleSet {
@@ -18,12 +14,18 @@ export interface RuleSet {
   file: string;
   value: RulesFile;
   lineOf(path: readonly (string | number)[]): number;
+  /** How far an exception may lift a cap; the planner's inputs are held to it too. */
+  exceptionPolicy?: ExceptionPolicy;
 }
 
 /** Parses and validates a rule file; throws `InputError` naming `file:line (field)` for every problem. */
-export function loadRulesFile(text: string, file: string): RuleSet {
+export function loadRulesFile(
+  text: string,
+  file: string,
+  exceptionPolicy: ExceptionPolicy = DEFAULT_EXCEPTION_POLICY,
+): RuleSet {
   const parsed = parseYamlFile(text, file, rulesFileSchema);
-  const ruleSet: RuleSet = { file, value: parsed.value, lineOf: parsed.lineOf };
+  const ruleSet: RuleSet = { file, value: parsed.value, lineOf: parsed.lineOf, exceptionPolicy };
   const problems = [...checkLegalCaps(ruleSet), ...checkSetbacksBelowOccupied(ruleSet)];
   if (problems.length > 0) throw new InputError(problems, 'invalid');
   return ruleSet;
@@ -52,21 +54,20 @@ export function heatingSections(rules: RulesFile): { path: string[]; section: Pa
 
 /**
  * Setpoints above the caps of R241-26/27 (19 °C occupied, 16 °C for 24–48 h, 8 °C for ≥ 48 h)
- * without an `exception` (rules.md: "refused by check unless it carries an exception").
+ * without a governed exception, or lifted further than the policy allows (rules.md: "refused by
+ * check unless it carries an exception").
  */
 export function checkLegalCaps(ruleSet: RuleSet): Problem[] {
+  const policy = ruleSet.exceptionPolicy ?? DEFAULT_EXCEPTION_POLICY;
   const problems: Problem[] = [];
   for (const { path, section } of heatingSections(ruleSet.value)) {
     for (const situation of HEATING_SITUATIONS) {
       const entry = section[situation];
-      const cap = LEGAL_CAPS[situation];
-      if (entry?.setpoint_c === undefined || entry.setpoint_c <= cap.max_c || entry.exception) continue;
       const field = [...path, situation, 'setpoint_c'];
+      const problem = capProblem(situation, entry?.setpoint_c, entry?.exception, policy, formatPath(field));
+      if (!problem) continue;
       problems.push({
-        code: 'legal-cap-exceeded',
-        message:
-          `${formatPath(field)} asks ${entry.setpoint_c} °C, above the ${cap.max_c} °C cap of ${cap.basis}; ` +
-          'lower it or add an exception {justification, basis}',
+        ...problem,
         where: formatWhere(ruleSet.file, ruleSet.lineOf(field), undefined, field),
       });
     }

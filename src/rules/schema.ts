@@ -44,16 +44,44 @@ const basis = text.describe(
   'Why this value: a legal text (Code de l\'énergie R241-26, arrêté du 27 décembre 2018 art. 2) or "local decision: …" naming the section of the project\'s docs that argues it (docs/regulation.md, Control practice)',
 );
 
+/** A required text of an exception, with an error naming what is missing when absent. */
+const governance = (what: string) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `an exception needs ${what}` : undefined) })
+    .trim()
+    .min(1, `an exception needs ${what}`);
+
+/**
+ * A departure from a legal cap, as an auditor needs it (issue 21; docs/rules.md, "Exceptions"):
+ * why, under which text, who approved it, when and by which act. How far it may go above the cap
+ * is the configuration's `rules.exception_max_deviation_c` (exception-policy.ts).
+ */
 export const exceptionSchema = z
   .strictObject({
-    justification: z
-      .string()
-      .trim()
-      .min(1, 'an exception needs a written justification')
-      .describe('Why this zone needs more than the legal cap (shown in the audit)'),
-    basis: basis.describe('Text allowing the exception (R241-28/29 arrêté, medical prescription…)'),
+    justification: governance('a written justification').describe(
+      'Why this zone needs more than the legal cap (shown in the audit)',
+    ),
+    basis: governance('its legal basis').describe(
+      'Text allowing the exception (R241-28/29 arrêté, medical prescription…)',
+    ),
+    approved_by: governance('its approver (approved_by)').describe(
+      'Who approved it: the body or office holder (conseil régional, commission permanente, chef d’établissement…)',
+    ),
+    approved_on: z.iso
+      .date({ error: 'an exception needs its approval date (approved_on) as YYYY-MM-DD' })
+      .refine(
+        // The format check above reports a malformed date; this one only the century.
+        (date) => !/^\d{4}-/.test(date) || (date >= '2000-01-01' && date <= '2099-12-31'),
+        'approved_on must be within 2000–2099',
+      )
+      .describe('Date of the approval, YYYY-MM-DD'),
+    reference: governance('the reference of the act approving it (délibération or arrêté number)').describe(
+      'Number of the délibération or arrêté, e.g. "délibération CP-2026-09-042"',
+    ),
   })
-  .describe('Required for a setpoint above the legal cap');
+  .describe(
+    'Required for a setpoint above the legal cap; at most rules.exception_max_deviation_c (configuration) above it',
+  );
 
 function heatingEntry(defaultMode: HeatingMode) {
   return z

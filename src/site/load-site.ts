@@ -17,6 +17,7 @@ import { type LoadedDevices, loadDevicesFile } from '../devices/load.js';
 import { canonicalJson } from '../domain/audit-entry.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { checkRulesAgainstDevices } from '../rules/check.js';
+import type { ExceptionPolicy } from '../rules/exception-policy.js';
 import { loadRulesFile, type RuleSet } from '../rules/rule-set.js';
 import { checkSetbacksBelowOccupied } from '../rules/setback-order.js';
 import type { SiteFile } from './site-change.js';
@@ -38,6 +39,8 @@ export interface SiteDirs {
   rulesDir: string;
   /** Paths in problems are shown relative to this directory. */
   baseDir?: string;
+  /** How far a rule's exception may lift a legal cap (`rules.exception_max_deviation_c`). */
+  exceptionPolicy?: ExceptionPolicy;
 }
 
 /** Loads and checks every file; throws `InputError` listing every problem of every file. */
@@ -93,7 +96,7 @@ export function loadSite(dirs: SiteDirs): Site {
   let ruleSet: RuleSet | undefined;
   const otherRuleSets: RuleSet[] = [];
   for (const file of yamlFiles(dirs.rulesDir)) {
-    const loaded = collect(() => loadRulesFile(read(file), shown(file)));
+    const loaded = collect(() => loadRulesFile(read(file), shown(file), dirs.exceptionPolicy));
     if (!loaded) continue;
     parsed(loaded.value);
     if (file === activePath) ruleSet = withContentVersion(loaded);

@@ -148,7 +148,13 @@ describe('desired', () => {
         rule: 'defaults.heating.preheat_minutes',
         temperature_rule: 'defaults.heating.occupied',
         basis: 'local decision',
-        exception: { justification: 'crèche', basis: 'R241-29' },
+        exception: {
+          justification: 'crèche',
+          basis: 'R241-29',
+          approved_by: 'Conseil régional, commission permanente',
+          approved_on: '2026-09-15',
+          reference: 'délibération CP-2026-09-042',
+        },
       },
     };
     expect(desiredContentOf(preheat).reason).toEqual({

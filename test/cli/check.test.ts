@@ -57,6 +57,57 @@ describe('scope-energie check', () => {
     );
   });
 
+  it('an exception needs its approver, date and reference, within the configured deviation', async () => {
+    const cwd = site();
+    const rules = join(cwd, 'rules/default.yaml');
+    const shipped = readFileSync(rules, 'utf8');
+    const withCdi = (setpoint: number, exception: string) =>
+      `${shipped}\nschools:\n  "0670999X":\n    zones:\n      cdi:\n        heating:\n          occupied:\n` +
+      `            mode: comfort\n            setpoint_c: ${setpoint}\n            basis: "R241-29"\n` +
+      `            exception: { ${exception} }\n`;
+    const line = shipped.split('\n').length + 10;
+    const governed =
+      'justification: "accueil de jeunes enfants", basis: "R241-29", approved_by: "Commission permanente", ' +
+      'approved_on: "2026-09-15", reference: "délibération CP-2026-09-042"';
+
+    // The issue's exception: {justification: "x", basis: "x"} at 21 °C.
+    writeFileSync(rules, withCdi(21, 'justification: "x", basis: "x"'));
+    let run = await cli(['check', '--json'], { cwd });
+    expect(run.code).toBe(2);
+    let errors = (JSON.parse(run.stdout) as { errors: { message: string; where: string }[] }).errors;
+    expect(errors.map((e) => [e.message, e.where])).toEqual(
+      ['approved_by', 'approved_on', 'reference'].map((field) => [
+        expect.stringMatching(
+          new RegExp(`^an exception needs .*${field === 'reference' ? 'reference' : field}`),
+        ),
+        expect.stringMatching(
+          new RegExp(
+            `^rules/default\\.yaml:${line}:\\d+ \\(schools\\.0670999X\\.zones\\.cdi\\.heating\\.occupied\\.exception\\.${field}\\)$`,
+          ),
+        ),
+      ]),
+    );
+
+    writeFileSync(rules, withCdi(21, governed));
+    expect((await cli(['check', '--json'], { cwd })).code).toBe(0);
+
+    writeFileSync(rules, withCdi(22, governed));
+    run = await cli(['check', '--json'], { cwd });
+    expect(run.code).toBe(2);
+    errors = (JSON.parse(run.stdout) as { errors: { code: string; message: string; where: string }[] })
+      .errors;
+    expect(errors).toEqual([
+      expect.objectContaining({
+        code: 'exception-beyond-max-deviation',
+        where: `rules/default.yaml:${line - 2} (schools.0670999X.zones.cdi.heating.occupied.setpoint_c)`,
+        message: expect.stringContaining('22 °C, 3 °C above the 19 °C cap'),
+      }),
+    ]);
+    // A site that configured 3 °C accepts it.
+    const env = { SCOPE_ENERGIE_RULES__EXCEPTION_MAX_DEVIATION_C: '3' };
+    expect((await cli(['check', '--json'], { cwd, env })).code).toBe(0);
+  });
+
   it('cross-checks devices against the stored timetable', async () => {
     const cwd = site();
     const timetable = {

@@ -67,6 +67,12 @@ const DEFAULTS = {
   clients_file: 'config/clients.yaml',
   log: { level: 'info' },
   audit: { checkpoint_interval_s: 3600, verify_interval_s: 3600 },
+  rules: { exception_max_deviation_c: 2 },
+  retention: {
+    interval_s: 86_400,
+    timetable_versions: { keep_versions: 10, keep_months: 24 },
+    audit: { keep_months: 72 },
+  },
 };
 
 let dir: string;

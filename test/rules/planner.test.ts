@@ -546,7 +546,13 @@ describe('planZone, one case per rule', () => {
 
 describe('segments name the timing rule and the temperature rule', () => {
   it('preheat and merged-gap cite both, with the temperature rule’s exception; occupied cites one', () => {
-    const exception = { justification: "unité d'accueil de jeunes enfants", basis: 'R241-29' };
+    const exception = {
+      justification: "unité d'accueil de jeunes enfants",
+      basis: 'R241-29',
+      approved_by: 'Conseil régional, commission permanente',
+      approved_on: '2026-09-15',
+      reference: 'délibération CP-2026-09-042',
+    };
     const resolved = rulesFor(classroom);
     const rules = {
       ...resolved,

@@ -107,7 +107,7 @@ describe('loadRulesFile', () => {
         {
           code: 'legal-cap-exceeded',
           message:
-            "schools.0670999X.zones.cdi.heating.occupied.setpoint_c asks 21 °C, above the 19 °C cap of Code de l'énergie R241-26; lower it or add an exception {justification, basis}",
+            "schools.0670999X.zones.cdi.heating.occupied.setpoint_c asks 21 °C, above the 19 °C cap of Code de l'énergie R241-26; lower it or add an exception {justification, basis, approved_by, approved_on, reference}",
           where: 'rules/t.yaml:28 (schools.0670999X.zones.cdi.heating.occupied.setpoint_c)',
         },
       ],
@@ -125,12 +125,22 @@ describe('loadRulesFile', () => {
     ]);
   });
 
-  it('accepts a setpoint above the cap with a written exception, which reaches the plan', () => {
-    const exception = `
-            exception:
-              justification: "unité d'accueil de jeunes enfants, arrêté préfectoral"
-              basis: R241-29`;
-    const ruleSet = loadRulesFile(MINIMAL + cdiOccupied(21, exception), 'rules/t.yaml');
+  const GOVERNED = {
+    justification: "unité d'accueil de jeunes enfants, arrêté préfectoral",
+    basis: 'R241-29',
+    approved_by: 'Conseil régional Grand Est, commission permanente',
+    approved_on: '2026-09-15',
+    reference: 'délibération CP-2026-09-042',
+  };
+  /** The exception as YAML under the cdi's occupied entry, without the fields named in `omit`. */
+  const exceptionYaml = (changes: Partial<Record<keyof typeof GOVERNED, string | null>> = {}) =>
+    `\n            exception:\n${Object.entries({ ...GOVERNED, ...changes })
+      .filter(([, value]) => value !== null)
+      .map(([key, value]) => `              ${key}: ${JSON.stringify(value)}`)
+      .join('\n')}`;
+
+  it('accepts a setpoint above the cap with a governed exception, which reaches the plan', () => {
+    const ruleSet = loadRulesFile(MINIMAL + cdiOccupied(21, exceptionYaml()), 'rules/t.yaml');
     const cdi = zone({ id: 'cdi', rooms: ['CDI'], category: 'library' });
     const resolved = resolveZoneRules(ruleSet, UAI, cdi);
     expect(resolved.heating.occupied).toEqual({
@@ -138,7 +148,7 @@ describe('loadRulesFile', () => {
       setpoint_c: 21,
       rule: 'schools.0670999X.zones.cdi.heating.occupied',
       basis: 'local decision',
-      exception: { justification: "unité d'accueil de jeunes enfants, arrêté préfectoral", basis: 'R241-29' },
+      exception: GOVERNED,
     });
     const plan = planZone({
       zone: cdi,
@@ -147,21 +157,97 @@ describe('loadRulesFile', () => {
       overrides: [],
       horizon: { from: t('2026-01-13T07:00:00Z'), to: t('2026-01-13T08:00:00Z') },
     });
-    expect(plan.heating?.[0]?.reason.exception?.basis).toBe('R241-29');
+    expect(plan.heating?.[0]?.reason.exception).toEqual(GOVERNED);
   });
 
-  it('refuses an exception without justification', () => {
-    const exception = `
-            exception:
-              justification: "  "
-              basis: R241-29`;
-    expect(problemsOf(MINIMAL + cdiOccupied(21, exception)).problems).toEqual([
+  it('refuses an exception without justification, approver, date or reference, naming each field', () => {
+    const field = (name: string) => `schools.0670999X.zones.cdi.heating.occupied.exception.${name}`;
+    expect(problemsOf(MINIMAL + cdiOccupied(21, exceptionYaml({ justification: '  ' }))).problems).toEqual([
       {
         code: 'invalid-too-small',
         message: 'an exception needs a written justification',
-        where: 'rules/t.yaml:31:30 (schools.0670999X.zones.cdi.heating.occupied.exception.justification)',
+        where: `rules/t.yaml:31:30 (${field('justification')})`,
       },
     ]);
+    const missing = exceptionYaml({ approved_by: null, approved_on: null, reference: null });
+    expect(problemsOf(MINIMAL + cdiOccupied(21, missing)).problems).toEqual([
+      {
+        code: 'invalid-type',
+        message: 'an exception needs its approver (approved_by)',
+        where: `rules/t.yaml:31:15 (${field('approved_by')})`,
+      },
+      {
+        code: 'invalid-type',
+        message: 'an exception needs its approval date (approved_on) as YYYY-MM-DD',
+        where: `rules/t.yaml:31:15 (${field('approved_on')})`,
+      },
+      {
+        code: 'invalid-type',
+        message: 'an exception needs the reference of the act approving it (délibération or arrêté number)',
+        where: `rules/t.yaml:31:15 (${field('reference')})`,
+      },
+    ]);
+    const badDate = problemsOf(MINIMAL + cdiOccupied(21, exceptionYaml({ approved_on: '15/09/2026' })));
+    expect(badDate.problems.map((p) => [p.message, p.where])).toEqual([
+      [
+        'an exception needs its approval date (approved_on) as YYYY-MM-DD',
+        `rules/t.yaml:34:28 (${field('approved_on')})`,
+      ],
+    ]);
+  });
+
+  it('refuses an exception lifting the cap by more than the configured deviation (2 °C by default)', () => {
+    expect(problemsOf(MINIMAL + cdiOccupied(21.5, exceptionYaml())).problems).toEqual([
+      {
+        code: 'exception-beyond-max-deviation',
+        message:
+          "schools.0670999X.zones.cdi.heating.occupied.setpoint_c asks 21.5 °C, 2.5 °C above the 19 °C cap of Code de l'énergie R241-26; an exception may lift it by at most 2 °C (rules.exception_max_deviation_c)",
+        where: 'rules/t.yaml:28 (schools.0670999X.zones.cdi.heating.occupied.setpoint_c)',
+      },
+    ]);
+    // The issue's 30 °C: refused whatever the exception says.
+    expect(problemsOf(MINIMAL + cdiOccupied(30, exceptionYaml())).problems.map((p) => p.code)).toEqual([
+      'exception-beyond-max-deviation',
+    ]);
+    // A site that configured 3 °C accepts 21.5 °C, and refuses 22.5 °C.
+    expect(
+      loadRulesFile(MINIMAL + cdiOccupied(21.5, exceptionYaml()), 'rules/t.yaml', { maxDeviationC: 3 }).value
+        .schools[UAI]?.zones?.['cdi']?.heating?.occupied?.setpoint_c,
+    ).toBe(21.5);
+    expect(() =>
+      loadRulesFile(MINIMAL + cdiOccupied(22.5, exceptionYaml()), 'rules/t.yaml', { maxDeviationC: 3 }),
+    ).toThrow(/22\.5 °C, 3\.5 °C above .* at most 3 °C/);
+  });
+
+  it('the planner refuses rules built in code past a cap without a governed exception, or too far', () => {
+    const cdi = zone({ id: 'cdi', rooms: ['CDI'], category: 'library' });
+    const resolved = resolveZoneRules(defaultRuleSet, UAI, cdi);
+    const input = (occupied: typeof resolved.heating.occupied) => ({
+      zone: cdi,
+      rules: { ...resolved, heating: { ...resolved.heating, occupied } },
+      occupancy: [occ('2026-01-13T07:00:00Z', '2026-01-13T08:00:00Z')],
+      overrides: [],
+      horizon: { from: t('2026-01-13T07:00:00Z'), to: t('2026-01-13T08:00:00Z') },
+    });
+    const { approved_by: _, ...ungoverned } = GOVERNED;
+    expect(() =>
+      planZone(
+        input({ ...resolved.heating.occupied, setpoint_c: 21, exception: ungoverned as typeof GOVERNED }),
+      ),
+    ).toThrow(
+      "planner refused exception-ungoverned: defaults.heating.occupied lifts the 19 °C cap of Code de l'énergie R241-26 with an exception missing approved_by",
+    );
+    expect(() =>
+      planZone(input({ ...resolved.heating.occupied, setpoint_c: 22, exception: GOVERNED })),
+    ).toThrow(/^planner refused exception-beyond-max-deviation: defaults\.heating\.occupied asks 22 °C/);
+    expect(() => planZone(input({ ...resolved.heating.occupied, setpoint_c: 20 }))).toThrow(
+      /planner refused legal-cap-exceeded/,
+    );
+    const allowed = planZone({
+      ...input({ ...resolved.heating.occupied, setpoint_c: 22, exception: GOVERNED }),
+      exceptionPolicy: { maxDeviationC: 3 },
+    });
+    expect(allowed.heating?.[0]?.setpoint_c).toBe(22);
   });
 
   it('refuses an unknown category at its own line', () => {

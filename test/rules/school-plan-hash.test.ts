@@ -8,7 +8,13 @@ import { schoolPlanHash } from '../../src/rules/plan-hash.js';
 import type { Segment, ZonePlan } from '../../src/rules/segment.js';
 
 const lessons = ['maths-2A', 'svt-1B'];
-const exception = { justification: 'pool hall', basis: 'arrêté préfectoral 2024-17' };
+const exception = {
+  justification: 'pool hall',
+  basis: 'arrêté préfectoral 2024-17',
+  approved_by: 'Préfet du Bas-Rhin',
+  approved_on: '2024-03-01',
+  reference: 'arrêté préfectoral 2024-17',
+};
 
 function plan(): Record<string, ZonePlan> {
   return {

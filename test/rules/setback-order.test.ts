@@ -84,11 +84,11 @@ describe('setbacks never above the occupied setpoint', () => {
 schools:
   "0670999X":
     heating:
-      unoccupied_48h_or_more: { setpoint_c: 15, exception: { justification: musée, basis: R241-29 }, basis: local }
+      unoccupied_24h_to_48h: { setpoint_c: 15, basis: local }
 `;
     const problems = problemsOf(text);
     expect(problems.map((p) => p.where)).toEqual([
-      'rules/t.yaml:31 (schools.0670999X.heating.unoccupied_48h_or_more.setpoint_c)',
+      'rules/t.yaml:31 (schools.0670999X.heating.unoccupied_24h_to_48h.setpoint_c)',
     ]);
     expect(problems[0]?.message).toContain(
       'sends 15 °C to gym zones of 0670999X, warmer than their occupied 14 °C',

@@ -1,0 +1,51 @@
+/**
+ * The compliance report from the running service's parts (the API and the dashboard): plans from
+ * the planning service, overrides and audit entries from the store.
+ */
+import type { PlanForDates } from '../bridge/planning.js';
+import type { LoadedDevices } from '../devices/load.js';
+import type { Clock } from '../domain/clock.js';
+import type { AuditRepository } from '../store/audit-repository.js';
+import type { OverrideRepository } from '../store/override-repository.js';
+import type { ComplianceReport } from './compliance-report.js';
+import { compliancePeriod, gatherComplianceReport } from './compliance-source.js';
+
+export interface ComplianceServiceDeps {
+  /** `PlanningService.planFor`. */
+  planFor(uai: string, date: string, days: number): Promise<PlanForDates>;
+  /** The devices of a school of the site (`site.current.devices.get`). */
+  devicesOf(uai: string): LoadedDevices | undefined;
+  audit: Pick<AuditRepository, 'list'>;
+  overrides: Pick<OverrideRepository, 'list'>;
+  clock: Clock;
+}
+
+export interface ComplianceService {
+  /**
+   * The report of a school the site drives (null for another), over local dates `from`..`to`;
+   * `where` names the date inputs in errors (`from (query)`).
+   */
+  report(
+    uai: string,
+    from: string | undefined,
+    to: string | undefined,
+    where: { from: string; to: string },
+  ): Promise<ComplianceReport | null>;
+}
+
+export function createComplianceService(deps: ComplianceServiceDeps): ComplianceService {
+  return {
+    async report(uai, from, to, where) {
+      const devices = deps.devicesOf(uai);
+      if (!devices) return null;
+      const { name, timezone } = devices.value.school;
+      const period = compliancePeriod(from, to, timezone, where);
+      return gatherComplianceReport({ uai, name, timezone }, period, {
+        planChunk: async (date, days) => (await deps.planFor(uai, date, days)).plan,
+        overridesOverlapping: (range) => deps.overrides.list({ uais: [uai], overlapping: range }),
+        auditEntries: (filter) => deps.audit.list(filter),
+        clock: deps.clock,
+      });
+    },
+  };
+}

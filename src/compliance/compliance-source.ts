@@ -1,0 +1,118 @@
+/**
+ * Gathers what the compliance report is computed from, one way for the API, the dashboard and the
+ * CLI (so their CSVs are the same bytes): the period's plans in chunks of at most a month (the
+ * planner's range), the school's overrides overlapping it, and its `publish`, `ack` and `override`
+ * audit entries (up to the lag after the end, for the last revs' reports).
+ */
+import { DateTime } from 'luxon';
+import { DEFAULT_LAG_DELAY_MS } from '../bridge/gateway-tracker.js';
+import { addDaysIso } from '../calendar/index.js';
+import type { Clock } from '../domain/clock.js';
+import { parseDateParameter } from '../domain/dates.js';
+import { InputError } from '../domain/problems.js';
+import type { AuditFilter } from '../store/audit-repository.js';
+import {
+  type AuditEntryOfPeriod,
+  type ComplianceReport,
+  complianceReport,
+  type OverrideOfPeriod,
+  type PlanOfPeriod,
+} from './compliance-report.js';
+
+/** A school term and a half: the planner works a month at a time, so at most four plans. */
+export const MAX_COMPLIANCE_DAYS = 93;
+/** One planning call covers at most this many days (`MAX_PLAN_DAYS`). */
+export const COMPLIANCE_CHUNK_DAYS = 31;
+/** Entries read per kind; beyond it the report says `audit_truncated`. */
+export const MAX_COMPLIANCE_AUDIT_ENTRIES = 200_000;
+/** A rev not applied within the gateway tracker's lag is a deviation (docs/mqtt.md). */
+export const COMPLIANCE_LAG_MS = DEFAULT_LAG_DELAY_MS;
+
+export interface CompliancePeriod {
+  from: string;
+  /** Inclusive. */
+  to: string;
+  days: number;
+  range: { from: number; to: number };
+}
+
+/** Local dates `from`..`to` (inclusive) of a school; `where` names the inputs in errors. */
+export function compliancePeriod(
+  from: string | undefined,
+  to: string | undefined,
+  timezone: string,
+  where: { from: string; to: string },
+): CompliancePeriod {
+  const read = (text: string | undefined, at: string): DateTime => {
+    if (text === undefined)
+      throw InputError.of('option-missing', `${at} is required (a date YYYY-MM-DD)`, at, 'malformed');
+    return DateTime.fromISO(parseDateParameter(text, at), { zone: timezone }).startOf('day');
+  };
+  const start = read(from, where.from);
+  const end = read(to, where.to);
+  const days = Math.round(end.diff(start, 'days').days) + 1;
+  if (days < 1)
+    throw InputError.of('bad-period', `${where.to} is before ${where.from}`, where.to, 'malformed');
+  if (days > MAX_COMPLIANCE_DAYS) {
+    throw InputError.of(
+      'bad-period',
+      `the period is ${days} days; at most ${MAX_COMPLIANCE_DAYS}`,
+      where.to,
+      'malformed',
+    );
+  }
+  return {
+    from: from as string,
+    to: to as string,
+    days,
+    range: { from: start.toMillis(), to: end.plus({ days: 1 }).toMillis() },
+  };
+}
+
+export interface ComplianceSources {
+  /** The school's plan over local dates `date`..`date + days − 1`, overrides included. */
+  planChunk(date: string, days: number): Promise<PlanOfPeriod>;
+  overridesOverlapping(range: { from: number; to: number }): Promise<readonly OverrideOfPeriod[]>;
+  auditEntries(filter: AuditFilter): Promise<readonly AuditEntryOfPeriod[]>;
+  clock: Clock;
+}
+
+export async function gatherComplianceReport(
+  school: { uai: string; name: string; timezone: string },
+  period: CompliancePeriod,
+  sources: ComplianceSources,
+): Promise<ComplianceReport> {
+  const plans: PlanOfPeriod[] = [];
+  for (let offset = 0; offset < period.days; offset += COMPLIANCE_CHUNK_DAYS) {
+    const days = Math.min(COMPLIANCE_CHUNK_DAYS, period.days - offset);
+    plans.push(await sources.planChunk(addDaysIso(period.from, offset), days));
+  }
+  const overrides = await sources.overridesOverlapping(period.range);
+  const audit: AuditEntryOfPeriod[] = [];
+  let auditTruncated = false;
+  for (const kind of ['publish', 'ack', 'override'] as const) {
+    const entries = await sources.auditEntries({
+      uai: school.uai,
+      kind,
+      from: period.range.from,
+      to: period.range.to + COMPLIANCE_LAG_MS,
+      limit: MAX_COMPLIANCE_AUDIT_ENTRIES,
+    });
+    if (entries.length >= MAX_COMPLIANCE_AUDIT_ENTRIES) auditTruncated = true;
+    audit.push(...entries);
+  }
+  return complianceReport(
+    {
+      ...school,
+      from: period.from,
+      to: period.to,
+      range: period.range,
+      plans,
+      overrides,
+      audit,
+      lagMs: COMPLIANCE_LAG_MS,
+      auditTruncated,
+    },
+    sources.clock,
+  );
+}
