@@ -577,6 +577,28 @@ export const ROUTES: readonly RouteDoc[] = [
     },
   },
   {
+    method: 'get',
+    path: '/tableau-de-bord/{uai}/conformite',
+    summary:
+      'Dashboard: the compliance report as a printable French page (docs/audit.md, "Compliance report")',
+    description:
+      'Query `from`, `to` (YYYY-MM-DD, at most 93 days) and `format=csv` for the same bytes as `GET /api/compliance`.',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': { description: 'Page, or the CSV', content: { 'text/html': { html: 'compliance report' } } },
+      '303': { description: 'No session: redirect to /connexion' },
+      '400': { description: 'Bad period', content: { 'text/html': { html: 'error page' } } },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '404': {
+        description: 'No such school, or not in the caller’s list',
+        content: { 'text/html': { html: 'error page' } },
+      },
+    },
+  },
+  {
     method: 'post',
     path: '/tableau-de-bord/{uai}/derogations',
     summary: 'Dashboard: create an override from the form (Post/Redirect/Get)',

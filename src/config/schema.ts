@@ -6,7 +6,7 @@
  */
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
-import { isValidTopicName } from '../mqtt/filters.js';
+import { isValidTopicName } from '../domain/mqtt-filters.js';
 
 const relativeOrAbsolutePath = z.string().min(1);
 

@@ -5,8 +5,8 @@
  */
 
 import type { MqttTopics } from '../contract/topics.js';
+import { filterCovers, isValidFilter, isValidTopicName, topicMatchesFilter } from '../domain/mqtt-filters.js';
 import { type AccessGrant, accessGrant, type MqttIdentity } from './acl-matrix.js';
-import { filterCovers, isValidFilter, isValidTopicName, topicMatchesFilter } from './filters.js';
 
 export type { ExtraAcl, MqttIdentity } from './acl-matrix.js';
 

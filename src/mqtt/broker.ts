@@ -10,10 +10,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import { hashSecret, isHashedSecret, verifySecretAsync } from '../auth/secrets.js';
 import { MqttTopics, topicSegmentProblem } from '../contract/topics.js';
+import { filterCovers } from '../domain/mqtt-filters.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { isValidUai } from '../domain/uai.js';
 import { type ExtraAcl, type MqttIdentity, TopicAcl } from './acl.js';
-import { filterCovers } from './filters.js';
 import { type MqttLogger, silentLogger } from './logger.js';
 import { PacketSizeGuard } from './packet-size-guard.js';
 

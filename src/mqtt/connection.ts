@@ -25,7 +25,7 @@ import {
   type QoS,
 } from '../contract/topics.js';
 import { type Clock, systemClock } from '../domain/clock.js';
-import { isValidFilter, isValidTopicName, topicMatchesFilter } from './filters.js';
+import { isValidFilter, isValidTopicName, topicMatchesFilter } from '../domain/mqtt-filters.js';
 import { type MqttLogger, silentLogger } from './logger.js';
 
 export interface MqttTlsOptions {

@@ -73,6 +73,17 @@ const DEFAULTS = {
     timetable_versions: { keep_versions: 10, keep_months: 24 },
     audit: { keep_months: 72 },
   },
+  telemetry: {
+    raw_retention_days: 35,
+    hourly_retention_months: 13,
+    monthly_retention_years: 5,
+    hold_minutes: 15,
+    max_late_hours: 48,
+    batch_size: 500,
+    flush_ms: 1000,
+    aggregate_every_minutes: 10,
+  },
+  comfort: { cold_tolerance_c: 1, overheat_tolerance_c: 1 },
 };
 
 let dir: string;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { filterCovers, isValidFilter, isValidTopicName, topicMatchesFilter } from '../../src/mqtt/filters.js';
+import {
+  filterCovers,
+  isValidFilter,
+  isValidTopicName,
+  topicMatchesFilter,
+} from '../../src/domain/mqtt-filters.js';
 
 describe('topicMatchesFilter', () => {
   it.each([

@@ -146,11 +146,11 @@ schools:
       expect(result.problems.map((p) => [p.code, p.where])).toEqual([
         [
           'setback-above-occupied',
-          'rules/default.yaml:31 (defaults.heating.unoccupied_under_24h.setpoint_c)',
+          'rules/default.yaml:38 (defaults.heating.unoccupied_under_24h.setpoint_c)',
         ],
         [
           'setback-above-occupied',
-          'rules/default.yaml:37 (defaults.heating.unoccupied_24h_to_48h.setpoint_c)',
+          'rules/default.yaml:44 (defaults.heating.unoccupied_24h_to_48h.setpoint_c)',
         ],
       ]);
     }
