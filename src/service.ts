@@ -4,7 +4,7 @@
  * reverse. Holds no business logic.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createHttpApp } from './app/app.js';
@@ -13,13 +13,13 @@ import { createAnchoring } from './audit/audit-anchoring.js';
 import { auditRoutes } from './audit/audit-routes.js';
 import { importAuditEntry } from './audit/import-audit.js';
 import { Authenticator } from './auth/authenticator.js';
-import { clientSchema } from './auth/clients.js';
 import { loadClients } from './auth/load-clients.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { reloadEvents } from './bridge/audit-events.js';
-import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
+import { type Bridge, startBridge } from './bridge/bridge.js';
+import { sortieSourceFromConfig } from './bridge/sortie-source-from-config.js';
 import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
 import type { Config } from './config/schema.js';
@@ -33,6 +33,7 @@ import type { Logger } from './log/logger.js';
 import { savingsRoutes } from './savings/savings-routes.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
+import { SortieOccupancy } from './scope/sortie/sortie-occupancy.js';
 import { createViewPool, occupancyRunnerOf } from './scope/vue/view-pool.js';
 import { CalendarSource } from './site/calendars.js';
 import { describeSiteChange } from './site/site-change.js';
@@ -84,15 +85,6 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       'first start: generated clients; their tokens are in this file (readable by you only): keep them, then delete the file',
     );
   }
-  // The in-process bridge reads SORTIE like any energy consumer; it has no secret, only tokens
-  // minted in this process.
-  const internalClient = clientSchema.parse({
-    id: INTERNAL_BRIDGE_CLIENT,
-    name: 'Pont énergie intégré',
-    role: 'consumer',
-    purpose: 'sobriete-energetique',
-    uais: ['*'],
-  });
   const store = await openStore({
     ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : { dataDir }),
     onPoolError: (error) => logger.error({ err: error }, 'PostgreSQL connection failed; reconnecting'),
@@ -106,7 +98,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   logger.info({ dialect: store.dialect }, 'store ready');
 
   const authenticator = new Authenticator({
-    clients: [...clients.clients, internalClient],
+    clients: clients.clients,
     signingKey: loadSigningKey({
       signingKeyFile: config.auth.signing_key_file
         ? resolve(baseDir, config.auth.signing_key_file)
@@ -155,22 +147,11 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const partnerPrivateKeyPem = config.entree.partner_key_file
     ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
     : undefined;
-  // Listen first: the bridge reads the embedded SORTIE over HTTP, so it needs the URL before the
-  // app (which mounts the bridge's routes) exists. Requests before then get 503.
-  // `env` is @hono/node-server's `{ incoming, outgoing }`: the remote address (throttling) and the
-  // socket (the 413's graceful close) come from it.
-  let handle: (request: Request, env: unknown) => Response | Promise<Response> = () =>
-    new Response(
-      JSON.stringify({
-        errors: [{ code: 'starting', message: 'the service is starting', where: 'service' }],
-      }),
-      {
-        status: 503,
-        headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
-      },
-    );
-  const server = await listen((request, env) => handle(request, env), config.server.host, config.server.port);
-  const port = (server.address() as AddressInfo).port;
+  // The HTTP server listens once the app exists (below): until then a connection is refused, never
+  // answered by a stand-in (docs/deployment.md, "Start-up"). Its port is checked free (and, when 0,
+  // chosen) now, so that a taken port stops the start before the bridge publishes anything, and
+  // Home Assistant's discovery can name the dashboard's URL.
+  const port = await reservePort(config.server.host, config.server.port);
   const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
 
   // Signed checkpoints outside the database and the self-verification (docs/audit.md).
@@ -198,6 +179,21 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       clock.now(),
     ),
   );
+  // VUE's week and data-quality check and the dashboard's unmapped-rooms alert decode and walk the
+  // stored timetable, and so do SORTIE's big occupancy bodies (the bridge's included): in a worker
+  // of their own, with the import workers' limits.
+  const viewPool = createViewPool({
+    maxHeapMb: config.entree.worker.max_heap_mb,
+    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
+    onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
+  });
+  // SORTIE's occupancy answers, one instance for the HTTP route and the bridge's in-process reads
+  // (same checks, same caches and tags); big bodies are computed in the view worker.
+  const sortieOccupancy = new SortieOccupancy({
+    store,
+    calendars,
+    runOccupancy: occupancyRunnerOf(viewPool.run),
+  });
   // External broker's access control from devices/, before the bridge logs in to that broker.
   let brokerAccess: BrokerAccess | null = null;
   let bridge: Bridge;
@@ -223,8 +219,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       clock,
       logger,
       version: SERVICE_VERSION,
-      httpUrl: url,
-      mintToken: () => authenticator.mintToken(INTERNAL_BRIDGE_CLIENT),
+      // The embedded default reads SORTIE in process; `sortie.source` may name a remote hub.
+      sortie: sortieSourceFromConfig(config.sortie, { sortie: sortieOccupancy, env: process.env, clock }),
+      publicUrl: config.server.public_url ?? url,
       audit: auditLog.sink,
       ...(brokerAccess ? { brokerAccess } : {}),
     });
@@ -232,7 +229,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     anchoring.stop();
     brokerAccess?.stop();
     site.stop();
-    await new Promise<void>((done) => server.close(() => done()));
+    await viewPool.close();
     await store.close();
     throw error;
   }
@@ -247,13 +244,6 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     maxHeapMb: config.entree.worker.max_heap_mb,
     taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
     onError: (error) => logger.error({ err: error }, 'an import worker failed between tasks'),
-  });
-  // VUE's week and data-quality check and the dashboard's unmapped-rooms alert decode and walk the
-  // stored timetable: in a worker of their own, with the import workers' limits.
-  const viewPool = createViewPool({
-    maxHeapMb: config.entree.worker.max_heap_mb,
-    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
-    onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
   });
   const dashboard = dashboardDepsOf({
     bridge,
@@ -288,8 +278,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const app = createHttpApp({
     authenticator,
     metrics,
-    // SORTIE's occupancy bodies decode and expand the stored timetable: in the view worker too.
-    sortie: { store, calendars, runOccupancy: occupancyRunnerOf(viewPool.run) },
+    sortie: { store, calendars, occupancy: sortieOccupancy },
     vue: {
       store,
       clock,
@@ -340,12 +329,34 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     }),
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
-  handle = (request, env) => app.fetch(request, env);
+  let demoGateway: SimulatedGateway | null = null;
+  // Every part after the HTTP server, in reverse order of their start.
+  const stopParts = async (): Promise<void> => {
+    await demoGateway?.stop();
+    await bridge.stop();
+    brokerAccess?.stop();
+    await auditLog.stop();
+    anchoring.stop();
+    calendarAlertGauge.stop();
+    site.stop();
+    await importPool.close();
+    await viewPool.close();
+    loopMonitor.stop();
+    await store.close();
+  };
+  let server: ReturnType<typeof serve> | null = null;
+  // `env` is @hono/node-server's `{ incoming, outgoing }`: the remote address (throttling) and the
+  // socket (the 413's graceful close) come from it.
+  try {
+    server = await listen((request, env) => app.fetch(request, env), config.server.host, port);
+  } catch (error) {
+    await stopParts();
+    throw error;
+  }
 
   // The demo lycée's simulated gateway (docs/gateway-contract.md), so the gateway tracking shows
   // acknowledgements and measured temperatures from the first minute. Its password is the
   // public demo one of devices/0670999X.yaml; a site that changed it just runs without it.
-  let demoGateway: SimulatedGateway | null = null;
   const demoDevices = site.current.devices.get(DEMO_UAI)?.value;
   if (config.demo.enabled && config.demo.gateway && demoDevices?.gateways[0]) {
     try {
@@ -379,21 +390,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     credentialsFile: clients.credentialsFile,
     async stop() {
       await new Promise<void>((done) => {
+        if (!server) return done();
         server.close(() => done());
-        // Keep-alive sockets (browsers, the bridge's own SORTIE client) would hold close() open.
+        // Keep-alive sockets (browsers, API clients) would hold close() open.
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await demoGateway?.stop();
-      await bridge.stop();
-      brokerAccess?.stop();
-      await auditLog.stop();
-      anchoring.stop();
-      calendarAlertGauge.stop();
-      site.stop();
-      await importPool.close();
-      await viewPool.close();
-      loopMonitor.stop();
-      await store.close();
+      await stopParts();
       logger.info('stopped');
     },
   };
@@ -413,6 +415,30 @@ async function seedDemo(store: Store, clock: Clock, logger: Logger): Promise<voi
   logger.info({ uai: DEMO_UAI, version: report.version, counts: report.counts }, 'demo lycée imported');
 }
 
+/**
+ * The port the server will listen on, checked free now: `port`, or one the system chooses when 0
+ * (tests, a second instance on one host). Bound and released at once; the server binds it again
+ * after start-up, a window in which another process could take it (it then fails to start).
+ */
+function reservePort(hostname: string, port: number): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, hostname, port)));
+    probe.listen({ host: hostname, port, exclusive: true }, () => {
+      const chosen = (probe.address() as AddressInfo).port;
+      probe.close(() => resolvePort(chosen));
+    });
+  });
+}
+
+function listenError(error: NodeJS.ErrnoException, hostname: string, port: number): Error {
+  return error.code === 'EADDRINUSE'
+    ? new Error(
+        `HTTP port ${port} on ${hostname} is already in use: set server.port in config/local.yaml or SCOPE_ENERGIE_SERVER__PORT`,
+      )
+    : error;
+}
+
 function listen(
   fetch: Parameters<typeof serve>[0]['fetch'],
   hostname: string,
@@ -420,14 +446,6 @@ function listen(
 ): Promise<ReturnType<typeof serve>> {
   return new Promise((resolveServer, reject) => {
     const server = serve({ fetch, hostname, port }, () => resolveServer(server));
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          new Error(
-            `HTTP port ${port} on ${hostname} is already in use: set server.port in config/local.yaml or SCOPE_ENERGIE_SERVER__PORT`,
-          ),
-        );
-      } else reject(error);
-    });
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, hostname, port)));
   });
 }
