@@ -4,7 +4,7 @@
  * reverse. Holds no business logic.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { createHttpApp } from './app/app.js';
@@ -73,6 +73,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const baseDir = context.baseDir ?? process.cwd();
   const dataDir = resolve(baseDir, config.storage.data_dir);
   mkdirSync(dataDir, { recursive: true });
+  // The HTTP server listens once the app exists (below): until then a connection is refused, never
+  // answered by a stand-in (docs/deployment.md, "Start-up"). Its port is checked free (and, when 0,
+  // chosen) now, so that a taken port stops the start before the bridge publishes anything, and
+  // Home Assistant's discovery can name the dashboard's URL.
+  const port = await reservePort(config.server.host, config.server.port);
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
 
   const clients = loadClients({
     clientsFile: resolve(baseDir, config.clients_file),
@@ -147,13 +153,6 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const partnerPrivateKeyPem = config.entree.partner_key_file
     ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
     : undefined;
-  // The HTTP server listens once the app exists (below): until then a connection is refused, never
-  // answered by a stand-in (docs/deployment.md, "Start-up"). Its port is checked free (and, when 0,
-  // chosen) now, so that a taken port stops the start before the bridge publishes anything, and
-  // Home Assistant's discovery can name the dashboard's URL.
-  const port = await reservePort(config.server.host, config.server.port);
-  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
-
   // Signed checkpoints outside the database and the self-verification (docs/audit.md).
   const anchoring = createAnchoring({
     config: config.audit,
@@ -416,18 +415,37 @@ async function seedDemo(store: Store, clock: Clock, logger: Logger): Promise<voi
 }
 
 /**
- * The port the server will listen on, checked free now: `port`, or one the system chooses when 0
- * (tests, a second instance on one host). Bound and released at once; the server binds it again
- * after start-up, a window in which another process could take it (it then fails to start).
+ * The port the server will listen on, checked free now without accepting anything: a fixed port by
+ * trying to connect to it (refused: free), port 0 (tests, several instances on one host) by
+ * letting the system choose one, which no client knows yet. The server binds it after start-up;
+ * another process taking it meanwhile makes that bind, and the start, fail.
  */
-function reservePort(hostname: string, port: number): Promise<number> {
+async function reservePort(hostname: string, port: number): Promise<number> {
+  if (port !== 0) {
+    if (await answers(hostname, port))
+      throw listenError(Object.assign(new Error('in use'), { code: 'EADDRINUSE' }), hostname, port);
+    return port;
+  }
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
-    probe.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, hostname, port)));
-    probe.listen({ host: hostname, port, exclusive: true }, () => {
+    probe.once('error', reject);
+    probe.listen({ host: hostname, port: 0, exclusive: true }, () => {
       const chosen = (probe.address() as AddressInfo).port;
       probe.close(() => resolvePort(chosen));
     });
+  });
+}
+
+/** Whether something accepts connections on `port` of `hostname` (a wildcard host: loopback). */
+function answers(hostname: string, port: number): Promise<boolean> {
+  const host = hostname === '0.0.0.0' ? '127.0.0.1' : hostname === '::' ? '::1' : hostname;
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
   });
 }
 
