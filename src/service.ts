@@ -282,7 +282,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       store,
       clock,
       calendars,
-      devicesDir: resolve(baseDir, config.paths.devices_dir),
+      site,
       publicUrl: config.server.public_url,
       runView: viewPool.run,
     },
