@@ -4,7 +4,7 @@
  * reverse. Holds no business logic.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -16,7 +16,6 @@ import { importAuditEntry } from './audit/import-audit.js';
 import { adminClientsRoutes } from './auth/admin-clients-routes.js';
 import { Authenticator } from './auth/authenticator.js';
 import { GENERATED_CLIENTS_FILE } from './auth/bootstrap.js';
-import { clientSchema } from './auth/clients.js';
 import { ClientsHolder } from './auth/clients-holder.js';
 import { loadClients } from './auth/load-clients.js';
 import { LoginThrottle } from './auth/login-throttle.js';
@@ -24,7 +23,8 @@ import type { AuthEnv } from './auth/middleware.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { clientCreatedEvents, clientsReloadEvents, reloadEvents } from './bridge/audit-events.js';
-import { type Bridge, INTERNAL_BRIDGE_CLIENT, startBridge } from './bridge/bridge.js';
+import { type Bridge, startBridge } from './bridge/bridge.js';
+import { sortieSourceFromConfig } from './bridge/sortie-source-from-config.js';
 import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
 import { isSchoolZone } from './calendar/index.js';
 import { complianceRoutes } from './compliance/compliance-routes.js';
@@ -44,6 +44,7 @@ import { SavingsFreezer } from './savings/savings-freezer.js';
 import { savingsRoutes } from './savings/savings-routes.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
 import { ingestTimetable } from './scope/entree/ingest.js';
+import { SortieOccupancy } from './scope/sortie/sortie-occupancy.js';
 import { createViewPool, occupancyRunnerOf } from './scope/vue/view-pool.js';
 import { CalendarSource } from './site/calendars.js';
 import { describeSiteChange } from './site/site-change.js';
@@ -93,6 +94,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const baseDir = context.baseDir ?? process.cwd();
   const dataDir = resolve(baseDir, config.storage.data_dir);
   mkdirSync(dataDir, { recursive: true });
+  // The HTTP server listens once the app exists (below): until then a connection is refused, never
+  // answered by a stand-in (docs/deployment.md, "Start-up"). Its port is checked free (and, when 0,
+  // chosen) now, so that a taken port stops the start before the bridge publishes anything, and
+  // Home Assistant's discovery can name the dashboard's URL.
+  const port = await reservePort(config.server.host, config.server.port);
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
 
   const clientsFile = resolve(baseDir, config.clients_file);
   const clients = loadClients({
@@ -106,15 +113,6 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       'first start: generated clients; their tokens are in this file (readable by you only): keep them, then delete the file',
     );
   }
-  // The in-process bridge reads SORTIE like any energy consumer; it has no secret, only tokens
-  // minted in this process.
-  const internalClient = clientSchema.parse({
-    id: INTERNAL_BRIDGE_CLIENT,
-    name: 'Pont énergie intégré',
-    role: 'consumer',
-    purpose: 'sobriete-energetique',
-    uais: ['*'],
-  });
   const store = await openStore({
     ...(config.storage.database_url ? { databaseUrl: config.storage.database_url } : { dataDir }),
     onPoolError: (error) => logger.error({ err: error }, 'PostgreSQL connection failed; reconnecting'),
@@ -128,7 +126,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   logger.info({ dialect: store.dialect }, 'store ready');
 
   const authenticator = new Authenticator({
-    clients: [...clients.clients, internalClient],
+    clients: clients.clients,
     signingKey: loadSigningKey({
       signingKeyFile: config.auth.signing_key_file
         ? resolve(baseDir, config.auth.signing_key_file)
@@ -178,24 +176,6 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const partnerPrivateKeyPem = config.entree.partner_key_file
     ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
     : undefined;
-  // Listen first: the bridge reads the embedded SORTIE over HTTP, so it needs the URL before the
-  // app (which mounts the bridge's routes) exists. Requests before then get 503.
-  // `env` is @hono/node-server's `{ incoming, outgoing }`: the remote address (throttling) and the
-  // socket (the 413's graceful close) come from it.
-  let handle: (request: Request, env: unknown) => Response | Promise<Response> = () =>
-    new Response(
-      JSON.stringify({
-        errors: [{ code: 'starting', message: 'the service is starting', where: 'service' }],
-      }),
-      {
-        status: 503,
-        headers: { 'Content-Type': 'application/json', 'Retry-After': '1' },
-      },
-    );
-  const server = await listen((request, env) => handle(request, env), config.server.host, config.server.port);
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
-
   // Signed checkpoints outside the database and the self-verification (docs/audit.md).
   const anchoring = createAnchoring({
     config: config.audit,
@@ -234,6 +214,21 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       clock.now(),
     ),
   );
+  // VUE's week and data-quality check and the dashboard's unmapped-rooms alert decode and walk the
+  // stored timetable, and so do SORTIE's big occupancy bodies (the bridge's included): in a worker
+  // of their own, with the import workers' limits.
+  const viewPool = createViewPool({
+    maxHeapMb: config.entree.worker.max_heap_mb,
+    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
+    onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
+  });
+  // SORTIE's occupancy answers, one instance for the HTTP route and the bridge's in-process reads
+  // (same checks, same caches and tags); big bodies are computed in the view worker.
+  const sortieOccupancy = new SortieOccupancy({
+    store,
+    calendars,
+    runOccupancy: occupancyRunnerOf(viewPool.run),
+  });
   // External broker's access control from devices/, before the bridge logs in to that broker.
   let brokerAccess: BrokerAccess | null = null;
   let bridge: Bridge;
@@ -266,8 +261,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       clock,
       logger,
       version: SERVICE_VERSION,
-      httpUrl: url,
-      mintToken: () => authenticator.mintToken(INTERNAL_BRIDGE_CLIENT),
+      // The embedded default reads SORTIE in process; `sortie.source` may name a remote hub.
+      sortie: sortieSourceFromConfig(config.sortie, { sortie: sortieOccupancy, env: process.env, clock }),
+      publicUrl: config.server.public_url ?? url,
       audit: auditLog.sink,
       ...(brokerAccess ? { brokerAccess } : {}),
       onReported: (row) => telemetryIngestor.offer(row),
@@ -277,7 +273,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     anchoring.stop();
     brokerAccess?.stop();
     site.stop();
-    await new Promise<void>((done) => server.close(() => done()));
+    await viewPool.close();
     await store.close();
     throw error;
   }
@@ -334,13 +330,6 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
     onError: (error) => logger.error({ err: error }, 'an import worker failed between tasks'),
   });
-  // VUE's week and data-quality check and the dashboard's unmapped-rooms alert decode and walk the
-  // stored timetable: in a worker of their own, with the import workers' limits.
-  const viewPool = createViewPool({
-    maxHeapMb: config.entree.worker.max_heap_mb,
-    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
-    onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
-  });
   // The compliance report (docs/audit.md): API and dashboard page from the same parts.
   const compliance = createComplianceService({
     planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
@@ -373,7 +362,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const clientsHolder = new ClientsHolder({ clientsFile, dataDir }, clients.clients);
   clientsHolder.onReload((result) => {
     if (result.ok) {
-      authenticator.replaceClients([...result.clients, internalClient]);
+      authenticator.replaceClients(result.clients);
       if (result.added.length + result.removed.length + result.changed.length === 0) return;
       logger.info(
         { added: result.added, removed: result.removed, changed: result.changed },
@@ -404,13 +393,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const app = createHttpApp({
     authenticator,
     metrics,
-    // SORTIE's occupancy bodies decode and expand the stored timetable: in the view worker too.
-    sortie: { store, calendars, runOccupancy: occupancyRunnerOf(viewPool.run) },
+    sortie: { store, calendars, occupancy: sortieOccupancy },
     vue: {
       store,
       clock,
       calendars,
-      devicesDir: resolve(baseDir, config.paths.devices_dir),
+      site,
       publicUrl: config.server.public_url,
       runView: viewPool.run,
     },
@@ -466,12 +454,39 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     }),
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
-  handle = (request, env) => app.fetch(request, env);
+  let demoGateway: SimulatedGateway | null = null;
+  // Every part after the HTTP server, in reverse order of their start.
+  const stopParts = async (): Promise<void> => {
+    await demoGateway?.stop();
+    await freezer.stop();
+    await meterIngest.stop();
+    await bridge.stop();
+    await telemetry.stop();
+    brokerAccess?.stop();
+    retention.stop();
+    await auditLog.stop();
+    anchoring.stop();
+    calendarAlertGauge.stop();
+    site.stop();
+    clientsHolder.stop();
+    await importPool.close();
+    await viewPool.close();
+    loopMonitor.stop();
+    await store.close();
+  };
+  let server: ReturnType<typeof serve> | null = null;
+  // `env` is @hono/node-server's `{ incoming, outgoing }`: the remote address (throttling) and the
+  // socket (the 413's graceful close) come from it.
+  try {
+    server = await listen((request, env) => app.fetch(request, env), config.server.host, port);
+  } catch (error) {
+    await stopParts();
+    throw error;
+  }
 
   // The demo lycée's simulated gateway (docs/gateway-contract.md), so the gateway tracking shows
   // acknowledgements and measured temperatures from the first minute. Its password is the
   // public demo one of devices/0670999X.yaml; a site that changed it just runs without it.
-  let demoGateway: SimulatedGateway | null = null;
   const demoDevices = site.current.devices.get(DEMO_UAI)?.value;
   if (config.demo.enabled && config.demo.gateway && demoDevices?.gateways[0]) {
     try {
@@ -507,26 +522,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     clients: clientsHolder,
     async stop() {
       await new Promise<void>((done) => {
+        if (!server) return done();
         server.close(() => done());
-        // Keep-alive sockets (browsers, the bridge's own SORTIE client) would hold close() open.
+        // Keep-alive sockets (browsers, API clients) would hold close() open.
         if ('closeAllConnections' in server) server.closeAllConnections();
       });
-      await demoGateway?.stop();
-      await freezer.stop();
-      await meterIngest.stop();
-      await bridge.stop();
-      await telemetry.stop();
-      brokerAccess?.stop();
-      retention.stop();
-      await auditLog.stop();
-      anchoring.stop();
-      calendarAlertGauge.stop();
-      site.stop();
-      clientsHolder.stop();
-      await importPool.close();
-      await viewPool.close();
-      loopMonitor.stop();
-      await store.close();
+      await stopParts();
       logger.info('stopped');
     },
   };
@@ -546,6 +547,49 @@ async function seedDemo(store: Store, clock: Clock, logger: Logger): Promise<voi
   logger.info({ uai: DEMO_UAI, version: report.version, counts: report.counts }, 'demo lycée imported');
 }
 
+/**
+ * The port the server will listen on, checked free now without accepting anything: a fixed port by
+ * trying to connect to it (refused: free), port 0 (tests, several instances on one host) by
+ * letting the system choose one, which no client knows yet. The server binds it after start-up;
+ * another process taking it meanwhile makes that bind, and the start, fail.
+ */
+async function reservePort(hostname: string, port: number): Promise<number> {
+  if (port !== 0) {
+    if (await answers(hostname, port))
+      throw listenError(Object.assign(new Error('in use'), { code: 'EADDRINUSE' }), hostname, port);
+    return port;
+  }
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ host: hostname, port: 0, exclusive: true }, () => {
+      const chosen = (probe.address() as AddressInfo).port;
+      probe.close(() => resolvePort(chosen));
+    });
+  });
+}
+
+/** Whether something accepts connections on `port` of `hostname` (a wildcard host: loopback). */
+function answers(hostname: string, port: number): Promise<boolean> {
+  const host = hostname === '0.0.0.0' ? '127.0.0.1' : hostname === '::' ? '::1' : hostname;
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+function listenError(error: NodeJS.ErrnoException, hostname: string, port: number): Error {
+  return error.code === 'EADDRINUSE'
+    ? new Error(
+        `HTTP port ${port} on ${hostname} is already in use: set server.port in config/local.yaml or SCOPE_ENERGIE_SERVER__PORT`,
+      )
+    : error;
+}
+
 function listen(
   fetch: Parameters<typeof serve>[0]['fetch'],
   hostname: string,
@@ -553,14 +597,6 @@ function listen(
 ): Promise<ReturnType<typeof serve>> {
   return new Promise((resolveServer, reject) => {
     const server = serve({ fetch, hostname, port }, () => resolveServer(server));
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') {
-        reject(
-          new Error(
-            `HTTP port ${port} on ${hostname} is already in use: set server.port in config/local.yaml or SCOPE_ENERGIE_SERVER__PORT`,
-          ),
-        );
-      } else reject(error);
-    });
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, hostname, port)));
   });
 }

@@ -15,8 +15,8 @@ import { isInputError } from '../domain/problems.js';
 import { bodyLimits, bodyTooLarge, DEFAULT_FORM_BODY_BYTES } from '../http/body-limits.js';
 import { inputErrorResponse, problemResponse } from '../http/problem-response.js';
 import { type EntreeDeps, entreeRoutes } from '../scope/entree/routes.js';
-import { CurrentVersions } from '../scope/sortie/current-versions.js';
 import { type SortieDeps, sortieRoutes } from '../scope/sortie/routes.js';
+import { SortieOccupancy } from '../scope/sortie/sortie-occupancy.js';
 import { type LoginDeps, loginRoutes } from '../scope/vue/login-routes.js';
 import { type VueDeps, vueRoutes } from '../scope/vue/routes.js';
 import { docsRoutes } from './docs-page.js';
@@ -142,15 +142,13 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   if (deps.docs) app.route('/', docsRoutes(deps.authenticator, deps.docs));
 
   // SORTIE keeps current versions in memory; an import through this app invalidates its school
-  // at once, so a consumer never gets a 304 for a timetable that has just changed.
-  const versions =
-    deps.sortie &&
-    (deps.sortie.versions ??
-      new CurrentVersions({ load: (uai) => deps.entree.store.timetables.currentMeta(uai) }));
+  // at once, so a consumer (the in-process bridge too: it shares this instance) never gets a 304
+  // for a timetable that has just changed.
+  const sortieOccupancy = deps.sortie && (deps.sortie.occupancy ?? new SortieOccupancy(deps.sortie));
   const entree: EntreeDeps = {
     ...deps.entree,
     onImported: (report, importedBy) => {
-      versions?.invalidate(report.uai);
+      sortieOccupancy?.invalidate(report.uai);
       deps.entree.onImported?.(report, importedBy);
     },
   };
@@ -158,8 +156,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   const protectedApp = new Hono<AuthEnv>();
   protectedApp.use('*', requireAuth(deps.authenticator));
   protectedApp.route('/', entreeRoutes(entree));
-  if (deps.sortie)
-    protectedApp.route('/', sortieRoutes({ ...deps.sortie, ...(versions ? { versions } : {}) }));
+  if (deps.sortie) protectedApp.route('/', sortieRoutes({ ...deps.sortie, occupancy: sortieOccupancy }));
   if (deps.bridge) protectedApp.route('/', deps.bridge);
   if (deps.savings) protectedApp.route('/', deps.savings);
   if (deps.audit) protectedApp.route('/', deps.audit);

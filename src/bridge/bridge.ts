@@ -43,11 +43,9 @@ import { MutablePlanFeed } from './plan-feed.js';
 import { PlanningService } from './planning.js';
 import { BridgePublisher, type PublisherStats } from './publisher.js';
 import { ScheduledJob } from './scheduled-job.js';
-import { sortieClientFromConfig } from './sortie-client.js';
+import type { SortieSource } from './sortie-source.js';
 import { SyncService } from './sync.js';
 
-/** The in-process consumer the bridge reads SORTIE as (purpose sobriete-energetique, all UAIs). */
-export const INTERNAL_BRIDGE_CLIENT = 'bridge-interne';
 const BRIDGE_MQTT_USERNAME = 'scope-energie-bridge';
 
 export interface BridgeContext {
@@ -59,10 +57,13 @@ export interface BridgeContext {
   clock: Clock;
   logger: Logger;
   version: string;
-  /** `http://host:port` of this service: the embedded SORTIE the bridge reads over HTTP. */
-  httpUrl: string;
-  /** A bearer token for the internal consumer client (Authenticator.mintToken). */
-  mintToken: () => Promise<{ access_token: string; expires_in: number }>;
+  /**
+   * Where occupancy comes from: this service's SORTIE in process (the embedded default) or a
+   * remote hub's HTTP client (sortie-source.ts, `occupancySourceOf`).
+   */
+  sortie: SortieSource;
+  /** The dashboard's base URL for Home Assistant's `configuration_url`; none: not announced. */
+  publicUrl?: string | undefined;
   /** Where plan changes, publishes, overrides and reloads are recorded (the audit log). */
   audit?: AuditSink;
   /**
@@ -227,16 +228,11 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     targets: targets(),
     maxMessagesPerSecond: config.mqtt.max_messages_per_second,
     mayPublish: owns,
-    publicUrl: config.server.public_url ?? context.httpUrl,
+    ...(context.publicUrl ? { publicUrl: context.publicUrl } : {}),
     logger: mqttLogger,
   });
-  const client = sortieClientFromConfig(config.sortie, {
-    embedded: { baseUrl: `${context.httpUrl}/scope/sortie/v1`, mintToken: context.mintToken },
-    env: process.env,
-    clock,
-  });
   const sync = new SyncService({
-    client,
+    client: context.sortie,
     repository: store.sync,
     site,
     clock,

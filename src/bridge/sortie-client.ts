@@ -1,8 +1,7 @@
 /**
- * The bridge's HTTP client of a SCOPE-SORTIE (docs/api.md): the embedded one
- * (this service's own server, a token minted in-process) or a remote one (OAuth2 client
- * credentials). The bridge reaches the hub only this way, even in one process (architecture.md,
- * "Data flow"), so the same code works against the Ministry's SORTIE.
+ * The bridge's HTTP client of a remote SCOPE-SORTIE (docs/api.md, docs/deployment.md "Remote
+ * hub"), with OAuth2 client credentials. The embedded default reads this service's own SORTIE in
+ * process instead (in-process-sortie.ts); both are a `SortieSource` (sortie-source.ts).
  *
  * Each request has a timeout; failures that may pass (network, timeout, 5xx, 429) are retried
  * with exponential backoff and full jitter (delay = random × min(cap, base × 2^attempt)), so a
@@ -12,34 +11,16 @@
  */
 import { z } from 'zod';
 import { type Clock, systemClock } from '../domain/clock.js';
-import type { Occupancy } from '../domain/occupancy.js';
+import {
+  type OccupancyFetch,
+  occupancyBodySchema,
+  SortieError,
+  type SortieErrorKind,
+  type SortieSource,
+} from './sortie-source.js';
 
-export type SortieErrorKind =
-  /** No answer within `timeoutMs`. */
-  | 'timeout'
-  /** Connection refused, reset, DNS…: no HTTP answer at all. */
-  | 'network'
-  /** 401 even with a fresh token, or 403. */
-  | 'unauthorized'
-  /** 404: the source has no such school (or hides it from us). */
-  | 'not-found'
-  /** Another HTTP status. */
-  | 'http'
-  /** A 200 whose body is not what SORTIE promises. */
-  | 'bad-body'
-  /** The token endpoint refused or failed. */
-  | 'token';
-
-export class SortieError extends Error {
-  constructor(
-    readonly kind: SortieErrorKind,
-    message: string,
-    readonly details: { url: string; status?: number; attempts: number },
-  ) {
-    super(message);
-    this.name = 'SortieError';
-  }
-}
+// Other parts name the error by this module, where it was first defined.
+export { SortieError, type SortieErrorKind } from './sortie-source.js';
 
 /** Supplies bearer tokens; `invalidate` drops one the server refused. */
 export interface TokenProvider {
@@ -153,23 +134,6 @@ export function clientCredentialsTokens(options: ClientCredentialsOptions): Cach
   }, options.clock);
 }
 
-/** What SORTIE answers for the energy purpose; unknown fields (a remote's additions) are dropped. */
-const occupancyBodySchema = z.object({
-  uai: z.string(),
-  version: z.int(),
-  timezone: z.string().min(1),
-  from: z.iso.date(),
-  to: z.iso.date(),
-  rooms: z.array(
-    z.object({
-      room: z.string(),
-      name: z.string(),
-      intervals: z.array(z.object({ start: z.iso.datetime(), end: z.iso.datetime() })),
-    }),
-  ),
-});
-export type SortieOccupancyBody = z.infer<typeof occupancyBodySchema>;
-
 const establishmentsSchema = z.object({
   etablissements: z.array(
     z.object({
@@ -182,10 +146,6 @@ const establishmentsSchema = z.object({
   ),
 });
 export type SortieEstablishment = z.infer<typeof establishmentsSchema>['etablissements'][number];
-
-export type OccupancyFetch =
-  | { status: 'modified'; body: SortieOccupancyBody; etag: string | null }
-  | { status: 'not-modified' };
 
 export interface SortieClientOptions {
   /** Base URL of the SORTIE, ending in `/scope/sortie/v1`. */
@@ -203,7 +163,7 @@ export interface SortieClientOptions {
   fetch?: typeof fetch;
 }
 
-export class SortieClient {
+export class SortieClient implements SortieSource {
   private readonly baseUrl: string;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -307,29 +267,6 @@ export class SortieClient {
   }
 }
 
-/** SORTIE body (ISO instants) → the planner's occupancy (epoch ms). */
-export function occupancyFromBody(body: SortieOccupancyBody): Occupancy {
-  return {
-    uai: body.uai,
-    version: body.version,
-    timezone: body.timezone,
-    from: body.from,
-    to: body.to,
-    rooms: body.rooms.map((room) => ({
-      room: room.room,
-      name: room.name,
-      intervals: room.intervals.map((i) => ({ start: Date.parse(i.start), end: Date.parse(i.end) })),
-    })),
-    // SORTIE does not count lessons without a room; the planner does not use this.
-    unassigned: 0,
-  };
-}
-
-/** Parses a stored body again (the sync cache), with the same checks as a fresh one. */
-export function parseOccupancyBody(json: unknown): SortieOccupancyBody {
-  return occupancyBodySchema.parse(json);
-}
-
 function isRetryable(error: SortieError): boolean {
   if (error.kind === 'timeout' || error.kind === 'network') return true;
   const status = error.details.status ?? 0;
@@ -402,54 +339,4 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: unknown }).cause;
   const code = (cause as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' ? `${error.message} (${code})` : error.message;
-}
-
-export interface SortieSourceSettings {
-  /** Config `sortie.source`. */
-  source: 'embedded' | { url: string; token_url: string; client_id: string; client_secret_env: string };
-  timeout_ms: number;
-  retries: number;
-}
-
-export interface SortieClientWiring {
-  /** Embedded mode: `${this service's URL}/scope/sortie/v1` and a token for the internal consumer client. */
-  embedded: { baseUrl: string; mintToken: () => Promise<TokenGrant> };
-  env: NodeJS.ProcessEnv;
-  clock?: Clock;
-}
-
-/**
- * The client the configuration asks for: the embedded SORTIE with in-process tokens, or a
- * remote one with client credentials (its secret read from the named environment variable).
- */
-export function sortieClientFromConfig(
-  settings: SortieSourceSettings,
-  wiring: SortieClientWiring,
-): SortieClient {
-  const common = { timeoutMs: settings.timeout_ms, retries: settings.retries };
-  if (settings.source === 'embedded') {
-    return new SortieClient({
-      ...common,
-      baseUrl: wiring.embedded.baseUrl,
-      tokens: new CachingTokenProvider(wiring.embedded.mintToken, wiring.clock),
-    });
-  }
-  const remote = settings.source;
-  const secret = wiring.env[remote.client_secret_env];
-  if (secret === undefined || secret === '') {
-    throw new Error(
-      `sortie.source.client_secret_env names ${remote.client_secret_env}, which is not set: export the client secret of ${remote.client_id} there`,
-    );
-  }
-  return new SortieClient({
-    ...common,
-    baseUrl: remote.url,
-    tokens: clientCredentialsTokens({
-      tokenUrl: remote.token_url,
-      clientId: remote.client_id,
-      clientSecret: secret,
-      timeoutMs: settings.timeout_ms,
-      ...(wiring.clock ? { clock: wiring.clock } : {}),
-    }),
-  });
 }

@@ -5,6 +5,8 @@
  * never drop to frost for lack of data), and a school whose last success is older than
  * `sync.stale_after_hours` is reported stale. A school the source has no timetable for plans on
  * the fallback week. `syncNow` pulls at once (the embedded ENTRÉE calls it after an import).
+ * The source is this service's SORTIE in process (the embedded default) or a remote hub over
+ * HTTP (sortie-source.ts): the same answers, tags and errors either way.
  */
 
 import { addDaysIso } from '../calendar/index.js';
@@ -14,7 +16,13 @@ import type { Site } from '../site/load-site.js';
 import type { SyncRecord, SyncRepository } from '../store/sync-repository.js';
 import { ScheduledJob, type ScheduledJobStats } from './scheduled-job.js';
 import { localDate } from './school-plan.js';
-import { occupancyFromBody, parseOccupancyBody, type SortieClient, SortieError } from './sortie-client.js';
+import {
+  loadOccupancyRange,
+  occupancyFromBody,
+  parseOccupancyBody,
+  SortieError,
+  type SortieSource,
+} from './sortie-source.js';
 
 /** Days of occupancy pulled around today (local dates): a past week for gap lengths, and three
  * weeks ahead so that a source down for up to ~12 days still covers the 48 h schedule plus the
@@ -33,7 +41,8 @@ export interface SyncLogger {
 }
 
 export interface SyncServiceOptions {
-  client: SortieClient;
+  /** In process on this service's SORTIE, or a remote hub's HTTP client (sortie-source.ts). */
+  client: SortieSource;
   repository: SyncRepository;
   /** The schools to sync are those with a devices file (a SiteHolder fits). */
   site: { readonly current: Site };
@@ -176,15 +185,7 @@ export class SyncService {
   async loadRange(uai: string, dates: { from: string; to: string }): Promise<CachedOccupancy | null> {
     const held = this.cache.get(uai);
     if (held && held.from <= dates.from && held.to >= dates.to) return held;
-    try {
-      const fetched = await this.options.client.occupancy(uai, dates);
-      if (fetched.status === 'not-modified') throw new Error('unreachable: no ETag was sent');
-      const body = fetched.body;
-      return { occupancy: occupancyFromBody(body), from: body.from, to: body.to, etag: fetched.etag };
-    } catch (error) {
-      if (error instanceof SortieError && error.kind === 'not-found') return null;
-      throw error;
-    }
+    return loadOccupancyRange(this.options.client, uai, dates);
   }
 
   /**

@@ -1,20 +1,25 @@
 /**
  * What `plan` and `savings` share: one school's devices, rules and calendar read from the files,
- * and its plan computed from the store's current timetable and overrides, without the running
- * service (no HTTP, no MQTT). The store is read only when one exists: an offline command must
- * not create an empty database.
+ * and its plan computed without the running service (no HTTP server, no MQTT) by the service's
+ * own parts: the occupancy source `sortie.source` names (this hub's SORTIE read in process, as
+ * the embedded bridge reads it, or the remote hub), the calendar source with the devices files'
+ * départements, the store's overrides and the bridge's `planFromHeld`. The store is read only
+ * when one exists: an offline command must not create an empty database.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { plainOverride } from '../bridge/overrides-service.js';
 import { type HeldOccupancy, planFromHeld } from '../bridge/planning.js';
 import { occupancyDatesFor, type SchoolPlan } from '../bridge/school-plan.js';
-import { expandOccupancy, isSchoolZone, type SchoolCalendar } from '../calendar/index.js';
+import { loadOccupancyRange } from '../bridge/sortie-source.js';
+import { sortieSourceFromConfig } from '../bridge/sortie-source-from-config.js';
+import { isSchoolZone, type SchoolCalendar } from '../calendar/index.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { InputError } from '../domain/problems.js';
 import { requireUai } from '../domain/uai.js';
 import type { Override } from '../rules/overrides.js';
 import type { TimeRange } from '../rules/planner.js';
+import { SortieOccupancy } from '../scope/sortie/sortie-occupancy.js';
 import { CalendarSource } from '../site/calendars.js';
 import { loadSite, type Site } from '../site/load-site.js';
 import { SQLITE_FILE_NAME } from '../store/store.js';
@@ -23,6 +28,7 @@ import { type CommandContext, loadCommandConfig, openCommandStore } from './cont
 
 export interface OfflineSchool {
   uai: string;
+  env: NodeJS.ProcessEnv;
   context: CommandContext;
   site: Site;
   devices: LoadedDevices;
@@ -57,27 +63,31 @@ export function loadOfflineSchool(args: ParsedArgs, io: CommandIo): OfflineSchoo
     zone: config.calendar.zone,
     dataDir: context.dataDir,
     holidaysFile: config.calendar.holidays_file && resolve(io.cwd, config.calendar.holidays_file),
+    // As the service's: a devices file's département override reaches SORTIE's expansion too.
+    departementOf: (school) => site.devices.get(school)?.value.school.departement,
   });
   const { departement, timezone } = devices.value.school;
   const calendar = calendars.forSchool(uai, { departement, timezone });
-  return { uai, context, site, devices, calendars, calendar, timezone };
+  return { uai, env: io.env, context, site, devices, calendars, calendar, timezone };
 }
 
 /** The school's plan over `horizon`, as the bridge would compute it from the store's data. */
 export async function planOffline(school: OfflineSchool, horizon: TimeRange): Promise<SchoolPlan> {
-  const { uai, context, calendar, timezone } = school;
+  const { uai, context, timezone } = school;
+  const { config } = context;
   const dates = occupancyDatesFor(horizon, timezone);
   let held: HeldOccupancy | null = null;
   let overrides: Override[] = [];
-  const hasStore = context.config.storage.database_url || existsSync(join(context.dataDir, SQLITE_FILE_NAME));
+  const hasStore = config.storage.database_url || existsSync(join(context.dataDir, SQLITE_FILE_NAME));
   if (hasStore) {
     const store = await openCommandStore(context);
     try {
-      const current = await store.timetables.current(uai);
-      if (current) {
-        const occupancy = expandOccupancy(current.timetable, current.version, uai, calendar, dates);
-        held = { occupancy, from: dates.from, to: dates.to };
-      }
+      // The source the bridge would read, built as the service builds it.
+      const source = sortieSourceFromConfig(config.sortie, {
+        sortie: new SortieOccupancy({ store, calendars: school.calendars }),
+        env: school.env,
+      });
+      held = await loadOccupancyRange(source, uai, dates);
       overrides = (await store.overrides.list({ uais: [uai], overlapping: horizon })).map(plainOverride);
     } finally {
       await store.close();

@@ -60,7 +60,7 @@ export function loadSite(dirs: SiteDirs): Site {
   const files: SiteFile[] = [];
   const read = (file: string): string => {
     const text = readFileSync(file, 'utf8');
-    files.push({ path: shown(file), absolutePath: file, sha256: sha256(text), value: null });
+    files.push({ path: shown(file), absolutePath: file, sha256: sha256(text), value: null, text });
     return text;
   };
   const parsed = (value: unknown) => {

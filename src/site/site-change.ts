@@ -17,6 +17,8 @@ export interface SiteFile {
   absolutePath: string;
   sha256: string;
   value: unknown;
+  /** The text read (loadSite only): what VUE's data-quality check parses again off the event loop. */
+  text?: string;
 }
 
 export interface FileChange {

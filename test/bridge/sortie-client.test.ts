@@ -9,10 +9,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CachingTokenProvider,
   clientCredentialsTokens,
-  occupancyFromBody,
   SortieClient,
   SortieError,
 } from '../../src/bridge/sortie-client.js';
+import { occupancyFromBody } from '../../src/bridge/sortie-source.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { elapse } from '../helpers/wait.js';
 

@@ -19,6 +19,7 @@ import { hashSecret } from '../../src/auth/secrets.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { schoolCalendars } from '../../src/scope/sortie/school-calendars.js';
+import { SiteHolder } from '../../src/site/site-holder.js';
 import { createSessionRevocationRepository } from '../../src/store/session-revocation-repository.js';
 import type { Store } from '../../src/store/store.js';
 import { makeClients } from '../helpers/clients.js';
@@ -26,6 +27,7 @@ import { type StoreBackend, storeBackends } from '../store/backends.js';
 
 const backends: StoreBackend[] = await storeBackends();
 const DEVICES_DIR = fileURLToPath(new URL('../../devices', import.meta.url));
+const RULES_DIR = fileURLToPath(new URL('../../rules', import.meta.url));
 const ORIGIN = 'http://localhost';
 const SECRET = 'correct horse battery staple';
 const FORM_LIMIT = 64 * 1024;
@@ -104,7 +106,12 @@ describe.each(backends)('HTTP hardening on $name', (backend) => {
         authenticator: authenticatorOn(s),
         entree: { store: s, clock, bodyLimitBytes: 4 * 1024 * 1024, strictJson: false },
         sortie: { store: s, calendars },
-        vue: { store: s, clock, calendars, devicesDir: DEVICES_DIR },
+        vue: {
+          store: s,
+          clock,
+          calendars,
+          site: new SiteHolder({ devicesDir: DEVICES_DIR, rulesDir: RULES_DIR }),
+        },
         bridge: probe,
         docs: { version: '9.9.9' },
         formBodyLimitBytes: FORM_LIMIT,

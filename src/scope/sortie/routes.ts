@@ -8,37 +8,20 @@ import { type AuthEnv, requireRole, uaiVisible } from '../../auth/middleware.js'
 import { canAccessUai } from '../../auth/principal.js';
 import { pathUai } from '../../domain/uai.js';
 import { notFound } from '../../http/problem-response.js';
-import type { Store } from '../../store/store.js';
-import { CurrentVersions } from './current-versions.js';
-import { ifNoneMatchHits, occupancyEtag, timetableEtag } from './etag.js';
-import { LruCache } from './lru-cache.js';
-import {
-  calendarOptionsOf,
-  inProcessOccupancyRunner,
-  type OccupancyTaskRunner,
-  occupancyText,
-} from './occupancy-task.js';
+import { ifNoneMatchHits, timetableEtag } from './etag.js';
+import { OCCUPANCY_ROLES, occupancyAccess } from './occupancy-access.js';
 import { parseParameters } from './parse-parameters.js';
-import { mayReadTimetable, responseShapeOf } from './response-shape.js';
+import { mayReadTimetable } from './response-shape.js';
 import { type EstablishmentsBody, occupancyQuerySchema } from './schemas.js';
-import type { SchoolCalendars } from './school-calendars.js';
+import { SortieOccupancy, type SortieOccupancyDeps } from './sortie-occupancy.js';
 
-export interface SortieDeps {
-  store: Store;
-  calendars: SchoolCalendars;
-  /** Current versions in memory; default: one with a 1 s TTL over the store. */
-  versions?: CurrentVersions;
-  /** Bodies kept in memory (default 128 entries, 64 MB of JSON). */
-  cache?: { maxEntries?: number; maxBytes?: number };
+export interface SortieDeps extends SortieOccupancyDeps {
   /**
-   * Where an occupancy body is computed (decode, expansion, serialisation): the service passes
-   * its view pool, off the event loop; default: on this thread (tests, tools).
+   * The occupancy answers, shared with the embedded bridge's in-process source (the service
+   * builds one); default: one of these deps' own.
    */
-  runOccupancy?: OccupancyTaskRunner | undefined;
+  occupancy?: SortieOccupancy | undefined;
 }
-
-/** Occupancy bodies of timetables up to this many occurrences are computed on the event loop. */
-const IN_PROCESS_MAX_OCCURRENCES = 20_000;
 
 export const SORTIE_BASE = '/scope/sortie/v1/etablissements';
 
@@ -50,16 +33,8 @@ const CACHE_CONTROL = 'private, no-cache';
 
 export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
-  const versions =
-    deps.versions ?? new CurrentVersions({ load: (uai) => deps.store.timetables.currentMeta(uai) });
-  // Tags are hashes of their inputs: compute each once (a revalidation then costs map lookups).
-  const runOccupancy = deps.runOccupancy ?? inProcessOccupancyRunner;
-  const tags = new LruCache<string>({ maxEntries: 4096, maxSize: 4096, sizeOf: () => 1 });
-  const bodies = new LruCache<string>({
-    maxEntries: deps.cache?.maxEntries ?? 128,
-    maxSize: deps.cache?.maxBytes ?? 64 * 1024 * 1024,
-    sizeOf: (text) => text.length,
-  });
+  const occupancy = deps.occupancy ?? new SortieOccupancy(deps);
+  const versions = occupancy.versions;
 
   app.get(SORTIE_BASE, requireRole('consumer', 'manager', 'auditor'), async (c) => {
     const principal = c.get('principal');
@@ -83,79 +58,21 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
     return c.json(body);
   });
 
-  app.get(`${SORTIE_BASE}/:uai/occupation`, requireRole('consumer', 'manager', 'auditor'), async (c) => {
+  app.get(`${SORTIE_BASE}/:uai/occupation`, requireRole(...OCCUPANCY_ROLES), async (c) => {
     const uai = pathUai(c.req.param('uai'));
-    if (!uaiVisible(c, uai)) return notFound(c, `establishment ${uai}`, 'uai (path)');
+    // The same check as the in-process source's (occupancy-access.ts), before the query is read:
+    // a school outside the caller's list is not found whatever the parameters.
+    if (!occupancyAccess(c.get('principal'), uai).allowed)
+      return notFound(c, `establishment ${uai}`, 'uai (path)');
     const query = parseParameters(occupancyQuerySchema, c.req.query(), 'query');
-    const meta = await versions.get(uai);
-    if (!meta) return notFound(c, `establishment ${uai}`, 'uai (path)');
-
-    const shape = responseShapeOf(c.get('principal'));
-    const tagKey = [uai, meta.version, query.from, query.to, shape].join('|');
-    let etag = tags.get(tagKey);
-    if (etag === undefined) {
-      etag = occupancyEtag({
-        uai,
-        version: meta.version,
-        from: query.from,
-        to: query.to,
-        shape,
-        calendar: deps.calendars.fingerprint,
-      });
-      tags.set(tagKey, etag);
-    }
-    c.header('ETag', etag);
+    const answer = await occupancy.occupancy(c.get('principal'), uai, query, c.req.header('If-None-Match'));
+    if (answer.status === 'not-found' || answer.status === 'forbidden')
+      return notFound(c, `establishment ${uai}`, 'uai (path)');
+    c.header('ETag', answer.etag);
     c.header('Cache-Control', CACHE_CONTROL);
     c.header('Vary', 'Authorization, Cookie');
-    if (ifNoneMatchHits(c.req.header('If-None-Match'), etag)) return c.body(null, 304);
-
-    // Everything the body depends on: a stored version never changes (its hash says so), the
-    // calendar changes only with its holiday data.
-    const key = [
-      uai,
-      meta.version,
-      meta.sha256,
-      deps.calendars.fingerprint,
-      query.from,
-      query.to,
-      shape,
-    ].join('|');
-    const text = await bodies.getOrCompute(key, async () => {
-      // The calendar's timezone is the timetable's, applied by the task once it has decoded the
-      // document; only the zone, holidays and département are taken from here.
-      const calendar = calendarOptionsOf(deps.calendars.calendarOf(uai, 'UTC'));
-      const encoded = await deps.store.timetables.currentEncoded(uai);
-      if (encoded && encoded.version === meta.version && encoded.sha256 === meta.sha256) {
-        // A school's year is ~10,000 occurrences: on this thread a worker's round trip (and its
-        // start, at the service's first sync) costs more than the work. Past that the cost
-        // follows the untrusted export and leaves the event loop (issue 13).
-        const run =
-          meta.counts.occurrences <= IN_PROCESS_MAX_OCCURRENCES ? inProcessOccupancyRunner : runOccupancy;
-        return run({
-          uai,
-          version: meta.version,
-          document: encoded.document,
-          calendar,
-          from: query.from,
-          to: query.to,
-          shape,
-        });
-      }
-      // An import landed since the tag was computed: answer from the version the tag names, not
-      // "current" (a new body must not be paired with the old tag). Rare (this process
-      // invalidates its versions on import), so it is computed here from the decoded version.
-      const stored = await deps.store.timetables.getVersion(uai, meta.version);
-      if (!stored) throw new Error(`version ${meta.version} of ${uai} vanished`);
-      return occupancyText(stored.timetable, {
-        uai,
-        version: meta.version,
-        calendar,
-        from: query.from,
-        to: query.to,
-        shape,
-      });
-    });
-    return jsonText(c, text);
+    if (answer.status === 'not-modified') return c.body(null, 304);
+    return jsonText(c, answer.text);
   });
 
   app.get(`${SORTIE_BASE}/:uai/emploi-du-temps`, requireRole('consumer', 'manager'), async (c) => {

@@ -20,7 +20,7 @@ import { inputErrorResponse } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
 import { parseParameters } from '../sortie/parse-parameters.js';
 import type { SchoolCalendars } from '../sortie/school-calendars.js';
-import { readDevicesText } from './devices-source.js';
+import { type SiteDevices, siteDevicesSource } from './devices-source.js';
 import { errorPage, establishmentsPage, VUE_BASE, vuePage } from './page.js';
 import { vueQuerySchema } from './schemas.js';
 import { requirePageAuth } from './session.js';
@@ -32,8 +32,11 @@ export interface VueDeps {
   store: Store;
   clock: Clock;
   calendars: SchoolCalendars;
-  /** Directory of the devices/{uai}.yaml files (`paths.devices_dir`). */
-  devicesDir: string;
+  /**
+   * The devices files: the service's site holder (no file read per view); tools and tests pass a
+   * holder loaded once.
+   */
+  site: SiteDevices;
   /**
    * Where the week grid and the data-quality check run (the service: a worker, view-pool.ts);
    * default: on this thread.
@@ -44,6 +47,7 @@ export interface VueDeps {
 export function vueRoutes(deps: VueDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
   const views = new ViewCache(deps.runView ?? inProcessViewRunner);
+  const devicesOf = siteDevicesSource(deps.site);
   const auth = requirePageAuth(deps.authenticator);
   app.use(VUE_BASE, auth);
   app.use(`${VUE_BASE}/*`, auth);
@@ -88,9 +92,9 @@ export function vueRoutes(deps: VueDeps): Hono<AuthEnv> {
     const today = DateTime.fromMillis(deps.clock.now(), { zone: school.timezone }).toISODate() ?? '';
     const currentMonday = mondayOf(today);
     const monday = query.semaine === undefined ? currentMonday : mondayOf(query.semaine);
-    const devices = await readDevicesText(deps.devicesDir, uai);
+    const devices = devicesOf(uai);
     // Everything the view depends on: a stored version never changes (its hash says so), the
-    // devices file is read at each view, the calendar changes with its holiday data.
+    // devices file as the holder has it now, the calendar changes with its holiday data.
     const key = [
       uai,
       meta.version,

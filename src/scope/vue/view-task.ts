@@ -8,7 +8,7 @@
  */
 import { SchoolCalendar, type SchoolCalendarOptions } from '../../calendar/index.js';
 import { loadDevicesFile } from '../../devices/load.js';
-import { isInputError } from '../../domain/problems.js';
+import { isInputError, type Problem } from '../../domain/problems.js';
 import type { Timetable } from '../../domain/timetable.js';
 import { decodeDocument } from '../../store/document-codec.js';
 import { type OccupancyTaskInput, runOccupancyTask } from '../sortie/occupancy-task.js';
@@ -21,8 +21,14 @@ import {
 } from './data-quality.js';
 import { type WeekGrid, weekGrid } from './week-grid.js';
 
-/** The devices file as read from disk, not yet parsed (parsing is part of the task). */
-export type DevicesText = { file: string; text: string } | { file: string; absent: true };
+/**
+ * The devices file as the site holder keeps it, not yet parsed (parsing is part of the task), or
+ * the problems of an edit the holder refused.
+ */
+export type DevicesText =
+  | { file: string; text: string }
+  | { file: string; absent: true }
+  | { file: string; invalid: Problem[] };
 
 export type CalendarSpec = SchoolCalendarOptions;
 
@@ -72,6 +78,7 @@ export function calendarSpecOf(calendar: SchoolCalendar): CalendarSpec {
 
 export function devicesStateOf(devices: DevicesText): DevicesState {
   if ('absent' in devices) return { status: 'absent', file: devices.file };
+  if ('invalid' in devices) return { status: 'invalid', file: devices.file, problems: devices.invalid };
   try {
     return { status: 'loaded', devices: loadDevicesFile(devices.text, devices.file) };
   } catch (error) {

@@ -10,6 +10,7 @@ import { createHttpApp } from '../../../src/app/app.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
+import { SiteHolder } from '../../../src/site/site-holder.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';
 import { type StoreBackend, storeBackends } from '../../store/backends.js';
@@ -38,7 +39,15 @@ describe('SCOPE-VUE findings grouped and paged', () => {
     app = createHttpApp({
       authenticator,
       entree: { store, clock, bodyLimitBytes: 16 * 1024 * 1024, strictJson: false },
-      vue: { store, clock, calendars, devicesDir: DEVICES_DIR },
+      vue: {
+        store,
+        clock,
+        calendars,
+        site: new SiteHolder({
+          devicesDir: DEVICES_DIR,
+          rulesDir: fileURLToPath(new URL('../../../rules', import.meta.url)),
+        }),
+      },
     });
     const timetable = buildDemoTimetable(clock.now());
     for (let i = 0; i < 250; i++) {

@@ -10,11 +10,13 @@ import { createHttpApp } from '../../../src/app/app.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
+import { SiteHolder } from '../../../src/site/site-holder.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';
 import { type StoreBackend, storeBackends } from '../../store/backends.js';
 
 const DEVICES_DIR = fileURLToPath(new URL('../../../devices', import.meta.url));
+const RULES_DIR = fileURLToPath(new URL('../../../rules', import.meta.url));
 const VUE = `/scope/vue/${DEMO_UAI}`;
 const PILE = 100_000;
 
@@ -36,7 +38,12 @@ describe.each(backends)('SCOPE-VUE with 100,000 overlapping lessons on $name', (
     app = createHttpApp({
       authenticator,
       entree: { store, clock, bodyLimitBytes: 64 * 1024 * 1024, strictJson: false },
-      vue: { store, clock, calendars, devicesDir: DEVICES_DIR },
+      vue: {
+        store,
+        clock,
+        calendars,
+        site: new SiteHolder({ devicesDir: DEVICES_DIR, rulesDir: RULES_DIR }),
+      },
     });
     const timetable = buildDemoTimetable(clock.now());
     for (let i = 0; i < PILE; i++) {

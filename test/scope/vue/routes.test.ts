@@ -13,11 +13,13 @@ import { hashSecret } from '../../../src/auth/secrets.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../../src/domain/clock.js';
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
+import { SiteHolder } from '../../../src/site/site-holder.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';
 import { type StoreBackend, storeBackends } from '../../store/backends.js';
 
 const DEVICES_DIR = fileURLToPath(new URL('../../../devices', import.meta.url));
+const RULES_DIR = fileURLToPath(new URL('../../../rules', import.meta.url));
 const VUE = `/scope/vue/${DEMO_UAI}`;
 const ORIGIN = 'http://localhost';
 const SECRET = 'correct horse battery staple';
@@ -73,7 +75,12 @@ describe.each(backends)('SCOPE-VUE on $name', (backend) => {
       authenticator,
       entree: { store, clock, bodyLimitBytes: 4 * 1024 * 1024, strictJson: false },
       sortie: { store, calendars },
-      vue: { store, clock, calendars, devicesDir: DEVICES_DIR },
+      vue: {
+        store,
+        clock,
+        calendars,
+        site: new SiteHolder({ devicesDir: DEVICES_DIR, rulesDir: RULES_DIR }),
+      },
       docs: { version: '9.9.9' },
     });
     const res = await app.request(`/scope/entree/v1/etablissements/${DEMO_UAI}/emploi-du-temps`, {
