@@ -61,7 +61,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'compliance',
-    summary: "a school's compliance report over a period (caps, overrides, exceptions, gateway deviations)",
+    summary:
+      "a school's compliance report over a period: hours per tier, caps, overrides, exceptions, gateway deviations",
     load: async () => (await import('./cli/compliance.js')).complianceCommand,
   },
   {
