@@ -6,6 +6,7 @@
  * printed in minutes with two decimals.
  */
 import { DateTime } from 'luxon';
+import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
 import { parseDateParameter } from '../domain/dates.js';
 import { InputError } from '../domain/problems.js';
@@ -109,6 +110,30 @@ export interface ComfortReportInput {
   zones: readonly { id: string; name: string }[];
   period: ComfortPeriod;
   zone?: string;
+}
+
+/** The zones of a school with heating, in devices/ order: the zones a comfort report covers. */
+export function heatedZones(devices: LoadedDevices): { id: string; name: string }[] {
+  return devices.value.zones
+    .filter((z) => z.functions.includes('heating'))
+    .map((z) => ({ id: z.id, name: z.name }));
+}
+
+/** `zone` when it names a heated zone of the school; InputError at `where` otherwise. */
+export function heatedZoneOf(
+  devices: LoadedDevices,
+  zone: string | undefined,
+  where: string,
+): string | undefined {
+  if (zone === undefined) return undefined;
+  if (!devices.value.zones.some((z) => z.id === zone && z.functions.includes('heating')))
+    throw InputError.of(
+      'unknown-zone',
+      `no heated zone ${zone} in ${devices.value.school.uai}`,
+      where,
+      'invalid',
+    );
+  return zone;
 }
 
 /** Minutes with two decimals. */
