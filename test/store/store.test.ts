@@ -38,6 +38,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0007_revoked_sessions',
       '0008_broker_access',
       '0012_telemetry',
+      '0014_telemetry_starts',
     ]);
     // The EMQX tables and views exist on PostgreSQL only (migration 0008).
     const emqx = backend.name === 'postgres' ? ['broker_acl', 'broker_logins'] : [];
@@ -63,6 +64,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       'telemetry_monthly',
       'telemetry_progress',
       'telemetry_samples',
+      'telemetry_starts',
       'timetable_versions',
     ]);
   });
@@ -89,6 +91,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0007_revoked_sessions',
       '0008_broker_access',
       '0012_telemetry',
+      '0014_telemetry_starts',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },

@@ -12,6 +12,7 @@ import * as auditAppendOnly0006 from './0006_audit_append_only.js';
 import * as revokedSessions0007 from './0007_revoked_sessions.js';
 import * as brokerAccess0008 from './0008_broker_access.js';
 import * as telemetry0012 from './0012_telemetry.js';
+import * as telemetryStarts0014 from './0014_telemetry_starts.js';
 
 const migrations: Record<string, Migration> = {
   '0001_timetables': timetables0001,
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0007_revoked_sessions': revokedSessions0007,
   '0008_broker_access': brokerAccess0008,
   '0012_telemetry': telemetry0012,
+  '0014_telemetry_starts': telemetryStarts0014,
 };
 
 export const migrationProvider: MigrationProvider = {
