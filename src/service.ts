@@ -306,6 +306,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
     reportedRejected: () => bridge.tracker.stats().rejected,
+    telemetryIngest: () => telemetryIngestor.stats(),
     leases: () => bridge.leases.stats(),
     auditChainBroken: () => (anchoring.monitor.status() ? anchoring.monitor.chainBroken() : null),
     scheduledJobs: () =>
