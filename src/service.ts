@@ -40,6 +40,7 @@ import { SiteHolder } from './site/site-holder.js';
 import { createSessionRevocationRepository } from './store/session-revocation-repository.js';
 import { openStore, type Store } from './store/store.js';
 import {
+  comfortSettingsOf,
   createTelemetryIngestor,
   startTelemetry,
   type TelemetryParts,
@@ -290,6 +291,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     clock,
     publicUrl: config.server.public_url,
     runView: viewPool.run,
+    comfortSettings: comfortSettingsOf(config),
   });
   // The dashboard's calendar alerts for /metrics, through the same per-version cache of dates.
   const calendarAlertGauge = new CalendarAlertGauge({

@@ -4,7 +4,8 @@
  * the timetable belong to no zone (VUE's `salle-inconnue` finding, reused as is); and the
  * calendar's silent failures (issue 20): a timetable whose school year is over (or not started)
  * on a school day — every zone is then sent frost 8 °C as if on holiday —, holiday data that
- * runs out within 60 days, and a current timetable imported before the summer holidays.
+ * runs out within 60 days, and a current timetable imported before the summer holidays; and
+ * the comfort alerts of issue 16 (comfort-alerts.ts): cold starts and overheating since yesterday.
  */
 import { DateTime } from 'luxon';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
@@ -15,6 +16,7 @@ import type { LoadedDevices } from '../devices/load.js';
 import { addDays, isoWeekday, mondayOf } from '../domain/dates.js';
 import type { Timetable } from '../domain/timetable.js';
 import { type Finding, unknownRoomsFinding } from '../scope/vue/data-quality.js';
+import { type ComfortAlert, comfortAlerts } from './comfort-alerts.js';
 import type { DashboardDeps } from './deps.js';
 import { formatNumber, functionLabel } from './labels.js';
 
@@ -27,7 +29,8 @@ export type AlertCode =
   | 'annee-scolaire-terminee'
   | 'annee-scolaire-non-commencee'
   | 'vacances-inconnues'
-  | 'pas-d-import-depuis-la-rentree';
+  | 'pas-d-import-depuis-la-rentree'
+  | ComfortAlert['code'];
 
 /** The alerts `calendarAlerts` can give: the `kind` label of `scope_energie_school_alert`. */
 export const CALENDAR_ALERT_CODES = [
@@ -89,6 +92,7 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
   }
 
   alerts.push(...(await schoolCalendarAlerts(deps, devices)));
+  alerts.push(...(await comfortAlerts(deps, devices)));
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {
     for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });

@@ -13,6 +13,9 @@ import type { Clock } from '../domain/clock.js';
 import type { Timetable } from '../domain/timetable.js';
 import type { Finding } from '../scope/vue/data-quality.js';
 import type { CalendarSource } from '../site/calendars.js';
+import type { TelemetryRepository } from '../store/telemetry-repository.js';
+import type { ComfortSettings } from '../telemetry/comfort.js';
+import type { ComfortReportInput } from '../telemetry/comfort-report.js';
 
 export interface DashboardDeps {
   authenticator: Authenticator;
@@ -47,4 +50,14 @@ export interface DashboardDeps {
   /** When the current timetable version was imported (ISO 8601 UTC), null without one. */
   timetableImportedAt?(uai: string): Promise<string | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
+  /**
+   * Telemetry (issue 16): measured temperatures on the timelines, the comfort tables and alerts,
+   * the CSV exports. Without it the dashboard shows none of them.
+   */
+  telemetry?: DashboardTelemetry;
+}
+
+export interface DashboardTelemetry {
+  repository: ComfortReportInput['repository'] & Pick<TelemetryRepository, 'hourlyOf'>;
+  settings: ComfortSettings;
 }
