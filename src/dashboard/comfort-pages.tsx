@@ -19,7 +19,7 @@ import { comfortPeriod, MAX_COMFORT_DAYS } from '../telemetry/comfort-report.js'
 import { comfortCsv, hourlyCsv } from '../telemetry/comfort-routes.js';
 import { ComfortSection } from './comfort-section.js';
 import { comfortOf } from './dashboard-state.js';
-import type { DashboardDeps } from './deps.js';
+import type { DashboardDeps, DashboardTelemetry } from './deps.js';
 import { Layout } from './layout.js';
 import { DASHBOARD_BASE, schoolHref, type Viewer } from './pages.js';
 import { forbidden, page, schoolOf, viewerOf } from './routes.js';
@@ -60,16 +60,26 @@ export function comfortPageRoutes(deps: DashboardDeps): Hono<AuthEnv> {
 
   const csvRoute = (
     name: string,
-    render: (c: Context<AuthEnv>, devices: LoadedDevices, from: string, to: string) => Promise<string>,
+    render: (
+      telemetry: DashboardTelemetry,
+      devices: LoadedDevices,
+      from: string,
+      to: string,
+    ) => Promise<string>,
   ) =>
     app.get(`${DASHBOARD_BASE}/:uai/${name}.csv`, async (c) => {
       const viewer = viewerOf(c);
       if (!hasRole(c.get('principal'), 'manager', 'auditor')) return forbidden(c, viewer);
       const school = schoolOf(c, deps);
       if ('response' in school) return school.response;
+      const telemetry = deps.telemetry;
+      if (!telemetry)
+        return problemResponse(c, 404, [
+          { code: 'not-found', message: 'this service records no telemetry', where: 'telemetry' },
+        ]);
       const { from, to } = periodOf(c, deps, school.devices);
       try {
-        const text = await render(c, school.devices, from, to);
+        const text = await render(telemetry, school.devices, from, to);
         c.header('Content-Type', 'text/csv; charset=utf-8');
         c.header(
           'Content-Disposition',
@@ -83,14 +93,12 @@ export function comfortPageRoutes(deps: DashboardDeps): Hono<AuthEnv> {
       }
     });
 
-  csvRoute('confort', async (_c, devices, from, to) => {
+  csvRoute('confort', async (_telemetry, devices, from, to) => {
     const body = await comfortOf(deps, devices, from, to, WHERE);
-    if (!body) throw new Error('no telemetry');
+    if (!body) throw new Error('telemetry went away');
     return comfortCsv(body);
   });
-  csvRoute('telemetrie-horaire', async (_c, devices, from, to) => {
-    const telemetry = deps.telemetry;
-    if (!telemetry) throw new Error('no telemetry');
+  csvRoute('telemetrie-horaire', async (telemetry, devices, from, to) => {
     const period = comfortPeriod(from, to, devices.value.school.timezone, WHERE);
     return hourlyCsv(
       await telemetry.repository.hourlyOf(devices.value.school.uai, period.range.from, period.range.to),
