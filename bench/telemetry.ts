@@ -4,7 +4,8 @@
  *   ingestor into SQLite and PostgreSQL (DATABASE_URL), as fast as they go: the ratio to real time
  *   and the event loop's delay p99 meanwhile;
  * - the hourly aggregation of a day (one school measured, ×350 for the region);
- * - a school-year comfort report of one school from stored hourly rows;
+ * - a school-year comfort report of one school (Europe/Paris dates) from the stored aggregates:
+ *   whole months from the monthly roll-up, June's hours from the hourly rows, the starts table;
  * - bytes per zone-year on PostgreSQL.
  * Default size: 4 simulated minutes of the region per engine (56,000 samples); BENCH_MINUTES sets it.
  */
@@ -134,6 +135,7 @@ export async function benchTelemetry(report: (line: string) => void): Promise<vo
           startList: start ? [{ at: h, target_c: 19, measured_c: 18.5, cold: false }] : [],
         });
       }
+    // As the job writes them: each write rolls its months up and files its starts.
     for (let i = 0; i < rows.length; i += 20_000)
       await sqlite.telemetry.writeHourly(rows.slice(i, i + 20_000));
     await sqlite.telemetry.writeHourly([], { uai: '0670999X', until: year.to });
@@ -144,15 +146,25 @@ export async function benchTelemetry(report: (line: string) => void): Promise<vo
       },
       settings: DEFAULT_COMFORT_SETTINGS,
       clock: new ManualClock(year.to),
-      school: { uai: '0670999X', name: 'bench', timezone: 'UTC' },
+      school: { uai: '0670999X', name: 'bench', timezone: 'Europe/Paris' },
       zones: Array.from({ length: ZONES }, (_, z) => ({ id: `z${z}`, name: `z${z}` })),
-      period: comfortPeriod('2025-09-01', '2026-06-30', 'UTC', { from: 'from', to: 'to' }),
+      period: comfortPeriod('2025-09-01', '2026-06-30', 'Europe/Paris', { from: 'from', to: 'to' }),
     };
     await comfortReport(input);
-    started = performance.now();
-    const body = await comfortReport(input);
+    // Wall time and this process's CPU time: on a shared machine the wall time also counts the waits.
+    const runs: Array<{ wallMs: number; cpuMs: number }> = [];
+    let body = await comfortReport(input);
+    for (let k = 0; k < 5; k++) {
+      started = performance.now();
+      const cpu = process.cpuUsage();
+      body = await comfortReport(input);
+      const used = process.cpuUsage(cpu);
+      runs.push({ wallMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000 });
+    }
+    const median = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
     report(
-      `school-year comfort report (SQLite, ${rows.length} hourly rows, ${body.zones[0]?.starts} starts a zone): ${(performance.now() - started).toFixed(0)} ms (target < 200)`,
+      `school-year comfort report (SQLite, Europe/Paris dates; ${rows.length} hourly rows stored, ${body.zones[0]?.starts} starts a zone): median of 5 ${median(runs.map((r) => r.wallMs)).toFixed(0)} ms wall, ${median(runs.map((r) => r.cpuMs)).toFixed(0)} ms CPU (target < 200)`,
     );
   } finally {
     await sqlite.close();

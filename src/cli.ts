@@ -66,6 +66,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/compliance.js')).complianceCommand,
   },
   {
+    name: 'comfort',
+    summary:
+      "a school's comfort report from stored telemetry: cold, overheated and unmeasured occupied minutes",
+    load: async () => (await import('./cli/comfort.js')).comfortCommand,
+  },
+  {
     name: 'calendar import',
     summary: 'load school holidays from the official dataset (CSV/JSON) or a zone ICS, offline',
     load: async () => (await import('./cli/calendar-import.js')).calendarImportCommand,

@@ -53,6 +53,7 @@ import { createSessionRevocationRepository } from './store/session-revocation-re
 import { openStore, type Store } from './store/store.js';
 import { purgeTimetableVersions } from './store/timetable-retention.js';
 import {
+  comfortSettingsOf,
   createTelemetryIngestor,
   startTelemetry,
   type TelemetryParts,
@@ -349,6 +350,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     clock,
     publicUrl: config.server.public_url,
     runView: viewPool.run,
+    comfortSettings: comfortSettingsOf(config),
   });
   dashboard.compliance = compliance;
   // The dashboard's calendar alerts for /metrics, through the same per-version cache of dates.
@@ -384,6 +386,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     publisherStats: () => bridge.publisherStats(),
     gateways: () => bridge.tracker.report(),
     reportedRejected: () => bridge.tracker.stats().rejected,
+    telemetryIngest: () => telemetryIngestor.stats(),
     leases: () => bridge.leases.stats(),
     auditChainBroken: () => (anchoring.monitor.status() ? anchoring.monitor.chainBroken() : null),
     scheduledJobs: () =>

@@ -13,6 +13,7 @@ import type { ScheduledJobStats } from '../bridge/scheduled-job.js';
 import type { SchoolSyncStatus } from '../bridge/sync.js';
 import type { BrokerAccessStats } from '../broker-access/broker-access.js';
 import type { SchoolLeasesStats } from '../cluster/school-leases.js';
+import type { TelemetryIngestStats } from '../telemetry/telemetry-ingestor.js';
 
 export interface MetricsSources {
   syncStatus?: () => readonly SchoolSyncStatus[];
@@ -38,6 +39,8 @@ export interface MetricsSources {
   eventLoopDelayP99?: () => number;
   /** True while the last edit of the clients files is refused (the previous set still serves). */
   clientsFileRefused?: () => boolean;
+  /** The telemetry ingestor's counts since start (docs/telemetry.md, "What is stored"). */
+  telemetryIngest?: () => TelemetryIngestStats;
 }
 
 export interface Metrics {
@@ -292,6 +295,45 @@ export function createMetrics(): Metrics {
       for (const s of sources.schoolAlerts?.() ?? []) this.set({ uai: s.uai, kind: s.kind }, s.value);
     },
   });
+
+  // docs/telemetry.md, "What is stored": what became a sample, what was a replay, what is kept
+  // but not a fact, what could not be placed. Counted by the ingestor; read when scraped.
+  const telemetryCounter = (
+    name: string,
+    help: string,
+    values: (stats: TelemetryIngestStats) => Record<string, number>,
+    label: 'outcome' | 'reason',
+  ) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      collect() {
+        const stats = sources.telemetryIngest?.();
+        if (!stats) return;
+        this.reset();
+        for (const [value, count] of Object.entries(values(stats))) this.inc({ [label]: value }, count);
+      },
+    });
+  telemetryCounter(
+    'scope_energie_telemetry_samples_total',
+    'Valid reported messages offered to the telemetry store since start, by outcome: accepted (a new sample, flagged or not), duplicate (same zone function and ts: a no-op), failed (its batch could not be written)',
+    (stats) => ({ accepted: stats.stored, duplicate: stats.duplicates, failed: stats.failedSamples }),
+    'outcome',
+  );
+  telemetryCounter(
+    'scope_energie_telemetry_samples_flagged_total',
+    'Samples stored but not counted as facts, by reason (out-of-range, stuck)',
+    (stats) => stats.flagged,
+    'reason',
+  );
+  telemetryCounter(
+    'scope_energie_telemetry_samples_refused_total',
+    'Reports not stored because they cannot be placed, by reason (too-old: beyond telemetry.max_late_hours; future: ts ahead of the clock)',
+    (stats) => stats.refused,
+    'reason',
+  );
 
   new Gauge({
     name: 'scope_energie_clients_file_refused',

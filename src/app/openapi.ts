@@ -804,7 +804,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/comfort',
     summary: 'Measured comfort of a school’s heated zones over local dates (issue 16)',
     description:
-      'Per zone: occupied, measured, cold, overheated and unmeasured occupied minutes (two decimals), occupancy starts and cold starts with their instant, target and measurement; from the hourly aggregates up to the school’s aggregation progress, then from raw samples and the plan (definitions in docs/telemetry.md). `format=csv` gives one line per zone.',
+      'Per zone: occupied, measured, cold, overheated and unmeasured occupied minutes (two decimals), occupancy starts and cold starts with their instant, target and measurement; from the hourly aggregates up to the school’s aggregation progress, then from raw samples and the plan (definitions in docs/telemetry.md). `format=csv` gives one line per zone as spreadsheet CSV (UTF-8 with BOM, `;` between fields, decimal comma, CRLF). `scope-energie comfort --json` prints the same body.',
     tag: 'Bridge',
     auth: 'bearer',
     roles: 'manager, auditor, admin',
@@ -825,7 +825,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/telemetry/hourly',
     summary: 'Hourly telemetry aggregates of a school as CSV (issue 16)',
     description:
-      'One line per zone, function and UTC hour: samples, flagged samples, min/mean/max measured temperature, occupied, measured, cold, overheated and unmeasured minutes, starts (docs/telemetry.md).',
+      'One line per zone, function and UTC hour: samples, flagged samples, min/mean/max measured temperature, occupied, measured, cold, overheated and unmeasured minutes, starts (docs/telemetry.md). Spreadsheet CSV: UTF-8 with BOM, `;` between fields, decimal comma, CRLF.',
     tag: 'Bridge',
     auth: 'bearer',
     roles: 'manager, auditor, admin',

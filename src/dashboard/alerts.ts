@@ -7,6 +7,7 @@
  * runs out within 60 days, and a current timetable imported before the summer holidays; and the
  * reverse of the unmapped rooms: rooms a zone names that the stored timetable lacks (no lesson can
  * ever occupy them: the zone's published `desired` never follows a lesson there).
+ * And the comfort alerts of issue 16 (comfort-alerts.ts): cold starts and overheating since yesterday.
  */
 import { DateTime } from 'luxon';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
@@ -17,6 +18,7 @@ import type { LoadedDevices } from '../devices/load.js';
 import { addDays, isoWeekday, mondayOf } from '../domain/dates.js';
 import type { Timetable } from '../domain/timetable.js';
 import { type Finding, unknownRoomsFinding } from '../scope/vue/data-quality.js';
+import { type ComfortAlert, comfortAlerts } from './comfort-alerts.js';
 import type { DashboardDeps } from './deps.js';
 import { formatNumber, functionLabel } from './labels.js';
 
@@ -31,7 +33,8 @@ export type AlertCode =
   | 'vacances-inconnues'
   | 'pas-d-import-depuis-la-rentree'
   | 'salles-de-zone-absentes'
-  | 'flux-reservations-en-echec';
+  | 'flux-reservations-en-echec'
+  | ComfortAlert['code'];
 
 /** The alerts `calendarAlerts` can give: the `kind` label of `scope_energie_school_alert`. */
 export const CALENDAR_ALERT_CODES = [
@@ -114,6 +117,7 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
       )} : ${feed.last_error ?? 'erreur inconnue'}. Les dernières réservations lues restent appliquées.`,
     });
   }
+  alerts.push(...(await comfortAlerts(deps, devices)));
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {
     for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });

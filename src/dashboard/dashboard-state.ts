@@ -23,11 +23,12 @@ import {
   type SchoolSavingsBody,
   savingsDates,
 } from '../savings/school-savings.js';
+import { type ComfortBody, comfortPeriod, comfortReport, heatedZones } from '../telemetry/comfort-report.js';
 import type { ZoneReportLike } from './alerts.js';
 import { type SchoolAlert, schoolAlerts } from './alerts.js';
 import type { DashboardDeps } from './deps.js';
 import { longDate } from './labels.js';
-import type { TimelineInput } from './timeline-svg.js';
+import type { TemperaturePoint, TimelineInput } from './timeline-svg.js';
 
 export interface SchoolSummary {
   uai: string;
@@ -78,6 +79,8 @@ export interface SchoolView {
   zones: ZoneView[];
   overrides: OverrideView[];
   savings: { ok: true; body: SchoolSavingsBody } | { ok: false; reason: string };
+  /** The week's comfort report (issue 16), null without telemetry. */
+  comfort: ComfortBody | null;
 }
 
 export async function schoolState(
@@ -126,6 +129,7 @@ export async function schoolState(
       planError: `Le plan de cette semaine ne peut pas être calculé : l’occupation n’est pas disponible (${error.message}).`,
       zones: [],
       savings: { ok: false, reason: 'Plan indisponible pour cette semaine.' },
+      comfort: null,
     };
   }
 
@@ -133,6 +137,7 @@ export async function schoolState(
   for (const gateway of deps.gateways(uai)) {
     for (const zone of gateway.zones) if (zone.function === 'heating') reports.set(zone.zone, zone);
   }
+  const measured = await weekTemperatures(deps, uai, weekRange);
   // By id once, rather than a search per zone (a region-sized devices file has hundreds).
   const weekOf = new Map(week.zones.map((z) => [z.zone, z]));
   const currentOf = new Map(current.zones.map((z) => [z.zone, z]));
@@ -153,6 +158,9 @@ export async function schoolState(
       occupancy: occupied,
       heating,
       now,
+      ...(measured && zone.functions.includes('heating')
+        ? { temperature: { samples: measured.byZone.get(zone.id) ?? [], holdMs: measured.holdMs } }
+        : {}),
     });
     return {
       id: zone.id,
@@ -177,7 +185,49 @@ export async function schoolState(
     planError: null,
     zones,
     savings: weekSavings(deps, devices, week, monday, sunday),
+    comfort: deps.telemetry ? await comfortOf(deps, devices, monday, sunday) : null,
   };
+}
+
+/** Valid heating reports of the week per zone (flagged ones are no facts), or null without telemetry. */
+async function weekTemperatures(
+  deps: DashboardDeps,
+  uai: string,
+  range: { from: number; to: number },
+): Promise<{ byZone: Map<string, TemperaturePoint[]>; holdMs: number } | null> {
+  const telemetry = deps.telemetry;
+  if (!telemetry) return null;
+  const holdMs = telemetry.settings.holdMs;
+  const byZone = new Map<string, TemperaturePoint[]>();
+  for (const s of await telemetry.repository.samplesOf(uai, range.from - holdMs, range.to)) {
+    if (s.function !== 'heating' || s.flag !== null || s.measured_c === null) continue;
+    const list = byZone.get(s.zone) ?? [];
+    list.push({ ts: s.ts, measured_c: s.measured_c });
+    byZone.set(s.zone, list);
+  }
+  return { byZone, holdMs };
+}
+
+/** The comfort report of local dates `from`..`to` (the API's, src/telemetry/comfort-report.ts). */
+export async function comfortOf(
+  deps: DashboardDeps,
+  devices: LoadedDevices,
+  from: string,
+  to: string,
+  where: { from: string; to: string } = { from: 'semaine', to: 'semaine' },
+): Promise<ComfortBody | null> {
+  const telemetry = deps.telemetry;
+  if (!telemetry) return null;
+  const school = devices.value.school;
+  return comfortReport({
+    repository: telemetry.repository,
+    planFor: (uai, date, days) => deps.planFor(uai, date, days),
+    settings: telemetry.settings,
+    clock: deps.clock,
+    school: { uai: school.uai, name: school.name, timezone: school.timezone },
+    zones: heatedZones(devices),
+    period: comfortPeriod(from, to, school.timezone, where),
+  });
 }
 
 /** The week's estimate (src/savings), from the very plan the timelines show. */

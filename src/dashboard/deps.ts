@@ -17,6 +17,9 @@ import type { Timetable } from '../domain/timetable.js';
 import type { MeasuredQuery, SchoolMeasuredBody } from '../savings/school-measured-savings.js';
 import type { Finding } from '../scope/vue/data-quality.js';
 import type { CalendarSource } from '../site/calendars.js';
+import type { TelemetryRepository } from '../store/telemetry-repository.js';
+import type { ComfortSettings } from '../telemetry/comfort.js';
+import type { ComfortReportInput } from '../telemetry/comfort-report.js';
 
 export interface DashboardDeps {
   authenticator: Authenticator;
@@ -62,4 +65,14 @@ export interface DashboardDeps {
   bookingFeeds?: () => readonly FeedStatus[];
   /** The compliance report (`/tableau-de-bord/{uai}/conformite`); without it that page is a 404. */
   compliance?: ComplianceService;
+  /**
+   * Telemetry (issue 16): measured temperatures on the timelines, the comfort tables and alerts,
+   * the CSV exports. Without it the dashboard shows none of them.
+   */
+  telemetry?: DashboardTelemetry;
+}
+
+export interface DashboardTelemetry {
+  repository: ComfortReportInput['repository'] & Pick<TelemetryRepository, 'hourlyOf'>;
+  settings: ComfortSettings;
 }

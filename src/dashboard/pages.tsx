@@ -8,6 +8,7 @@ import { raw } from 'hono/html';
 import type { OverrideView } from '../bridge/overrides-service.js';
 import { addDays } from '../domain/dates.js';
 import type { SchoolAlert } from './alerts.js';
+import { ComfortSection } from './comfort-section.js';
 import type { SchoolSummary, SchoolView, ZoneView } from './dashboard-state.js';
 import { formatCelsius, functionLabel, localDateTime, localTime, longDate, modeLabel } from './labels.js';
 import { Layout } from './layout.js';
@@ -155,6 +156,9 @@ export function SchoolPage(props: SchoolPageProps) {
           des passerelles ; imprimable).
         </p>
       </section>
+      {view.comfort ? (
+        <ComfortSection body={view.comfort} heading="Confort mesuré de la semaine" otherPeriodLink />
+      ) : null}
     </Layout>
   );
 }
@@ -254,10 +258,10 @@ function Timelines(props: { view: SchoolView }) {
             <details>
               <summary>Version texte ({zone.name})</summary>
               <p>
-                <strong>Jour :</strong> {day.occupancy} {day.heating}
+                <strong>Jour :</strong> {day.occupancy} {day.heating} {day.temperature ?? ''}
               </p>
               <p>
-                <strong>Semaine :</strong> {week.occupancy} {week.heating}
+                <strong>Semaine :</strong> {week.occupancy} {week.heating} {week.temperature ?? ''}
               </p>
             </details>
           </div>

@@ -23,6 +23,7 @@ import { pathUai } from '../domain/uai.js';
 import { problemResponse } from '../http/problem-response.js';
 import { sameOrigin } from '../scope/vue/origin-check.js';
 import { requirePageAuth } from '../scope/vue/session.js';
+import { comfortPageRoutes } from './comfort-pages.js';
 import { compliancePageRoutes } from './compliance-page.js';
 import { schoolState, schoolsOverview } from './dashboard-state.js';
 import type { DashboardDeps } from './deps.js';
@@ -177,11 +178,13 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
 
   // The week calendar of events (events-routes.tsx), behind the same authentication.
   app.route('/', eventsPageRoutes(deps, { viewerOf, page, schoolOf, refuseWrite }));
+  // Comfort for a chosen period and the CSV exports (issue 16): comfort-pages.tsx.
+  app.route('/', comfortPageRoutes(deps));
 
   return app;
 }
 
-function viewerOf(c: Context<AuthEnv>): Viewer {
+export function viewerOf(c: Context<AuthEnv>): Viewer {
   const principal = c.get('principal');
   return {
     clientId: principal.clientId,
@@ -190,12 +193,12 @@ function viewerOf(c: Context<AuthEnv>): Viewer {
   };
 }
 
-function page(c: Context<AuthEnv>, node: unknown, status: ContentfulStatusCode = 200): Response {
+export function page(c: Context<AuthEnv>, node: unknown, status: ContentfulStatusCode = 200): Response {
   c.header('Cache-Control', 'private, no-store');
   return c.html(renderDocument(node), status);
 }
 
-function forbidden(c: Context<AuthEnv>, viewer: Viewer, message?: string): Response {
+export function forbidden(c: Context<AuthEnv>, viewer: Viewer, message?: string): Response {
   const role = c.get('principal').role;
   return page(
     c,
@@ -212,7 +215,7 @@ function forbidden(c: Context<AuthEnv>, viewer: Viewer, message?: string): Respo
 }
 
 /** The school of the path, visible to the caller and driven by the bridge; else the page to answer. */
-function schoolOf(
+export function schoolOf(
   c: Context<AuthEnv>,
   deps: DashboardDeps,
 ): { devices: LoadedDevices } | { response: Response } {

@@ -12,6 +12,7 @@ import { inProcessViewRunner, LruCache, ViewCache, type ViewTaskRunner } from '.
 import type { CalendarSource } from '../site/calendars.js';
 import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';
+import { type ComfortSettings, DEFAULT_COMFORT_SETTINGS } from '../telemetry/comfort.js';
 import type { DashboardDeps } from './deps.js';
 
 export function dashboardDepsOf(parts: {
@@ -23,6 +24,8 @@ export function dashboardDepsOf(parts: {
   publicUrl?: string | undefined;
   /** Where timetable-sized work runs (the service: the view worker); default: this thread. */
   runView?: ViewTaskRunner | undefined;
+  /** The comfort definitions of the configuration (telemetry.hold_minutes, comfort.*). */
+  comfortSettings?: ComfortSettings | undefined;
 }): Omit<DashboardDeps, 'authenticator'> {
   const { bridge, site, store } = parts;
   const views = new ViewCache(parts.runView ?? inProcessViewRunner);
@@ -101,5 +104,6 @@ export function dashboardDepsOf(parts: {
     overrides: bridge.overrides,
     events: bridge.events,
     bookingFeeds: () => bridge.bookingFeeds.status(),
+    telemetry: { repository: store.telemetry, settings: parts.comfortSettings ?? DEFAULT_COMFORT_SETTINGS },
   };
 }

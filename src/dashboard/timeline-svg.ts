@@ -7,7 +7,7 @@
  * Pure: segments and intervals in, markup out; every text is escaped here.
  */
 import type { TimeRange } from '../rules/planner.js';
-import { escapeXml, formatCelsius, localTime, modeLabel, shortDay } from './labels.js';
+import { escapeXml, formatCelsius, formatNumber, localTime, modeLabel, shortDay } from './labels.js';
 import { quarters, wallClock } from './wall-clock.js';
 
 export interface TimelineSegment {
@@ -32,6 +32,18 @@ export interface TimelineInput {
   heating: readonly TimelineSegment[];
   /** Drawn as a marker when inside the range. */
   now?: number;
+  /**
+   * The zone's measured temperature (issue 16), drawn in a band under the legend with the plan's
+   * setpoint: each valid report holds until the next one, at most `holdMs` (docs/telemetry.md,
+   * "Comfort"), so a gap in the line is unmeasured time. Absent: no band.
+   */
+  temperature?: { samples: readonly TemperaturePoint[]; holdMs: number };
+}
+
+/** A valid report of the zone's heating (flagged ones are left out before). */
+export interface TemperaturePoint {
+  ts: number;
+  measured_c: number;
 }
 
 /** Layout, in SVG user units (the SVG scales to the page width through its viewBox). */
@@ -45,6 +57,17 @@ export const TIMELINE = {
   laneHeight: 22,
   axisY: 60,
   legendY: 94,
+} as const;
+
+/** The temperature band, under the legend (SVG user units). */
+export const TEMPERATURE_BAND = {
+  top: 122,
+  height: 76,
+  /** Total height of an SVG with the band. */
+  svgHeight: 228,
+  legendY: 210,
+  measured: '#111111',
+  setpoint: '#1f5fa8',
 } as const;
 
 /** Fill per heating mode and for occupancy: each ≥ 3:1 against white (WCAG 1.4.11). */
@@ -68,13 +91,15 @@ export function timelineSvg(input: TimelineInput): string {
   const span = (from: number, to: number) => spanText(from, to, input);
   const parts: string[] = [];
   const summary = timelineSummary(input);
+  const height = input.temperature ? TEMPERATURE_BAND.svgHeight : TIMELINE.height;
+  const words = [summary.occupancy, summary.heating, ...(summary.temperature ? [summary.temperature] : [])];
 
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 ${TIMELINE.width} ${TIMELINE.height}" ` +
-      `width="${TIMELINE.width}" height="${TIMELINE.height}" class="frise" ` +
+    `<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 ${TIMELINE.width} ${height}" ` +
+      `width="${TIMELINE.width}" height="${height}" class="frise" ` +
       `aria-labelledby="${attr(input.id)}-titre ${attr(input.id)}-desc">`,
     `<title id="${attr(input.id)}-titre">${escapeXml(input.title)}</title>`,
-    `<desc id="${attr(input.id)}-desc">${escapeXml(`${summary.occupancy} ${summary.heating}`)}</desc>`,
+    `<desc id="${attr(input.id)}-desc">${escapeXml(words.join(' '))}</desc>`,
   );
   // Lane labels.
   const labelX = TIMELINE.left - 8;
@@ -143,8 +168,75 @@ export function timelineSvg(input: TimelineInput): string {
     );
     lx += 16 + label.length * 8 + 16;
   }
+  if (input.temperature) parts.push(...temperatureBand(input, input.temperature, x));
   parts.push('</svg>');
   return parts.join('');
+}
+
+/** The runs of each valid report's hold, clipped to the range: `[from, to)` at one value. */
+export function measuredRuns(
+  samples: readonly TemperaturePoint[],
+  holdMs: number,
+  range: TimeRange,
+): Array<{ from: number; to: number; c: number }> {
+  const sorted = [...samples].sort((a, b) => a.ts - b.ts);
+  const runs: Array<{ from: number; to: number; c: number }> = [];
+  sorted.forEach((sample, i) => {
+    const next = sorted[i + 1]?.ts ?? Number.POSITIVE_INFINITY;
+    const from = Math.max(sample.ts, range.from);
+    const to = Math.min(next, sample.ts + holdMs, range.to);
+    if (to > from) runs.push({ from, to, c: sample.measured_c });
+  });
+  return runs;
+}
+
+function temperatureBand(
+  input: TimelineInput,
+  temperature: NonNullable<TimelineInput['temperature']>,
+  x: (t: number) => number,
+): string[] {
+  const band = TEMPERATURE_BAND;
+  const runs = measuredRuns(temperature.samples, temperature.holdMs, input.range);
+  const setpoints = mergedSegments(input.heating, input.range).filter((s) => s.setpoint_c !== undefined);
+  const values = [...runs.map((r) => r.c), ...setpoints.map((s) => s.setpoint_c as number)];
+  const low = values.length === 0 ? 15 : Math.floor(Math.min(...values) - 0.5);
+  const high = values.length === 0 ? 21 : Math.max(low + 2, Math.ceil(Math.max(...values) + 0.5));
+  const y = (c: number) => round2(band.top + band.height - ((c - low) / (high - low)) * band.height);
+  const out: string[] = [
+    `<text x="${TIMELINE.left - 8}" y="${band.top + 12}" text-anchor="end">Température</text>`,
+    `<rect x="${TIMELINE.left}" y="${band.top}" width="${TIMELINE.plotWidth}" height="${band.height}" fill="none" stroke="#555"/>`,
+    `<text x="${TIMELINE.left - 8}" y="${band.top + 10 + 14}" text-anchor="end" class="echelle">${escapeXml(formatCelsius(high))}</text>`,
+    `<text x="${TIMELINE.left - 8}" y="${band.top + band.height}" text-anchor="end" class="echelle">${escapeXml(formatCelsius(low))}</text>`,
+  ];
+  // Setpoint: a dashed step line over the plan's segments that carry one.
+  for (const s of setpoints) {
+    const sy = y(s.setpoint_c as number);
+    out.push(
+      `<line class="consigne" x1="${x(s.from)}" y1="${sy}" x2="${x(s.to)}" y2="${sy}" stroke="${band.setpoint}" stroke-width="2" stroke-dasharray="6 3"/>`,
+    );
+  }
+  // Measured: one step path per unbroken stretch; a gap is time without a measurement in force.
+  let path = '';
+  let end = Number.NaN;
+  const paths: string[] = [];
+  for (const run of runs) {
+    if (run.from !== end) {
+      if (path) paths.push(path);
+      path = `M${x(run.from)} ${y(run.c)}`;
+    } else path += ` V${y(run.c)}`;
+    path += ` H${x(run.to)}`;
+    end = run.to;
+  }
+  if (path) paths.push(path);
+  for (const d of paths)
+    out.push(`<path class="mesure" d="${d}" fill="none" stroke="${band.measured}" stroke-width="2"/>`);
+  out.push(
+    `<line x1="${TIMELINE.left}" y1="${band.legendY + 6}" x2="${TIMELINE.left + 20}" y2="${band.legendY + 6}" stroke="${band.measured}" stroke-width="2"/>`,
+    `<text x="${TIMELINE.left + 26}" y="${band.legendY + 11}">Température mesurée</text>`,
+    `<line x1="${TIMELINE.left + 200}" y1="${band.legendY + 6}" x2="${TIMELINE.left + 220}" y2="${band.legendY + 6}" stroke="${band.setpoint}" stroke-width="2" stroke-dasharray="6 3"/>`,
+    `<text x="${TIMELINE.left + 226}" y="${band.legendY + 11}">Consigne</text>`,
+  );
+  return out;
 }
 
 export interface TimelineTick {
@@ -201,7 +293,11 @@ function nextMidnight(at: number, timezone: string): number {
 }
 
 /** The words of the `<desc>` and of the page's text alternative. */
-export function timelineSummary(input: TimelineInput): { occupancy: string; heating: string } {
+export function timelineSummary(input: TimelineInput): {
+  occupancy: string;
+  heating: string;
+  temperature?: string;
+} {
   const span = (from: number, to: number) => spanText(from, to, input);
   const occupancy =
     input.occupancy === null
@@ -217,7 +313,18 @@ export function timelineSummary(input: TimelineInput): { occupancy: string; heat
     segments.length === 0
       ? 'Chauffage : aucun plan.'
       : `Chauffage : ${segments.map((s) => `${segmentLabel(s)} ${span(s.from, s.to)}`).join(' ; ')}.`;
-  return { occupancy, heating };
+  if (!input.temperature) return { occupancy, heating };
+  const runs = measuredRuns(input.temperature.samples, input.temperature.holdMs, input.range);
+  if (runs.length === 0) return { occupancy, heating, temperature: 'Température : aucune mesure.' };
+  const measuredMs = runs.reduce((total, r) => total + (r.to - r.from), 0);
+  const low = Math.min(...runs.map((r) => r.c));
+  const high = Math.max(...runs.map((r) => r.c));
+  const hours = formatNumber(measuredMs / 3_600_000, 1);
+  const temperature =
+    low === high
+      ? `Température mesurée : ${formatCelsius(low)} pendant ${hours} h.`
+      : `Température mesurée : de ${formatCelsius(low)} à ${formatCelsius(high)}, pendant ${hours} h.`;
+  return { occupancy, heating, temperature };
 }
 
 /** Consecutive segments of one mode and setpoint joined (the plan splits them by reason), clipped to the range. */

@@ -297,6 +297,7 @@ export interface Database {
   telemetry_progress: TelemetryProgressTable;
   scheduled_events: ScheduledEventTable;
   booking_feed_state: BookingFeedStateTable;
+  telemetry_starts: TelemetryStartTable;
 }
 
 /**
@@ -349,6 +350,19 @@ export interface TelemetryHourlyTable extends TelemetryFigureColumns {
 export interface TelemetryMonthlyTable extends TelemetryFigureColumns {
   /** `YYYY-MM`, UTC. */
   month: string;
+}
+
+/** Migration 0014: one row per occupancy start (the hour's `starts_json`, indexed by instant). */
+export interface TelemetryStartTable {
+  uai: string;
+  zone: string;
+  function: string;
+  /** Epoch ms of the start. */
+  at: number | string;
+  target_c: number | null;
+  measured_c: number | null;
+  /** 1 when cold, 0 otherwise (SQLite has no boolean). */
+  cold: number;
 }
 
 export interface TelemetryProgressTable {

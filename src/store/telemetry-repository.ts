@@ -97,13 +97,37 @@ export interface TelemetryRepository {
   ): Promise<{ inserted: number }>;
   /** Samples of a school with `from <= ts < to`, by zone, function and ts. */
   samplesOf(uai: string, from: number, to: number, zone?: string): Promise<TelemetrySample[]>;
-  /** Upserts hourly rows and moves the school's progress, in one transaction. */
+  /**
+   * Upserts hourly rows, replaces their hours' starts, recomputes the monthly roll-up of the
+   * schools and months they touch and moves the school's progress, in one transaction: a month's
+   * roll-up never lags its hours.
+   */
   writeHourly(rows: readonly HourlyRow[], progress?: { uai: string; until: number }): Promise<void>;
   hourlyOf(uai: string, from: number, to: number, zone?: string): Promise<HourlyRow[]>;
-  /** Per zone of a school and function, the hourly rows of `[from, to)` added up (in SQL: a year is ~350,000 rows). */
-  hourlySums(uai: string, fn: string, from: number, to: number, zone?: string): Promise<TelemetryFigures[]>;
-  /** The occupancy starts recorded in the hourly rows of `[from, to)`, by zone and instant. */
-  hourlyStarts(
+  /**
+   * Per zone of a school and function, the hourly rows of `[from, to)` added up, in SQL. Given the
+   * school's zones, the whole primary key (uai, zone, function, hour) bounds the scan to the range.
+   */
+  hourlySums(
+    uai: string,
+    fn: string,
+    from: number,
+    to: number,
+    zone?: string | readonly string[],
+  ): Promise<TelemetryFigures[]>;
+  /**
+   * Per zone of a school and function, the monthly roll-up of the UTC months `fromMonth` (inclusive)
+   * to `toMonth` (exclusive), `YYYY-MM`, added up: a school year is ~400 rows.
+   */
+  monthlySums(
+    uai: string,
+    fn: string,
+    fromMonth: string,
+    toMonth: string,
+    zone?: string,
+  ): Promise<TelemetryFigures[]>;
+  /** The occupancy starts of the aggregated hours in `[from, to)` (migration 0014), by zone and instant. */
+  startsOf(
     uai: string,
     fn: string,
     from: number,
@@ -304,6 +328,9 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
             )
             .execute();
         }
+        await replaceStarts(trx, rows);
+        for (const [uai, months] of monthsByUai(rows))
+          for (const month of months) await rollUp(trx, month, uai);
         if (progress) {
           await trx
             .insertInto('telemetry_progress')
@@ -373,40 +400,64 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
         .where('function', '=', fn)
         .where('hour', '>=', from)
         .where('hour', '<', to);
-      if (zone !== undefined) query = query.where('zone', '=', zone);
+      if (typeof zone === 'string') query = query.where('zone', '=', zone);
+      else if (zone !== undefined) query = query.where('zone', 'in', zone.length > 0 ? [...zone] : ['']);
       const rows = await query.groupBy(['uai', 'zone', 'function']).orderBy('zone').execute();
-      return rows.map((r) => ({
-        uai: r.uai,
-        zone: r.zone,
-        function: r.function,
-        minC: r.min_c === null ? null : Number(r.min_c),
-        meanC: r.mean_c === null ? null : Number(r.mean_c),
-        maxC: r.max_c === null ? null : Number(r.max_c),
-        occupiedMs: num(r.occupied_ms),
-        measuredMs: num(r.measured_ms),
-        occupiedMeasuredMs: num(r.occupied_measured_ms),
-        coldMs: num(r.cold_ms),
-        overheatedMs: num(r.overheated_ms),
-        unmeasuredMs: num(r.unmeasured_ms),
-        starts: num(r.starts),
-        coldStarts: num(r.cold_starts),
-      }));
+      return rows.map(figuresOfSums);
     },
 
-    async hourlyStarts(uai, fn, from, to, zone) {
+    async monthlySums(uai, fn, fromMonth, toMonth, zone) {
       let query = db
-        .selectFrom('telemetry_hourly')
-        .select(['zone', 'starts_json'])
+        .selectFrom('telemetry_monthly')
+        .select((eb) => [
+          'uai',
+          'zone',
+          'function',
+          eb.fn.min('min_c').as('min_c'),
+          eb.fn.max('max_c').as('max_c'),
+          sql<number | null>`sum(mean_c * measured_ms) / nullif(sum(measured_ms), 0)`.as('mean_c'),
+          eb.fn.sum<number | string>('occupied_ms').as('occupied_ms'),
+          eb.fn.sum<number | string>('measured_ms').as('measured_ms'),
+          eb.fn.sum<number | string>('occupied_measured_ms').as('occupied_measured_ms'),
+          eb.fn.sum<number | string>('cold_ms').as('cold_ms'),
+          eb.fn.sum<number | string>('overheated_ms').as('overheated_ms'),
+          eb.fn.sum<number | string>('unmeasured_ms').as('unmeasured_ms'),
+          eb.fn.sum<number | string>('starts').as('starts'),
+          eb.fn.sum<number | string>('cold_starts').as('cold_starts'),
+        ])
         .where('uai', '=', uai)
         .where('function', '=', fn)
-        .where('hour', '>=', from)
-        .where('hour', '<', to)
-        .where('starts', '>', 0);
+        .where('month', '>=', fromMonth)
+        .where('month', '<', toMonth);
       if (zone !== undefined) query = query.where('zone', '=', zone);
-      const rows = await query.orderBy('zone').orderBy('hour').execute();
-      return rows.flatMap((r) =>
-        (JSON.parse(r.starts_json) as StoredStart[]).map((start) => ({ zone: r.zone, ...start })),
-      );
+      const rows = await query.groupBy(['uai', 'zone', 'function']).orderBy('zone').execute();
+      return rows.map(figuresOfSums);
+    },
+
+    async startsOf(uai, fn, from, to, zone) {
+      let query = db
+        .selectFrom('telemetry_starts')
+        .select(['zone', 'at', 'target_c', 'measured_c', 'cold'])
+        .where('uai', '=', uai)
+        .where('function', '=', fn)
+        .where('at', '>=', from)
+        .where('at', '<', to);
+      if (zone !== undefined) query = query.where('zone', '=', zone);
+      // In primary-key order (instant, then zone): no sort; grouped by zone here, instants stay in order.
+      const rows = await query.orderBy('at').orderBy('zone').execute();
+      const byZone = new Map<string, Array<StoredStart & { zone: string }>>();
+      for (const r of rows) {
+        const list = byZone.get(r.zone) ?? [];
+        list.push({
+          zone: r.zone,
+          at: num(r.at),
+          target_c: r.target_c,
+          measured_c: r.measured_c,
+          cold: r.cold === 1,
+        });
+        byZone.set(r.zone, list);
+      }
+      return [...byZone.keys()].sort().flatMap((z) => byZone.get(z) ?? []);
     },
 
     async progressOf(uai) {
@@ -429,24 +480,7 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
     },
 
     async rollUpMonthly(from, to) {
-      for (let month = monthStart(from); month <= to; month = addMonths(month, 1)) {
-        const next = addMonths(month, 1);
-        await sql`insert into telemetry_monthly (uai, zone, function, month, min_c, mean_c, max_c,
-            occupied_ms, measured_ms, occupied_measured_ms, cold_ms, overheated_ms, unmeasured_ms,
-            starts, cold_starts)
-          select uai, zone, function, ${monthKey(month)}, min(min_c),
-            sum(mean_c * measured_ms) / nullif(sum(measured_ms), 0), max(max_c),
-            sum(occupied_ms), sum(measured_ms), sum(occupied_measured_ms), sum(cold_ms),
-            sum(overheated_ms), sum(unmeasured_ms), sum(starts), sum(cold_starts)
-          from telemetry_hourly where hour >= ${month} and hour < ${next}
-          group by uai, zone, function
-          on conflict (uai, zone, function, month) do update set
-            min_c = excluded.min_c, mean_c = excluded.mean_c, max_c = excluded.max_c,
-            occupied_ms = excluded.occupied_ms, measured_ms = excluded.measured_ms,
-            occupied_measured_ms = excluded.occupied_measured_ms, cold_ms = excluded.cold_ms,
-            overheated_ms = excluded.overheated_ms, unmeasured_ms = excluded.unmeasured_ms,
-            starts = excluded.starts, cold_starts = excluded.cold_starts`.execute(db);
-      }
+      for (let month = monthStart(from); month <= to; month = addMonths(month, 1)) await rollUp(db, month);
     },
 
     async monthlyOf(uai, fromMonth, toMonth) {
@@ -529,6 +563,12 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
         .where('month', '<', monthlyCutoff)
         .executeTakeFirst();
       result.deletedRows += Number(monthly.numDeletedRows ?? 0n);
+      // Starts go with the monthly rows that count them (about one a zone and school day).
+      const starts = await db
+        .deleteFrom('telemetry_starts')
+        .where('at', '<', monthStart(addMonths(now, -12 * policy.monthlyYears)))
+        .executeTakeFirst();
+      result.deletedRows += Number(starts.numDeletedRows ?? 0n);
       return result;
     },
 
@@ -551,4 +591,125 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
       };
     },
   };
+}
+
+type Executor = Kysely<Database>;
+
+interface SumsRow {
+  uai: string;
+  zone: string;
+  function: string;
+  min_c: number | string | null;
+  max_c: number | string | null;
+  mean_c: number | string | null;
+  occupied_ms: number | string;
+  measured_ms: number | string;
+  occupied_measured_ms: number | string;
+  cold_ms: number | string;
+  overheated_ms: number | string;
+  unmeasured_ms: number | string;
+  starts: number | string;
+  cold_starts: number | string;
+}
+
+function figuresOfSums(r: SumsRow): TelemetryFigures {
+  return {
+    uai: r.uai,
+    zone: r.zone,
+    function: r.function,
+    minC: r.min_c === null ? null : Number(r.min_c),
+    meanC: r.mean_c === null ? null : Number(r.mean_c),
+    maxC: r.max_c === null ? null : Number(r.max_c),
+    occupiedMs: num(r.occupied_ms),
+    measuredMs: num(r.measured_ms),
+    occupiedMeasuredMs: num(r.occupied_measured_ms),
+    coldMs: num(r.cold_ms),
+    overheatedMs: num(r.overheated_ms),
+    unmeasuredMs: num(r.unmeasured_ms),
+    starts: num(r.starts),
+    coldStarts: num(r.cold_starts),
+  };
+}
+
+/** Recomputes the monthly rows of the UTC month starting at `month` from its hourly rows (of one school, or all). */
+async function rollUp(executor: Executor, month: number, uai?: string): Promise<void> {
+  const next = addMonths(month, 1);
+  const ofSchool = uai === undefined ? sql`` : sql`and uai = ${uai}`;
+  await sql`insert into telemetry_monthly (uai, zone, function, month, min_c, mean_c, max_c,
+      occupied_ms, measured_ms, occupied_measured_ms, cold_ms, overheated_ms, unmeasured_ms,
+      starts, cold_starts)
+    select uai, zone, function, ${monthKey(month)}, min(min_c),
+      sum(mean_c * measured_ms) / nullif(sum(measured_ms), 0), max(max_c),
+      sum(occupied_ms), sum(measured_ms), sum(occupied_measured_ms), sum(cold_ms),
+      sum(overheated_ms), sum(unmeasured_ms), sum(starts), sum(cold_starts)
+    from telemetry_hourly where hour >= ${month} and hour < ${next} ${ofSchool}
+    group by uai, zone, function
+    on conflict (uai, zone, function, month) do update set
+      min_c = excluded.min_c, mean_c = excluded.mean_c, max_c = excluded.max_c,
+      occupied_ms = excluded.occupied_ms, measured_ms = excluded.measured_ms,
+      occupied_measured_ms = excluded.occupied_measured_ms, cold_ms = excluded.cold_ms,
+      overheated_ms = excluded.overheated_ms, unmeasured_ms = excluded.unmeasured_ms,
+      starts = excluded.starts, cold_starts = excluded.cold_starts`.execute(executor);
+}
+
+/** The UTC months (start instants) each school's rows fall in. */
+function monthsByUai(rows: readonly HourlyRow[]): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const r of rows) {
+    const months = out.get(r.uai) ?? new Set<number>();
+    months.add(monthStart(r.hour));
+    out.set(r.uai, months);
+  }
+  return out;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * The starts of the rewritten hours are the rows' `startList`: per zone function, each run of
+ * consecutive hours written loses its old starts (one range delete on the primary key), then the
+ * new ones go in.
+ */
+async function replaceStarts(executor: Executor, rows: readonly HourlyRow[]): Promise<void> {
+  const hoursByKey = new Map<string, { uai: string; zone: string; fn: string; hours: number[] }>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.uai, r.zone, r.function]);
+    const entry = hoursByKey.get(key) ?? { uai: r.uai, zone: r.zone, fn: r.function, hours: [] };
+    entry.hours.push(r.hour);
+    hoursByKey.set(key, entry);
+  }
+  for (const { uai, zone, fn, hours } of hoursByKey.values()) {
+    hours.sort((a, b) => a - b);
+    for (let i = 0; i < hours.length; ) {
+      let j = i;
+      while (j + 1 < hours.length && (hours[j + 1] as number) <= (hours[j] as number) + HOUR) j++;
+      await executor
+        .deleteFrom('telemetry_starts')
+        .where('uai', '=', uai)
+        .where('function', '=', fn)
+        .where('at', '>=', hours[i] as number)
+        .where('at', '<', (hours[j] as number) + HOUR)
+        .where('zone', '=', zone)
+        .execute();
+      i = j + 1;
+    }
+  }
+  const starts = rows.flatMap((r) =>
+    r.startList.map((s) => ({
+      uai: r.uai,
+      zone: r.zone,
+      function: r.function,
+      at: s.at,
+      target_c: s.target_c,
+      measured_c: s.measured_c,
+      cold: s.cold ? 1 : 0,
+    })),
+  );
+  for (let i = 0; i < starts.length; i += ROWS_PER_STATEMENT) {
+    await executor
+      .insertInto('telemetry_starts')
+      .values(starts.slice(i, i + ROWS_PER_STATEMENT))
+      .onConflict((oc) => oc.columns(['uai', 'function', 'at', 'zone']).doNothing())
+      .execute();
+  }
 }

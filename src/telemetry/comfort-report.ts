@@ -6,11 +6,19 @@
  * printed in minutes with two decimals.
  */
 import { DateTime } from 'luxon';
+import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
 import { parseDateParameter } from '../domain/dates.js';
 import { InputError } from '../domain/problems.js';
 import { LEGAL_CAPS } from '../rules/schema.js';
-import type { StoredStart, TelemetryFigures, TelemetryRepository } from '../store/telemetry-repository.js';
+import {
+  addMonths,
+  monthKey,
+  monthStart,
+  type StoredStart,
+  type TelemetryFigures,
+  type TelemetryRepository,
+} from '../store/telemetry-repository.js';
 import { type ComfortSettings, computeComfort, START_AFTER_UNOCCUPIED_MS } from './comfort.js';
 import { type PlanFor, planWindow } from './plan-window.js';
 
@@ -100,7 +108,10 @@ export interface ComfortBody {
 }
 
 export interface ComfortReportInput {
-  repository: Pick<TelemetryRepository, 'hourlySums' | 'hourlyStarts' | 'progressOf' | 'samplesOf'>;
+  repository: Pick<
+    TelemetryRepository,
+    'hourlySums' | 'monthlySums' | 'startsOf' | 'progressOf' | 'samplesOf'
+  >;
   planFor: PlanFor;
   settings: ComfortSettings;
   clock: Clock;
@@ -111,9 +122,79 @@ export interface ComfortReportInput {
   zone?: string;
 }
 
+/** The zones of a school with heating, in devices/ order: the zones a comfort report covers. */
+export function heatedZones(devices: LoadedDevices): { id: string; name: string }[] {
+  return devices.value.zones
+    .filter((z) => z.functions.includes('heating'))
+    .map((z) => ({ id: z.id, name: z.name }));
+}
+
+/** `zone` when it names a heated zone of the school; InputError at `where` otherwise. */
+export function heatedZoneOf(
+  devices: LoadedDevices,
+  zone: string | undefined,
+  where: string,
+): string | undefined {
+  if (zone === undefined) return undefined;
+  if (!devices.value.zones.some((z) => z.id === zone && z.functions.includes('heating')))
+    throw InputError.of(
+      'unknown-zone',
+      `no heated zone ${zone} in ${devices.value.school.uai}`,
+      where,
+      'invalid',
+    );
+  return zone;
+}
+
 /** Minutes with two decimals. */
 export const minutes = (ms: number): number => Math.round(ms / 600) / 100;
 const tenth = (c: number | null): number | null => (c === null ? null : Math.round(c * 100) / 100);
+
+/**
+ * The stored figures of the aggregated `[from, to)` (hour-aligned): whole UTC months from the
+ * monthly roll-up (written with their hours, in one transaction), the hours before the first and
+ * after the last whole month from the hourly rows. Each is a list per zone, to be added.
+ */
+async function storedSums(
+  repository: ComfortReportInput['repository'],
+  uai: string,
+  from: number,
+  to: number,
+  zones: string | readonly string[],
+): Promise<TelemetryFigures[]> {
+  const zone = typeof zones === 'string' ? zones : undefined;
+  const firstMonth = monthStart(from) === from ? from : addMonths(from, 1);
+  const lastMonth = monthStart(to);
+  if (!(firstMonth < lastMonth)) return repository.hourlySums(uai, 'heating', from, to, zones);
+  const parts = await Promise.all([
+    from < firstMonth ? repository.hourlySums(uai, 'heating', from, firstMonth, zones) : [],
+    repository.monthlySums(uai, 'heating', monthKey(firstMonth), monthKey(lastMonth), zone),
+    lastMonth < to ? repository.hourlySums(uai, 'heating', lastMonth, to, zones) : [],
+  ]);
+  return parts.flat();
+}
+
+/** Figures of disjoint periods added (min/max kept, the mean weighted by measured time). */
+function addSums(a: TelemetryFigures, b: TelemetryFigures): TelemetryFigures {
+  const measuredMs = a.measuredMs + b.measuredMs;
+  const pick = (x: number | null, y: number | null, f: (u: number, v: number) => number) =>
+    x === null ? y : y === null ? x : f(x, y);
+  return {
+    ...a,
+    minC: pick(a.minC, b.minC, Math.min),
+    maxC: pick(a.maxC, b.maxC, Math.max),
+    meanC:
+      measuredMs > 0 ? ((a.meanC ?? 0) * a.measuredMs + (b.meanC ?? 0) * b.measuredMs) / measuredMs : null,
+    occupiedMs: a.occupiedMs + b.occupiedMs,
+    measuredMs,
+    occupiedMeasuredMs: a.occupiedMeasuredMs + b.occupiedMeasuredMs,
+    coldMs: a.coldMs + b.coldMs,
+    overheatedMs: a.overheatedMs + b.overheatedMs,
+    unmeasuredMs: a.unmeasuredMs + b.unmeasuredMs,
+    starts: a.starts + b.starts,
+    coldStarts: a.coldStarts + b.coldStarts,
+  };
+}
 
 export async function comfortReport(input: ComfortReportInput): Promise<ComfortBody> {
   const { repository, settings, school, period } = input;
@@ -125,15 +206,12 @@ export async function comfortReport(input: ComfortReportInput): Promise<ComfortB
   const stored = new Map<string, TelemetryFigures>();
   const starts = new Map<string, StoredStart[]>();
   if (split > period.range.from) {
-    for (const sums of await repository.hourlySums(
-      school.uai,
-      'heating',
-      period.range.from,
-      split,
-      input.zone,
-    ))
-      stored.set(sums.zone, sums);
-    for (const start of await repository.hourlyStarts(
+    const zoneIds = input.zone ?? zones.map((z) => z.id);
+    for (const sums of await storedSums(repository, school.uai, period.range.from, split, zoneIds)) {
+      const before = stored.get(sums.zone);
+      stored.set(sums.zone, before ? addSums(before, sums) : sums);
+    }
+    for (const start of await repository.startsOf(
       school.uai,
       'heating',
       period.range.from,
@@ -141,7 +219,7 @@ export async function comfortReport(input: ComfortReportInput): Promise<ComfortB
       input.zone,
     )) {
       const list = starts.get(start.zone) ?? [];
-      list.push(start);
+      list.push({ at: start.at, target_c: start.target_c, measured_c: start.measured_c, cold: start.cold });
       starts.set(start.zone, list);
     }
   }

@@ -11,9 +11,17 @@ import type { Clock } from '../domain/clock.js';
 import { InputError, isInputError } from '../domain/problems.js';
 import { requireUai } from '../domain/uai.js';
 import { inputErrorResponse, notFound } from '../http/problem-response.js';
-import type { TelemetryRepository } from '../store/telemetry-repository.js';
+import { decimal, spreadsheetCsv } from '../http/spreadsheet-csv.js';
+import type { HourlyRow, TelemetryRepository } from '../store/telemetry-repository.js';
 import type { ComfortSettings } from './comfort.js';
-import { type ComfortBody, comfortPeriod, comfortReport, minutes } from './comfort-report.js';
+import {
+  type ComfortBody,
+  comfortPeriod,
+  comfortReport,
+  heatedZoneOf,
+  heatedZones,
+  minutes,
+} from './comfort-report.js';
 import type { PlanFor } from './plan-window.js';
 
 export interface ComfortRoutesDeps {
@@ -52,29 +60,7 @@ export function comfortRoutes(deps: ComfortRoutesDeps): Hono<AuthEnv> {
       });
       const zone = zoneOf(c, school.devices);
       const rows = await deps.repository.hourlyOf(uai, period.range.from, period.range.to, zone);
-      const lines = [
-        'zone,function,hour,samples,flagged,min_c,mean_c,max_c,occupied_minutes,measured_minutes,cold_minutes,overheated_minutes,unmeasured_minutes,starts,cold_starts',
-        ...rows.map((r) =>
-          [
-            r.zone,
-            r.function,
-            new Date(r.hour).toISOString(),
-            r.samples,
-            r.flagged,
-            r.minC ?? '',
-            r.meanC === null ? '' : r.meanC.toFixed(2),
-            r.maxC ?? '',
-            minutes(r.occupiedMs).toFixed(2),
-            minutes(r.occupiedMeasuredMs).toFixed(2),
-            minutes(r.coldMs).toFixed(2),
-            minutes(r.overheatedMs).toFixed(2),
-            minutes(r.unmeasuredMs).toFixed(2),
-            r.starts,
-            r.coldStarts,
-          ].join(','),
-        ),
-      ];
-      return csv(c, `telemetrie-horaire-${uai}-${period.from}-${period.to}.csv`, lines);
+      return csv(c, `telemetrie-horaire-${uai}-${period.from}-${period.to}.csv`, hourlyCsv(rows));
     }),
   );
 
@@ -103,57 +89,93 @@ export function comfortInput(
   };
 }
 
-export function heatedZones(devices: LoadedDevices): { id: string; name: string }[] {
-  return devices.value.zones
-    .filter((z) => z.functions.includes('heating'))
-    .map((z) => ({ id: z.id, name: z.name }));
+export const COMFORT_CSV_COLUMNS = [
+  'zone',
+  'name',
+  'occupied_minutes',
+  'measured_minutes',
+  'cold_minutes',
+  'overheated_minutes',
+  'unmeasured_minutes',
+  'starts',
+  'cold_starts',
+  'min_c',
+  'mean_c',
+  'max_c',
+] as const;
+
+/** One line per zone: the figures of the report (src/http/spreadsheet-csv.ts). */
+export function comfortCsv(body: ComfortBody): string {
+  return spreadsheetCsv(
+    COMFORT_CSV_COLUMNS,
+    body.zones.map((z) => [
+      z.zone,
+      z.name,
+      decimal(z.occupied_minutes, 2),
+      decimal(z.measured_minutes, 2),
+      decimal(z.cold_minutes, 2),
+      decimal(z.overheated_minutes, 2),
+      decimal(z.unmeasured_minutes, 2),
+      z.starts,
+      z.cold_starts,
+      decimal(z.min_c, 2),
+      decimal(z.mean_c, 2),
+      decimal(z.max_c, 2),
+    ]),
+  );
 }
 
-/** One line per zone: the figures of the report (CSV, RFC 4180, dot decimals). */
-export function comfortCsv(body: ComfortBody): string[] {
-  return [
-    'zone,name,occupied_minutes,measured_minutes,cold_minutes,overheated_minutes,unmeasured_minutes,starts,cold_starts,min_c,mean_c,max_c',
-    ...body.zones.map((z) =>
-      [
-        z.zone,
-        csvField(z.name),
-        z.occupied_minutes.toFixed(2),
-        z.measured_minutes.toFixed(2),
-        z.cold_minutes.toFixed(2),
-        z.overheated_minutes.toFixed(2),
-        z.unmeasured_minutes.toFixed(2),
-        z.starts,
-        z.cold_starts,
-        z.min_c ?? '',
-        z.mean_c ?? '',
-        z.max_c ?? '',
-      ].join(','),
-    ),
-  ];
+export const HOURLY_CSV_COLUMNS = [
+  'zone',
+  'function',
+  'hour',
+  'samples',
+  'flagged',
+  'min_c',
+  'mean_c',
+  'max_c',
+  'occupied_minutes',
+  'measured_minutes',
+  'cold_minutes',
+  'overheated_minutes',
+  'unmeasured_minutes',
+  'starts',
+  'cold_starts',
+] as const;
+
+/** One line per zone, function and UTC hour (the stored aggregates). */
+export function hourlyCsv(rows: readonly HourlyRow[]): string {
+  return spreadsheetCsv(
+    HOURLY_CSV_COLUMNS,
+    rows.map((r) => [
+      r.zone,
+      r.function,
+      new Date(r.hour).toISOString(),
+      r.samples,
+      r.flagged,
+      decimal(r.minC, 2),
+      decimal(r.meanC, 2),
+      decimal(r.maxC, 2),
+      decimal(minutes(r.occupiedMs), 2),
+      decimal(minutes(r.occupiedMeasuredMs), 2),
+      decimal(minutes(r.coldMs), 2),
+      decimal(minutes(r.overheatedMs), 2),
+      decimal(minutes(r.unmeasuredMs), 2),
+      r.starts,
+      r.coldStarts,
+    ]),
+  );
 }
 
-function csvField(text: string): string {
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-function csv(c: Context<AuthEnv>, filename: string, lines: string[]): Response {
+function csv(c: Context<AuthEnv>, filename: string, text: string): Response {
   c.header('Content-Type', 'text/csv; charset=utf-8');
   c.header('Content-Disposition', `attachment; filename="${filename}"`);
   c.header('Cache-Control', 'private, no-store');
-  return c.body(`${lines.join('\r\n')}\r\n`);
+  return c.body(text);
 }
 
 function zoneOf(c: Context<AuthEnv>, devices: LoadedDevices): string | undefined {
-  const zone = c.req.query('zone');
-  if (zone === undefined) return undefined;
-  if (!devices.value.zones.some((z) => z.id === zone && z.functions.includes('heating')))
-    throw InputError.of(
-      'unknown-zone',
-      `no heated zone ${zone} in ${devices.value.school.uai}`,
-      'zone (query)',
-      'invalid',
-    );
-  return zone;
+  return heatedZoneOf(devices, c.req.query('zone'), 'zone (query)');
 }
 
 function schoolOf(

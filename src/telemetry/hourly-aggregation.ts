@@ -5,8 +5,9 @@
  *
  * The job runs every `aggregate_every_minutes`: for each school it aggregates the completed hours
  * since its progress, and again the hours from the earliest sample written since the last run (a
- * replayed buffer, a stuck run flagged back), then rolls the touched months up and applies
- * retention once a day. One school at a time, one transaction per school.
+ * replayed buffer, a stuck run flagged back), and applies retention once a day. One school at a
+ * time, one transaction per school, which also rolls the school's touched months up
+ * (telemetry-repository.ts `writeHourly`).
  */
 import { type Clock, systemClock } from '../domain/clock.js';
 import type { MqttLogger } from '../mqtt/logger.js';
@@ -191,7 +192,6 @@ export class HourlyAggregation {
     const dirty = this.options.takeDirty?.() ?? new Map<string, number>();
     for (const [uai, ts] of this.requeued) dirty.set(uai, Math.min(ts, dirty.get(uai) ?? ts));
     this.requeued.clear();
-    let touchedFrom = Number.POSITIVE_INFINITY;
     for (const school of this.options.schools()) {
       try {
         const progress = await repository.progressOf(school.uai);
@@ -206,7 +206,6 @@ export class HourlyAggregation {
           continue;
         }
         await aggregateSchool(this.options, school, from, end);
-        touchedFrom = Math.min(touchedFrom, from);
       } catch (error) {
         // Its dirty mark is kept for the next pass.
         if (dirty.has(school.uai)) this.requeue(school.uai, dirty.get(school.uai) as number);
@@ -216,7 +215,6 @@ export class HourlyAggregation {
         );
       }
     }
-    if (touchedFrom < end) await repository.rollUpMonthly(touchedFrom, end - 1);
     if (now - this.lastRetention >= 24 * HOUR_MS) {
       this.lastRetention = now;
       // The next months' partitions exist before their first sample (PostgreSQL).

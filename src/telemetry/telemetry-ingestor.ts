@@ -52,6 +52,8 @@ export interface TelemetryIngestStats {
   flagged: Record<SampleFlag, number>;
   /** Batches whose transaction failed (their samples are lost, and logged). */
   failedBatches: number;
+  /** The samples of those batches. */
+  failedSamples: number;
 }
 
 export class TelemetryIngestor {
@@ -73,6 +75,7 @@ export class TelemetryIngestor {
     refused: { future: 0, 'too-old': 0 },
     flagged: { 'out-of-range': 0, stuck: 0 },
     failedBatches: 0,
+    failedSamples: 0,
   };
 
   constructor(private readonly options: TelemetryIngestorOptions) {
@@ -176,6 +179,7 @@ export class TelemetryIngestor {
       this.counters.duplicates += batch.length - inserted;
     } catch (error) {
       this.counters.failedBatches++;
+      this.counters.failedSamples += batch.length;
       this.logger.error(
         { error: (error as Error).message, samples: batch.length },
         'telemetry batch not stored',

@@ -39,6 +39,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0008_broker_access',
       '0012_telemetry',
       '0013_meters_and_frozen_savings',
+      '0014_telemetry_starts',
       '0015_scheduled_events',
     ]);
     // The EMQX tables and views exist on PostgreSQL only (migration 0008).
@@ -70,6 +71,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       'telemetry_monthly',
       'telemetry_progress',
       'telemetry_samples',
+      'telemetry_starts',
       'timetable_versions',
     ]);
   });
@@ -97,6 +99,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0008_broker_access',
       '0012_telemetry',
       '0013_meters_and_frozen_savings',
+      '0014_telemetry_starts',
       '0015_scheduled_events',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([

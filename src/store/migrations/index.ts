@@ -13,6 +13,7 @@ import * as revokedSessions0007 from './0007_revoked_sessions.js';
 import * as brokerAccess0008 from './0008_broker_access.js';
 import * as telemetry0012 from './0012_telemetry.js';
 import * as metersAndFrozenSavings0013 from './0013_meters_and_frozen_savings.js';
+import * as telemetryStarts0014 from './0014_telemetry_starts.js';
 import * as scheduledEvents0015 from './0015_scheduled_events.js';
 
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0008_broker_access': brokerAccess0008,
   '0012_telemetry': telemetry0012,
   '0013_meters_and_frozen_savings': metersAndFrozenSavings0013,
+  '0014_telemetry_starts': telemetryStarts0014,
   '0015_scheduled_events': scheduledEvents0015,
 };
 
