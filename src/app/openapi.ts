@@ -599,6 +599,61 @@ export const ROUTES: readonly RouteDoc[] = [
     },
   },
   {
+    method: 'get',
+    path: '/tableau-de-bord/{uai}/confort',
+    summary: 'Dashboard: measured comfort per heated zone over a chosen period (HTML, French)',
+    description:
+      'Query `du`, `au` (YYYY-MM-DD; default the current week): the figures of `GET /api/comfort`.',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': { description: 'Page', content: { 'text/html': { html: 'comfort table' } } },
+      '303': { description: 'No session: redirect to /connexion' },
+      '400': { description: 'Bad period', content: { 'text/html': { html: 'page with the error' } } },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '404': {
+        description: 'No such school, or not in the caller’s list',
+        content: { 'text/html': { html: 'error page' } },
+      },
+    },
+  },
+  {
+    method: 'get',
+    path: '/tableau-de-bord/{uai}/confort.csv',
+    summary:
+      'Dashboard: the comfort report as CSV for a browser session (same bytes as `GET /api/comfort?format=csv`)',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': { description: 'text/csv (UTF-8 with BOM, `;`, CRLF)' },
+      '303': { description: 'No session: redirect to /connexion' },
+      '400': { description: 'Bad period', content: { 'text/html': { html: 'error page' } } },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '404': { description: 'No such school', content: { 'text/html': { html: 'error page' } } },
+    },
+  },
+  {
+    method: 'get',
+    path: '/tableau-de-bord/{uai}/telemetrie-horaire.csv',
+    summary:
+      'Dashboard: hourly telemetry as CSV for a browser session (same bytes as `GET /api/telemetry/hourly`)',
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: 'manager, auditor, admin',
+    pathParameters: uaiPathSchema,
+    responses: {
+      '200': { description: 'text/csv (UTF-8 with BOM, `;`, CRLF)' },
+      '303': { description: 'No session: redirect to /connexion' },
+      '400': { description: 'Bad period', content: { 'text/html': { html: 'error page' } } },
+      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '404': { description: 'No such school', content: { 'text/html': { html: 'error page' } } },
+    },
+  },
+  {
     method: 'post',
     path: '/tableau-de-bord/{uai}/derogations',
     summary: 'Dashboard: create an override from the form (Post/Redirect/Get)',

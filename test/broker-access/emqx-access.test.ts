@@ -101,6 +101,8 @@ describe.skipIf(!postgres)('EMQX views on PostgreSQL', () => {
       { permission: 'allow', action: 'publish', topic: `sobriete/v1/${UAI}/+/lighting/reported` },
       { permission: 'allow', action: 'publish', topic: `sobriete/v1/${UAI}/+/ventilation/reported` },
       { permission: 'allow', action: 'publish', topic: `sobriete/v1/${UAI}/gateway/gw-1/status` },
+      { permission: 'allow', action: 'publish', topic: `sobriete/v1/${UAI}/meter/+/reported` },
+      { permission: 'allow', action: 'publish', topic: `sobriete/v1/${UAI}/outdoor/reported` },
       { permission: 'allow', action: 'subscribe', topic: `sobriete/v1/${UAI}/+/+/desired` },
       { permission: 'allow', action: 'subscribe', topic: `sobriete/v1/${UAI}/+/+/schedule` },
     ]);
