@@ -212,6 +212,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     version: context.version,
     targets: targets(),
     maxMessagesPerSecond: config.mqtt.max_messages_per_second,
+    echoLimit: config.mqtt.echo_limit,
     mayPublish: owns,
     publicUrl: config.server.public_url ?? context.httpUrl,
     logger: mqttLogger,

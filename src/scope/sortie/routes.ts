@@ -20,7 +20,7 @@ import {
 } from './occupancy-task.js';
 import { parseParameters } from './parse-parameters.js';
 import { mayReadTimetable, responseShapeOf } from './response-shape.js';
-import { type EstablishmentsBody, occupancyQuerySchema } from './schemas.js';
+import { type EstablishmentsBody, type OccupancyQuery, occupancyQuerySchema } from './schemas.js';
 import type { SchoolCalendars } from './school-calendars.js';
 
 export interface SortieDeps {
@@ -61,6 +61,21 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
     sizeOf: (text) => text.length,
   });
 
+  // Valid queries by their raw text: a pure function of it, and consumers repeat the same few
+  // ranges (a revalidation then parses nothing). Refused queries are not kept.
+  const queries = new LruCache<OccupancyQuery>({ maxEntries: 1024, maxSize: 1024, sizeOf: () => 1 });
+  const validQuery = (c: Context<AuthEnv>): OccupancyQuery => {
+    const url = c.req.url;
+    const at = url.indexOf('?');
+    const search = at < 0 ? '' : url.slice(at);
+    let query = queries.get(search);
+    if (query === undefined) {
+      query = parseParameters(occupancyQuerySchema, c.req.query(), 'query');
+      queries.set(search, query);
+    }
+    return query;
+  };
+
   app.get(SORTIE_BASE, requireRole('consumer', 'manager', 'auditor'), async (c) => {
     const principal = c.get('principal');
     const all = await deps.store.timetables.listEstablishments();
@@ -86,7 +101,7 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
   app.get(`${SORTIE_BASE}/:uai/occupation`, requireRole('consumer', 'manager', 'auditor'), async (c) => {
     const uai = pathUai(c.req.param('uai'));
     if (!uaiVisible(c, uai)) return notFound(c, `establishment ${uai}`, 'uai (path)');
-    const query = parseParameters(occupancyQuerySchema, c.req.query(), 'query');
+    const query = validQuery(c);
     const meta = await versions.get(uai);
     if (!meta) return notFound(c, `establishment ${uai}`, 'uai (path)');
 
