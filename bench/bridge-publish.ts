@@ -2,10 +2,13 @@
  * Time to publish the full desired state of a region — 350 lycées × 40 zones × 3 functions =
  * 42,000 zone functions, i.e. 84,000 retained QoS 1 messages (`desired` + `schedule`) — through
  * the bridge's own path (Dispatcher → BridgePublisher → MqttConnection, window 16), on the
- * embedded aedes broker and on the external broker at MQTT_URL (Mosquitto with its DEFAULT
- * limits), with a wildcard subscriber counting every message. Goal: under 5 s (issue 6).
+ * embedded aedes broker and on private Mosquitto brokers started on ephemeral ports (never the
+ * shared one): one with Mosquitto's DEFAULT limits, one tuned as docker-compose.yml. A wildcard
+ * subscriber (mosquitto_sub, its own process) counts every message. Pacings: the default rate cap,
+ * the window alone, and the echo guard (src/bridge/echo-guard.ts). Goal: under 5 s without loss
+ * (issues 6 and 18).
  *
- * Run alone: `npx tsx bench/bridge-publish.ts` (MQTT_URL=mqtt://127.0.0.1:1883 for Mosquitto).
+ * Run alone: `npx tsx bench/bridge-publish.ts`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
