@@ -32,6 +32,8 @@ export class EchoGuard {
   private readonly stallMs: number;
   /** Times the guard gave up waiting (nothing came back for `stallMs`). */
   stalls = 0;
+  /** Most messages outstanding at once since the guard was made. */
+  maxInFlight = 0;
   /** Echoes received since the guard was made. */
   private echoes = 0;
   /** Off for good: nothing ever came back. */
@@ -75,6 +77,7 @@ export class EchoGuard {
     if (this.off) return;
     this.pending.set(topic, (this.pending.get(topic) ?? 0) + 1);
     this.outstanding += 1;
+    if (this.outstanding > this.maxInFlight) this.maxInFlight = this.outstanding;
   }
 
   /** A live (not retained-on-subscribe) message on `topic` arrived through the subscription. */

@@ -96,6 +96,8 @@ export interface PublisherStats extends PublishTally {
   lastRepublishMs: number | null;
   /** Messages of the last complete republication. */
   lastRepublishMessages: number;
+  /** Echo guard (`echoLimit`): most messages seen not yet received back, and its stalls. */
+  echo?: { maxInFlight: number; stalls: number; disabled: boolean };
 }
 
 interface Encoded<P> {
@@ -515,6 +517,15 @@ export class BridgePublisher {
       republications: this.republications,
       lastRepublishMs: this.lastRepublishMs,
       lastRepublishMessages: this.lastRepublishMessages,
+      ...(this.echo
+        ? {
+            echo: {
+              maxInFlight: this.echo.maxInFlight,
+              stalls: this.echo.stalls,
+              disabled: this.echo.disabled,
+            },
+          }
+        : {}),
     };
   }
 
