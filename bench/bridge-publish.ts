@@ -2,15 +2,19 @@
  * Time to publish the full desired state of a region — 350 lycées × 40 zones × 3 functions =
  * 42,000 zone functions, i.e. 84,000 retained QoS 1 messages (`desired` + `schedule`) — through
  * the bridge's own path (Dispatcher → BridgePublisher → MqttConnection, window 16), on the
- * embedded aedes broker and on the external broker at MQTT_URL (Mosquitto with its DEFAULT
- * limits), with a wildcard subscriber counting every message. Goal: under 5 s (issue 6).
+ * embedded aedes broker and on private Mosquitto brokers started on ephemeral ports (never the
+ * shared one): one with Mosquitto's DEFAULT limits, one tuned as docker-compose.yml. A wildcard
+ * subscriber (mosquitto_sub, its own process) counts every message. Pacings: the default rate cap,
+ * the window alone, and the echo guard (src/bridge/echo-guard.ts). Goal: under 5 s without loss
+ * (issues 6 and 18).
  *
- * Run alone: `npx tsx bench/bridge-publish.ts` (MQTT_URL=mqtt://127.0.0.1:1883 for Mosquitto).
+ * Run alone: `npx tsx bench/bridge-publish.ts`.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -223,7 +227,13 @@ export interface RegionRun {
 export async function runRegion(
   url: string,
   credentials: { username?: string; password?: string },
-  options: { schools?: number; zones?: number; prefix?: string; maxMessagesPerSecond?: number } = {},
+  options: {
+    schools?: number;
+    zones?: number;
+    prefix?: string;
+    maxMessagesPerSecond?: number;
+    echoLimit?: number;
+  } = {},
 ): Promise<RegionRun> {
   const prefix = options.prefix ?? `bench-${randomBytes(4).toString('hex')}/v1`;
   const topics = new MqttTopics(prefix);
@@ -244,6 +254,7 @@ export async function runRegion(
     ...(options.maxMessagesPerSecond === undefined
       ? {}
       : { maxMessagesPerSecond: options.maxMessagesPerSecond }),
+    ...(options.echoLimit === undefined ? {} : { echoLimit: options.echoLimit }),
   });
   // The dispatcher never needs its timer here: the first transition is 2 h away.
   const dispatcher = new Dispatcher({
@@ -343,30 +354,85 @@ export async function benchBridgePublish(report: (line: string) => void): Promis
       await broker.close();
     }
   }
-  const url = process.env['MQTT_URL'];
-  if (!url) {
-    report('mosquitto: skipped (MQTT_URL is not set)');
+  if (spawnSync('mosquitto', ['-h']).error !== undefined) {
+    report('mosquitto: skipped (no mosquitto binary)');
     return;
   }
-  const mosquitto: RegionRun[] = [];
-  for (const rate of [undefined, 0]) {
-    const run = await runRegion(url, {}, rate === undefined ? {} : { maxMessagesPerSecond: rate });
-    await run.clear();
-    mosquitto.push(run);
-    report(
-      describe(
-        `mosquitto (${url}, default limits), ${rate === undefined ? 'default pacing' : 'window only'}`,
-        run,
-      ),
-    );
+  // Private brokers on ephemeral ports (never the shared one): Mosquitto's DEFAULT limits
+  // (max_inflight_messages 20, max_queued_messages 1000), then a tuned one as docker-compose.yml.
+  const modes: { label: string; tuned: boolean; rate?: number; echoLimit?: number }[] = [
+    { label: 'default pacing (10,000 msg/s)', tuned: false },
+    { label: 'window only', tuned: false, rate: 0 },
+    { label: `echo guard ${ECHO_LIMIT}, no rate cap`, tuned: false, rate: 0, echoLimit: ECHO_LIMIT },
+    {
+      label: `tuned broker, echo guard ${ECHO_LIMIT}, no rate cap`,
+      tuned: true,
+      rate: 0,
+      echoLimit: ECHO_LIMIT,
+    },
+    { label: 'tuned broker, window only', tuned: true, rate: 0 },
+  ];
+  for (const mode of modes) {
+    const broker = await privateMosquitto(mode.tuned);
+    try {
+      const run = await runRegion(
+        broker.url,
+        {},
+        {
+          ...(mode.rate === undefined ? {} : { maxMessagesPerSecond: mode.rate }),
+          ...(mode.echoLimit === undefined ? {} : { echoLimit: mode.echoLimit }),
+        },
+      );
+      report(
+        `${describe(`mosquitto (private, ${mode.tuned ? 'tuned' : 'default limits'}), ${mode.label}`, run)}; lost ${run.expected - run.counted}; under 5 s without loss: ${run.republishMs < 5_000 && run.counted === run.expected ? 'yes' : 'no'}`,
+      );
+    } finally {
+      await broker.stop();
+    }
   }
-  for (const [index, label] of ['default pacing', 'window only'].entries()) {
-    const a = aedes[index]!;
-    const m = mosquitto[index]!;
-    report(
-      `${label}: ratio aedes / mosquitto (connect-time republish) ${(a.republishMs / m.republishMs).toFixed(2)}; under 5 s: aedes ${a.republishMs < 5_000 ? 'yes' : 'no'}, mosquitto ${m.republishMs < 5_000 ? 'yes' : 'no'}; mosquitto lost ${m.expected - m.counted}`,
-    );
+}
+
+/** Messages not yet received back that the echo guard allows: half of Mosquitto's default queue. */
+const ECHO_LIMIT = 500;
+
+async function privateMosquitto(tuned: boolean): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'scope-energie-bench-mqtt-'));
+  const port = await new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+  const conf = path.join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${tuned ? 'max_inflight_messages 0\nmax_queued_messages 100000\n' : ''}`,
+  );
+  const child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('private mosquitto did not start');
+    await new Promise((r) => setTimeout(r, 50));
   }
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -227,6 +227,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     version: context.version,
     targets: targets(),
     maxMessagesPerSecond: config.mqtt.max_messages_per_second,
+    echoLimit: config.mqtt.echo_limit,
     mayPublish: owns,
     ...(context.publicUrl ? { publicUrl: context.publicUrl } : {}),
     logger: mqttLogger,

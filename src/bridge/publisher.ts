@@ -33,6 +33,7 @@ import type { MqttConnection, PublishOutcome } from '../mqtt/connection.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
 import type { AdapterContext, AdapterMessage, ZoneTarget } from './adapters/adapter.js';
 import { ADAPTERS_BY_NAME } from './adapters/index.js';
+import { EchoGuard } from './echo-guard.js';
 
 /** A window of 16 stays under Mosquitto's default 20 in-flight messages (docs/performance.md, "Brokers"). */
 export const DEFAULT_PUBLISH_WINDOW = 16;
@@ -58,6 +59,12 @@ export interface PublisherOptions {
   window?: number;
   /** Cap on messages per second (token bucket, 100 ms bursts); default 10,000; 0 = none. */
   maxMessagesPerSecond?: number;
+  /**
+   * Keep at most this many `desired`/`schedule` messages not yet received back through the
+   * publisher's own wildcard subscription (echo-guard.ts): zero loss to any subscriber as fast as
+   * the bridge, whatever the broker's queue limits. 0 or absent: off (the window and rate only).
+   */
+  echoLimit?: number;
   /** Whether this instance may publish for a school now (its lease); default always. */
   mayPublish?: (uai: string) => boolean;
   /** Where people reach the service (dashboard links in Home Assistant discovery). */
@@ -89,6 +96,8 @@ export interface PublisherStats extends PublishTally {
   lastRepublishMs: number | null;
   /** Messages of the last complete republication. */
   lastRepublishMessages: number;
+  /** Echo guard (`echoLimit`): most messages seen not yet received back, and its stalls. */
+  echo?: { maxInFlight: number; stalls: number; disabled: boolean };
 }
 
 interface Encoded<P> {
@@ -170,6 +179,8 @@ export class BridgePublisher {
   private readonly targetsByZone = new Map<string, ZoneTarget>();
   private readonly window: PublishWindow;
   private readonly rate: RateLimit | undefined;
+  private echo: EchoGuard | undefined;
+  private echoSubscription: { unsubscribe(): Promise<void> } | undefined;
   private readonly logger: MqttLogger;
   private readonly context: AdapterContext;
   private readonly tally: PublishTally = { sent: 0, dropped: 0, interrupted: 0 };
@@ -188,6 +199,7 @@ export class BridgePublisher {
     this.window = new PublishWindow(size);
     const rate = options.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND;
     this.rate = rate > 0 ? new RateLimit(rate) : undefined;
+    this.echo = options.echoLimit ? new EchoGuard({ limit: options.echoLimit }) : undefined;
     this.logger = options.logger ?? silentLogger;
     this.context = {
       topics: options.topics,
@@ -200,7 +212,34 @@ export class BridgePublisher {
 
   /** Registers the connect-time republication and the consumers' birth topics. Call before `connection.start()`. */
   async start(): Promise<void> {
+    if (this.echo && !this.echoSubscription) {
+      const echo = this.echo;
+      const desired = `${this.options.topics.prefix}/+/+/+/desired`;
+      const schedule = `${this.options.topics.prefix}/+/+/+/schedule`;
+      try {
+        const onEcho = (message: { topic: string; retain: boolean }) => {
+          if (!message.retain) echo.received(message.topic);
+        };
+        const subscriptions = [
+          await this.options.connection.subscribe(desired, onEcho),
+          await this.options.connection.subscribe(schedule, onEcho),
+        ];
+        this.echoSubscription = {
+          unsubscribe: async () => {
+            await Promise.all(subscriptions.map((s) => s.unsubscribe()));
+          },
+        };
+      } catch (error) {
+        // Refused by the ACL: nothing would come back, so the guard is dropped (window and rate remain).
+        this.echo = undefined;
+        this.logger.error(
+          { error: (error as Error).message },
+          'echo subscription refused: pacing by window and rate only',
+        );
+      }
+    }
     this.unregister ??= this.options.connection.onConnect(async (event) => {
+      this.echo?.reset();
       const tally = await this.republishAll();
       this.logger.info({ ...event, ...tally, ms: this.lastRepublishMs }, 'bridge state re-published');
     });
@@ -210,6 +249,8 @@ export class BridgePublisher {
   async stop(): Promise<void> {
     this.unregister?.();
     this.unregister = undefined;
+    await this.echoSubscription?.unsubscribe();
+    this.echoSubscription = undefined;
     const held = [...this.births.values()];
     this.births.clear();
     await Promise.all(held.map((s) => s.unsubscribe()));
@@ -476,6 +517,15 @@ export class BridgePublisher {
       republications: this.republications,
       lastRepublishMs: this.lastRepublishMs,
       lastRepublishMessages: this.lastRepublishMessages,
+      ...(this.echo
+        ? {
+            echo: {
+              maxInFlight: this.echo.maxInFlight,
+              stalls: this.echo.stalls,
+              disabled: this.echo.disabled,
+            },
+          }
+        : {}),
     };
   }
 
@@ -518,6 +568,8 @@ export class BridgePublisher {
     for (const read of reads) {
       const pause = this.rate?.take();
       if (pause) await pause;
+      const echoWait = this.echo?.admit();
+      if (echoWait) await echoWait;
       if (!this.window.tryAcquire()) await this.window.acquire();
       if (!this.options.connection.isConnected()) {
         this.window.release();
@@ -531,6 +583,7 @@ export class BridgePublisher {
       }
       let outcome: Promise<PublishOutcome>;
       try {
+        if ('bytes' in message) this.echo?.sent(message.topic);
         outcome =
           'bytes' in message
             ? this.options.connection.publish(message.topic, message.bytes, RETAINED_QOS1)

@@ -250,6 +250,13 @@ const mqttSchema = z
       .describe(
         "Publish rate cap (0 = none, window only). Mosquitto's default limits drop QoS 1 messages to a subscriber that falls behind: keep the cap unless the broker's max_inflight_messages/max_queued_messages are raised (docs/performance.md).",
       ),
+    echo_limit: z
+      .int()
+      .min(0)
+      .default(0)
+      .describe(
+        "Pacing by echo (0 = off): the bridge subscribes to its own desired/schedule topics and keeps at most this many of its messages not yet received back, so a subscriber as fast as the bridge never has more queued (500 stays under Mosquitto's default max_queued_messages 1000). With it, max_messages_per_second may be 0 on Mosquitto's default limits; the bridge's ACL must let it subscribe to those topics (docs/performance.md, \"Bridge publication\").",
+      ),
     reported_max_per_minute: z
       .int()
       .min(1)

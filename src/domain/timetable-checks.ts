@@ -5,7 +5,7 @@
  */
 import { isoWeekday } from './dates.js';
 import type { Problem } from './problems.js';
-import type { Timetable } from './timetable.js';
+import type { Lesson, Timetable } from './timetable.js';
 
 export interface TimetableCheck {
   errors: Problem[];
@@ -46,47 +46,64 @@ export function checkTimetable(
   };
   const lessonIds = new Set<string>();
   const neverMeets: string[] = [];
-  timetable.lessons.forEach((lesson, i) => {
-    const path = `$.lessons[${i}]`;
+  const checkedWeeks = new Set<readonly string[]>();
+  // A plain loop and paths built only for a problem: this runs once per lesson of a 100k-lesson export.
+  const lessons = timetable.lessons;
+  for (let i = 0; i < lessons.length; i++) {
+    const lesson = lessons[i] as Lesson;
     if (lessonIds.has(lesson.id))
-      error('lesson-duplicate', `lesson id "${lesson.id}" is used twice`, `${path}.id`);
+      error('lesson-duplicate', `lesson id "${lesson.id}" is used twice`, `$.lessons[${i}].id`);
     lessonIds.add(lesson.id);
     if (lesson.end <= lesson.start) {
       error(
         'lesson-ends-before-start',
         `lesson "${lesson.id}" ends at ${lesson.end}, not after its start ${lesson.start}`,
-        `${path}.end`,
+        `$.lessons[${i}].end`,
       );
     }
-    lesson.rooms.forEach((room, j) => {
+    const rooms = lesson.rooms;
+    for (let j = 0; j < rooms.length; j++) {
+      const room = rooms[j] as string;
       if (!roomIds.has(room)) {
         error(
           'room-undeclared',
           `lesson "${lesson.id}" uses room "${room}", which is not declared in rooms`,
-          `${path}.rooms[${j}]`,
+          `$.lessons[${i}].rooms[${j}]`,
         );
       }
-    });
-    lesson.weeks?.forEach((week, j) => {
-      if (weekdayOf(week) !== 1) {
-        error(
-          'week-not-monday',
-          `week ${week} of lesson "${lesson.id}" is not a Monday`,
-          `${path}.weeks[${j}]`,
-        );
+    }
+    const weeks = lesson.weeks;
+    // Readers share one week list between many lessons: a list already checked is not again.
+    if (weeks && !checkedWeeks.has(weeks)) {
+      let allMondays = true;
+      for (let j = 0; j < weeks.length; j++) {
+        const week = weeks[j] as string;
+        if (weekdayOf(week) !== 1) {
+          allMondays = false;
+          error(
+            'week-not-monday',
+            `week ${week} of lesson "${lesson.id}" is not a Monday`,
+            `$.lessons[${i}].weeks[${j}]`,
+          );
+        }
       }
-    });
-    lesson.dates?.forEach((date, j) => {
-      if (weekdayOf(date) !== lesson.day) {
-        error(
-          'date-not-on-day',
-          `date ${date} of lesson "${lesson.id}" is not on its day ${lesson.day} (ISO weekday)`,
-          `${path}.dates[${j}]`,
-        );
+      if (allMondays) checkedWeeks.add(weeks);
+    }
+    const dates = lesson.dates;
+    if (dates) {
+      for (let j = 0; j < dates.length; j++) {
+        const date = dates[j] as string;
+        if (weekdayOf(date) !== lesson.day) {
+          error(
+            'date-not-on-day',
+            `date ${date} of lesson "${lesson.id}" is not on its day ${lesson.day} (ISO weekday)`,
+            `$.lessons[${i}].dates[${j}]`,
+          );
+        }
       }
-    });
-    if ((lesson.weeks?.length ?? 0) + (lesson.dates?.length ?? 0) === 0) neverMeets.push(lesson.id);
-  });
+    }
+    if ((weeks?.length ?? 0) + (dates?.length ?? 0) === 0) neverMeets.push(lesson.id);
+  }
   // One summary, not one warning per lesson: real EDT exports hold many unscheduled Cours.
   if (neverMeets.length > 0) {
     warn(

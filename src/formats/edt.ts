@@ -39,6 +39,8 @@ const DAY_MS = 86_400_000;
 /** Weeks are bits 1..63 of an unsignedLong (docs/formats.md, "EDT … Dating"; bit 0 is never used). */
 const MAX_WEEK_BIT = 63;
 const MAX_UNSIGNED_LONG = (1n << 64n) - 1n;
+/** The one empty list of names that lessons share (shared(): nothing mutates it). */
+const NO_NAMES: string[] = [];
 
 /** A 64-bit week mask as two unsigned 32-bit halves: unions stay on plain numbers. */
 interface Mask {
@@ -125,7 +127,10 @@ class EdtReader {
   private readonly weekLessLines: number[] = [];
 
   private readonly maskCache = new Map<string, Mask>();
-  private readonly weeksCache = new Map<string, string[]>();
+  /** Lists of names (rooms, teachers, groups) by their names joined with NUL: see shared(). */
+  private readonly lists = new Map<string, string[]>();
+  /** Mask halves (hi, then lo) → Monday dates: no key string per lookup. */
+  private readonly weeksCache = new Map<number, Map<number, string[]>>();
 
   open(e: XmlElement): void {
     const depth = e.path.length;
@@ -517,25 +522,22 @@ class EdtReader {
     );
 
     // One part per distinct room-week set: a room is busy only in its own Salle item's weeks.
+    // Parts are found by a scan (a Cours has a few rooms), masks compared as numbers.
     const parts: { mask: Mask; rooms: string[] }[] = [];
-    const byMask = new Map<string, { mask: Mask; rooms: string[] }>();
-    let roomed: Mask = { hi: 0, lo: 0 };
+    let roomedHi = 0;
+    let roomedLo = 0;
     for (const [room, own] of cours.rooms) {
       const mask = cours.roomsAllWeeks.has(room) ? cours.union : own;
-      roomed = { hi: (roomed.hi | mask.hi) >>> 0, lo: (roomed.lo | mask.lo) >>> 0 };
+      roomedHi |= mask.hi;
+      roomedLo |= mask.lo;
       if (mask.hi === 0 && mask.lo === 0) continue;
-      const maskKey = `${mask.hi}:${mask.lo}`;
-      const part = byMask.get(maskKey);
+      const part = parts.find((p) => p.mask.hi === mask.hi && p.mask.lo === mask.lo);
       if (part) part.rooms.push(room);
-      else {
-        const created = { mask, rooms: [room] };
-        byMask.set(maskKey, created);
-        parts.push(created);
-      }
+      else parts.push({ mask, rooms: [room] });
     }
     const roomless: Mask = {
-      hi: (cours.union.hi & ~roomed.hi) >>> 0,
-      lo: (cours.union.lo & ~roomed.lo) >>> 0,
+      hi: (cours.union.hi & ~roomedHi) >>> 0,
+      lo: (cours.union.lo & ~roomedLo) >>> 0,
     };
     if (roomless.hi !== 0 || roomless.lo !== 0) parts.push({ mask: roomless, rooms: [] });
     if (parts.length === 0) {
@@ -548,18 +550,34 @@ class EdtReader {
         parts.length === 1 ? key : `${key}@${part.rooms.length > 0 ? part.rooms.join('+') : 'sans-salle'}`;
       const lesson: Lesson = {
         id,
-        rooms: part.rooms,
+        rooms: this.shared(part.rooms),
         day: cours.day,
         start,
         end,
         weeks: this.weeksOf(part.mask),
       };
       if (cours.subject !== undefined) lesson.subject = cours.subject;
-      if (cours.teachers.length > 0) lesson.teachers = cours.teachers;
-      if (cours.groups.length > 0) lesson.groups = cours.groups;
+      if (cours.teachers.length > 0) lesson.teachers = this.shared(cours.teachers);
+      if (cours.groups.length > 0) lesson.groups = this.shared(cours.groups);
       this.lessons.push(lesson);
       if (cours.cancelled) this.cancel(id, cours.day, part.mask, cours.cancelled);
     }
+  }
+
+  /**
+   * One array per distinct list of names: a teacher's or a class's list recurs in many lessons,
+   * and an array grown by `push` holds room for 17 names (V8's first growth), so sharing exact-size
+   * lists is most of the memory of a 100k-lesson timetable (docs/performance.md, "ENTRÉE import").
+   * Nothing mutates a timetable's lists once read.
+   */
+  private shared(list: string[]): string[] {
+    if (list.length === 0) return NO_NAMES;
+    const key = list.length === 1 ? (list[0] as string) : list.join('\u0000');
+    const known = this.lists.get(key);
+    if (known && known.length === list.length) return known;
+    const copy = list.slice();
+    this.lists.set(key, copy);
+    return copy;
   }
 
   private timesOf(cours: OpenCours): { start: string; end: string } {
@@ -657,8 +675,12 @@ class EdtReader {
 
   /** Monday dates of the mask's weeks. The array is shared between lessons with the same weeks. */
   private weeksOf(mask: Mask): string[] {
-    const key = `${mask.hi}:${mask.lo}`;
-    const cached = this.weeksCache.get(key);
+    let byLo = this.weeksCache.get(mask.hi);
+    if (!byLo) {
+      byLo = new Map();
+      this.weeksCache.set(mask.hi, byLo);
+    }
+    const cached = byLo.get(mask.lo);
     if (cached) return cached;
     const mondays = this.mondays as string[];
     const weeks: string[] = [];
@@ -666,7 +688,7 @@ class EdtReader {
       const set = k < 32 ? (mask.lo >>> k) & 1 : (mask.hi >>> (k - 32)) & 1;
       if (set) weeks.push(mondays[k] as string);
     }
-    this.weeksCache.set(key, weeks);
+    byLo.set(mask.lo, weeks);
     return weeks;
   }
 }

@@ -4,6 +4,7 @@
  * œ, ’, €). Text that still holds U+FFFD is refused: a wrong guess must not store garbled names.
  * @see docs/formats.md, "Encodings"
  */
+import { StringDecoder } from 'node:string_decoder';
 import { InputError, type Problem } from '../domain/problems.js';
 
 export interface DecodedText {
@@ -75,13 +76,13 @@ export function decodeInChunks(
   options: { chunkBytes?: number; encoding?: DecodedText } = {},
 ): DecodedText {
   const chosen = options.encoding ?? detectEncoding(bytes);
-  const decoder = new TextDecoder(chosen.encoding, { fatal: false, ignoreBOM: true });
+  const decoder = chunkDecoder(chosen.encoding);
   const size = options.chunkBytes ?? 1 << 20;
   let line = 1;
   for (let at = chosen.offset; at < bytes.length; at += size) {
     const end = Math.min(bytes.length, at + size);
     // Always streaming, flushed below: Node 20's one-shot windows-1252 decode drops or garbles 0x80–0x9F.
-    const text = decoder.decode(bytes.subarray(at, end), { stream: true });
+    const text = decoder.write(bytes.subarray(at, end));
     const bad = text.indexOf('\uFFFD');
     if (bad >= 0) {
       const before = text.slice(0, bad);
@@ -97,7 +98,7 @@ export function decodeInChunks(
     line += countNewlines(text);
     sink(text);
   }
-  const rest = decoder.decode();
+  const rest = decoder.end();
   if (rest.includes('\uFFFD')) {
     throw InputError.of(
       'encoding-invalid',
@@ -118,6 +119,31 @@ export function decodeText(
   const parts: string[] = [];
   const used = decodeInChunks(bytes, (t) => parts.push(t), encoding ? { encoding } : {});
   return { text: parts.join(''), encoding: used };
+}
+
+interface ChunkDecoder {
+  /** Text of the chunk; an incomplete character at its end waits for the next chunk. */
+  write(chunk: Uint8Array): string;
+  /** The rest (U+FFFD for an incomplete character). */
+  end(): string;
+}
+
+/**
+ * UTF-8 (nearly every export) goes through Node's StringDecoder: the same replacement of bad
+ * sequences as TextDecoder, but its strings live on the heap, whereas Node 20's streaming
+ * TextDecoder leaves ~2 bytes of external memory per input byte until a full GC (+58 MB of peak
+ * for a 30 MB export; docs/performance.md, "ENTRÉE import"). Other encodings keep TextDecoder.
+ */
+function chunkDecoder(encoding: string): ChunkDecoder {
+  if (encoding === 'utf-8') {
+    const decoder = new StringDecoder('utf8');
+    return { write: (chunk) => decoder.write(chunk), end: () => decoder.end() };
+  }
+  const decoder = new TextDecoder(encoding, { fatal: false, ignoreBOM: true });
+  return {
+    write: (chunk) => decoder.decode(chunk, { stream: true }),
+    end: () => decoder.decode(),
+  };
 }
 
 function countNewlines(text: string): number {

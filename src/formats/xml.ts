@@ -3,7 +3,7 @@
  * namespaces resolved so that EDT's default namespace is matched on local names, and any
  * DOCTYPE refused (no DTD, no entity expansion: no billion laughs, no external entities).
  */
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { type SaxesAttributeNS, SaxesParser, type SaxesTagNS } from 'saxes';
 import { InputError, type Problem } from '../domain/problems.js';
 import { DEFAULT_INPUT_LIMITS, inputLimits, type ReaderOptions } from '../domain/reader.js';
 import { type DecodedText, decodeInChunks, encodingMismatchWarnings } from './encoding.js';
@@ -56,7 +56,10 @@ export function readXml(bytes: Uint8Array, handlers: XmlHandlers, options: ReadX
   const maxElements = options.guards?.maxElements ?? DEFAULT_INPUT_LIMITS.maxXmlElements;
   let elements = 0;
   const parser = new SaxesParser({ xmlns: true, position: true });
-  const stack: { element: XmlElement; text: string[] }[] = [];
+  // Open elements and their text, by depth: parallel arrays reused across the whole document,
+  // so a start tag allocates its element and attributes only (a 30 MB export has ~700k elements).
+  const open: XmlElement[] = [];
+  const texts: string[] = [];
   const names: string[] = [];
   const frozenPaths: (readonly string[] | undefined)[] = [];
   let failure: InputError | null = null;
@@ -76,8 +79,9 @@ export function readXml(bytes: Uint8Array, handlers: XmlHandlers, options: ReadX
   });
   parser.on('opentag', (tag) => {
     const ns = tag as SaxesTagNS;
+    const depth = names.length;
     // Thrown, not recorded: saxes lets it out of write(), which stops the parse mid-chunk.
-    if (names.length >= maxDepth) {
+    if (depth >= maxDepth) {
       throw InputError.of(
         'xml-too-deep',
         `elements nest deeper than ${maxDepth} levels (entree.max_xml_depth)`,
@@ -94,12 +98,13 @@ export function readXml(bytes: Uint8Array, handlers: XmlHandlers, options: ReadX
       );
     }
     const attributes: Record<string, string> = {};
-    for (const attr of Object.values(ns.attributes)) {
+    const source = ns.attributes;
+    for (const key in source) {
+      const attr = source[key] as SaxesAttributeNS;
       if (attr.prefix === 'xmlns' || attr.name === 'xmlns') continue;
       attributes[attr.local] = attr.value;
     }
     // Siblings share one frozen ancestor array: no copy per element (most are leaves).
-    const depth = names.length;
     let path = frozenPaths[depth];
     if (!path) {
       path = names.slice();
@@ -108,7 +113,8 @@ export function readXml(bytes: Uint8Array, handlers: XmlHandlers, options: ReadX
     const element: XmlElement = { name: ns.local, attributes, line: parser.line, path };
     names.push(ns.local);
     frozenPaths[depth + 1] = undefined;
-    stack.push({ element, text: [] });
+    open[depth] = element;
+    texts[depth] = '';
     if (!failure) {
       try {
         handlers.open?.(element);
@@ -117,18 +123,21 @@ export function readXml(bytes: Uint8Array, handlers: XmlHandlers, options: ReadX
       }
     }
   });
-  parser.on('text', (text) => {
-    stack.at(-1)?.text.push(text);
-  });
-  parser.on('cdata', (text) => {
-    stack.at(-1)?.text.push(text);
-  });
+  const onText = (text: string) => {
+    const depth = names.length - 1;
+    if (depth >= 0) texts[depth] += text;
+  };
+  parser.on('text', onText);
+  parser.on('cdata', onText);
   parser.on('closetag', () => {
-    const top = stack.pop();
+    const depth = names.length - 1;
     names.pop();
-    if (!top || failure) return;
+    if (depth < 0 || failure) return;
+    const element = open[depth] as XmlElement;
+    const text = texts[depth] as string;
+    texts[depth] = '';
     try {
-      handlers.close?.(top.element, top.text.join(''));
+      handlers.close?.(element, text);
     } catch (error) {
       fail(asInputError(error));
     }

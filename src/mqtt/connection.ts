@@ -212,6 +212,11 @@ export class MqttConnection {
     // Serialised: a link that drops and comes back while the handlers still run queues a second
     // full re-publish after the first instead of interleaving with it.
     client.on('connect', () => {
+      // No Nagle: a subscriber's PUBACKs are small writes that Nagle would hold until the broker's
+      // delayed ACK (~40 ms), and Mosquitto sends a subscriber at most 20 unacknowledged messages:
+      // 20 messages per 40 ms (docs/performance.md, "Bridge publication").
+      const stream = client.stream as { setNoDelay?: (noDelay: boolean) => unknown } | undefined;
+      stream?.setNoDelay?.(true);
       this.connectChain = this.connectChain
         .then(() => this.handleConnect())
         .catch((error: unknown) =>

@@ -30,6 +30,7 @@ const DEFAULTS = {
     keepalive_s: 30,
     reconnect_max_s: 5,
     max_messages_per_second: 10000,
+    echo_limit: 0,
     reported_max_per_minute: 600,
     tls: { reject_unauthorized: true },
     provisioning: {

@@ -112,15 +112,31 @@ export function countTimetable(timetable: Timetable): ImportCounts {
     dates.add(c.date);
     cancelledByLesson.set(c.lesson, dates);
   }
+  // Exports repeat a few dozen week dates: each (week, day) date is computed once.
+  const dayOfWeek = new Map<string, string[]>();
+  const dateOf = (week: string, day: number): string => {
+    let days = dayOfWeek.get(week);
+    if (!days) {
+      days = [];
+      dayOfWeek.set(week, days);
+    }
+    let date = days[day];
+    if (date === undefined) {
+      date = addDays(week, day - 1);
+      days[day] = date;
+    }
+    return date;
+  };
   let occurrences = 0;
   for (const lesson of timetable.lessons) {
+    const weeks = lesson.weeks;
+    const dates = lesson.dates;
+    occurrences += (weeks?.length ?? 0) + (dates?.length ?? 0);
+    if (cancelledByLesson.size === 0) continue;
     const cancelled = cancelledByLesson.get(lesson.id);
-    const weeks = lesson.weeks ?? [];
-    const dates = lesson.dates ?? [];
-    occurrences += weeks.length + dates.length;
     if (!cancelled) continue;
-    for (const week of weeks) if (cancelled.has(addDays(week, lesson.day - 1))) occurrences--;
-    for (const date of dates) if (cancelled.has(date)) occurrences--;
+    if (weeks) for (const week of weeks) if (cancelled.has(dateOf(week, lesson.day))) occurrences--;
+    if (dates) for (const date of dates) if (cancelled.has(date)) occurrences--;
   }
   return {
     rooms: timetable.rooms.length,

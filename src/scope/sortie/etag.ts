@@ -37,6 +37,8 @@ function strongTag(seed: string): string {
  */
 export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
+  // The common revalidation: the one tag this server sent, echoed as is.
+  if (header === etag) return true;
   const opaque = etag.replace(/^W\//, '');
   return header.split(',').some((candidate) => {
     const tag = candidate.trim();
