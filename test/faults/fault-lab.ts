@@ -310,11 +310,16 @@ export class FaultLab {
    */
   async recovery(backAt: number, timeoutMs: number, mustRepublishAfter?: number): Promise<Recovery> {
     let readyMs: number | undefined;
+    let notReady = '';
     let heldMs: number | undefined;
     let republishedMs: number | undefined;
     let last = '';
     const recovered = async (): Promise<Recovery | undefined> => {
-      if (readyMs === undefined && (await this.allReady())) readyMs = Date.now() - backAt;
+      if (readyMs === undefined) {
+        const samples = await Promise.all(this.running().map((i) => this.readiness(i)));
+        if (samples.every((s) => s.status === 200)) readyMs = Date.now() - backAt;
+        else notReady = samples.flatMap((s) => s.missing.map((m) => `${s.instance}: ${m}`)).slice(0, 3).join('; ');
+      }
       if (heldMs === undefined && (await this.allHeld())) heldMs = Date.now() - backAt;
       if (republishedMs === undefined) {
         const fresh =
@@ -337,7 +342,7 @@ export class FaultLab {
     }).catch(() => undefined);
     if (outcome) return outcome;
     throw new Error(
-      `no recovery within ${timeoutMs} ms: ready ${readyMs ?? 'no'}, held ${heldMs ?? 'no'}, republished ${republishedMs ?? `no (${last})`}`,
+      `no recovery within ${timeoutMs} ms: ready ${readyMs ?? `no (${notReady})`}, held ${heldMs ?? 'no'}, republished ${republishedMs ?? `no (${last})`}`,
     );
   }
 
