@@ -318,7 +318,11 @@ export class FaultLab {
       if (readyMs === undefined) {
         const samples = await Promise.all(this.running().map((i) => this.readiness(i)));
         if (samples.every((s) => s.status === 200)) readyMs = Date.now() - backAt;
-        else notReady = samples.flatMap((s) => s.missing.map((m) => `${s.instance}: ${m}`)).slice(0, 3).join('; ');
+        else
+          notReady = samples
+            .flatMap((s) => s.missing.map((m) => `${s.instance}: ${m}`))
+            .slice(0, 3)
+            .join('; ');
       }
       if (heldMs === undefined && (await this.allHeld())) heldMs = Date.now() - backAt;
       if (republishedMs === undefined) {

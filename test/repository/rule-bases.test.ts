@@ -13,8 +13,9 @@ const LEGAL = /Code de l'énergie|Code de la construction|arrêté|décret|plan 
 const PROJECT_DOC = /\bdocs\/[a-z0-9-]+\.md\b/;
 
 function bases(node: unknown, path: string, found: Array<{ path: string; basis: string }>): void {
-  if (Array.isArray(node)) node.forEach((item, i) => bases(item, `${path}[${i}]`, found));
-  else if (node && typeof node === 'object') {
+  if (Array.isArray(node)) {
+    for (const [i, item] of node.entries()) bases(item, `${path}[${i}]`, found);
+  } else if (node && typeof node === 'object') {
     for (const [key, value] of Object.entries(node)) {
       if (key === 'basis' && typeof value === 'string') found.push({ path: `${path}.${key}`, basis: value });
       else bases(value, `${path}.${key}`, found);
