@@ -5,11 +5,13 @@
  * occupied time (above the legal cap + the overheat tolerance) for at least
  * `OVERHEAT_ALERT_MINUTES`. The figures are the comfort report's (docs/telemetry.md, "Comfort").
  */
+
 import { localDate } from '../bridge/school-plan.js';
 import { SortieError } from '../bridge/sortie-client.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { addDays } from '../domain/dates.js';
-import { comfortPeriod, comfortReport, heatedZones } from '../telemetry/comfort-report.js';
+import type { comfortReport } from '../telemetry/comfort-report.js';
+import { comfortOf } from './dashboard-state.js';
 import type { DashboardDeps } from './deps.js';
 import { formatCelsius, formatNumber, localTime, shortDay } from './labels.js';
 
@@ -31,15 +33,12 @@ export async function comfortAlerts(
   const today = localDate(deps.clock.now(), school.timezone);
   let body: Awaited<ReturnType<typeof comfortReport>>;
   try {
-    body = await comfortReport({
-      repository: telemetry.repository,
-      planFor: (uai, date, days) => deps.planFor(uai, date, days),
-      settings: telemetry.settings,
-      clock: deps.clock,
-      school: { uai: school.uai, name: school.name, timezone: school.timezone },
-      zones: heatedZones(devices),
-      period: comfortPeriod(addDays(today, -1), today, school.timezone, { from: 'hier', to: 'aujourdhui' }),
+    const report = await comfortOf(deps, devices, addDays(today, -1), today, {
+      from: 'hier',
+      to: 'aujourdhui',
     });
+    if (!report) return [];
+    body = report;
   } catch (error) {
     // No plan (the hub unreachable beyond the data held): the sync alert says it already.
     if (error instanceof SortieError) return [];

@@ -210,7 +210,7 @@ async function weekTemperatures(
 
 /** The comfort report of local dates `from`..`to` (the API's, src/telemetry/comfort-report.ts). */
 export async function comfortOf(
-  deps: DashboardDeps,
+  deps: Pick<DashboardDeps, 'telemetry' | 'clock' | 'planFor'>,
   devices: LoadedDevices,
   from: string,
   to: string,
@@ -219,7 +219,16 @@ export async function comfortOf(
   const telemetry = deps.telemetry;
   if (!telemetry) return null;
   const school = devices.value.school;
-  return comfortReport({
+  // A comfort report plans its days again and reads every sample. When that was slow (a big
+  // timetable), a page viewed again within the same minute reuses it rather than holding the
+  // event loop once more per view; cheap reports are always fresh.
+  const cache = comfortCaches.get(telemetry.repository) ?? new Map<string, ComfortBody>();
+  comfortCaches.set(telemetry.repository, cache);
+  const key = `${school.uai}|${from}|${to}|${where.from}|${where.to}|${Math.floor(deps.clock.now() / COMFORT_REUSE_MS)}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const started = performance.now();
+  const body = await comfortReport({
     repository: telemetry.repository,
     planFor: (uai, date, days) => deps.planFor(uai, date, days),
     settings: telemetry.settings,
@@ -228,7 +237,19 @@ export async function comfortOf(
     zones: heatedZones(devices),
     period: comfortPeriod(from, to, school.timezone, where),
   });
+  if (performance.now() - started >= SLOW_COMFORT_MS) {
+    if (cache.size >= COMFORT_CACHE_MAX) cache.delete(cache.keys().next().value as string);
+    cache.set(key, body);
+  }
+  return body;
 }
+
+/** How long a slow comfort report is reused on the dashboard (gateways report every 5 min). */
+const COMFORT_REUSE_MS = 60_000;
+/** A report that took this long is worth reusing; under it, every view computes afresh. */
+const SLOW_COMFORT_MS = 100;
+const COMFORT_CACHE_MAX = 1_000;
+const comfortCaches = new WeakMap<object, Map<string, ComfortBody>>();
 
 /** The week's estimate (src/savings), from the very plan the timelines show. */
 function weekSavings(
