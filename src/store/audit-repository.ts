@@ -235,6 +235,7 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
           return { ok: false, checked: from.seq - 1, firstBad: { seq: from.seq, reason: 'rewritten' } };
         }
       }
+      let emptyPageAfterHead = false;
       for (;;) {
         const rows = await db
           .selectFrom('audit_log')
@@ -258,9 +259,15 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
         }
         if (rows.length === VERIFY_PAGE_SIZE) continue;
         // Read after the rows: appends move rows and head together, so a head ahead of the walk
-        // is either entries appended meanwhile (the next page has them) or a deleted tail.
+        // is either entries appended meanwhile (the next page has them) or a deleted tail. An
+        // empty page is read once more after such a head before calling the tail deleted: another
+        // instance may have appended between that page and the head.
         head = await readHead();
-        if (head.seq <= checked || rows.length === 0) break;
+        if (head.seq <= checked) break;
+        if (rows.length === 0) {
+          if (emptyPageAfterHead) break;
+          emptyPageAfterHead = true;
+        } else emptyPageAfterHead = false;
       }
       if (head.seq > checked) return bad(checked + 1, 'truncated');
       if (head.seq < checked) return bad(head.seq + 1, 'beyond-head');
