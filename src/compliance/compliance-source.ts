@@ -1,15 +1,7 @@
-/**
- * Gathers what the compliance report is computed from, one way for the API, the dashboard and the
- * CLI (so their CSVs are the same bytes): the period's plans in chunks of at most a month (the
- * planner's range), the school's overrides overlapping it, and its `publish`, `ack` and `override`
- * audit entries (up to the lag after the end, for the last revs' reports).
- */
-import { DateTime } from 'luxon';
 import { DEFAULT_LAG_DELAY_MS } from '../bridge/gateway-tracker.js';
 import { addDaysIso } from '../calendar/index.js';
+import { localDatePeriod } from '../calendar/local-date-period.js';
 import type { Clock } from '../domain/clock.js';
-import { parseDateParameter } from '../domain/dates.js';
-import { InputError } from '../domain/problems.js';
 import type { AuditFilter } from '../store/audit-repository.js';
 import {
   type AuditEntryOfPeriod,
@@ -43,30 +35,7 @@ export function compliancePeriod(
   timezone: string,
   where: { from: string; to: string },
 ): CompliancePeriod {
-  const read = (text: string | undefined, at: string): DateTime => {
-    if (text === undefined)
-      throw InputError.of('option-missing', `${at} is required (a date YYYY-MM-DD)`, at, 'malformed');
-    return DateTime.fromISO(parseDateParameter(text, at), { zone: timezone }).startOf('day');
-  };
-  const start = read(from, where.from);
-  const end = read(to, where.to);
-  const days = Math.round(end.diff(start, 'days').days) + 1;
-  if (days < 1)
-    throw InputError.of('bad-period', `${where.to} is before ${where.from}`, where.to, 'malformed');
-  if (days > MAX_COMPLIANCE_DAYS) {
-    throw InputError.of(
-      'bad-period',
-      `the period is ${days} days; at most ${MAX_COMPLIANCE_DAYS}`,
-      where.to,
-      'malformed',
-    );
-  }
-  return {
-    from: from as string,
-    to: to as string,
-    days,
-    range: { from: start.toMillis(), to: end.plus({ days: 1 }).toMillis() },
-  };
+  return localDatePeriod(from, to, timezone, where, MAX_COMPLIANCE_DAYS);
 }
 
 export interface ComplianceSources {

@@ -1,15 +1,8 @@
-/**
- * The savings estimate of one school over local dates, shared by `GET /api/savings` and
- * `scope-energie savings`: the period from local dates (midnight to midnight, DST-aware), the
- * outdoor temperatures of its département's station, and the plan's heating segments per zone,
- * gathered from one or more plans (the API plans at most a month at a time). Pure.
- */
-import { DateTime } from 'luxon';
 import type { SchoolPlan } from '../bridge/school-plan.js';
 import type { SchoolCalendar } from '../calendar/index.js';
 import { addDaysIso } from '../calendar/index.js';
+import { localDatePeriod } from '../calendar/local-date-period.js';
 import type { LoadedDevices } from '../devices/load.js';
-import { parseDateParameter } from '../domain/dates.js';
 import { InputError } from '../domain/problems.js';
 import type { TimeRange } from '../rules/planner.js';
 import type { Segment } from '../rules/segment.js';
@@ -43,30 +36,7 @@ export function savingsDates(
   timezone: string,
   where: { from: string; to: string },
 ): SavingsDates {
-  const read = (text: string | undefined, at: string): DateTime => {
-    if (text === undefined)
-      throw InputError.of('option-missing', `${at} is required (a date YYYY-MM-DD)`, at, 'malformed');
-    return DateTime.fromISO(parseDateParameter(text, at), { zone: timezone }).startOf('day');
-  };
-  const start = read(from, where.from);
-  const end = read(to, where.to);
-  const days = Math.round(end.diff(start, 'days').days) + 1;
-  if (days < 1)
-    throw InputError.of('bad-period', `${where.to} is before ${where.from}`, where.to, 'malformed');
-  if (days > MAX_SAVINGS_DAYS) {
-    throw InputError.of(
-      'bad-period',
-      `the period is ${days} days; at most ${MAX_SAVINGS_DAYS}`,
-      where.to,
-      'malformed',
-    );
-  }
-  return {
-    from: from as string,
-    to: to as string,
-    days,
-    range: { from: start.toMillis(), to: end.plus({ days: 1 }).toMillis() },
-  };
+  return localDatePeriod(from, to, timezone, where, MAX_SAVINGS_DAYS);
 }
 
 /** The period as runs of at most `maxDays` local days, for planners that cap their range. */

@@ -1,14 +1,6 @@
-/**
- * The comfort report of a school over local dates (`GET /api/comfort`, `scope-energie comfort`;
- * definitions in docs/telemetry.md, "Comfort"): per zone with heating, the stored hourly
- * aggregates added up until the school's aggregation progress, and the comfort core run on the raw
- * samples and the plan for what follows, up to now. Durations are exact to the millisecond and
- * printed in minutes with two decimals.
- */
-import { DateTime } from 'luxon';
+import { localDatePeriod } from '../calendar/local-date-period.js';
 import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
-import { parseDateParameter } from '../domain/dates.js';
 import { InputError } from '../domain/problems.js';
 import { LEGAL_CAPS } from '../rules/schema.js';
 import {
@@ -39,28 +31,8 @@ export function comfortPeriod(
   timezone: string,
   where: { from: string; to: string },
 ): ComfortPeriod {
-  const read = (text: string | undefined, at: string): DateTime => {
-    if (text === undefined)
-      throw InputError.of('option-missing', `${at} is required (a date YYYY-MM-DD)`, at, 'malformed');
-    return DateTime.fromISO(parseDateParameter(text, at), { zone: timezone }).startOf('day');
-  };
-  const start = read(from, where.from);
-  const end = read(to, where.to);
-  const days = Math.round(end.diff(start, 'days').days) + 1;
-  if (days < 1)
-    throw InputError.of('bad-period', `${where.to} is before ${where.from}`, where.to, 'malformed');
-  if (days > MAX_COMFORT_DAYS)
-    throw InputError.of(
-      'bad-period',
-      `the period is ${days} days; at most ${MAX_COMFORT_DAYS}`,
-      where.to,
-      'malformed',
-    );
-  return {
-    from: from as string,
-    to: to as string,
-    range: { from: start.toMillis(), to: end.plus({ days: 1 }).toMillis() },
-  };
+  const { days: _days, ...period } = localDatePeriod(from, to, timezone, where, MAX_COMFORT_DAYS);
+  return period;
 }
 
 export interface ComfortStartBody {
