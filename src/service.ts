@@ -37,6 +37,7 @@ import { type Clock, systemClock } from './domain/clock.js';
 import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
 import { EventLoopMonitor } from './http/event-loop-monitor.js';
 import type { Logger } from './log/logger.js';
+import { runAuditRetention } from './retention/audit-retention-run.js';
 import { RetentionJob } from './retention/retention-job.js';
 import { zoneComfortSetpoints } from './savings/baseline.js';
 import { MeterIngest } from './savings/meter-ingest.js';
@@ -204,6 +205,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     purge: (policy) => purgeTimetableVersions(store.db, store.dialect, policy),
     audit: auditLog.sink,
+    ...(config.retention.audit.purge
+      ? { purgeAudit: () => runAuditRetention({ config, store, anchoring, clock, logger }) }
+      : {}),
     clock,
     logger: logger.child({ part: 'retention' }),
   });

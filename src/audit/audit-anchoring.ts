@@ -13,8 +13,14 @@ import { AuditCheckpointer } from './audit-checkpointer.js';
 import { AuditMonitor } from './audit-monitor.js';
 import { type AuditSigningKey, loadAuditSigningKey } from './audit-signing-key.js';
 import type { AuditScheduler } from './audit-timer.js';
-import { type Checkpoint, checkpointSignatureHolds } from './checkpoint.js';
-import { brokerSink, type CheckpointSink, directorySink, webhookSink } from './checkpoint-sinks.js';
+import { type Checkpoint, checkpointSchema, checkpointSignatureHolds } from './checkpoint.js';
+import {
+  brokerSink,
+  type CheckpointSink,
+  type DirectorySink,
+  directorySink,
+  webhookSink,
+} from './checkpoint-sinks.js';
 
 export const DEFAULT_CHECKPOINT_DIR = 'audit-checkpoints';
 
@@ -23,6 +29,8 @@ export interface AnchoringParts {
   sinks: CheckpointSink[];
   /** The newest checkpoint in the directory sink, if any. */
   latestStored(): Checkpoint | null;
+  /** The directory sink: the checkpoints an audit purge may stop at. */
+  directory: DirectorySink;
 }
 
 export function anchoringFromConfig(
@@ -80,10 +88,12 @@ export function anchoringFromConfig(
       }),
     );
   }
-  return { key, sinks, latestStored: () => directory.latest() };
+  return { key, sinks, latestStored: () => directory.latest(), directory };
 }
 
 export interface Anchoring {
+  /** The signing key and the sinks, for the audit purge (src/retention/audit-retention.ts). */
+  parts: AnchoringParts;
   checkpointer: AuditCheckpointer;
   monitor: AuditMonitor;
   start(): void;
@@ -129,8 +139,16 @@ export function createAnchoring(options: {
     logger,
     ...scheduler,
   });
+  // After an audit purge the walk meets the purge entry: its checkpoint must carry this key's
+  // signature.
+  const checkpointHolds = (checkpoint: unknown) => {
+    const parsed = checkpointSchema.safeParse(checkpoint);
+    return parsed.success && checkpointSignatureHolds(parsed.data, parts.key.publicKey);
+  };
   const monitor = new AuditMonitor({
-    audit: options.audit,
+    audit: {
+      verify: (verifyOptions) => options.audit.verify({ ...verifyOptions, checkpointHolds }),
+    },
     latestCheckpoint: () => checkpointer.latest(),
     clock: options.clock,
     intervalMs: config.verify_interval_s * 1000,
@@ -138,6 +156,7 @@ export function createAnchoring(options: {
     ...scheduler,
   });
   return {
+    parts,
     checkpointer,
     monitor,
     start() {

@@ -27,7 +27,18 @@ const FILE_NAME = /^audit-checkpoint-\d{12}-\d{4}-\d{2}-\d{2}T\d{9}Z\.json$/;
  * One file per checkpoint, created exclusively (`wx`: an existing file is never overwritten) and
  * read-only (0444); on write-once storage even the service's own account cannot change it later.
  */
-export function directorySink(dir: string): CheckpointSink & { latest(): Checkpoint | null } {
+export interface DirectorySink extends CheckpointSink {
+  latest(): Checkpoint | null;
+  /**
+   * The newest checkpoint (highest seq) with a seq in `(afterSeq, maxSeq]` taken before `beforeMs`,
+   * chosen by file name, then read; null when none.
+   */
+  newestWithin(afterSeq: number, maxSeq: number, beforeMs: number): Checkpoint | null;
+}
+
+const NAME_PARTS = /^audit-checkpoint-(\d{12})-(\d{4}-\d{2}-\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z\.json$/;
+
+export function directorySink(dir: string): DirectorySink {
   return {
     name: `directory:${dir}`,
     async write(checkpoint) {
@@ -48,6 +59,26 @@ export function directorySink(dir: string): CheckpointSink & { latest(): Checkpo
       const last = names.sort().at(-1);
       if (last === undefined) return null;
       return checkpointSchema.parse(JSON.parse(readFileSync(join(dir, last), 'utf8')));
+    },
+    newestWithin(afterSeq, maxSeq, beforeMs) {
+      let names: string[];
+      try {
+        names = readdirSync(dir).sort().reverse();
+      } catch {
+        return null;
+      }
+      for (const name of names) {
+        const parts = NAME_PARTS.exec(name);
+        if (!parts) continue;
+        const [, seqText, date, hh, mm, ss, ms] = parts;
+        const seq = Number(seqText);
+        if (seq > maxSeq) continue;
+        if (seq <= afterSeq) return null;
+        if (Date.parse(`${date}T${hh}:${mm}:${ss}.${ms}Z`) >= beforeMs) continue;
+        const checkpoint = checkpointSchema.parse(JSON.parse(readFileSync(join(dir, name), 'utf8')));
+        if (checkpoint.seq === seq && Date.parse(checkpoint.at) < beforeMs) return checkpoint;
+      }
+      return null;
     },
   };
 }

@@ -4,6 +4,7 @@
  * JSON with the head and a signed checkpoint; `audit checkpoint` signs the head and writes it to
  * the configured sinks. See docs/audit.md.
  */
+import type { KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type AnchorFile, parseAnchorFile } from '../audit/audit-anchor-file.js';
@@ -12,7 +13,7 @@ import { AuditCheckpointer } from '../audit/audit-checkpointer.js';
 import { auditCsv } from '../audit/audit-csv.js';
 import { parseAuditQuery } from '../audit/audit-query.js';
 import { publicKeyFromPem } from '../audit/audit-signing-key.js';
-import { checkpointSignatureHolds, signCheckpoint } from '../audit/checkpoint.js';
+import { checkpointSchema, checkpointSignatureHolds, signCheckpoint } from '../audit/checkpoint.js';
 import { systemClock } from '../domain/clock.js';
 import { InputError } from '../domain/problems.js';
 import { describeUaiProblem } from '../domain/uai.js';
@@ -45,14 +46,21 @@ ${COMMON_HELP}`,
     const publicKeyPath = stringOption(args, 'public-key');
     let against: AnchorFile | undefined;
     let signature: 'valid' | 'invalid' | 'absent' = 'absent';
+    // The pinned key when given, else the service's; read only when a signature is checked.
+    let publicKey: KeyObject | undefined;
+    const keyOf = (): KeyObject =>
+      (publicKey ??= anchoringFromConfig(context.config.audit, context, io.env).key.publicKey);
     try {
+      if (publicKeyPath !== undefined) {
+        publicKey = publicKeyFromPem(
+          readText(resolve(io.cwd, publicKeyPath), '--public-key'),
+          '--public-key',
+        );
+      }
       if (againstPath !== undefined) {
         against = parseAnchorFile(readText(resolve(io.cwd, againstPath), '--against'), againstPath);
         if (against.checkpoint) {
-          const publicKey = publicKeyPath
-            ? publicKeyFromPem(readText(resolve(io.cwd, publicKeyPath), '--public-key'), '--public-key')
-            : anchoringFromConfig(context.config.audit, context, io.env).key.publicKey;
-          signature = checkpointSignatureHolds(against.checkpoint, publicKey) ? 'valid' : 'invalid';
+          signature = checkpointSignatureHolds(against.checkpoint, keyOf()) ? 'valid' : 'invalid';
         }
       }
     } catch (error) {
@@ -64,8 +72,13 @@ ${COMMON_HELP}`,
     }
     const store = await openCommandStore(context);
     try {
+      // After an audit purge, the checkpoint its entry stops at must carry the same key's signature.
+      const checkpointHolds = (checkpoint: unknown): boolean => {
+        const parsed = checkpointSchema.safeParse(checkpoint);
+        return parsed.success && checkpointSignatureHolds(parsed.data, keyOf());
+      };
       const result: AuditVerification & { against?: object } = await store.audit.verify(
-        against ? { against: against.anchor } : {},
+        against ? { against: against.anchor, checkpointHolds } : { checkpointHolds },
       );
       if (against) {
         result.against = {
@@ -83,8 +96,15 @@ ${COMMON_HELP}`,
         if (signature === 'invalid') {
           io.stdout.write(`${againstPath}: signature does not hold (not signed by this key, or altered)\n`);
         }
+        if (result.purged) {
+          io.stdout.write(
+            `entries up to seq ${result.purged.seq} purged by the retention policy (purge entry seq ${result.purged.purgeSeq}): the walk starts after them\n`,
+          );
+        }
         if (result.ok) {
-          io.stdout.write(`audit chain holds: ${result.checked} entries checked\n`);
+          io.stdout.write(
+            `audit chain holds: ${result.checked - (result.purged?.seq ?? 0)} entries checked\n`,
+          );
           if (against) {
             io.stdout.write(
               `matches ${against.kind} ${againstPath} at seq ${against.anchor.seq}${signature === 'valid' ? ' (signature valid)' : ''}\n`,

@@ -742,6 +742,12 @@ const retentionSchema = z
           .max(1200)
           .default(72)
           .describe('Audit entries are kept at least this long; never less than 60 months (docs/audit.md).'),
+        purge: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Purge entries older than keep_months, up to a signed checkpoint taken before the cutoff, as one logged purge (docs/audit.md, "Retention"); false keeps every entry.',
+          ),
       })
       .prefault({}),
   })

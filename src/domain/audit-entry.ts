@@ -92,3 +92,13 @@ export function canonicalEntryText(fields: HashedFields): string {
 export function entryHash(fields: HashedFields): string {
   return createHash('sha256').update(canonicalEntryText(fields), 'utf8').digest('hex');
 }
+
+/** `detail.event` of the `config` entry that logs a purge of old audit entries (migration 0017). */
+export const AUDIT_PURGE_EVENT = 'audit-purged';
+
+/**
+ * Audit entries are kept at least this long (docs/audit.md, "Retention": the five-year limitation
+ * period of Code civil art. 2224); a purge entry stopping at a checkpoint younger than this does
+ * not attest its purge.
+ */
+export const AUDIT_RETENTION_FLOOR_MONTHS = 60;

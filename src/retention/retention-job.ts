@@ -21,6 +21,8 @@ export interface RetentionJobOptions {
   settings: RetentionSettings;
   purge(policy: TimetableRetentionPolicy): Promise<PurgedVersions[]>;
   audit(entries: AuditEntryInput[]): unknown;
+  /** Purges audit entries older than their policy after the timetables (audit-retention.ts). */
+  purgeAudit?: () => Promise<unknown>;
   clock: Clock;
   logger?: { info(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
   scheduler?: AuditScheduler;
@@ -59,6 +61,7 @@ export class RetentionJob {
       );
       this.options.logger?.info({ purged }, 'timetable versions purged by the retention policy');
     }
+    await this.options.purgeAudit?.();
     return purged;
   }
 

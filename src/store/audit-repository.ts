@@ -5,7 +5,10 @@
  * in one process or several, produce one unbroken chain.
  */
 import type { Kysely } from 'kysely';
+import { DateTime } from 'luxon';
 import {
+  AUDIT_PURGE_EVENT,
+  AUDIT_RETENTION_FLOOR_MONTHS,
   type AuditEntry,
   type AuditEntryInput,
   type AuditKind,
@@ -56,7 +59,40 @@ export type AuditBreak =
    */
   | 'rewritten'
   /** The log ends before a seq an anchor recorded: truncated, with the head moved back. */
-  | 'head-moved-back';
+  | 'head-moved-back'
+  /**
+   * Entries up to the purge anchor are gone but no purge entry in the chain names that anchor and
+   * its signed checkpoint (or the checkpoint is younger than the retention floor): a hand-made
+   * purge, not the service's.
+   */
+  | 'unattested-purge';
+
+/** Where the last audit purge stopped (migration 0017); seq 0 before any purge. */
+export interface AuditPurgeAnchor {
+  /** The last purged entry: the first kept one points to its hash. */
+  seq: number;
+  hash: string;
+  /** The `config` entry that logged the purge. */
+  purgeSeq: number;
+}
+
+export interface AuditPurgeRequest {
+  /** The signed checkpoint the purge stops at (entries up to its seq go). */
+  checkpoint: { seq: number; hash: string; at: string; [field: string]: unknown };
+  /** Epoch ms of the purge. */
+  at: number;
+  actor: string;
+  /** Facts added to the purge entry (policy, cutoff). */
+  detail: Record<string, unknown>;
+}
+
+export interface AuditPurgeResult {
+  /** The purge's own audit entry. */
+  entry: AuditEntry;
+  fromSeq: number;
+  throughSeq: number;
+  entries: number;
+}
 
 /**
  * What an earlier look at the log recorded outside of it: the head then (a checkpoint, an export's
@@ -82,6 +118,11 @@ export interface AuditVerifyOptions {
   from?: AuditHead;
   /** Rows up to this anchor must be the ones it recorded. */
   against?: AuditAnchor;
+  /**
+   * Checks the signature of the checkpoint a purge entry stops at (the CLI and the service hold
+   * the public key; the store does not).
+   */
+  checkpointHolds?: (checkpoint: unknown) => boolean;
 }
 
 /** An entry as served, flagged when its stored fields no longer give its hash. */
@@ -94,6 +135,8 @@ export interface AuditVerification {
   firstBad?: { seq: number; reason: AuditBreak };
   /** The head the walk ended on (when it got that far). */
   head?: AuditHead;
+  /** After a purge: the walk started from this anchor, attested by the purge entry at `purgeSeq`. */
+  purged?: AuditPurgeAnchor;
 }
 
 export interface AuditRepository {
@@ -111,6 +154,17 @@ export interface AuditRepository {
    * does not hold, or that differs from the anchor `against`.
    */
   verify(options?: AuditVerifyOptions): Promise<AuditVerification>;
+  /** Where the last purge stopped (seq 0: never purged). */
+  anchor(): Promise<AuditPurgeAnchor>;
+  /** The highest seq of an entry before `instant` (epoch ms); 0 when none. */
+  lastSeqBefore(instant: number): Promise<number>;
+  /**
+   * Deletes the entries after the current anchor up to the checkpoint's seq, in one transaction
+   * with the purge's own `config` entry and the anchor moved to the checkpoint (the only DELETE the
+   * triggers of migration 0017 allow); null when the checkpoint is not past the anchor. Throws when
+   * the log no longer holds the checkpoint's entry with its hash.
+   */
+  purge(request: AuditPurgeRequest): Promise<AuditPurgeResult | null>;
 }
 
 /** Rows read per query while verifying: bounded memory on a log of millions of publishes. */
@@ -128,51 +182,95 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
   return {
     async append(entries) {
       if (entries.length === 0) return [];
+      return writeTransaction(db, dialect, (trx) => appendIn(trx, dialect, entries));
+    },
+
+    async anchor() {
+      const row = await db
+        .selectFrom('audit_anchor')
+        .select(['seq', 'hash', 'purge_seq'])
+        .where('id', '=', 1)
+        .executeTakeFirstOrThrow();
+      return { seq: Number(row.seq), hash: row.hash, purgeSeq: Number(row.purge_seq) };
+    },
+
+    async lastSeqBefore(instant) {
+      // ISO instants of one width compare as text (schema.ts); `at` grows with seq (one clock per
+      // appender), so the entries before the last one found are older too.
+      const row = await db
+        .selectFrom('audit_log')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .where('at', '<', new Date(instant).toISOString())
+        .executeTakeFirst();
+      return row?.seq === null || row?.seq === undefined ? 0 : Number(row.seq);
+    },
+
+    async purge(request) {
+      const { checkpoint } = request;
       return writeTransaction(db, dialect, async (trx) => {
-        const head = await trx
-          .selectFrom('audit_head')
+        const anchor = await trx
+          .selectFrom('audit_anchor')
           .select(['seq', 'hash'])
           .where('id', '=', 1)
           .$if(dialect === 'postgres', (q) => q.forUpdate())
           .executeTakeFirstOrThrow();
-        let seq = Number(head.seq);
-        let prevHash = head.hash;
-        const rows: AuditLogTable[] = entries.map((entry) => {
-          seq += 1;
-          const fields = {
-            seq,
-            at: new Date(entry.at).toISOString(),
-            kind: entry.kind,
-            uai: entry.uai ?? null,
-            zone: entry.zone ?? null,
-            actor: entry.actor,
-            detailJson: canonicalJson(entry.detail),
-            prevHash,
-          };
-          const hash = entryHash(fields);
-          const row: AuditLogTable = {
-            seq,
-            at: fields.at,
-            kind: fields.kind,
-            uai: fields.uai,
-            zone: fields.zone,
-            actor: fields.actor,
-            detail_json: fields.detailJson,
-            prev_hash: prevHash,
-            hash,
-          };
-          prevHash = hash;
-          return row;
-        });
-        // Chunks keep each INSERT under SQLite's 32766 bound parameters (9 per row).
-        for (let i = 0; i < rows.length; i += 500) {
-          await trx
-            .insertInto('audit_log')
-            .values(rows.slice(i, i + 500))
-            .execute();
+        const anchorSeq = Number(anchor.seq);
+        if (checkpoint.seq <= anchorSeq) return null;
+        const row = await trx
+          .selectFrom('audit_log')
+          .select('hash')
+          .where('seq', '=', checkpoint.seq)
+          .executeTakeFirst();
+        if (!row || row.hash !== checkpoint.hash) {
+          throw new Error(
+            `audit purge refused: the log no longer holds entry ${checkpoint.seq} as the checkpoint recorded it`,
+          );
         }
-        await trx.updateTable('audit_head').set({ seq, hash: prevHash }).where('id', '=', 1).execute();
-        return rows.map(fromRow);
+        const range = await trx
+          .selectFrom('audit_log')
+          .select((eb) => [
+            eb.fn.min('at').as('from_at'),
+            eb.fn.max('at').as('to_at'),
+            eb.fn.countAll().as('n'),
+          ])
+          .where('seq', '>', anchorSeq)
+          .where('seq', '<=', checkpoint.seq)
+          .executeTakeFirstOrThrow();
+        const entries = Number(range.n);
+        const [entry] = await appendIn(trx, dialect, [
+          {
+            at: request.at,
+            kind: 'config',
+            uai: null,
+            actor: request.actor,
+            detail: {
+              ...request.detail,
+              event: AUDIT_PURGE_EVENT,
+              object: 'audit-log',
+              from_seq: anchorSeq + 1,
+              through_seq: checkpoint.seq,
+              anchor_hash: checkpoint.hash,
+              entries,
+              from_at: range.from_at,
+              to_at: range.to_at,
+              checkpoint,
+            },
+          },
+        ]);
+        if (!entry) throw new Error('audit purge: the purge entry was not appended');
+        // Order matters to the triggers (migration 0017): the head moved past the anchor (append),
+        // then the anchor, then only rows at or below it may go.
+        await trx
+          .updateTable('audit_anchor')
+          .set({ seq: checkpoint.seq, hash: checkpoint.hash, purge_seq: entry.seq })
+          .where('id', '=', 1)
+          .execute();
+        await trx
+          .deleteFrom('audit_log')
+          .where('seq', '>', anchorSeq)
+          .where('seq', '<=', checkpoint.seq)
+          .execute();
+        return { entry, fromSeq: anchorSeq + 1, throughSeq: checkpoint.seq, entries };
       });
     },
 
@@ -211,12 +309,37 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
     head: readHead,
 
     async verify(options = {}) {
-      const { from, against } = options;
-      let checked = from?.seq ?? 0;
+      const { against } = options;
+      let { from } = options;
+      const anchorRow = await db
+        .selectFrom('audit_anchor')
+        .select(['seq', 'hash', 'purge_seq'])
+        .where('id', '=', 1)
+        .executeTakeFirstOrThrow();
+      const anchor: AuditPurgeAnchor = {
+        seq: Number(anchorRow.seq),
+        hash: anchorRow.hash,
+        purgeSeq: Number(anchorRow.purge_seq),
+      };
+      // After a purge the walk starts at the anchor (the entries before it are gone); the purge
+      // entry met on the way must attest it.
+      const purged = anchor.seq > 0 && (from === undefined || from.seq <= anchor.seq) ? anchor : undefined;
+      if (purged) {
+        const recorded =
+          against?.entries?.get(purged.seq) ?? (against?.seq === purged.seq ? against.hash : undefined);
+        if (
+          (from?.seq === purged.seq && from.hash !== purged.hash) ||
+          (recorded !== undefined && recorded !== purged.hash)
+        )
+          return { ok: false, checked: purged.seq - 1, firstBad: { seq: purged.seq, reason: 'rewritten' } };
+        from = undefined;
+      }
+      let attested = purged === undefined;
+      let checked = purged?.seq ?? from?.seq ?? 0;
       let expectedSeq = checked + 1;
       // No lower bound on a full walk's first page: a hand-inserted seq 0 or below must be seen too.
       let after: number | undefined = from?.seq;
-      let prevHash = from?.hash ?? GENESIS_HASH;
+      let prevHash = purged?.hash ?? from?.hash ?? GENESIS_HASH;
       const bad = (seq: number, reason: AuditBreak): AuditVerification => ({
         ok: false,
         checked,
@@ -252,6 +375,11 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
           if (hashOf(row) !== row.hash) return bad(seq, 'hash-mismatch');
           const recorded = against?.entries?.get(seq) ?? (seq === against?.seq ? against.hash : undefined);
           if (recorded !== undefined && recorded !== row.hash) return bad(seq, 'rewritten');
+          if (purged && seq === purged.purgeSeq) {
+            if (!purgeAttests(row, purged, options.checkpointHolds))
+              return bad(purged.seq, 'unattested-purge');
+            attested = true;
+          }
           prevHash = row.hash;
           after = seq;
           expectedSeq += 1;
@@ -273,9 +401,93 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
       if (head.seq < checked) return bad(head.seq + 1, 'beyond-head');
       if (head.hash !== prevHash) return bad(checked, 'head-mismatch');
       if (against !== undefined && checked < against.seq) return bad(checked + 1, 'head-moved-back');
-      return { ok: true, checked, head };
+      if (purged && !attested) return bad(purged.seq, 'unattested-purge');
+      return { ok: true, checked, head, ...(purged ? { purged } : {}) };
     },
   };
+}
+
+/** Appends inside the caller's write transaction: reads the head (locked), chains, moves it. */
+async function appendIn(
+  trx: Kysely<Database>,
+  dialect: StoreDialect,
+  entries: readonly AuditEntryInput[],
+): Promise<AuditEntry[]> {
+  const head = await trx
+    .selectFrom('audit_head')
+    .select(['seq', 'hash'])
+    .where('id', '=', 1)
+    .$if(dialect === 'postgres', (q) => q.forUpdate())
+    .executeTakeFirstOrThrow();
+  let seq = Number(head.seq);
+  let prevHash = head.hash;
+  const rows: AuditLogTable[] = entries.map((entry) => {
+    seq += 1;
+    const fields = {
+      seq,
+      at: new Date(entry.at).toISOString(),
+      kind: entry.kind,
+      uai: entry.uai ?? null,
+      zone: entry.zone ?? null,
+      actor: entry.actor,
+      detailJson: canonicalJson(entry.detail),
+      prevHash,
+    };
+    const hash = entryHash(fields);
+    const row: AuditLogTable = {
+      seq,
+      at: fields.at,
+      kind: fields.kind,
+      uai: fields.uai,
+      zone: fields.zone,
+      actor: fields.actor,
+      detail_json: fields.detailJson,
+      prev_hash: prevHash,
+      hash,
+    };
+    prevHash = hash;
+    return row;
+  });
+  // Chunks keep each INSERT under SQLite's 32766 bound parameters (9 per row).
+  for (let i = 0; i < rows.length; i += 500) {
+    await trx
+      .insertInto('audit_log')
+      .values(rows.slice(i, i + 500))
+      .execute();
+  }
+  await trx.updateTable('audit_head').set({ seq, hash: prevHash }).where('id', '=', 1).execute();
+  return rows.map(fromRow);
+}
+
+/**
+ * Whether the purge entry at the anchor's `purge_seq` names exactly this anchor, stops at a
+ * checkpoint of it (signed, when the caller can check the signature) and came at least the
+ * retention floor after that checkpoint: a purge made by hand (rows deleted, the anchor moved)
+ * has no such entry in the chain, and one cannot be forged without rewriting the chain, which the
+ * checkpoints catch.
+ */
+function purgeAttests(
+  row: AuditLogTable,
+  anchor: AuditPurgeAnchor,
+  checkpointHolds: ((checkpoint: unknown) => boolean) | undefined,
+): boolean {
+  if (row.kind !== 'config') return false;
+  const detail = JSON.parse(row.detail_json) as Record<string, unknown>;
+  const checkpoint = detail.checkpoint as { seq?: unknown; hash?: unknown; at?: unknown } | undefined;
+  if (
+    detail.event !== AUDIT_PURGE_EVENT ||
+    detail.through_seq !== anchor.seq ||
+    detail.anchor_hash !== anchor.hash ||
+    checkpoint?.seq !== anchor.seq ||
+    checkpoint.hash !== anchor.hash ||
+    typeof checkpoint.at !== 'string'
+  )
+    return false;
+  const floor = DateTime.fromISO(checkpoint.at, { zone: 'utc' }).plus({
+    months: AUDIT_RETENTION_FLOOR_MONTHS,
+  });
+  if (!floor.isValid || floor.toMillis() > Date.parse(row.at)) return false;
+  return checkpointHolds === undefined || checkpointHolds(checkpoint);
 }
 
 /** The hash the row's stored fields give. */

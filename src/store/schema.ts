@@ -153,6 +153,17 @@ export interface AuditHeadTable {
 }
 
 /**
+ * The end of the last audit purge, one row with id 1 (migration 0017): the last purged entry's seq
+ * and hash (0 and 64 zeros before any purge) and the seq of the `config` entry that logged it.
+ */
+export interface AuditAnchorTable {
+  id: number;
+  seq: number;
+  hash: string;
+  purge_seq: number;
+}
+
+/**
  * A bridge instance sharing the database (migration 0005). Epoch ms of the database clock; `bigint`
  * columns come back from PostgreSQL as strings, so readers convert with Number().
  */
@@ -283,6 +294,7 @@ export interface Database {
   override_events: OverrideEventTable;
   audit_log: AuditLogTable;
   audit_head: AuditHeadTable;
+  audit_anchor: AuditAnchorTable;
   bridge_instances: BridgeInstanceTable;
   school_leases: SchoolLeaseTable;
   revoked_sessions: RevokedSessionTable;

@@ -6,7 +6,6 @@
  * `ALTER TABLE audit_log DISABLE TRIGGER USER`). What the checkpoints must catch.
  */
 import { type Kysely, sql } from 'kysely';
-import * as appendOnly from '../../src/store/migrations/0006_audit_append_only.js';
 import type { Database } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -18,11 +17,16 @@ export async function asAttacker(store: Store, work: (db: Kysely<Database>) => P
     });
     return;
   }
-  await appendOnly.down(store.db as Kysely<unknown>);
+  // Every trigger guarding the audit tables (migrations 0006 and 0017), dropped and put back as
+  // they were.
+  const triggers = await sql<{ name: string; sql: string }>`
+    select name, sql from sqlite_master
+    where type = 'trigger' and tbl_name in ('audit_log', 'audit_head', 'audit_anchor')`.execute(store.db);
+  for (const trigger of triggers.rows) await sql`drop trigger ${sql.id(trigger.name)}`.execute(store.db);
   try {
     await work(store.db);
   } finally {
-    await appendOnly.up(store.db as Kysely<unknown>);
+    for (const trigger of triggers.rows) await sql.raw(trigger.sql).execute(store.db);
   }
 }
 

@@ -41,11 +41,13 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0013_meters_and_frozen_savings',
       '0014_telemetry_starts',
       '0015_scheduled_events',
+      '0017_audit_purge_anchor',
     ]);
     // The EMQX tables and views exist on PostgreSQL only (migration 0008).
     const emqx = backend.name === 'postgres' ? ['broker_acl', 'broker_logins'] : [];
     const emqxViews = backend.name === 'postgres' ? ['emqx_acl', 'emqx_authn'] : [];
     expect(await tableNames(first)).toEqual([
+      'audit_anchor',
       'audit_head',
       'audit_log',
       'booking_feed_state',
@@ -101,6 +103,7 @@ describe.each(backends)('openStore on $name', (backend) => {
       '0013_meters_and_frozen_savings',
       '0014_telemetry_starts',
       '0015_scheduled_events',
+      '0017_audit_purge_anchor',
     ]);
     expect(await reopened.db.selectFrom('establishments').select('uai').execute()).toEqual([
       { uai: '0670080Y' },

@@ -15,6 +15,7 @@ import * as telemetry0012 from './0012_telemetry.js';
 import * as metersAndFrozenSavings0013 from './0013_meters_and_frozen_savings.js';
 import * as telemetryStarts0014 from './0014_telemetry_starts.js';
 import * as scheduledEvents0015 from './0015_scheduled_events.js';
+import * as auditPurgeAnchor0017 from './0017_audit_purge_anchor.js';
 
 const migrations: Record<string, Migration> = {
   '0001_timetables': timetables0001,
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0013_meters_and_frozen_savings': metersAndFrozenSavings0013,
   '0014_telemetry_starts': telemetryStarts0014,
   '0015_scheduled_events': scheduledEvents0015,
+  '0017_audit_purge_anchor': auditPurgeAnchor0017,
 };
 
 export const migrationProvider: MigrationProvider = {
