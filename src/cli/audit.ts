@@ -37,6 +37,10 @@ then with recomputed hashes ("rewritten"), or truncated with its head moved back
 (from the data directory or audit.signing_key_file), or of --public-key PEM when given (the copy
 the auditor pinned from GET /api/audit/public-key).
 
+After a retention purge the walk starts from the purge anchor, which a purge entry in the chain
+must name with its signed checkpoint (else "unattested-purge"); entries of a FILE older than the
+anchor are not asked (docs/audit.md, "Retention").
+
 ${COMMON_HELP}`,
   options: { against: { type: 'string' }, 'public-key': { type: 'string' } },
   async run(args, io) {

@@ -2,7 +2,8 @@
  * Issue 21, "What must hold": an edited row, a deleted row, a tail rewritten with recomputed hashes
  * and head, a truncation with the head moved back — done as an attacker past the append-only
  * triggers (test/store/audit-tamper.ts) — each caught by `audit verify --against` a checkpoint
- * taken before, and by `--against` a JSON export, on SQLite and PostgreSQL; through the CLI.
+ * taken before, and by `--against` a JSON export, on SQLite and PostgreSQL; through the CLI. After
+ * a retention purge (docs/audit.md, "Retention") the same still hold, and a purge by hand is caught.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,11 @@ import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadAuditSigningKey } from '../../src/audit/audit-signing-key.js';
+import { directorySink } from '../../src/audit/checkpoint-sinks.js';
 import { type AuditEntryInput, entryHash } from '../../src/domain/audit-entry.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { purgeOldAuditEntries } from '../../src/retention/audit-retention.js';
 import type { Database } from '../../src/store/schema.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { cli } from '../helpers/cli.js';
@@ -247,5 +252,107 @@ describe.each(engines)('audit verify --against a prior checkpoint, on %s', (engi
         where: '--public-key',
       },
     ]);
+  });
+});
+
+/** The service's purge as its retention job runs it, on the site's key and checkpoint directory. */
+async function purgeAsService(s: Site, now: string) {
+  const data = join(s.cwd, 'data');
+  return purgeOldAuditEntries({
+    keepMonths: 72,
+    audit: s.store.audit,
+    checkpoints: directorySink(join(data, 'audit-checkpoints')),
+    publicKey: loadAuditSigningKey({ dataDir: data }).publicKey,
+    clock: new ManualClock(Date.parse(now)),
+  });
+}
+
+describe.each(engines)('audit verify after a retention purge, on %s', (engine) => {
+  it('holds alone, against the checkpoint it stopped at and an earlier export; a later rewrite or truncation is still caught', async () => {
+    const s = await anchored(engine);
+    // Seven years on, 72 months after the entries and the checkpoint of seq 6.
+    const outcome = await purgeAsService(s, '2033-12-01T00:00:00.000Z');
+    expect(outcome).toMatchObject({
+      cutoff: '2027-12-01T00:00:00.000Z',
+      purged: { fromSeq: 1, throughSeq: 6 },
+    });
+    expect(outcome.purged?.entry).toMatchObject({ seq: 9, kind: 'config', actor: 'system:retention' });
+    const checkpoint = JSON.parse(readFileSync(s.checkpointFile, 'utf8'));
+    const purged = { seq: 6, hash: checkpoint.hash, purgeSeq: 9 };
+    expect(await verify(s)).toMatchObject({ code: 0, ok: true, checked: 9, purged });
+    expect(await verify(s, s.checkpointFile)).toMatchObject({
+      code: 0,
+      ok: true,
+      purged,
+      against: { kind: 'checkpoint', seq: 6, signature: 'valid' },
+    });
+    expect(await verify(s, s.exportFile)).toMatchObject({
+      code: 0,
+      ok: true,
+      against: { signature: 'valid' },
+    });
+    expect(await s.run('audit', 'verify')).toMatchObject({
+      code: 0,
+      stdout:
+        'entries up to seq 6 purged by the retention policy (purge entry seq 9): the walk starts after them\n' +
+        'audit chain holds: 3 entries checked\n',
+    });
+
+    // A checkpoint after the purge, then more entries; the tail rewritten with recomputed hashes.
+    const later = JSON.parse((await s.run('audit', 'checkpoint', '--json')).stdout).checkpoint;
+    writeFileSync(join(s.cwd, 'later.json'), JSON.stringify(later));
+    await s.store.audit.append([10, 11].map(entry));
+    await asAttacker(s.store, (db) => rewriteFrom(db, 8, { actor: 'someone-else' }));
+    expect(await verify(s)).toMatchObject({ ok: true, checked: 11 });
+    // The chain holds alone (the purge entry, seq 9, rehashed but unchanged); the checkpoint of
+    // seq 9 taken after the purge names it.
+    expect(await verify(s, join(s.cwd, 'later.json'))).toMatchObject({
+      code: 1,
+      ok: false,
+      firstBad: { seq: 9, reason: 'rewritten' },
+    });
+  });
+
+  it('a truncation with the head moved back after a purge is caught against a later checkpoint', async () => {
+    const s = await anchored(engine);
+    await purgeAsService(s, '2033-12-01T00:00:00.000Z');
+    await s.store.audit.append([10, 11, 12].map(entry));
+    const later = JSON.parse((await s.run('audit', 'checkpoint', '--json')).stdout).checkpoint;
+    expect(later.seq).toBe(12);
+    writeFileSync(join(s.cwd, 'later.json'), JSON.stringify(later));
+    await asAttacker(s.store, async (db) => {
+      const kept = await db
+        .selectFrom('audit_log')
+        .select('hash')
+        .where('seq', '=', 10)
+        .executeTakeFirstOrThrow();
+      await sql`delete from audit_log where seq > 10`.execute(db);
+      await db.updateTable('audit_head').set({ seq: 10, hash: kept.hash }).where('id', '=', 1).execute();
+    });
+    expect(await verify(s)).toMatchObject({ ok: true, checked: 10 });
+    expect(await verify(s, join(s.cwd, 'later.json'))).toMatchObject({
+      code: 1,
+      ok: false,
+      firstBad: { seq: 11, reason: 'head-moved-back' },
+    });
+  });
+
+  it('rows deleted by hand below a moved anchor, with no purge entry naming it, fail verify', async () => {
+    const s = await anchored(engine);
+    await purgeAsService(s, '2033-12-01T00:00:00.000Z');
+    await asAttacker(s.store, async (db) => {
+      const seventh = await db
+        .selectFrom('audit_log')
+        .select('hash')
+        .where('seq', '=', 7)
+        .executeTakeFirstOrThrow();
+      await db.updateTable('audit_anchor').set({ seq: 7, hash: seventh.hash }).where('id', '=', 1).execute();
+      await sql`delete from audit_log where seq = 7`.execute(db);
+    });
+    expect(await verify(s, s.checkpointFile)).toMatchObject({
+      code: 1,
+      ok: false,
+      firstBad: { seq: 7, reason: 'unattested-purge' },
+    });
   });
 });

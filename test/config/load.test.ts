@@ -72,7 +72,7 @@ const DEFAULTS = {
   retention: {
     interval_s: 86_400,
     timetable_versions: { keep_versions: 10, keep_months: 24 },
-    audit: { keep_months: 72 },
+    audit: { keep_months: 72, purge: true },
   },
   telemetry: {
     raw_retention_days: 35,
