@@ -341,6 +341,12 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     devicesOf: (uai) => site.current.devices.get(uai),
     audit: store.audit,
     overrides: store.overrides,
+    measured: {
+      telemetry: store.telemetry,
+      holdMs: config.telemetry.hold_minutes * 60_000,
+      toleranceC: config.comfort.overheat_tolerance_c,
+      rawRetentionDays: config.telemetry.raw_retention_days,
+    },
     clock,
   });
   const bridgeApi = new Hono<AuthEnv>();

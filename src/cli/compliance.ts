@@ -1,6 +1,7 @@
 import { localDaysRange } from '../bridge/planning.js';
 import { complianceCsv } from '../compliance/compliance-csv.js';
 import type { ComplianceReport } from '../compliance/compliance-report.js';
+import { measuredSources } from '../compliance/compliance-service.js';
 import {
   compliancePeriod,
   gatherComplianceReport,
@@ -53,6 +54,15 @@ Options:
         planChunk: (date, days) => planOffline(school, localDaysRange(date, days, timezone)),
         overridesOverlapping: (range) => store.overrides.list({ uais: [uai], overlapping: range }),
         auditEntries: (filter) => store.audit.list(filter),
+        measured: measuredSources(
+          {
+            telemetry: store.telemetry,
+            holdMs: context.config.telemetry.hold_minutes * 60_000,
+            toleranceC: context.config.comfort.overheat_tolerance_c,
+            rawRetentionDays: context.config.telemetry.raw_retention_days,
+          },
+          uai,
+        ),
         clock,
       });
     } finally {
@@ -90,6 +100,11 @@ function summary(r: ComplianceReport): string {
       lines.push(`${zone.zone} ${f.function}: ${tiers}`);
       for (const s of f.situations ?? []) {
         lines.push(`  ${s.situation}: max ${s.max_setpoint_c ?? '-'} °C, cap ${s.cap_c} °C: ${s.status}`);
+        if (s.measured && s.measured.measured_hours > 0) {
+          lines.push(
+            `    measured: max ${s.measured.max_measured_c ?? '-'} °C, ${s.measured.minutes_above_cap} min above the cap (${s.measured.minutes_above_cap_tolerance} min beyond the tolerance), ${s.measured.measured_hours} h measured`,
+          );
+        }
       }
     }
   }

@@ -75,6 +75,30 @@ export function complianceCsv(report: ComplianceReport): string {
           reference: s.cap_basis,
         });
       }
+      // Measured temperatures against the same caps: `setpoint_c` holds the highest measured.
+      for (const s of f.situations ?? []) {
+        if (!s.measured) continue;
+        rows.push({
+          section: 'measured',
+          ...at,
+          item: s.situation,
+          from: s.measured.max_measured_at,
+          hours: s.measured.measured_hours,
+          setpoint_c: s.measured.max_measured_c,
+          cap_c: s.cap_c,
+          status:
+            s.measured.minutes_above_cap_tolerance > 0
+              ? 'above-cap-tolerance'
+              : s.measured.minutes_above_cap > 0
+                ? 'above-cap'
+                : 'within-cap',
+          reference: s.cap_basis,
+          detail: JSON.stringify({
+            minutes_above_cap: s.measured.minutes_above_cap,
+            minutes_above_cap_tolerance: s.measured.minutes_above_cap_tolerance,
+          }),
+        });
+      }
     }
   }
   for (const o of report.overrides) {

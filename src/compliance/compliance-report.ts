@@ -9,7 +9,9 @@
  * - per heating situation of R241-26/R241-27, the highest setpoint requested against the cap;
  * - the overrides with their authors, and those refused;
  * - the exceptions applied, with approver and reference;
- * - gateway deviations: a rev not applied within the lag, or applied with another mode or setpoint.
+ * - gateway deviations: a rev not applied within the lag, or applied with another mode or setpoint;
+ * - with the telemetry, the measured temperatures against the caps: per zone and legal situation,
+ *   minutes above the cap, the maximum measured and when.
  */
 import type { ZoneFunction } from '../devices/schema.js';
 import type { Clock } from '../domain/clock.js';
@@ -102,6 +104,43 @@ export interface ComplianceInput {
   lagMs: number;
   /** The audit read stopped at its limit: deviations may be missing. */
   auditTruncated?: boolean;
+  /** The gateways' measured temperatures (docs/telemetry.md); absent: no `measured` parts. */
+  measured?: MeasuredInput;
+}
+
+/** A stored telemetry report (`TelemetrySample` fits). */
+export interface MeasuredSampleOfPeriod {
+  zone: string;
+  function: string;
+  /** Epoch ms: the gateway's `ts`. */
+  ts: number;
+  measured_c: number | null;
+  /** Why the sample is not a fact (out of range, stuck sensor), or null. */
+  flag: string | null;
+}
+
+export interface MeasuredInput {
+  /** Heating reports from `range.from − holdMs` to `range.to`, any order. */
+  samples: readonly MeasuredSampleOfPeriod[];
+  /** A report holds until the zone's next one, at most this long (`telemetry.hold_minutes`). */
+  holdMs: number;
+  /** `comfort.overheat_tolerance_c`: the margin of `minutes_above_cap_tolerance`. */
+  toleranceC: number;
+  /** Epoch ms: raw reports older than this are no longer stored (`telemetry.raw_retention_days`). */
+  retainedSince: number;
+}
+
+/** Measured temperatures of one zone's heating in one legal situation. */
+export interface MeasuredRow {
+  /** Time with a valid measurement in force. */
+  measured_hours: number;
+  /** Measured above the cap (lifted to the setpoint a governed exception allows). */
+  minutes_above_cap: number;
+  /** Measured above the cap plus `comfort.overheat_tolerance_c`. */
+  minutes_above_cap_tolerance: number;
+  max_measured_c: number | null;
+  /** When the maximum was first measured. */
+  max_measured_at: string | null;
 }
 
 export interface SituationRow {
@@ -113,6 +152,8 @@ export interface SituationRow {
   max_setpoint_c: number | null;
   /** `within-cap`; `excepted` (above the cap, only under a governed exception); `above-cap`. */
   status: 'within-cap' | 'excepted' | 'above-cap';
+  /** With the telemetry: what the zone's sensor measured in this situation. */
+  measured?: MeasuredRow;
 }
 
 export interface FunctionRow {
@@ -212,6 +253,18 @@ export interface ComplianceReport {
     /** Revs published within the lag before `generated_at`: not judged yet. */
     pending_revs: number;
     audit_truncated: boolean;
+    /** With the telemetry. */
+    measured?: {
+      /** Valid heating reports in the period (flagged ones are not facts and not counted). */
+      samples: number;
+      flagged: number;
+      /** Raw reports are kept from this instant on: before it the period is unmeasured. */
+      retained_since: string;
+      occupied_minutes_above_cap: number;
+      occupied_minutes_above_cap_tolerance: number;
+      /** Zones whose measured temperature exceeded the occupied cap plus the tolerance. */
+      zones_above_cap_tolerance: string[];
+    };
   };
   zones: ZoneRow[];
   overrides: OverrideRow[];
@@ -271,6 +324,7 @@ export function complianceReport(input: ComplianceInput, clock: Clock): Complian
   const { deviations, pending } = deviationRows(input, now);
   const situations = zones.flatMap((z) => z.functions.flatMap((f) => f.situations ?? []));
   const aboveCap = situations.filter((s) => s.status === 'above-cap').length;
+  const measured = input.measured ? measuredSummary(input, input.measured, zones) : undefined;
   return {
     uai: input.uai,
     name: input.name,
@@ -298,6 +352,7 @@ export function complianceReport(input: ComplianceInput, clock: Clock): Complian
       gateway_deviations: deviations.length,
       pending_revs: pending,
       audit_truncated: input.auditTruncated === true,
+      ...(measured ? { measured } : {}),
     },
     zones,
     overrides,
@@ -362,6 +417,7 @@ function zoneRows(input: ComplianceInput): ZoneRow[] {
     acc.situations.set(situation, s);
   }
   const situationOrder = Object.keys(LEGAL_CAPS) as HeatingSituation[];
+  const measured = input.measured ? measuredBySituation(input, input.measured) : undefined;
   return [...zones.entries()].map(([zone, z]) => ({
     zone,
     name: z.name,
@@ -390,12 +446,153 @@ function zoneRows(input: ComplianceInput): ZoneRow[] {
               hours: hoursOf(s.ms),
               max_setpoint_c: s.max,
               status: !s.above ? 'within-cap' : s.unexcepted ? 'above-cap' : 'excepted',
+              ...(measured ? { measured: measuredRow(measured.get(`${zone}\u0000${situation}`)) } : {}),
             };
           });
       }
       return row;
     }),
   }));
+}
+
+interface MeasuredAcc {
+  measuredMs: number;
+  aboveMs: number;
+  aboveToleranceMs: number;
+  max: number | null;
+  maxAt: number | null;
+}
+
+/** A report's value over `[from, to)`: until the next report, at most the hold time. */
+interface Piece {
+  from: number;
+  to: number;
+  measured: number | null;
+}
+
+/**
+ * Per zone and legal situation, the measured time, the time above the cap and the maximum: each
+ * heating segment of the plans (its situation, its cap) crossed with the zone's measurement pieces
+ * (valid reports held until the next one, at most `holdMs`, as in the comfort report).
+ */
+function measuredBySituation(input: ComplianceInput, measured: MeasuredInput): Map<string, MeasuredAcc> {
+  const { range } = input;
+  const byZone = new Map<string, MeasuredSampleOfPeriod[]>();
+  for (const sample of measured.samples) {
+    if (sample.function !== 'heating' || sample.flag !== null) continue;
+    const list = byZone.get(sample.zone) ?? [];
+    list.push(sample);
+    byZone.set(sample.zone, list);
+  }
+  const pieces = new Map<string, Piece[]>();
+  for (const [zone, list] of byZone) {
+    list.sort((a, b) => a.ts - b.ts);
+    const out: Piece[] = [];
+    list.forEach((sample, i) => {
+      let next = Number.POSITIVE_INFINITY;
+      for (let j = i + 1; j < list.length; j++) {
+        const ts = (list[j] as MeasuredSampleOfPeriod).ts;
+        if (ts > sample.ts) {
+          next = ts;
+          break;
+        }
+      }
+      const from = Math.max(sample.ts, range.from);
+      const to = Math.min(next, sample.ts + measured.holdMs, range.to);
+      if (to > from) out.push({ from, to, measured: sample.measured_c });
+    });
+    pieces.set(zone, out);
+  }
+  const segmentsByZone = new Map<string, { from: number; to: number; segment: Segment }[]>();
+  for (const { zone, fn, segment, from, to } of clipped(input)) {
+    if (fn !== 'heating') continue;
+    const list = segmentsByZone.get(zone.zone) ?? [];
+    list.push({ from, to, segment });
+    segmentsByZone.set(zone.zone, list);
+  }
+  const acc = new Map<string, MeasuredAcc>();
+  for (const [zone, segments] of segmentsByZone) {
+    const zonePieces = pieces.get(zone) ?? [];
+    segments.sort((a, b) => a.from - b.from);
+    let first = 0;
+    for (const { from, to, segment } of segments) {
+      const situation = SITUATION_OF_KIND[segment.reason.kind];
+      const key = `${zone}\u0000${situation}`;
+      const a = acc.get(key) ?? { measuredMs: 0, aboveMs: 0, aboveToleranceMs: 0, max: null, maxAt: null };
+      acc.set(key, a);
+      // The cap the measurement is held to: the legal one, or the setpoint a governed exception allows.
+      let cap = LEGAL_CAPS[situation].max_c;
+      if (segment.reason.exception && segment.setpoint_c !== undefined && segment.mode !== 'off')
+        cap = Math.max(cap, segment.setpoint_c);
+      while (first < zonePieces.length && (zonePieces[first] as Piece).to <= from) first++;
+      for (let k = first; k < zonePieces.length; k++) {
+        const piece = zonePieces[k] as Piece;
+        if (piece.from >= to) break;
+        const start = Math.max(piece.from, from);
+        const d = Math.min(piece.to, to) - start;
+        if (d <= 0 || piece.measured === null) continue;
+        a.measuredMs += d;
+        if (piece.measured > cap) a.aboveMs += d;
+        if (piece.measured > cap + measured.toleranceC) a.aboveToleranceMs += d;
+        if (
+          a.max === null ||
+          piece.measured > a.max ||
+          (piece.measured === a.max && start < (a.maxAt ?? start))
+        ) {
+          a.max = piece.measured;
+          a.maxAt = start;
+        }
+      }
+    }
+  }
+  return acc;
+}
+
+const minutesOf = (ms: number) => Math.round(ms / 600) / 100;
+
+function measuredRow(acc: MeasuredAcc | undefined): MeasuredRow {
+  return {
+    measured_hours: hoursOf(acc?.measuredMs ?? 0),
+    minutes_above_cap: minutesOf(acc?.aboveMs ?? 0),
+    minutes_above_cap_tolerance: minutesOf(acc?.aboveToleranceMs ?? 0),
+    max_measured_c: acc?.max ?? null,
+    max_measured_at: acc?.maxAt === null || acc?.maxAt === undefined ? null : iso(acc.maxAt),
+  };
+}
+
+function measuredSummary(
+  input: ComplianceInput,
+  measured: MeasuredInput,
+  zones: readonly ZoneRow[],
+): NonNullable<ComplianceReport['summary']['measured']> {
+  let samples = 0;
+  let flagged = 0;
+  for (const sample of measured.samples) {
+    if (sample.function !== 'heating' || sample.ts < input.range.from || sample.ts >= input.range.to)
+      continue;
+    if (sample.flag === null) samples++;
+    else flagged++;
+  }
+  let above = 0;
+  let aboveTolerance = 0;
+  const zonesAbove: string[] = [];
+  for (const zone of zones) {
+    for (const f of zone.functions) {
+      const occupied = f.situations?.find((s) => s.situation === 'occupied')?.measured;
+      if (!occupied) continue;
+      above += occupied.minutes_above_cap;
+      aboveTolerance += occupied.minutes_above_cap_tolerance;
+      if (occupied.minutes_above_cap_tolerance > 0) zonesAbove.push(zone.zone);
+    }
+  }
+  return {
+    samples,
+    flagged,
+    retained_since: iso(measured.retainedSince),
+    occupied_minutes_above_cap: Math.round(above * 100) / 100,
+    occupied_minutes_above_cap_tolerance: Math.round(aboveTolerance * 100) / 100,
+    zones_above_cap_tolerance: zonesAbove,
+  };
 }
 
 function exceptionRows(input: ComplianceInput): ExceptionRow[] {

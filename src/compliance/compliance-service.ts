@@ -7,8 +7,9 @@ import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
 import type { AuditRepository } from '../store/audit-repository.js';
 import type { OverrideRepository } from '../store/override-repository.js';
+import type { TelemetryRepository } from '../store/telemetry-repository.js';
 import type { ComplianceReport } from './compliance-report.js';
-import { compliancePeriod, gatherComplianceReport } from './compliance-source.js';
+import { compliancePeriod, gatherComplianceReport, type MeasuredSources } from './compliance-source.js';
 
 export interface ComplianceServiceDeps {
   /** `PlanningService.planFor`. */
@@ -17,6 +18,13 @@ export interface ComplianceServiceDeps {
   devicesOf(uai: string): LoadedDevices | undefined;
   audit: Pick<AuditRepository, 'list'>;
   overrides: Pick<OverrideRepository, 'list'>;
+  /** The telemetry store and its settings: measured temperatures against the caps. */
+  measured?: {
+    telemetry: Pick<TelemetryRepository, 'samplesOf'>;
+    holdMs: number;
+    toleranceC: number;
+    rawRetentionDays: number;
+  };
   clock: Clock;
 }
 
@@ -44,8 +52,22 @@ export function createComplianceService(deps: ComplianceServiceDeps): Compliance
         planChunk: async (date, days) => (await deps.planFor(uai, date, days)).plan,
         overridesOverlapping: (range) => deps.overrides.list({ uais: [uai], overlapping: range }),
         auditEntries: (filter) => deps.audit.list(filter),
+        ...(deps.measured ? { measured: measuredSources(deps.measured, uai) } : {}),
         clock: deps.clock,
       });
     },
+  };
+}
+
+/** The compliance report's telemetry source for one school, from the store and the settings. */
+export function measuredSources(
+  measured: NonNullable<ComplianceServiceDeps['measured']>,
+  uai: string,
+): MeasuredSources {
+  return {
+    samples: (from, to) => measured.telemetry.samplesOf(uai, from, to),
+    holdMs: measured.holdMs,
+    toleranceC: measured.toleranceC,
+    rawRetentionDays: measured.rawRetentionDays,
   };
 }

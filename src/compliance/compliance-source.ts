@@ -7,6 +7,7 @@ import {
   type AuditEntryOfPeriod,
   type ComplianceReport,
   complianceReport,
+  type MeasuredSampleOfPeriod,
   type OverrideOfPeriod,
   type PlanOfPeriod,
 } from './compliance-report.js';
@@ -43,7 +44,20 @@ export interface ComplianceSources {
   planChunk(date: string, days: number): Promise<PlanOfPeriod>;
   overridesOverlapping(range: { from: number; to: number }): Promise<readonly OverrideOfPeriod[]>;
   auditEntries(filter: AuditFilter): Promise<readonly AuditEntryOfPeriod[]>;
+  /** The gateways' measured temperatures (docs/telemetry.md); without it the report has none. */
+  measured?: MeasuredSources;
   clock: Clock;
+}
+
+export interface MeasuredSources {
+  /** The school's reports with `from <= ts < to`. */
+  samples(from: number, to: number): Promise<readonly MeasuredSampleOfPeriod[]>;
+  /** `telemetry.hold_minutes` in ms. */
+  holdMs: number;
+  /** `comfort.overheat_tolerance_c`. */
+  toleranceC: number;
+  /** `telemetry.raw_retention_days`. */
+  rawRetentionDays: number;
 }
 
 export async function gatherComplianceReport(
@@ -70,6 +84,15 @@ export async function gatherComplianceReport(
     if (entries.length >= MAX_COMPLIANCE_AUDIT_ENTRIES) auditTruncated = true;
     audit.push(...entries);
   }
+  const source = sources.measured;
+  const measured = source
+    ? {
+        samples: await source.samples(period.range.from - source.holdMs, period.range.to),
+        holdMs: source.holdMs,
+        toleranceC: source.toleranceC,
+        retainedSince: sources.clock.now() - source.rawRetentionDays * 86_400_000,
+      }
+    : undefined;
   return complianceReport(
     {
       ...school,
@@ -81,6 +104,7 @@ export async function gatherComplianceReport(
       audit,
       lagMs: COMPLIANCE_LAG_MS,
       auditTruncated,
+      ...(measured ? { measured } : {}),
     },
     sources.clock,
   );

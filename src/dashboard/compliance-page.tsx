@@ -162,6 +162,60 @@ const hours = (h: number | undefined) =>
   h === undefined ? '—' : h.toLocaleString('fr-FR', { maximumFractionDigits: 2 });
 const celsius = (c: number | null) => (c === null ? '—' : `${c.toLocaleString('fr-FR')} °C`);
 
+/**
+ * What the zone's sensor measured in each legal situation, against the same caps: a temperature
+ * above the cap while unoccupied is not by itself a breach (the cap bounds the heating; thermal
+ * mass and free gains keep rooms warmer), hence the figures beside the setpoints, not a verdict.
+ */
+function MeasuredTable(props: {
+  situations: NonNullable<ComplianceReport['zones'][number]['functions'][number]['situations']>;
+  timezone: string;
+  deviations: number;
+}) {
+  return (
+    <table>
+      <caption>
+        Chauffage : températures mesurées et plafond légal (écarts de la passerelle sur la période :{' '}
+        {props.deviations})
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Situation</th>
+          <th scope="col">Heures mesurées</th>
+          <th scope="col">Température maximale</th>
+          <th scope="col">Mesurée le</th>
+          <th scope="col">Plafond</th>
+          <th scope="col">Minutes au-delà du plafond</th>
+          <th scope="col">Minutes au-delà du plafond et de la tolérance</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.situations.map((s) =>
+          s.measured ? (
+            <tr>
+              <th scope="row">{SITUATION_LABELS[s.situation] ?? s.situation}</th>
+              <td class="nombre">{hours(s.measured.measured_hours)}</td>
+              <td class="nombre">{celsius(s.measured.max_measured_c)}</td>
+              <td>{local(s.measured.max_measured_at, props.timezone)}</td>
+              <td class="nombre">{celsius(s.cap_c)}</td>
+              <td class="nombre">{hours(s.measured.minutes_above_cap)}</td>
+              <td
+                class={
+                  s.situation === 'occupied' && s.measured.minutes_above_cap_tolerance > 0
+                    ? 'nombre non-conforme'
+                    : 'nombre'
+                }
+              >
+                {hours(s.measured.minutes_above_cap_tolerance)}
+              </td>
+            </tr>
+          ) : null,
+        )}
+      </tbody>
+    </table>
+  );
+}
+
 export function CompliancePage(props: { viewer: Viewer; report: ComplianceReport }) {
   const { viewer, report: r } = props;
   const tz = r.timezone;
@@ -207,6 +261,18 @@ export function CompliancePage(props: { viewer: Viewer; report: ComplianceReport
                 : ''}
             </li>
           </ul>
+          {r.summary.measured ? (
+            <p>
+              Températures mesurées : {r.summary.measured.samples.toLocaleString('fr-FR')} relevé(s) valide(s)
+              {r.summary.measured.flagged > 0 ? ` (${r.summary.measured.flagged} écarté(s))` : ''} ;{' '}
+              {hours(r.summary.measured.occupied_minutes_above_cap_tolerance)} min en occupation au-delà du
+              plafond plus la tolérance
+              {r.summary.measured.zones_above_cap_tolerance.length > 0
+                ? ` (zones : ${r.summary.measured.zones_above_cap_tolerance.join(', ')})`
+                : ''}
+              . Relevés conservés depuis le {local(r.summary.measured.retained_since, tz)}.
+            </p>
+          ) : null}
           <p class="aide">{r.basis}</p>
           <p class="aide">
             Plans :{' '}
@@ -277,6 +343,16 @@ export function CompliancePage(props: { viewer: Viewer; report: ComplianceReport
                       ))}
                     </tbody>
                   </table>
+                ) : null}
+                {f.situations?.some((s) => s.measured) ? (
+                  <MeasuredTable
+                    situations={f.situations}
+                    timezone={tz}
+                    deviations={
+                      r.gateway_deviations.filter((d) => d.zone === zone.zone && d.function === f.function)
+                        .length
+                    }
+                  />
                 ) : null}
               </>
             ))}

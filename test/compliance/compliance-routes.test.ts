@@ -3,7 +3,9 @@
  * the real bearer check, the real planning service over the repository's devices/ and rules/ (the
  * CDI at 20 °C under a governed exception), a real SQLite store holding two overrides (one
  * cancelled), a refused override, and the audit entries of a gateway that ignored rev 5 of the
- * `batiment-c` heating and applied rev 7 of the CDI at another setpoint. Checked field by field.
+ * `batiment-c` heating and applied rev 7 of the CDI at another setpoint, and the gateways' measured
+ * temperatures (telemetry): building C warm through the night of the ignored rev, then above the
+ * cap during a lesson; the CDI at its excepted 20 °C; the gym before the week. Checked field by field.
  */
 import { join } from 'node:path';
 import { Hono } from 'hono';
@@ -50,6 +52,9 @@ describe('GET /api/compliance', () => {
   let planning: PlanningService;
   let tournoi: string;
   let eclairage: string;
+  /** The first occupied heating segment of building C on Tuesday 13 January. */
+  let lesson: { from: number; to: number };
+  let cdiLesson: { from: number; to: number };
 
   beforeAll(async () => {
     store = await sqlite.open();
@@ -196,6 +201,52 @@ describe('GET /api/compliance', () => {
         setpoint_c: 19,
       }),
     ]);
+    // Measured temperatures (docs/telemetry.md): a report holds until the next, at most 15 min.
+    const { plan: week } = await planning.planFor(DEMO_UAI, '2026-01-12', 7);
+    const heatingOf = (zone: string) =>
+      week.zones.find((z) => z.zone === zone)?.functions.heating as Segment[];
+    const firstOccupied = (zone: string) => {
+      const found = heatingOf(zone).find(
+        (seg) =>
+          seg.reason.kind === 'occupied' &&
+          seg.from >= at('2026-01-13T00:00:00Z') &&
+          seg.to - seg.from >= 1_800_000,
+      );
+      if (!found) throw new Error(`no occupied segment of ${zone} on Tuesday`);
+      return { from: found.from, to: found.to };
+    };
+    lesson = firstOccupied('batiment-c');
+    cdiLesson = firstOccupied('cdi');
+    const MIN = 60_000;
+    const sample = (zone: string, ts: number, measured_c: number, flag: string | null = null) => ({
+      uai: DEMO_UAI,
+      zone,
+      function: 'heating',
+      ts,
+      receivedAt: ts + 1000,
+      measured_c,
+      mode: 'comfort',
+      setpoint_c: 19,
+      applied_rev: 4,
+      source: 'gateway',
+      flag,
+    });
+    await store.telemetry.writeBatch([
+      // The night after rev 5 was ignored: 19.4 °C while unoccupied (< 24 h, cap 19 °C), 20 min.
+      sample('batiment-c', at('2026-01-12T20:00:00Z'), 19.4),
+      sample('batiment-c', at('2026-01-12T20:05:00Z'), 19.4),
+      // A stuck sensor's report: not a fact, not counted.
+      sample('batiment-c', at('2026-01-12T21:00:00Z'), 30, 'stuck'),
+      // The lesson: 19.0, 20.5 (above the cap and the 1 °C tolerance), 19.5, 19.0 held 15 min.
+      sample('batiment-c', lesson.from, 19),
+      sample('batiment-c', lesson.from + 5 * MIN, 20.5),
+      sample('batiment-c', lesson.from + 10 * MIN, 19.5),
+      sample('batiment-c', lesson.from + 15 * MIN, 19),
+      // The CDI at 20 °C, within its exception's 20 °C.
+      sample('cdi', cdiLesson.from, 20),
+      // Sunday 23:55 Paris, 5 min before the week: its report holds 10 min into it (weekend, 8 °C cap).
+      sample('gymnase', at('2026-01-11T22:55:00Z'), 12),
+    ]);
     // The report is made on Sunday 23:59 Paris: rev 3 of the amphi was published a minute ago.
     clock.set(at('2026-01-18T22:59:00.000Z'));
     app = new Hono<AuthEnv>();
@@ -208,6 +259,7 @@ describe('GET /api/compliance', () => {
           devicesOf: (uai) => site.current.devices.get(uai),
           audit: store.audit,
           overrides: store.overrides,
+          measured: { telemetry: store.telemetry, holdMs: 15 * 60_000, toleranceC: 1, rawRetentionDays: 35 },
           clock,
         }),
       ),
@@ -252,6 +304,14 @@ describe('GET /api/compliance', () => {
         gateway_deviations: 2,
         pending_revs: 1,
         audit_truncated: false,
+        measured: {
+          samples: 7,
+          flagged: 1,
+          retained_since: '2025-12-14T22:59:00.000Z',
+          occupied_minutes_above_cap: 10,
+          occupied_minutes_above_cap_tolerance: 5,
+          zones_above_cap_tolerance: ['batiment-c'],
+        },
       },
     });
 
@@ -291,6 +351,14 @@ describe('GET /api/compliance', () => {
           hours: 38.75,
           max_setpoint_c: 20,
           status: 'excepted',
+          // 20 °C measured: the exception's 20 °C is the cap it is held to.
+          measured: {
+            measured_hours: 0.25,
+            minutes_above_cap: 0,
+            minutes_above_cap_tolerance: 0,
+            max_measured_c: 20,
+            max_measured_at: new Date(cdiLesson.from).toISOString(),
+          },
         },
         {
           situation: 'unoccupied_under_24h',
@@ -299,6 +367,13 @@ describe('GET /api/compliance', () => {
           hours: 65.67,
           max_setpoint_c: 16,
           status: 'within-cap',
+          measured: {
+            measured_hours: 0,
+            minutes_above_cap: 0,
+            minutes_above_cap_tolerance: 0,
+            max_measured_c: null,
+            max_measured_at: null,
+          },
         },
         {
           situation: 'unoccupied_48h_or_more',
@@ -307,6 +382,13 @@ describe('GET /api/compliance', () => {
           hours: 63.58,
           max_setpoint_c: 8,
           status: 'within-cap',
+          measured: {
+            measured_hours: 0,
+            minutes_above_cap: 0,
+            minutes_above_cap_tolerance: 0,
+            max_measured_c: null,
+            max_measured_at: null,
+          },
         },
       ],
     });
@@ -331,6 +413,50 @@ describe('GET /api/compliance', () => {
       ['unoccupied_24h_to_48h', 42.92, 16],
     ]);
     expect(zoneOf('batiment-c').functions[1].hours_by_kind.override).toBe(1);
+
+    // Measured against the caps: building C's night after the ignored rev 5 and its lesson.
+    const measuredOf = (zone: string) =>
+      zoneOf(zone).functions[0].situations.map((x: Json) => [x.situation, x.measured]);
+    expect(measuredOf('batiment-c')).toEqual([
+      [
+        'occupied',
+        {
+          measured_hours: 0.5,
+          minutes_above_cap: 10,
+          minutes_above_cap_tolerance: 5,
+          max_measured_c: 20.5,
+          max_measured_at: new Date(lesson.from + 5 * 60_000).toISOString(),
+        },
+      ],
+      [
+        'unoccupied_under_24h',
+        {
+          measured_hours: 0.33,
+          minutes_above_cap: 20,
+          minutes_above_cap_tolerance: 0,
+          max_measured_c: 19.4,
+          max_measured_at: '2026-01-12T20:00:00.000Z',
+        },
+      ],
+      [
+        'unoccupied_48h_or_more',
+        {
+          measured_hours: 0,
+          minutes_above_cap: 0,
+          minutes_above_cap_tolerance: 0,
+          max_measured_c: null,
+          max_measured_at: null,
+        },
+      ],
+    ]);
+    // The gym's Sunday-night report holds into the week: weekend (≥ 48 h), 12 °C against 8 °C.
+    expect(measuredOf('gymnase').find((x: Json) => x[0] === 'unoccupied_48h_or_more')[1]).toEqual({
+      measured_hours: 0.17,
+      minutes_above_cap: 10,
+      minutes_above_cap_tolerance: 10,
+      max_measured_c: 12,
+      max_measured_at: '2026-01-11T23:00:00.000Z',
+    });
 
     expect(body.overrides).toEqual([
       {
@@ -450,6 +576,11 @@ describe('GET /api/compliance', () => {
     expect(lines.filter((l) => l.startsWith('gateway-deviation;'))).toEqual([
       'gateway-deviation;batiment-c;heating;5;2026-01-12T16:00:00.000Z;2026-01-12T16:05:00.000Z;;16;;not-applied;;;"{""desired_mode"":""eco"",""acknowledged_at"":""2026-01-13T05:01:00.000Z"",""reported_rev"":4,""reported_mode"":""comfort"",""reported_setpoint_c"":19,""publish_seq"":4}"',
       'gateway-deviation;cdi;heating;7;2026-01-13T06:00:00.000Z;2026-01-13T06:05:00.000Z;;20;;applied-differently;;;"{""desired_mode"":""comfort"",""acknowledged_at"":""2026-01-13T06:00:30.000Z"",""reported_rev"":7,""reported_mode"":""comfort"",""reported_setpoint_c"":22,""publish_seq"":7}"',
+    ]);
+    expect(lines.filter((l) => l.startsWith('measured;batiment-c;'))).toEqual([
+      `measured;batiment-c;heating;occupied;${new Date(lesson.from + 5 * 60_000).toISOString()};;0.5;20.5;19;above-cap-tolerance;;Code de l'énergie R241-26;"{""minutes_above_cap"":10,""minutes_above_cap_tolerance"":5}"`,
+      `measured;batiment-c;heating;unoccupied_under_24h;2026-01-12T20:00:00.000Z;;0.33;19.4;19;above-cap;;Code de l'énergie R241-26;"{""minutes_above_cap"":20,""minutes_above_cap_tolerance"":0}"`,
+      `measured;batiment-c;heating;unoccupied_48h_or_more;;;0;;8;within-cap;;Code de l'énergie R241-27;"{""minutes_above_cap"":0,""minutes_above_cap_tolerance"":0}"`,
     ]);
     expect(lines.filter((l) => l.startsWith('override;')).map((l) => l.split(';').slice(0, 11))).toEqual([
       [

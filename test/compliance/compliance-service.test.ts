@@ -53,6 +53,24 @@ describe('the compliance report in the service and the CLI', () => {
       baseDir: cwd,
       clock: new ManualClock(Date.parse(NOW)),
     });
+    // The CDI's sensor on Tuesday 24 November, 10:00 and 10:05 Paris: 21.5 °C then 19.8 °C.
+    const sample = (ts: string, measured_c: number) => ({
+      uai: DEMO_UAI,
+      zone: 'cdi',
+      function: 'heating',
+      ts: Date.parse(ts),
+      receivedAt: Date.parse(ts),
+      measured_c,
+      mode: 'comfort',
+      setpoint_c: 20,
+      applied_rev: 1,
+      source: 'gateway',
+      flag: null,
+    });
+    await service.store.telemetry.writeBatch([
+      sample('2026-11-24T09:00:00.000Z', 21.5),
+      sample('2026-11-24T09:05:00.000Z', 19.8),
+    ]);
     const credentials = await readFile(join(cwd, 'data', 'initial-credentials.txt'), 'utf8');
     auditor = /^demo-auditor\s.*?(se_\S+)$/m.exec(credentials)?.[1] as string;
   });
@@ -89,6 +107,10 @@ describe('the compliance report in the service and the CLI', () => {
     expect(cli.equals(api)).toBe(true);
     // The demo week with the CDI's exception, its approval and its reference.
     expect(api.toString('utf8')).toContain(`;${CDI_EXCEPTION.approved_by};${CDI_EXCEPTION.reference};`);
+    // The measured temperatures, the same in all three.
+    expect(api.toString('utf8')).toContain(
+      `measured;cdi;heating;occupied;2026-11-24T09:00:00.000Z;;0.33;21.5;19;above-cap-tolerance;;Code de l'énergie R241-26;"{""minutes_above_cap"":5,""minutes_above_cap_tolerance"":5}"`,
+    );
   });
 
   it('the dashboard page is a printable French report', async () => {
@@ -102,6 +124,9 @@ describe('the compliance report in the service and the CLI', () => {
     expect(html).toContain('du 2026-11-23 au 2026-11-29 inclus');
     expect(html).toContain(CDI_EXCEPTION.reference);
     expect(html).toContain('au-delà, sous exception approuvée');
+    expect(html).toContain('Chauffage : températures mesurées et plafond légal');
+    expect(html).toContain('Températures mesurées : 2 relevé(s) valide(s)');
+    expect(html).toContain('<td class="nombre">21,5 °C</td>');
     expect(html).toContain(
       `href="/tableau-de-bord/${DEMO_UAI}/conformite?from=2026-11-23&amp;to=2026-11-29&amp;format=csv"`,
     );
