@@ -1,9 +1,10 @@
 /**
- * Issue 21, "Attribution everywhere": a CLI import is in the audit log as `cli:<OS user>` with the
- * version it stored (and an unchanged re-import adds nothing); a refused override (above the
+ * Issue 21, "Attribution everywhere": a CLI import, and each school of a bulk import, is in the
+ * audit log as `cli:<OS user>` with the version it stored and its path (and an unchanged re-import
+ * adds nothing); a refused override (above the
  * legal cap) is in the log with who asked, what, and why it was refused.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,34 @@ describe('attribution of imports', () => {
         uai: DEMO_UAI,
         actor: `cli:${userInfo().username}`,
         detail: { version: 1, sha256: report.sha256, format: 'json', counts: report.counts, via: 'cli' },
+      }),
+    ]);
+  });
+
+  it('a bulk import is logged per school as cli:<user>, via bulk', async () => {
+    const cwd = tempWorkDir();
+    mkdirSync(join(cwd, 'exports'));
+    writeFileSync(
+      join(cwd, 'exports', 'demo.json'),
+      JSON.stringify(buildDemoTimetable(Date.parse('2026-01-12T08:00:00Z'))),
+    );
+    const imported = await cli(['import', '--bulk', 'exports', '--json'], { cwd });
+    expect(imported.code).toBe(0);
+    const versions = JSON.parse((await cli(['versions', '--uai', DEMO_UAI, '--json'], { cwd })).stdout);
+    const exported = await cli(['audit', 'export', '--json', '--kind', 'import'], { cwd });
+    const { entries } = JSON.parse(exported.stdout);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        seq: 1,
+        kind: 'import',
+        uai: DEMO_UAI,
+        actor: `cli:${userInfo().username}`,
+        detail: expect.objectContaining({
+          version: 1,
+          sha256: versions.versions[0].sha256,
+          format: 'json',
+          via: 'bulk',
+        }),
       }),
     ]);
   });

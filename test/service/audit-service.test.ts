@@ -1,6 +1,6 @@
 /**
  * Issue 21 in the running service: the demo seed and the devices/rules it starts on are in the
- * log with their actors; a refused override (21 °C) is logged; the self-verification starts at
+ * log with their actors, and so is an import over HTTP; a refused override (21 °C) is logged; the self-verification starts at
  * once (gauge 0), and a break made behind the service's back shows in `GET /api/audit/verify`,
  * `scope_energie_audit_chain_broken` and `/readyz`.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
-import { DEMO_UAI } from '../../src/demo/demo-lycee.js';
+import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { createLogger } from '../../src/log/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
@@ -147,6 +147,32 @@ describe('the audit log in the running service', () => {
         'demo-manager',
         expect.objectContaining({ event: 'refused', code: 'setpoint-above-legal-cap' }),
       ]);
+  });
+
+  it('logs an ENTRÉE import over HTTP with the client that sent it, via http', async () => {
+    // The seed's timetable less one lesson: a new version.
+    const seed = buildDemoTimetable(CLOCK.now());
+    const changed = { ...seed, lessons: seed.lessons.slice(1) };
+    const res = await api(
+      `/scope/entree/v1/etablissements/${DEMO_UAI}/emploi-du-temps`,
+      tokens['demo-editor']!,
+      {
+        method: 'PUT',
+        body: JSON.stringify(changed),
+      },
+    );
+    expect(res.status).toBe(201);
+    const stored = await service.store.timetables.listVersions(DEMO_UAI);
+    const latest = stored.reduce((a, b) => (b.version > a.version ? b : a));
+    const imports = await service.store.audit.list({ kind: 'import' });
+    expect(imports.map((e) => [e.actor, (e.detail as { via: string }).via])).toEqual([
+      ['demo-seed', 'seed'],
+      ['demo-editor', 'http'],
+    ]);
+    expect(imports[1]).toMatchObject({
+      uai: DEMO_UAI,
+      detail: { version: latest.version, sha256: latest.sha256, format: 'json', via: 'http' },
+    });
   });
 
   it('verifies itself: gauge 0, then a break behind its back shows in verify, the gauge and /readyz', async () => {
