@@ -62,7 +62,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'compliance',
     summary:
-      "a school's compliance report over a period: hours per tier, caps, overrides, exceptions, gateway deviations",
+      "a school's compliance report over a period: hours per tier, caps, measured temperatures, overrides, exceptions, gateway deviations",
     load: async () => (await import('./cli/compliance.js')).complianceCommand,
   },
   {

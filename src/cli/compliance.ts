@@ -16,7 +16,7 @@ import { loadOfflineSchool, planOffline } from './offline-school.js';
 export const complianceCommand: Command = {
   name: 'compliance',
   summary:
-    "a school's compliance report over a period: hours per tier, caps, overrides, exceptions, gateway deviations",
+    "a school's compliance report over a period: hours per tier, caps, measured temperatures, overrides, exceptions, gateway deviations",
   help: `Usage: scope-energie compliance --uai UAI --from YYYY-MM-DD --to YYYY-MM-DD [--json | --csv] [--at INSTANT]
 
 The compliance report of docs/audit.md ("Compliance report"), from the store: per zone and function
@@ -24,7 +24,9 @@ the hours per tier and mode of the period's plans (made as \`scope-energie plan\
 highest setpoint requested in each heating situation against the cap of the Code de l'énergie
 (R241-26, R241-27), the overrides with their authors and those refused, the exceptions applied
 with their approver and reference, and the gateways' deviations (a rev not applied within 5 min,
-or applied with another mode or setpoint) from the audit log.
+or applied with another mode or setpoint) from the audit log; with the gateways' stored reports,
+the measured temperatures in each heating situation against the same cap (minutes above it and
+the highest measured).
 
 Options:
   --uai UAI                the school (a devices file must exist for it)
