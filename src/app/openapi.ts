@@ -932,7 +932,7 @@ export const ROUTES: readonly RouteDoc[] = [
     path: '/api/audit/verify',
     summary: 'Walk the audit chain now, against the newest signed checkpoint',
     description:
-      '`{ok, checked, firstBad?: {seq, reason}, head?, anchor?, scope, verifiedAt}`; reasons as in docs/audit.md (hash-mismatch, seq-gap, rewritten, head-moved-back…). 200 whether the chain holds or not.',
+      '`{ok, checked, firstBad?: {seq, reason}, head?, anchor?, purged?: {seq, hash, purgeSeq}, scope, verifiedAt}`; reasons as in docs/audit.md (hash-mismatch, seq-gap, rewritten, head-moved-back, unattested-purge…); `purged` after a retention purge: the walk started from that anchor. 200 whether the chain holds or not.',
     tag: 'Bridge',
     auth: 'bearer',
     roles: 'auditor, admin',

@@ -24,6 +24,8 @@ export interface AuditChainStatus {
   head?: AuditHead;
   /** What the walk was compared with, when anything. */
   anchor?: { seq: number; hash: string; source: 'checkpoint' | 'last-verification'; at?: string };
+  /** After a retention purge: the walk started from this anchor (docs/audit.md, "Retention"). */
+  purged?: AuditVerification['purged'];
   /** `full` walks every entry; `incremental` those after the last verified one. */
   scope: 'full' | 'incremental';
   /** ISO 8601 UTC. */
@@ -113,6 +115,7 @@ export class AuditMonitor {
       ...(result.firstBad ? { firstBad: result.firstBad } : {}),
       ...(result.head ? { head: result.head } : {}),
       ...(anchor && scope === 'full' ? { anchor } : {}),
+      ...(result.purged ? { purged: result.purged } : {}),
       scope,
       verifiedAt: new Date(this.options.clock.now()).toISOString(),
     };

@@ -83,7 +83,12 @@ describe('audit retention in the service', () => {
       },
     });
     expect(anchoring.monitor.status()).toMatchObject({ ok: true, scope: 'incremental' });
-    expect(await anchoring.monitor.verifyNow()).toMatchObject({ ok: true, checked: 5 });
+    expect(await anchoring.monitor.verifyNow()).toMatchObject({
+      ok: true,
+      checked: 5,
+      purged: { seq: 2, purgeSeq: 5 },
+      scope: 'full',
+    });
     expect(anchoring.monitor.readinessProblems()).toEqual([]);
 
     // A day later the second day goes too, stopping at the checkpoint of seq 3.
