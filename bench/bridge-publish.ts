@@ -5,7 +5,8 @@
  * embedded aedes broker and on private Mosquitto brokers started on ephemeral ports (never the
  * shared one): one with Mosquitto's DEFAULT limits, one tuned as docker-compose.yml. A wildcard
  * subscriber (mosquitto_sub, its own process) counts every message. Pacings: the default rate cap,
- * the window alone, and the echo guard (src/bridge/echo-guard.ts). Goal: under 5 s without loss
+ * the window alone, the adaptive window (src/bridge/adaptive-window.ts) and the echo guard
+ * (src/bridge/echo-guard.ts). Goal: under 5 s without loss
  * (issues 6 and 18).
  *
  * Run alone: `npx tsx bench/bridge-publish.ts`.
@@ -21,7 +22,7 @@ import mqtt from 'mqtt';
 import { hashSecret } from '../src/auth/secrets.js';
 import { Dispatcher } from '../src/bridge/dispatcher.js';
 import { MutablePlanFeed } from '../src/bridge/plan-feed.js';
-import { BridgePublisher } from '../src/bridge/publisher.js';
+import { BridgePublisher, type PublisherStats } from '../src/bridge/publisher.js';
 import type { SchoolPlan } from '../src/bridge/school-plan.js';
 import { MqttTopics } from '../src/contract/topics.js';
 import { ManualClock } from '../src/domain/clock.js';
@@ -219,6 +220,8 @@ export interface RegionRun {
   secondRepublishMs: number;
   /** Dispatcher start (42k evaluations, revs stored in SQLite), ms. */
   dispatcherStartMs: number;
+  /** The publisher's adaptive window after the run (when `adaptive`). */
+  adaptive?: PublisherStats['adaptive'];
   /** Empties the retained store of what the run left. */
   clear(): Promise<void>;
 }
@@ -233,6 +236,9 @@ export async function runRegion(
     prefix?: string;
     maxMessagesPerSecond?: number;
     echoLimit?: number;
+    /** Adaptive window (adaptive-window.ts) up to `window`. */
+    adaptive?: boolean;
+    window?: number;
   } = {},
 ): Promise<RegionRun> {
   const prefix = options.prefix ?? `bench-${randomBytes(4).toString('hex')}/v1`;
@@ -255,6 +261,8 @@ export async function runRegion(
       ? {}
       : { maxMessagesPerSecond: options.maxMessagesPerSecond }),
     ...(options.echoLimit === undefined ? {} : { echoLimit: options.echoLimit }),
+    ...(options.adaptive ? { adaptive: true } : {}),
+    ...(options.window === undefined ? {} : { window: options.window }),
   });
   // The dispatcher never needs its timer here: the first transition is 2 h away.
   const dispatcher = new Dispatcher({
@@ -298,6 +306,7 @@ export async function runRegion(
       republishMs,
       secondRepublishMs,
       dispatcherStartMs,
+      ...(options.adaptive ? { adaptive: publisher.stats().adaptive } : {}),
       clear: async () => {
         // A raw client: an MqttConnection would leave its own retained bridge status behind.
         const clearer = await mqtt.connectAsync(url, {
@@ -360,9 +369,24 @@ export async function benchBridgePublish(report: (line: string) => void): Promis
   }
   // Private brokers on ephemeral ports (never the shared one): Mosquitto's DEFAULT limits
   // (max_inflight_messages 20, max_queued_messages 1000), then a tuned one as docker-compose.yml.
-  const modes: { label: string; tuned: boolean; rate?: number; echoLimit?: number }[] = [
+  const modes: {
+    label: string;
+    tuned: boolean;
+    rate?: number;
+    echoLimit?: number;
+    adaptive?: boolean;
+    window?: number;
+  }[] = [
     { label: 'default pacing (10,000 msg/s)', tuned: false },
     { label: 'window only', tuned: false, rate: 0 },
+    { label: 'adaptive window (1–16), no rate cap', tuned: false, rate: 0, adaptive: true },
+    {
+      label: 'tuned broker, adaptive window (1–256), no rate cap',
+      tuned: true,
+      rate: 0,
+      adaptive: true,
+      window: 256,
+    },
     { label: `echo guard ${ECHO_LIMIT}, no rate cap`, tuned: false, rate: 0, echoLimit: ECHO_LIMIT },
     {
       label: `tuned broker, echo guard ${ECHO_LIMIT}, no rate cap`,
@@ -381,10 +405,12 @@ export async function benchBridgePublish(report: (line: string) => void): Promis
         {
           ...(mode.rate === undefined ? {} : { maxMessagesPerSecond: mode.rate }),
           ...(mode.echoLimit === undefined ? {} : { echoLimit: mode.echoLimit }),
+          ...(mode.adaptive ? { adaptive: true } : {}),
+          ...(mode.window === undefined ? {} : { window: mode.window }),
         },
       );
       report(
-        `${describe(`mosquitto (private, ${mode.tuned ? 'tuned' : 'default limits'}), ${mode.label}`, run)}; lost ${run.expected - run.counted}; under 5 s without loss: ${run.republishMs < 5_000 && run.counted === run.expected ? 'yes' : 'no'}`,
+        `${describe(`mosquitto (private, ${mode.tuned ? 'tuned' : 'default limits'}), ${mode.label}`, run)}; lost ${run.expected - run.counted}; under 5 s without loss: ${run.republishMs < 5_000 && run.counted === run.expected ? 'yes' : 'no'}${run.adaptive ? `; adaptive window at the end ${run.adaptive.window}, base PUBACK round trip ${run.adaptive.baseRttMs?.toFixed(2)} ms` : ''}`,
       );
     } finally {
       await broker.stop();
@@ -395,7 +421,7 @@ export async function benchBridgePublish(report: (line: string) => void): Promis
 /** Messages not yet received back that the echo guard allows: half of Mosquitto's default queue. */
 const ECHO_LIMIT = 500;
 
-async function privateMosquitto(tuned: boolean): Promise<{ url: string; stop(): Promise<void> }> {
+export async function privateMosquitto(tuned: boolean): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'scope-energie-bench-mqtt-'));
   const port = await new Promise<number>((resolve, reject) => {
     const server = createServer();

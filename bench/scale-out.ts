@@ -17,7 +17,7 @@
  * 14). Run alone: `npx tsx bench/scale-out.ts`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -234,6 +234,9 @@ async function runCycle(options: {
     await started;
     const listeningMs = performance.now() - spawnedAt;
     const outcome = await all;
+    // Memory per instance at region scale (issue 18, goal < 512 MB RSS): read as soon as every
+    // desired is out, the heaviest moment of the first cycle.
+    const memory = ids.map((id) => `${id} ${memoryOf(instances.get(id)?.process.pid)}`).join('; ');
     const settledAt = await settled;
     settledProbe.stop = true;
     const result: CycleResult = {
@@ -263,6 +266,7 @@ async function runCycle(options: {
           : '') +
         ` (after spawning; seeding ${(seedMs / 1000).toFixed(1)} s not included)`,
     );
+    report(`  memory when every desired was out: ${memory}`);
     for (const id of ids) {
       const instance = instances.get(id);
       if (instance) report(`  ${timeline(instance, spawnedEpoch)}`);
@@ -417,6 +421,18 @@ async function pollUntil(
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   return null;
+}
+
+/** RSS now and its peak (VmHWM) of process `pid`, from /proc (Linux); `n/a` elsewhere. */
+function memoryOf(pid: number | undefined): string {
+  if (pid === undefined) return 'n/a';
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+    return `RSS ${(kb('VmRSS') / 1024).toFixed(0)} MB (peak ${(kb('VmHWM') / 1024).toFixed(0)} MB)`;
+  } catch {
+    return 'n/a';
+  }
 }
 
 export async function benchScaleOut(report: (line: string) => void): Promise<void> {

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { STYLE as DASHBOARD_STYLE } from '../dashboard/layout.js';
+import { isPreSecured, useSecurityHeaders } from '../http/pre-secured.js';
 import { STYLE as PAGE_STYLE } from '../scope/vue/layout.js';
 
 /** `'sha256-…'` of an inline `<style>` element's exact text. */
@@ -31,11 +32,32 @@ export const CONTENT_SECURITY_POLICY = {
   baseUri: ["'none'"],
 };
 
+const SECURE_HEADERS_OPTIONS = {
+  contentSecurityPolicy: CONTENT_SECURITY_POLICY,
+  xFrameOptions: 'DENY',
+  referrerPolicy: 'same-origin',
+  strictTransportSecurity: false,
+} as const;
+
+/** The security headers as a plain record, exactly as hono's middleware sets them. */
+async function securityHeaderRecord(): Promise<Readonly<Record<string, string>>> {
+  // Its options hold no per-request value: running it once on an empty response gives them all.
+  const context = { res: new Response(null) } as unknown as Parameters<MiddlewareHandler>[0];
+  await secureHeaders(SECURE_HEADERS_OPTIONS)(context, async () => {});
+  const record: Record<string, string> = {};
+  for (const [name, value] of context.res.headers) record[name] = value;
+  return Object.freeze(record);
+}
+
 export function securityHeaders(): MiddlewareHandler {
-  return secureHeaders({
-    contentSecurityPolicy: CONTENT_SECURITY_POLICY,
-    xFrameOptions: 'DENY',
-    referrerPolicy: 'same-origin',
-    strictTransportSecurity: false,
-  });
+  const record = securityHeaderRecord();
+  useSecurityHeaders(record);
+  return async (c, next) => {
+    await next();
+    // A response built with them (src/http/pre-secured.ts): reading its headers would cost more.
+    if (isPreSecured(c.res)) return;
+    // As hono's middleware does: set after the handler, overwriting what it set.
+    const headers = c.res.headers;
+    for (const [name, value] of Object.entries(await record)) headers.set(name, value);
+  };
 }

@@ -228,6 +228,7 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     targets: targets(),
     maxMessagesPerSecond: config.mqtt.max_messages_per_second,
     echoLimit: config.mqtt.echo_limit,
+    adaptive: config.mqtt.adaptive_window,
     mayPublish: owns,
     ...(context.publicUrl ? { publicUrl: context.publicUrl } : {}),
     logger: mqttLogger,

@@ -33,6 +33,7 @@ import type { MqttConnection, PublishOutcome } from '../mqtt/connection.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
 import type { AdapterContext, AdapterMessage, ZoneTarget } from './adapters/adapter.js';
 import { ADAPTERS_BY_NAME } from './adapters/index.js';
+import { AdaptiveWindow, type AdaptiveWindowOptions } from './adaptive-window.js';
 import { EchoGuard } from './echo-guard.js';
 
 /** A window of 16 stays under Mosquitto's default 20 in-flight messages (docs/performance.md, "Brokers"). */
@@ -55,8 +56,13 @@ export interface PublisherOptions {
   version: string;
   /** Adapter settings per zone (`zoneTargetsOf(devices)`); a zone without one gets only the contract messages. */
   targets?: readonly ZoneTarget[];
-  /** Publishes awaiting their PUBACK at once; default 16. */
+  /** Publishes awaiting their PUBACK at once; default 16 (with `adaptive`, the largest window). */
   window?: number;
+  /**
+   * Adapt the window to the broker from PUBACK round trips (adaptive-window.ts), between 1 and
+   * `window`; options override the rule's constants. Absent or false: a fixed window.
+   */
+  adaptive?: boolean | AdaptiveWindowOptions;
   /** Cap on messages per second (token bucket, 100 ms bursts); default 10,000; 0 = none. */
   maxMessagesPerSecond?: number;
   /**
@@ -98,6 +104,14 @@ export interface PublisherStats extends PublishTally {
   lastRepublishMessages: number;
   /** Echo guard (`echoLimit`): most messages seen not yet received back, and its stalls. */
   echo?: { maxInFlight: number; stalls: number; disabled: boolean };
+  /** Adaptive window (`adaptive`): its size now, base and smoothed PUBACK round trips (ms), back-offs. */
+  adaptive?: {
+    window: number;
+    baseRttMs: number | null;
+    currentRttMs: number | null;
+    smoothedRttMs: number | null;
+    backoffs: number;
+  };
 }
 
 interface Encoded<P> {
@@ -142,15 +156,18 @@ class RateLimit {
   }
 }
 
-/** First come, first served slots: bounds the publishes awaiting a PUBACK. */
+/**
+ * First come, first served slots: bounds the publishes awaiting a PUBACK. The size is read at
+ * each grant, so an adaptive window (adaptive-window.ts) that shrinks lets the excess drain first.
+ */
 class PublishWindow {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(private readonly size: number) {}
+  constructor(private readonly size: () => number) {}
 
   /** Takes a free slot now, without waiting a microtask (the common case of a republication). */
   tryAcquire(): boolean {
-    if (this.active < this.size && this.waiting.length === 0) {
+    if (this.active < this.size() && this.waiting.length === 0) {
       this.active += 1;
       return true;
     }
@@ -158,17 +175,16 @@ class PublishWindow {
   }
 
   acquire(): Promise<void> {
-    if (this.active < this.size && this.waiting.length === 0) {
-      this.active += 1;
-      return Promise.resolve();
-    }
+    if (this.tryAcquire()) return Promise.resolve();
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.active -= 1;
+    this.active -= 1;
+    while (this.waiting.length > 0 && this.active < this.size()) {
+      this.active += 1;
+      this.waiting.shift()?.();
+    }
   }
 }
 
@@ -178,6 +194,7 @@ export class BridgePublisher {
   private readonly pendingClears = new Map<string, { uai: string; zone: string; function: ZoneFunction }>();
   private readonly targetsByZone = new Map<string, ZoneTarget>();
   private readonly window: PublishWindow;
+  private readonly adaptive: AdaptiveWindow | undefined;
   private readonly rate: RateLimit | undefined;
   private echo: EchoGuard | undefined;
   private echoSubscription: { unsubscribe(): Promise<void> } | undefined;
@@ -196,7 +213,16 @@ export class BridgePublisher {
     const size = options.window ?? DEFAULT_PUBLISH_WINDOW;
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`publish window must be a positive integer, got ${size}`);
-    this.window = new PublishWindow(size);
+    if (options.adaptive) {
+      const adaptive = new AdaptiveWindow({
+        max: size,
+        ...(typeof options.adaptive === 'object' ? options.adaptive : {}),
+      });
+      this.adaptive = adaptive;
+      this.window = new PublishWindow(() => adaptive.limit);
+    } else {
+      this.window = new PublishWindow(() => size);
+    }
     const rate = options.maxMessagesPerSecond ?? DEFAULT_MAX_MESSAGES_PER_SECOND;
     this.rate = rate > 0 ? new RateLimit(rate) : undefined;
     this.echo = options.echoLimit ? new EchoGuard({ limit: options.echoLimit }) : undefined;
@@ -240,6 +266,7 @@ export class BridgePublisher {
     }
     this.unregister ??= this.options.connection.onConnect(async (event) => {
       this.echo?.reset();
+      this.adaptive?.reset();
       const tally = await this.republishAll();
       this.logger.info({ ...event, ...tally, ms: this.lastRepublishMs }, 'bridge state re-published');
     });
@@ -526,6 +553,17 @@ export class BridgePublisher {
             },
           }
         : {}),
+      ...(this.adaptive
+        ? {
+            adaptive: {
+              window: this.adaptive.limit,
+              baseRttMs: this.adaptive.baseRtt ?? null,
+              smoothedRttMs: this.adaptive.smoothedRtt ?? null,
+              backoffs: this.adaptive.backoffs,
+              currentRttMs: this.adaptive.currentRtt ?? null,
+            },
+          }
+        : {}),
     };
   }
 
@@ -582,6 +620,7 @@ export class BridgePublisher {
         continue;
       }
       let outcome: Promise<PublishOutcome>;
+      const handedAt = this.adaptive ? performance.now() : 0;
       try {
         if ('bytes' in message) this.echo?.sent(message.topic);
         outcome =
@@ -598,11 +637,16 @@ export class BridgePublisher {
       inFlight.push(
         outcome.then(
           (result) => {
+            if (this.adaptive) {
+              if (result === 'sent') this.adaptive.acked(performance.now() - handedAt);
+              else this.adaptive.failed();
+            }
             this.window.release();
             tally[result] += 1;
             this.tally[result] += 1;
           },
           (error: unknown) => {
+            this.adaptive?.failed();
             this.window.release();
             tally.interrupted += 1;
             this.tally.interrupted += 1;

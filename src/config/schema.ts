@@ -257,6 +257,12 @@ const mqttSchema = z
       .describe(
         "Pacing by echo (0 = off): the bridge subscribes to its own desired/schedule topics and keeps at most this many of its messages not yet received back, so a subscriber as fast as the bridge never has more queued (500 stays under Mosquitto's default max_queued_messages 1000). With it, max_messages_per_second may be 0 on Mosquitto's default limits; the bridge's ACL must let it subscribe to those topics (docs/performance.md, \"Bridge publication\").",
       ),
+    adaptive_window: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Adapt the publish window (1–16 QoS 1 messages awaiting their PUBACK) to the broker from PUBACK round trips (LEDBAT, RFC 6817): fewer in flight when the broker queues. A PUBACK does not show a subscriber\'s backlog: keep max_messages_per_second or echo_limit on Mosquitto\'s default limits (docs/performance.md, "Issue 18").',
+      ),
     reported_max_per_minute: z
       .int()
       .min(1)

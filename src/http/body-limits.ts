@@ -46,7 +46,20 @@ export function bodyLimits(limits: BodyLimits): MiddlewareHandler {
     onError: (c) => bodyTooLarge(c, limits.importBytes),
   });
   const forms = bodyLimit({ maxSize: limits.formBytes, onError: (c) => bodyTooLarge(c, limits.formBytes) });
-  return (c, next) => (c.req.path.startsWith(IMPORT_PATH_PREFIX) ? imports(c, next) : forms(c, next));
+  return (c, next) => {
+    // A GET or HEAD without Content-Length or Transfer-Encoding has no body (RFC 9112 §6.3; a
+    // fetch() cannot give them one): nothing to limit, and hono's check would build the full
+    // WHATWG Request to find out (issue 18, the SORTIE 304). Other methods may carry a body that
+    // only the Request knows of (app.request() sets no Content-Length).
+    const method = c.req.method;
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      c.req.header('Content-Length') === undefined &&
+      c.req.header('Transfer-Encoding') === undefined
+    )
+      return next();
+    return c.req.path.startsWith(IMPORT_PATH_PREFIX) ? imports(c, next) : forms(c, next);
+  };
 }
 
 /**

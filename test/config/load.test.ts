@@ -31,6 +31,7 @@ const DEFAULTS = {
     reconnect_max_s: 5,
     max_messages_per_second: 10000,
     echo_limit: 0,
+    adaptive_window: false,
     reported_max_per_minute: 600,
     tls: { reject_unauthorized: true },
     provisioning: {

@@ -222,6 +222,35 @@ describe.each(backends)('HTTP hardening on $name', (backend) => {
       // An unknown route meets the bearer check of the API's catch-all first.
       expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 401, 413, 500]);
     });
+
+    it('puts the same security headers on a SORTIE 304 (built pre-secured) as on its 200', async () => {
+      const url = `/scope/sortie/v1/etablissements/${DEMO_UAI}/occupation?from=2025-12-01&to=2025-12-07`;
+      const ok = await app.request(url, { headers: made.bearer('manager') });
+      expect(ok.status).toBe(200);
+      const etag = ok.headers.get('ETag') ?? '';
+      const notModified = await app.request(url, {
+        headers: { ...made.bearer('manager'), 'If-None-Match': etag },
+      });
+      expect(notModified.status).toBe(304);
+      expect(await notModified.text()).toBe('');
+      const headersOf = (res: Response) =>
+        Object.fromEntries([...res.headers].filter(([name]) => name !== 'content-type'));
+      // RFC 9110 §15.4.5: ETag, Cache-Control and Vary as the 200 would send them.
+      expect(headersOf(notModified)).toEqual(headersOf(ok));
+      expect(notModified.headers.get('Cache-Control')).toBe('private, no-cache');
+      expect(notModified.headers.get('Vary')).toBe('Authorization, Cookie');
+      expect(notModified.headers.get('X-Frame-Options')).toBe('DENY');
+      expect(notModified.headers.get('Content-Security-Policy')).toBe(
+        ok.headers.get('Content-Security-Policy'),
+      );
+      // A query refused once is refused again (only valid queries are remembered).
+      for (let i = 0; i < 2; i++) {
+        const bad = await app.request(url.replace('2025-12-07', '2025-11-07'), {
+          headers: made.bearer('manager'),
+        });
+        expect(bad.status).toBe(400);
+      }
+    });
   });
 
   describe('date parameters and the 400 safety net', () => {

@@ -7,12 +7,13 @@ import { type Context, Hono } from 'hono';
 import { type AuthEnv, requireRole, uaiVisible } from '../../auth/middleware.js';
 import { canAccessUai } from '../../auth/principal.js';
 import { pathUai } from '../../domain/uai.js';
+import { preSecured } from '../../http/pre-secured.js';
 import { notFound } from '../../http/problem-response.js';
 import { ifNoneMatchHits, timetableEtag } from './etag.js';
 import { OCCUPANCY_ROLES, occupancyAccess } from './occupancy-access.js';
 import { parseParameters } from './parse-parameters.js';
 import { mayReadTimetable } from './response-shape.js';
-import { type EstablishmentsBody, occupancyQuerySchema } from './schemas.js';
+import { type EstablishmentsBody, type OccupancyQuery, occupancyQuerySchema } from './schemas.js';
 import { SortieOccupancy, type SortieOccupancyDeps } from './sortie-occupancy.js';
 
 export interface SortieDeps extends SortieOccupancyDeps {
@@ -30,6 +31,8 @@ export const SORTIE_BASE = '/scope/sortie/v1/etablissements';
  * own cache (`private`: bodies depend on who asks).
  */
 const CACHE_CONTROL = 'private, no-cache';
+/** Bodies depend on who asks (RFC 9110 §12.5.5). */
+const VARY = 'Authorization, Cookie';
 
 export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
@@ -64,14 +67,16 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
     // a school outside the caller's list is not found whatever the parameters.
     if (!occupancyAccess(c.get('principal'), uai).allowed)
       return notFound(c, `establishment ${uai}`, 'uai (path)');
-    const query = parseParameters(occupancyQuerySchema, c.req.query(), 'query');
+    const query = parseOccupancyQuery(c.req.url, () => c.req.query());
     const answer = await occupancy.occupancy(c.get('principal'), uai, query, c.req.header('If-None-Match'));
     if (answer.status === 'not-found' || answer.status === 'forbidden')
       return notFound(c, `establishment ${uai}`, 'uai (path)');
+    // A revalidation: the headers as one plain record (src/http/pre-secured.ts).
+    if (answer.status === 'not-modified')
+      return preSecured(304, { ETag: answer.etag, 'Cache-Control': CACHE_CONTROL, Vary: VARY });
     c.header('ETag', answer.etag);
     c.header('Cache-Control', CACHE_CONTROL);
-    c.header('Vary', 'Authorization, Cookie');
-    if (answer.status === 'not-modified') return c.body(null, 304);
+    c.header('Vary', VARY);
     return jsonText(c, answer.text);
   });
 
@@ -95,6 +100,25 @@ export function sortieRoutes(deps: SortieDeps): Hono<AuthEnv> {
   });
 
   return app;
+}
+
+/** Valid occupancy queries by their raw query string: a consumer asks the same week again and again. */
+const validQueries = new Map<string, OccupancyQuery>();
+const MAX_CACHED_QUERIES = 1_024;
+
+/**
+ * The query's `from`/`to` through the schema, once per distinct query string (issue 18: the zod
+ * parse was a tenth of a revalidation). Refused queries are not kept (their 400 is thrown again).
+ */
+function parseOccupancyQuery(url: string, values: () => Record<string, string>): OccupancyQuery {
+  const mark = url.indexOf('?');
+  const raw = mark === -1 ? '' : url.slice(mark + 1);
+  const cached = validQueries.get(raw);
+  if (cached) return cached;
+  const query = parseParameters(occupancyQuerySchema, values(), 'query');
+  if (validQueries.size >= MAX_CACHED_QUERIES) validQueries.clear();
+  validQueries.set(raw, query);
+  return query;
 }
 
 function jsonText(c: Context, text: string): Response {
