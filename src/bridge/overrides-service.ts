@@ -119,7 +119,7 @@ export interface OverridesServiceOptions {
   repository: OverrideRepository;
   site: { readonly current: Site };
   clock: Clock;
-  /** "next-change": the next planned change of the zone's function after `at` (PlanningService.nextChange). */
+  /** "next-change": the next planned change of the zone's function after `at` (`nextPlannedChange`, planning.ts). */
   nextChange: (uai: string, zone: string, fn: ZoneFunction, at: number, withinMs: number) => number | null;
   logger?: { error(obj: object, msg?: string): void };
   /** The audit log: refused requests are recorded there (issue 21). */

@@ -25,19 +25,6 @@ export interface PartHealth {
   problems: readonly string[];
 }
 
-/** A start that failed: which part, and the parts stopped again by the rollback. */
-export class PartStartError extends Error {
-  constructor(
-    readonly part: string,
-    override readonly cause: unknown,
-  ) {
-    super(`part "${part}" failed to start: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
-    this.name = 'PartStartError';
-  }
-}
-
 export class Composition {
   private readonly declarations: readonly PartDeclaration[];
   private readonly ordered: readonly PartDeclaration[];
@@ -61,7 +48,8 @@ export class Composition {
 
   /**
    * Starts every part in order. If one throws, the parts already started and the failed one are
-   * stopped in reverse order (their stop errors logged), then a `PartStartError` is thrown.
+   * stopped in reverse order (their stop errors logged), then its error is thrown as it was (an
+   * `InputError` still reaches the CLI as one); the log names the part.
    */
   async start(): Promise<void> {
     if (this.started.length > 0 || this.stopping) throw new Error('a composition starts once');
@@ -70,10 +58,11 @@ export class Composition {
       try {
         await declaration.part.start();
       } catch (error) {
+        this.logger?.error({ err: error, part: declaration.name }, 'part failed to start');
         await this.stop().catch((stopError: unknown) =>
           this.logger?.error({ err: stopError }, 'rollback of a failed start: some parts did not stop'),
         );
-        throw new PartStartError(declaration.name, error);
+        throw error;
       }
       this.running.add(declaration.name);
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Composition, PartStartError, startOrder } from '../../src/lifecycle/composition.js';
+import { Composition, startOrder } from '../../src/lifecycle/composition.js';
 import { type Part, subscriptionsPart } from '../../src/lifecycle/part.js';
 
 /** A part that records its starts and stops in `log`, and may fail or report problems. */
@@ -52,17 +52,20 @@ describe('Composition', () => {
 
   it('rolls a failed start back: the failed part and those before it stop, last first, and the rest never start', async () => {
     const log: string[] = [];
-    const composition = new Composition([
-      { name: 'a', part: recorded(log, 'a') },
-      { name: 'b', part: recorded(log, 'b'), needs: ['a'] },
-      { name: 'c', part: recorded(log, 'c', { failStart: true }), needs: ['b'] },
-      { name: 'd', part: recorded(log, 'd'), needs: ['c'] },
-    ]);
-    const failure = await composition.start().catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(PartStartError);
-    expect((failure as PartStartError).part).toBe('c');
-    expect((failure as PartStartError).message).toBe('part "c" failed to start: c refused');
+    const logged: string[] = [];
+    const composition = new Composition(
+      [
+        { name: 'a', part: recorded(log, 'a') },
+        { name: 'b', part: recorded(log, 'b'), needs: ['a'] },
+        { name: 'c', part: recorded(log, 'c', { failStart: true }), needs: ['b'] },
+        { name: 'd', part: recorded(log, 'd'), needs: ['c'] },
+      ],
+      { error: (obj, msg) => logged.push(`${(obj as { part?: string }).part}: ${msg}`) },
+    );
+    // The part's own error, unwrapped (the CLI maps an InputError to exit code 2).
+    await expect(composition.start()).rejects.toThrow(new Error('c refused'));
     expect(log).toEqual(['start a', 'start b', 'start c', 'stop c', 'stop b', 'stop a']);
+    expect(logged).toEqual(['c: part failed to start']);
     // Stopping again after the rollback stops nothing twice.
     await composition.stop();
     expect(log).toHaveLength(6);
