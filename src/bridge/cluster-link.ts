@@ -106,7 +106,7 @@ export function leaseParts(options: ClusterParts): { leases: Part; handover: Par
         unfollow = follow();
       },
       stop: release,
-      health: () => leases.readinessProblems(),
+      health: () => leases.health(),
     },
     handover: { start() {}, stop: release },
   };

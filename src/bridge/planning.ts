@@ -21,6 +21,7 @@ import type { Occupancy } from '../domain/occupancy.js';
 import { InputError } from '../domain/problems.js';
 import { expandEvents } from '../events/expand-events.js';
 import type { ScheduledEvent } from '../events/scheduled-event.js';
+import type { Part } from '../lifecycle/part.js';
 import type { Override } from '../rules/overrides.js';
 import { nextChangeAfter, PLANNING_MARGIN_MS, type TimeRange } from '../rules/planner.js';
 import type { PlanMode, SegmentReason } from '../rules/segment.js';
@@ -113,7 +114,7 @@ export interface PlanningServiceOptions {
   logger?: PlanningLogger;
 }
 
-export class PlanningService {
+export class PlanningService implements Part {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly generation = new Map<string, number>();
   private task: ScheduledJob | undefined;

@@ -26,6 +26,7 @@ import {
 } from '../contract/topics.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { isValidFilter, isValidTopicName, topicMatchesFilter } from '../domain/mqtt-filters.js';
+import type { Part } from '../lifecycle/part.js';
 import { type MqttLogger, silentLogger } from './logger.js';
 
 export interface MqttTlsOptions {
@@ -150,7 +151,7 @@ interface SubscriptionEntry {
   handlers: Set<MessageHandler>;
 }
 
-export class MqttConnection {
+export class MqttConnection implements Part {
   readonly topics: MqttTopics;
   private readonly options: MqttConnectionOptions;
   private readonly clock: Clock;
