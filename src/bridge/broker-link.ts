@@ -77,6 +77,9 @@ export function brokerLinkOf(context: BrokerLinkContext): BrokerLink {
 class EmbeddedBrokerPart implements BrokerLink {
   readonly username = BRIDGE_MQTT_USERNAME;
   readonly password = generateToken('mqtt');
+  // Hashed once: a new salted hash at a reload would read as changed credentials to the broker,
+  // which then drops the bridge's session (broker.ts keeps a session whose login is unchanged).
+  private readonly passwordHash = hashSecret(this.password);
   private broker: EmbeddedBroker | null = null;
   private lapses: LapseTimer | undefined;
 
@@ -133,7 +136,7 @@ class EmbeddedBrokerPart implements BrokerLink {
   private bridgeCredentials() {
     return {
       username: this.username,
-      passwordHash: hashSecret(this.password),
+      passwordHash: this.passwordHash,
       extraAcl: bridgeExtraAcl(zoneTargetsOf([...this.context.site.current.devices.values()])),
     };
   }

@@ -77,11 +77,16 @@ export class Composition {
     return this.stopping;
   }
 
-  /** Each declared part's problems: a part not running says so; a running one answers `health()`. */
+  /**
+   * The problems of each declared part that has a `health()`: a running one answers it, one not
+   * running (before start, after stop, rolled back) says so. Parts without `health()` are not
+   * listed: their failures show as a failed start, not as a lasting state.
+   */
   health(): PartHealth[] {
-    return this.declarations.map((d) => {
-      if (!this.running.has(d.name)) return { name: d.name, problems: [`${d.name}: not running`] };
-      return { name: d.name, problems: d.part.health?.() ?? [] };
+    return this.declarations.flatMap((d) => {
+      if (!d.part.health) return [];
+      if (!this.running.has(d.name)) return [{ name: d.name, problems: [`${d.name}: not running`] }];
+      return [{ name: d.name, problems: d.part.health() }];
     });
   }
 
