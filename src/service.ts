@@ -522,7 +522,7 @@ function assembleService(options: {
           ]
         : []),
     ],
-    logger.child({ part: 'service' }),
+    logger.child({ composition: 'service' }),
   );
   return { composition, server: http, bridge, clientsHolder, app };
 }

@@ -342,7 +342,7 @@ export function createBridge(context: BridgeContext): Bridge & Part {
       // Stops first: the leases are given up before anything else stops (cluster-link.ts).
       { name: 'handover', part: held.handover, needs: ['sync'] },
     ],
-    logger.child({ part: 'bridge' }),
+    logger.child({ composition: 'bridge' }),
   );
 
   const routes = new Hono<AuthEnv>();

@@ -17,6 +17,8 @@ export interface PartDeclaration {
 }
 
 export interface CompositionLogger {
+  /** Each part started and stopped (`part started`, `part stopped`), at debug level. */
+  debug?(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
 
@@ -65,6 +67,7 @@ export class Composition {
         throw error;
       }
       this.running.add(declaration.name);
+      this.logger?.debug?.({ part: declaration.name }, 'part started');
     }
   }
 
@@ -101,6 +104,7 @@ export class Composition {
       this.running.delete(declaration.name);
       try {
         await declaration.part.stop();
+        this.logger?.debug?.({ part: declaration.name }, 'part stopped');
       } catch (error) {
         errors.push(error);
         this.logger?.error({ err: error, part: declaration.name }, 'part failed to stop');
