@@ -44,7 +44,7 @@ import { zoneComfortSetpoints } from './savings/baseline.js';
 import { MeterIngest } from './savings/meter-ingest.js';
 import { SavingsFreezer } from './savings/savings-freezer.js';
 import { savingsRoutes } from './savings/savings-routes.js';
-import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
+import { entreeLimits, ImportWorkers } from './scope/entree/import-pool.js';
 import { SortieOccupancy } from './scope/sortie/sortie-occupancy.js';
 import { createViewPool, occupancyRunnerOf } from './scope/vue/view-pool.js';
 import { calendarSourceOf } from './site/calendars.js';
@@ -237,8 +237,8 @@ function assembleService(options: {
     ...workerLimits,
     onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
   });
-  // One worker is started now so that the first import does not wait for one to load.
-  const importPool = createImportPool({
+  // One worker is loaded at start so that the first import does not wait for one to load.
+  const importWorkers = new ImportWorkers({
     warm: true,
     threads: config.entree.worker.threads,
     ...workerLimits,
@@ -417,7 +417,7 @@ function assembleService(options: {
         ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
         : undefined,
       limits: entreeLimits(config.entree),
-      runImportTask: importPool.run,
+      runImportTask: importWorkers.run,
       onImported: (report, importedBy) => {
         logger.info({ uai: report.uai, version: report.version, by: importedBy }, 'timetable imported');
         auditLog.sink([importAuditEntry(report, importedBy, 'http', clock.now())]);
@@ -446,7 +446,6 @@ function assembleService(options: {
       },
       { name: 'event-loop-monitor', part: loopMonitor },
       { name: 'view-workers', part: { start() {}, stop: () => viewPool.close() } },
-      { name: 'import-workers', part: { start() {}, stop: () => importPool.close() } },
       {
         name: 'reload-listeners',
         part: subscriptionsPart(
@@ -464,7 +463,6 @@ function assembleService(options: {
       },
       { name: 'clients', part: clientsHolder, needs: ['reload-listeners'] },
       { name: 'site', part: site, needs: ['reload-listeners'] },
-      { name: 'calendar-alerts', part: calendarAlertGauge, needs: ['view-workers'] },
       { name: 'audit-anchoring', part: anchoring, needs: ['store'] },
       {
         // Opens with the devices and rules the service starts on: hashes, rules version, who changed them.
@@ -493,6 +491,9 @@ function assembleService(options: {
       { name: 'telemetry-aggregation', part: telemetry.aggregation, needs: ['bridge'] },
       { name: 'meters', part: meterIngest, needs: ['bridge'] },
       { name: 'savings-freezer', part: freezer, needs: ['bridge'] },
+      // After the bridge, as their first runs compete with its first cycle for the CPU.
+      { name: 'calendar-alerts', part: calendarAlertGauge, needs: ['bridge', 'view-workers'] },
+      { name: 'import-workers', part: importWorkers, needs: ['bridge'] },
       // Listens last: until every part above runs, a connection is refused (docs/deployment.md).
       {
         name: 'http',

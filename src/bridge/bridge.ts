@@ -291,10 +291,11 @@ export function createBridge(context: BridgeContext): Bridge & Part {
       { name: 'tracker', part: tracker, needs: ['mqtt-session'] },
       // After the publisher: its connect handler (re-publish everything) runs first.
       { name: 'broker-watch', part: watch, needs: ['publisher'] },
+      // Before the overrides: the expiries their start records reach the other instances too.
+      { name: 'cluster-signals', part: cluster },
       { name: 'overrides', part: overrides, needs: ['audit-trail'] },
       { name: 'held-occupancy', part: { start: () => sync.load(), stop() {} } },
       { name: 'leases', part: held.leases, needs: ['held-occupancy'] },
-      { name: 'cluster-signals', part: cluster, needs: ['leases'] },
       {
         name: 'site-reloads',
         part: new SiteReloads({
