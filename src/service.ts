@@ -446,6 +446,8 @@ function assembleService(options: {
       },
       { name: 'event-loop-monitor', part: loopMonitor },
       { name: 'view-workers', part: { start() {}, stop: () => viewPool.close() } },
+      // Early: its worker loads while the rest starts, so the first import finds it ready.
+      { name: 'import-workers', part: importWorkers },
       {
         name: 'reload-listeners',
         part: subscriptionsPart(
@@ -491,9 +493,8 @@ function assembleService(options: {
       { name: 'telemetry-aggregation', part: telemetry.aggregation, needs: ['bridge'] },
       { name: 'meters', part: meterIngest, needs: ['bridge'] },
       { name: 'savings-freezer', part: freezer, needs: ['bridge'] },
-      // After the bridge, as their first runs compete with its first cycle for the CPU.
+      // After the bridge: its first refresh would compete with the bridge's first cycle.
       { name: 'calendar-alerts', part: calendarAlertGauge, needs: ['bridge', 'view-workers'] },
-      { name: 'import-workers', part: importWorkers, needs: ['bridge'] },
       // Listens last: until every part above runs, a connection is refused (docs/deployment.md).
       {
         name: 'http',

@@ -64,6 +64,7 @@ const SERVICE_PARTS = [
   'demo-seed',
   'event-loop-monitor',
   'view-workers',
+  'import-workers',
   'reload-listeners',
   'clients',
   'site',
@@ -77,7 +78,6 @@ const SERVICE_PARTS = [
   'meters',
   'savings-freezer',
   'calendar-alerts',
-  'import-workers',
   'http',
   'demo-gateway',
 ];
