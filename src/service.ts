@@ -1,14 +1,15 @@
 /**
- * The composition root of the running service (`scope-energie serve`, `npm start`): reads the
- * configuration, builds each part from one context, starts them in order and stops them in
- * reverse. Holds no business logic.
+ * The composition root of the running service (`scope-energie serve`, `npm start`), read in a
+ * minute (issue 14; docs/architecture.md, "Parts and their lifecycle"): the configuration, then
+ * each piece built with what it uses, then the list of parts in start order. The composition
+ * (src/lifecycle/) starts them in that order, stops them in reverse, rolls a failed start back and
+ * collects their health for /readyz. Holds no business logic.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { type AddressInfo, connect, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createHttpApp } from './app/app.js';
+import { HttpServer, reservePort } from './app/http-server.js';
 import { createMetrics } from './app/metrics.js';
 import { createAnchoring } from './audit/audit-anchoring.js';
 import { auditRoutes } from './audit/audit-routes.js';
@@ -23,19 +24,20 @@ import type { AuthEnv } from './auth/middleware.js';
 import { loadSigningKey } from './auth/signing-key.js';
 import { createAuditBatcher } from './bridge/audit-batcher.js';
 import { clientCreatedEvents, clientsReloadEvents, reloadEvents } from './bridge/audit-events.js';
-import { type Bridge, startBridge } from './bridge/bridge.js';
+import { type Bridge, createBridge } from './bridge/bridge.js';
 import { sortieSourceFromConfig } from './bridge/sortie-source-from-config.js';
-import { type BrokerAccess, startBrokerAccess } from './broker-access/broker-access.js';
-import { isSchoolZone } from './calendar/index.js';
+import { BrokerAccessPart } from './broker-access/broker-access.js';
 import { complianceRoutes } from './compliance/compliance-routes.js';
 import { createComplianceService } from './compliance/compliance-service.js';
 import type { Config } from './config/schema.js';
 import { CalendarAlertGauge } from './dashboard/calendar-alert-gauge.js';
 import { dashboardDepsOf } from './dashboard/service-deps.js';
-import { buildDemoTimetable, DEMO_GATEWAY_PASSWORD, DEMO_UAI } from './demo/demo-lycee.js';
+import { DEMO_UAI } from './demo/demo-lycee.js';
+import { DemoGatewayPart, seedDemo } from './demo/demo-parts.js';
 import { type Clock, systemClock } from './domain/clock.js';
-import { type SimulatedGateway, startSimulatedGateway } from './gateway/simulated-gateway.js';
 import { EventLoopMonitor } from './http/event-loop-monitor.js';
+import { Composition } from './lifecycle/composition.js';
+import { subscriptionsPart } from './lifecycle/part.js';
 import type { Logger } from './log/logger.js';
 import { runAuditRetention } from './retention/audit-retention-run.js';
 import { RetentionJob } from './retention/retention-job.js';
@@ -43,11 +45,10 @@ import { zoneComfortSetpoints } from './savings/baseline.js';
 import { MeterIngest } from './savings/meter-ingest.js';
 import { SavingsFreezer } from './savings/savings-freezer.js';
 import { savingsRoutes } from './savings/savings-routes.js';
-import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
-import { ingestTimetable } from './scope/entree/ingest.js';
+import { entreeLimits, ImportWorkers } from './scope/entree/import-pool.js';
 import { SortieOccupancy } from './scope/sortie/sortie-occupancy.js';
 import { createViewPool, occupancyRunnerOf } from './scope/vue/view-pool.js';
-import { CalendarSource } from './site/calendars.js';
+import { calendarSourceOf } from './site/calendars.js';
 import { describeSiteChange } from './site/site-change.js';
 import { SiteHolder } from './site/site-holder.js';
 import { createSessionRevocationRepository } from './store/session-revocation-repository.js';
@@ -55,9 +56,8 @@ import { openStore, type Store } from './store/store.js';
 import { purgeTimetableVersions } from './store/timetable-retention.js';
 import {
   comfortSettingsOf,
+  createTelemetry,
   createTelemetryIngestor,
-  startTelemetry,
-  type TelemetryParts,
 } from './telemetry/telemetry-service.js';
 
 /** The package version, for the OpenAPI document. */
@@ -96,16 +96,11 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   const baseDir = context.baseDir ?? process.cwd();
   const dataDir = resolve(baseDir, config.storage.data_dir);
   mkdirSync(dataDir, { recursive: true });
-  // The HTTP server listens once the app exists (below): until then a connection is refused, never
-  // answered by a stand-in (docs/deployment.md, "Start-up"). Its port is checked free (and, when 0,
-  // chosen) now, so that a taken port stops the start before the bridge publishes anything, and
-  // Home Assistant's discovery can name the dashboard's URL.
+  // Checked free (or chosen) before anything starts: a taken port stops the start before the
+  // bridge publishes anything, and Home Assistant's discovery can name the dashboard's URL.
   const port = await reservePort(config.server.host, config.server.port);
-  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
-
-  const clientsFile = resolve(baseDir, config.clients_file);
   const clients = loadClients({
-    clientsFile,
+    clientsFile: resolve(baseDir, config.clients_file),
     dataDir,
     demo: config.demo.enabled,
   });
@@ -126,9 +121,60 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
   });
   logger.info({ dialect: store.dialect }, 'store ready');
+  let service: ReturnType<typeof assembleService>;
+  try {
+    service = assembleService({
+      config,
+      logger,
+      clock,
+      baseDir,
+      dataDir,
+      port,
+      store,
+      clients: clients.clients,
+    });
+  } catch (error) {
+    // Invalid devices/ or rules/ files, unreadable keys: nothing started but the store.
+    await store.close();
+    throw error;
+  }
+  const { composition, server, bridge, clientsHolder, app } = service;
+  await composition.start();
+  logger.info({ url: server.url, mqtt: bridge.mqttUrl }, 'HTTP server listening');
+  return {
+    url: server.url,
+    port,
+    store,
+    bridge,
+    mqttUrl: bridge.mqttUrl,
+    credentialsFile: clients.credentialsFile,
+    routes: () => app.routes.map((r) => ({ method: r.method, path: r.path })),
+    clients: clientsHolder,
+    async stop() {
+      await composition.stop();
+      logger.info('stopped');
+    },
+  };
+}
 
+/** Every piece of the service, built with what it uses, and the parts in start order. */
+function assembleService(options: {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  baseDir: string;
+  dataDir: string;
+  port: number;
+  store: Store;
+  clients: ReturnType<typeof loadClients>['clients'];
+}) {
+  const { config, logger, clock, baseDir, dataDir, port, store } = options;
+  const clientsFile = resolve(baseDir, config.clients_file);
+  // `env` is @hono/node-server's `{ incoming, outgoing }`: the remote address (throttling) and the
+  // socket (the 413's graceful close) come from it. It listens last (see the parts below).
+  const http = new HttpServer((request, env) => app.fetch(request, env), config.server.host, port);
   const authenticator = new Authenticator({
-    clients: clients.clients,
+    clients: options.clients,
     signingKey: loadSigningKey({
       signingKeyFile: config.auth.signing_key_file
         ? resolve(baseDir, config.auth.signing_key_file)
@@ -142,9 +188,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     // Logged-out sessions, refused by every instance on this store until they expire.
     sessionRevocations: createSessionRevocationRepository(store.db, clock),
   });
-
-  if (config.demo.enabled) await seedDemo(store, clock, logger);
-
+  // clients.yaml and the generated clients, live: a new client works, a removed one stops, at once.
+  const clientsHolder = new ClientsHolder({ clientsFile, dataDir }, options.clients);
   // devices/ and rules/: invalid files stop the start; later bad edits keep the last valid set.
   const site = new SiteHolder({
     devicesDir: resolve(baseDir, config.paths.devices_dir),
@@ -152,32 +197,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     baseDir,
     exceptionPolicy: { maxDeviationC: config.rules.exception_max_deviation_c },
   });
-  site.onReload((result) => {
-    if (result.ok) logger.info({ schools: result.site.devices.size }, 'devices and rules reloaded');
-    else
-      logger.error(
-        { problems: result.problems },
-        'devices or rules invalid: keeping the previous valid files',
-      );
-  });
-  site.start();
-  // One calendar source for SORTIE, VUE and the bridge: shipped holidays, `calendar import`,
-  // the configured file, and the devices files' département overrides.
-  const zone = config.calendar.zone;
-  if (!isSchoolZone(zone)) {
-    logger.warn({ zone }, 'calendar zone without school holiday data: only public holidays close schools');
-  }
-  const calendars = new CalendarSource({
-    zone: isSchoolZone(zone) ? zone : 'B',
-    ...(isSchoolZone(zone) ? {} : { periods: [] }),
-    dataDir,
-    holidaysFile: config.calendar.holidays_file ? resolve(baseDir, config.calendar.holidays_file) : undefined,
-    departementOf: (uai) => site.current.devices.get(uai)?.value.school.departement,
-  });
-
-  const partnerPrivateKeyPem = config.entree.partner_key_file
-    ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
-    : undefined;
+  // One calendar source for SORTIE, VUE and the bridge (and the offline commands).
+  const calendars = calendarSourceOf({ config, baseDir, dataDir, site, logger });
   // Signed checkpoints outside the database and the self-verification (docs/audit.md).
   const anchoring = createAnchoring({
     config: config.audit,
@@ -187,7 +208,6 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     clock,
     logger: logger.child({ part: 'audit' }),
   });
-  anchoring.start();
   // Everything the bridge decides and publishes, every import and reload: one hash-chained log.
   const auditLog = createAuditBatcher(
     async (events) => {
@@ -211,32 +231,42 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     clock,
     logger: logger.child({ part: 'retention' }),
   });
-  retention.start();
-  // The devices and rules the service starts on: hashes, rules version and who last changed them.
-  auditLog.sink(
-    reloadEvents(
-      { ok: true, site: site.current, change: describeSiteChange([], site.current.files) },
-      clock.now(),
-    ),
-  );
-  // VUE's week and data-quality check and the dashboard's unmapped-rooms alert decode and walk the
-  // stored timetable, and so do SORTIE's big occupancy bodies (the bridge's included): in a worker
-  // of their own, with the import workers' limits.
-  const viewPool = createViewPool({
+  // Work whose cost depends on untrusted bytes runs in workers with limits: imports, and VUE's,
+  // the dashboard's and SORTIE's big reads of a stored timetable (docs/architecture.md).
+  const workerLimits = {
     maxHeapMb: config.entree.worker.max_heap_mb,
     taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
+  };
+  const viewPool = createViewPool({
+    ...workerLimits,
     onError: (error) => logger.error({ err: error }, 'a view worker failed between tasks'),
   });
-  // SORTIE's occupancy answers, one instance for the HTTP route and the bridge's in-process reads
-  // (same checks, same caches and tags); big bodies are computed in the view worker.
+  // One worker is loaded at start so that the first import does not wait for one to load.
+  const importWorkers = new ImportWorkers({
+    warm: true,
+    threads: config.entree.worker.threads,
+    ...workerLimits,
+    onError: (error) => logger.error({ err: error }, 'an import worker failed between tasks'),
+  });
+  // SORTIE's occupancy answers, one instance for the HTTP route and the bridge's in-process reads.
   const sortieOccupancy = new SortieOccupancy({
     store,
     calendars,
     runOccupancy: occupancyRunnerOf(viewPool.run),
   });
-  // External broker's access control from devices/, before the bridge logs in to that broker.
-  let brokerAccess: BrokerAccess | null = null;
-  let bridge: Bridge;
+  // External broker's access control from devices/; the bridge runs it on reloads (issue 15).
+  const brokerAccess = new BrokerAccessPart({
+    config,
+    baseDir,
+    env: process.env,
+    site,
+    store,
+    clock,
+    logger,
+    version: SERVICE_VERSION,
+    audit: auditLog.sink,
+    followReloads: false,
+  });
   // What gateways measure, stored in batches (issue 16, docs/telemetry.md).
   const telemetryIngestor = createTelemetryIngestor({
     config,
@@ -244,53 +274,33 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     clock,
     logger: logger.child({ part: 'telemetry' }),
   });
-  try {
-    brokerAccess = await startBrokerAccess({
-      config,
-      baseDir,
-      env: process.env,
-      site,
-      store,
-      clock,
-      logger,
-      version: SERVICE_VERSION,
-      audit: auditLog.sink,
-      followReloads: false,
-    });
-    bridge = await startBridge({
-      config,
-      baseDir,
-      store,
-      site,
-      calendars,
-      clock,
-      logger,
-      version: SERVICE_VERSION,
-      // The embedded default reads SORTIE in process; `sortie.source` may name a remote hub.
-      sortie: sortieSourceFromConfig(config.sortie, { sortie: sortieOccupancy, env: process.env, clock }),
-      publicUrl: config.server.public_url ?? url,
-      audit: auditLog.sink,
-      ...(brokerAccess ? { brokerAccess } : {}),
-      onReported: (row) => telemetryIngestor.offer(row),
-    });
-  } catch (error) {
-    retention.stop();
-    anchoring.stop();
-    brokerAccess?.stop();
-    site.stop();
-    await viewPool.close();
-    await store.close();
-    throw error;
-  }
-
-  const startedBridge = bridge;
-  const telemetry: TelemetryParts = startTelemetry({
+  const bridge = createBridge({
+    config,
+    baseDir,
+    store,
+    site,
+    calendars,
+    clock,
+    logger,
+    version: SERVICE_VERSION,
+    // The embedded default reads SORTIE in process; `sortie.source` may name a remote hub.
+    sortie: sortieSourceFromConfig(config.sortie, { sortie: sortieOccupancy, env: process.env, clock }),
+    publicUrl: config.server.public_url ?? http.url,
+    audit: auditLog.sink,
+    ...(brokerAccess.enabled ? { brokerAccess } : {}),
+    onReported: (row) => telemetryIngestor.offer(row),
+  });
+  const planFor: Bridge['planning']['planFor'] = (uai, date, days) =>
+    bridge.planning.planFor(uai, date, days);
+  const owns = (uai: string) => bridge.leases.owns(uai);
+  const devicesOf = (uai: string) => site.current.devices.get(uai);
+  const telemetry = createTelemetry({
     config,
     repository: store.telemetry,
     ingestor: telemetryIngestor,
-    planFor: (uai, date, days) => startedBridge.planning.planFor(uai, date, days),
+    planFor,
     devices: () => site.current.devices,
-    owns: (uai) => startedBridge.leases.owns(uai),
+    owns,
     clock,
     logger: logger.child({ part: 'telemetry' }),
   });
@@ -298,47 +308,32 @@ export async function startService(context: ServiceContext): Promise<RunningServ
   // meter indexes and outdoor temperatures for measured savings (issue 16): savings parts fed by
   // the bridge, assembled here so that the bridge knows nothing of savings.
   const zoneComfort = (uai: string) =>
-    zoneComfortSetpoints(site.current.ruleSet, uai, site.current.devices.get(uai)?.value.zones ?? []);
+    zoneComfortSetpoints(site.current.ruleSet, uai, devicesOf(uai)?.value.zones ?? []);
   const freezer = new SavingsFreezer({
     schools: () => site.current.devices.values(),
-    owns: (uai) => startedBridge.leases.owns(uai),
-    ready: (uai) => startedBridge.sync.attempted(uai),
+    owns,
+    ready: (uai) => bridge.sync.attempted(uai),
     calendars,
-    planFor: (uai, date, days) => startedBridge.planning.planFor(uai, date, days),
+    planFor,
     repository: store.frozenSavings,
     clock,
     zoneComfort,
     onError: (error, uai) => logger.warn({ err: error, uai }, 'savings of a closed period not frozen yet'),
   });
   const meterIngest = new MeterIngest({
-    connection: startedBridge.connection,
-    topics: startedBridge.topics,
+    connection: bridge.connection,
+    topics: bridge.topics,
     repository: store.meters,
     knows: (uai) => site.current.devices.has(uai),
-    owns: (uai) => startedBridge.leases.owns(uai),
+    owns,
     clock,
     logger: logger.child({ part: 'meters' }),
   });
-  await meterIngest.start();
-  freezer.start();
-  // Comfort and hourly telemetry sit beside the bridge's routes (behind requireAuth).
-  bridge.routes.route('/', telemetry.routes);
-
   const loopMonitor = new EventLoopMonitor({ maxDelayMs: config.server.max_event_loop_delay_ms });
-  loopMonitor.start();
-  // Imports are read in workers, never on this event loop; one is started now so that the first
-  // import does not wait for a worker to load.
-  const importPool = createImportPool({
-    warm: true,
-    threads: config.entree.worker.threads,
-    maxHeapMb: config.entree.worker.max_heap_mb,
-    taskTimeoutMs: config.entree.worker.task_timeout_s * 1000,
-    onError: (error) => logger.error({ err: error }, 'an import worker failed between tasks'),
-  });
   // The compliance report (docs/audit.md): API and dashboard page from the same parts.
   const compliance = createComplianceService({
-    planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
-    devicesOf: (uai) => site.current.devices.get(uai),
+    planFor,
+    devicesOf,
     audit: store.audit,
     overrides: store.overrides,
     measured: {
@@ -349,6 +344,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     },
     clock,
   });
+  // Comfort, hourly telemetry and compliance sit beside the bridge's routes (behind requireAuth).
+  bridge.routes.route('/', telemetry.routes);
   const bridgeApi = new Hono<AuthEnv>();
   bridgeApi.route('/', bridge.routes);
   bridgeApi.route('/', complianceRoutes(compliance));
@@ -369,23 +366,6 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     schools: () => site.current.devices.values(),
     onError: (error, uai) => logger.warn({ err: error, uai }, 'calendar alerts not refreshed'),
   });
-  calendarAlertGauge.start();
-  // clients.yaml and the generated clients, live: a new client works, a removed one stops, at once.
-  const clientsHolder = new ClientsHolder({ clientsFile, dataDir }, clients.clients);
-  clientsHolder.onReload((result) => {
-    if (result.ok) {
-      authenticator.replaceClients(result.clients);
-      if (result.added.length + result.removed.length + result.changed.length === 0) return;
-      logger.info(
-        { added: result.added, removed: result.removed, changed: result.changed },
-        'clients reloaded',
-      );
-    } else {
-      logger.error({ problems: result.problems }, 'clients file invalid: keeping the previous valid clients');
-    }
-    auditLog.sink(clientsReloadEvents(result, clock.now()));
-  });
-  clientsHolder.start();
   const metrics = createMetrics();
   metrics.setSources({
     schoolAlerts: () => calendarAlertGauge.values(),
@@ -401,7 +381,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     auditChainBroken: () => (anchoring.monitor.status() ? anchoring.monitor.chainBroken() : null),
     scheduledJobs: () =>
       [bridge.sync.scheduleStats(), bridge.planning.scheduleStats()].filter((job) => job !== null),
-    ...(brokerAccess ? { brokerAccess: brokerAccess.stats } : {}),
+    ...(brokerAccess.enabled ? { brokerAccess: () => brokerAccess.stats() } : {}),
   });
   const app = createHttpApp({
     authenticator,
@@ -419,8 +399,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     docs: { version: SERVICE_VERSION, serverUrl: config.server.public_url },
     bridge: bridgeApi,
     savings: savingsRoutes({
-      planFor: (uai, date, days) => bridge.planning.planFor(uai, date, days),
-      devicesOf: (uai) => site.current.devices.get(uai),
+      planFor,
+      devicesOf,
       calendars,
       zoneComfort,
       meters: store.meters,
@@ -443,9 +423,11 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       clock,
       bodyLimitBytes: config.server.body_limit_mb * 1024 * 1024,
       strictJson: config.entree.strict_json,
-      partnerPrivateKeyPem,
+      partnerPrivateKeyPem: config.entree.partner_key_file
+        ? readFileSync(resolve(baseDir, config.entree.partner_key_file), 'utf8')
+        : undefined,
       limits: entreeLimits(config.entree),
-      runImportTask: importPool.run,
+      runImportTask: importWorkers.run,
       onImported: (report, importedBy) => {
         logger.info({ uai: report.uai, version: report.version, by: importedBy }, 'timetable imported');
         auditLog.sink([importAuditEntry(report, importedBy, 'http', clock.now())]);
@@ -453,11 +435,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
         void calendarAlertGauge.refresh();
       },
     },
-    readiness: async () => [
-      ...bridge.readiness(),
-      ...loopMonitor.readiness(),
-      ...anchoring.monitor.readinessProblems(),
-    ],
+    readiness: async () => composition.problems(),
     formBodyLimitBytes: config.server.form_body_limit_kb * 1024,
     throttle: new LoginThrottle({
       maxFailures: config.auth.throttle.max_failures,
@@ -467,149 +445,113 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     }),
     logError: (error, where) => logger.error({ err: error, ...where }, 'request failed'),
   });
-  let demoGateway: SimulatedGateway | null = null;
-  // Every part after the HTTP server, in reverse order of their start.
-  const stopParts = async (): Promise<void> => {
-    await demoGateway?.stop();
-    await freezer.stop();
-    await meterIngest.stop();
-    await bridge.stop();
-    await telemetry.stop();
-    brokerAccess?.stop();
-    retention.stop();
-    await auditLog.stop();
-    anchoring.stop();
-    calendarAlertGauge.stop();
-    site.stop();
-    clientsHolder.stop();
-    await importPool.close();
-    await viewPool.close();
-    loopMonitor.stop();
-    await store.close();
-  };
-  let server: ReturnType<typeof serve> | null = null;
-  // `env` is @hono/node-server's `{ incoming, outgoing }`: the remote address (throttling) and the
-  // socket (the 413's graceful close) come from it.
-  try {
-    server = await listen((request, env) => app.fetch(request, env), config.server.host, port);
-  } catch (error) {
-    await stopParts();
-    throw error;
-  }
-
-  // The demo lycée's simulated gateway (docs/gateway-contract.md), so the gateway tracking shows
-  // acknowledgements and measured temperatures from the first minute. Its password is the
-  // public demo one of devices/0670999X.yaml; a site that changed it just runs without it.
-  const demoDevices = site.current.devices.get(DEMO_UAI)?.value;
-  if (config.demo.enabled && config.demo.gateway && demoDevices?.gateways[0]) {
-    try {
-      demoGateway = await startSimulatedGateway({
-        url: bridge.mqttUrl,
-        uai: DEMO_UAI,
-        gateway: demoDevices.gateways[0].id,
-        username: demoDevices.gateways[0].username,
-        password: DEMO_GATEWAY_PASSWORD,
-        zones: demoDevices.zones,
-        prefix: config.mqtt.prefix,
-        clock,
-        logger: logger.child({ part: 'demo-gateway' }),
-      });
-      logger.info({ gateway: demoDevices.gateways[0].id }, 'simulated demo gateway connected');
-    } catch (error) {
-      logger.warn(
-        { err: error },
-        'the simulated demo gateway could not log in (demo password changed?): running without it',
-      );
-    }
-  }
-  logger.info({ url, mqtt: bridge.mqttUrl }, 'HTTP server listening');
-
-  return {
-    url,
-    port,
-    store,
-    bridge,
-    mqttUrl: bridge.mqttUrl,
-    credentialsFile: clients.credentialsFile,
-    routes: () => app.routes.map((r) => ({ method: r.method, path: r.path })),
-    clients: clientsHolder,
-    async stop() {
-      await new Promise<void>((done) => {
-        if (!server) return done();
-        server.close(() => done());
-        // Keep-alive sockets (browsers, API clients) would hold close() open.
-        if ('closeAllConnections' in server) server.closeAllConnections();
-      });
-      await stopParts();
-      logger.info('stopped');
-    },
-  };
-}
-
-/** Imports the demo lycée once (first start), through the same path as any ENTRÉE import. */
-async function seedDemo(store: Store, clock: Clock, logger: Logger): Promise<void> {
-  if (await store.timetables.currentMeta(DEMO_UAI)) return;
-  const bytes = new TextEncoder().encode(JSON.stringify(buildDemoTimetable(clock.now())));
-  const report = await ingestTimetable(
-    store,
-    { bytes, uai: DEMO_UAI, format: 'json', importedBy: 'demo-seed' },
-    clock.now(),
+  // The parts in start order; each stops in the reverse order.
+  const composition = new Composition(
+    [
+      { name: 'store', part: { start() {}, stop: () => store.close() } },
+      {
+        name: 'demo-seed',
+        part: { start: () => (config.demo.enabled ? seedDemo(store, clock, logger) : undefined), stop() {} },
+        needs: ['store'],
+      },
+      { name: 'event-loop-monitor', part: loopMonitor },
+      { name: 'view-workers', part: { start() {}, stop: () => viewPool.close() } },
+      // Early: its worker loads while the rest starts, so the first import finds it ready.
+      { name: 'import-workers', part: importWorkers },
+      {
+        name: 'reload-listeners',
+        part: subscriptionsPart(
+          () => site.onReload((result) => logReload(logger, result)),
+          () =>
+            clientsHolder.onReload((result) => {
+              if (result.ok) authenticator.replaceClients(result.clients);
+              // A save that changed nothing is neither logged nor audited.
+              if (result.ok && result.added.length + result.removed.length + result.changed.length === 0)
+                return;
+              logClientsReload(logger, result);
+              auditLog.sink(clientsReloadEvents(result, clock.now()));
+            }),
+        ),
+      },
+      { name: 'clients', part: clientsHolder, needs: ['reload-listeners'] },
+      { name: 'site', part: site, needs: ['reload-listeners'] },
+      { name: 'audit-anchoring', part: anchoring, needs: ['store'] },
+      {
+        // Opens with the devices and rules the service starts on: hashes, rules version, who changed them.
+        name: 'audit-log',
+        part: {
+          start: () =>
+            auditLog.sink(
+              reloadEvents(
+                { ok: true, site: site.current, change: describeSiteChange([], site.current.files) },
+                clock.now(),
+              ),
+            ),
+          stop: () => auditLog.stop(),
+        },
+        needs: ['audit-anchoring'],
+      },
+      { name: 'retention', part: retention, needs: ['audit-log'] },
+      // Before the bridge logs in to an external broker.
+      { name: 'broker-access', part: brokerAccess, needs: ['audit-log', 'site'] },
+      { name: 'telemetry-ingest', part: { start() {}, stop: () => telemetryIngestor.stop() } },
+      {
+        name: 'bridge',
+        part: bridge,
+        needs: ['broker-access', 'audit-log', 'site', 'view-workers', 'telemetry-ingest'],
+      },
+      { name: 'telemetry-aggregation', part: telemetry.aggregation, needs: ['bridge'] },
+      { name: 'meters', part: meterIngest, needs: ['bridge'] },
+      { name: 'savings-freezer', part: freezer, needs: ['bridge'] },
+      // After the bridge: its first refresh would compete with the bridge's first cycle.
+      { name: 'calendar-alerts', part: calendarAlertGauge, needs: ['bridge', 'view-workers'] },
+      // Listens last: until every part above runs, a connection is refused (docs/deployment.md).
+      {
+        name: 'http',
+        part: http,
+        needs: [
+          'import-workers',
+          'clients',
+          'calendar-alerts',
+          'telemetry-aggregation',
+          'meters',
+          'savings-freezer',
+        ],
+      },
+      ...(config.demo.enabled && config.demo.gateway
+        ? [
+            {
+              name: 'demo-gateway',
+              part: new DemoGatewayPart({
+                url: () => bridge.mqttUrl,
+                devices: () => site.current.devices.get(DEMO_UAI),
+                prefix: config.mqtt.prefix,
+                clock,
+                logger,
+              }),
+              needs: ['http'],
+            },
+          ]
+        : []),
+    ],
+    logger.child({ composition: 'service' }),
   );
-  if (!report.unchanged)
-    await store.audit.append([importAuditEntry(report, 'demo-seed', 'seed', clock.now())]);
-  logger.info({ uai: DEMO_UAI, version: report.version, counts: report.counts }, 'demo lycée imported');
+  return { composition, server: http, bridge, clientsHolder, app };
 }
 
-/**
- * The port the server will listen on, checked free now without accepting anything: a fixed port by
- * trying to connect to it (refused: free), port 0 (tests, several instances on one host) by
- * letting the system choose one, which no client knows yet. The server binds it after start-up;
- * another process taking it meanwhile makes that bind, and the start, fail.
- */
-async function reservePort(hostname: string, port: number): Promise<number> {
-  if (port !== 0) {
-    if (await answers(hostname, port))
-      throw listenError(Object.assign(new Error('in use'), { code: 'EADDRINUSE' }), hostname, port);
-    return port;
+function logReload(logger: Logger, result: Parameters<Parameters<SiteHolder['onReload']>[0]>[0]): void {
+  if (result.ok) logger.info({ schools: result.site.devices.size }, 'devices and rules reloaded');
+  else
+    logger.error({ problems: result.problems }, 'devices or rules invalid: keeping the previous valid files');
+}
+
+function logClientsReload(
+  logger: Logger,
+  result: Parameters<Parameters<ClientsHolder['onReload']>[0]>[0],
+): void {
+  if (!result.ok) {
+    logger.error({ problems: result.problems }, 'clients file invalid: keeping the previous valid clients');
+    return;
   }
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ host: hostname, port: 0, exclusive: true }, () => {
-      const chosen = (probe.address() as AddressInfo).port;
-      probe.close(() => resolvePort(chosen));
-    });
-  });
-}
-
-/** Whether something accepts connections on `port` of `hostname` (a wildcard host: loopback). */
-function answers(hostname: string, port: number): Promise<boolean> {
-  const host = hostname === '0.0.0.0' ? '127.0.0.1' : hostname === '::' ? '::1' : hostname;
-  return new Promise((done) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
-}
-
-function listenError(error: NodeJS.ErrnoException, hostname: string, port: number): Error {
-  return error.code === 'EADDRINUSE'
-    ? new Error(
-        `HTTP port ${port} on ${hostname} is already in use: set server.port in config/local.yaml or SCOPE_ENERGIE_SERVER__PORT`,
-      )
-    : error;
-}
-
-function listen(
-  fetch: Parameters<typeof serve>[0]['fetch'],
-  hostname: string,
-  port: number,
-): Promise<ReturnType<typeof serve>> {
-  return new Promise((resolveServer, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolveServer(server));
-    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, hostname, port)));
-  });
+  logger.info({ added: result.added, removed: result.removed, changed: result.changed }, 'clients reloaded');
 }

@@ -27,7 +27,7 @@ export interface MetricsSources {
   /** The cron jobs (sync, replan) with their catch-up counts. */
   scheduledJobs?: () => readonly ScheduledJobStats[];
   /** External broker provisioning from devices/ (issue 19), when configured. */
-  brokerAccess?: () => BrokerAccessStats;
+  brokerAccess?: () => BrokerAccessStats | null;
   /**
    * Calendar alerts per school of devices/ (issue 20), 1 while one holds: the last values of an
    * asynchronous refresh (src/dashboard/calendar-alert-gauge.ts), since collect is synchronous.

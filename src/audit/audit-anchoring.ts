@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../domain/clock.js';
 import { InputError } from '../domain/problems.js';
+import type { Part } from '../lifecycle/part.js';
 import type { Logger } from '../log/logger.js';
 import type { AuditRepository } from '../store/audit-repository.js';
 import { AuditCheckpointer } from './audit-checkpointer.js';
@@ -91,13 +92,15 @@ export function anchoringFromConfig(
   return { key, sinks, latestStored: () => directory.latest(), directory };
 }
 
-export interface Anchoring {
+export interface Anchoring extends Part {
   /** The signing key and the sinks, for the audit purge (src/retention/audit-retention.ts). */
   parts: AnchoringParts;
   checkpointer: AuditCheckpointer;
   monitor: AuditMonitor;
   start(): void;
   stop(): void;
+  /** The self-verification's problems (a broken chain, a checkpoint not matched). */
+  health(): string[];
 }
 
 /**
@@ -167,5 +170,6 @@ export function createAnchoring(options: {
       checkpointer.stop();
       monitor.stop();
     },
+    health: () => monitor.readinessProblems(),
   };
 }

@@ -4,6 +4,7 @@
  * reported; the others still get the checkpoint, and the next period tries again.
  */
 import type { Clock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 import type { AuditHead } from '../store/audit-repository.js';
 import type { AuditSigningKey } from './audit-signing-key.js';
 import { type AuditScheduler, every, timeoutAuditScheduler } from './audit-timer.js';
@@ -37,7 +38,7 @@ export interface AuditCheckpointerOptions {
   };
 }
 
-export class AuditCheckpointer {
+export class AuditCheckpointer implements Part {
   private last: Checkpoint | null;
   private running: Promise<unknown> = Promise.resolve();
   private stopTimer: (() => void) | undefined;

@@ -6,6 +6,7 @@
  * walk holds again (e.g. after the log was restored).
  */
 import type { Clock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 import type {
   AuditAnchor,
   AuditHead,
@@ -43,7 +44,7 @@ export interface AuditMonitorOptions {
   logger?: { error(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
 }
 
-export class AuditMonitor {
+export class AuditMonitor implements Part {
   private last: AuditChainStatus | null = null;
   /** The last head a walk found good: the next incremental walk starts there. */
   private verified: AuditHead | null = null;
@@ -59,6 +60,11 @@ export class AuditMonitor {
 
   chainBroken(): boolean {
     return this.last !== null && !this.last.ok;
+  }
+
+  /** The part's health (lifecycle/part.ts): the same problems as `readinessProblems()`. */
+  health(): string[] {
+    return this.readinessProblems();
   }
 
   /** For `/readyz`: empty while the chain holds. */

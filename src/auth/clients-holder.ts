@@ -8,6 +8,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { InputError, type Problem } from '../domain/problems.js';
+import type { Part } from '../lifecycle/part.js';
 import { GENERATED_CLIENTS_FILE } from './bootstrap.js';
 import { type Client, combineClientFiles, readClientsFile } from './clients.js';
 
@@ -27,7 +28,7 @@ export interface ClientsFiles {
   dataDir: string;
 }
 
-export class ClientsHolder {
+export class ClientsHolder implements Part {
   private clients: Client[];
   private invalid: Problem[] | null = null;
   private watchers: FSWatcher[] = [];

@@ -1,37 +1,36 @@
 /**
- * The energy bridge assembled: sync from SORTIE → planning (with overrides) → plan feed →
- * dispatcher → publisher → MQTT, plus gateway tracking, the embedded broker when configured, and
- * the bridge's HTTP routes. Built from one context; `start()` and `stop()` run the parts in order
- * (start: broker, store-backed parts, then the MQTT connection so its first connect publishes
- * everything once; stop: the reverse).
+ * The energy bridge, declared as parts (issue 14; docs/architecture.md, "Parts and their
+ * lifecycle"): sync from SORTIE → planning (with overrides and scheduled events) → plan feed →
+ * dispatcher → publisher → MQTT, beside gateway tracking, the broker link and the leases. Each
+ * piece is built with what it uses; the list at the end says what starts after what, and the
+ * composition stops them in the reverse order. Reloads, audit and cluster signals reach the parts
+ * by subscription (site-reloads.ts, audit-trail.ts, cluster-link.ts).
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
 import { Hono } from 'hono';
 import type { AuthEnv } from '../auth/middleware.js';
-import { generateToken, hashSecret } from '../auth/secrets.js';
 import { SchoolLeases } from '../cluster/school-leases.js';
 import type { Config } from '../config/schema.js';
 import { MqttTopics } from '../contract/topics.js';
-import { siteLogins } from '../devices/gateway-logins.js';
 import type { Clock } from '../domain/clock.js';
+import { Composition } from '../lifecycle/composition.js';
+import type { Part } from '../lifecycle/part.js';
 import type { Logger } from '../log/logger.js';
-import { type EmbeddedBroker, type GatewayCredentials, startEmbeddedBroker } from '../mqtt/broker.js';
+import type { EmbeddedBroker } from '../mqtt/broker.js';
 import { MqttConnection } from '../mqtt/connection.js';
 import type { CalendarSource } from '../site/calendars.js';
-import { type LapseTimer, watchCredentialLapses } from '../site/credential-lapses.js';
-import type { Site } from '../site/load-site.js';
 import type { SiteHolder } from '../site/site-holder.js';
 import type { Store } from '../store/store.js';
-import { bridgeExtraAcl, gatewayExtraAcl, zoneTargetsOf } from './adapters/index.js';
+import { zoneTargetsOf } from './adapters/index.js';
 import { z2mBaseTopic } from './adapters/zigbee2mqtt.js';
-import { type AuditSink, planEvents, publishEvents, reloadEvents } from './audit-events.js';
+import type { AuditSink } from './audit-events.js';
+import { AuditTrail, auditedAcks, auditedPublisher } from './audit-trail.js';
 import { createBookingFeedPool } from './booking-feed-pool.js';
 import { BookingFeeds } from './booking-feeds.js';
 import { bridgeRoutes } from './bridge-routes.js';
+import { BrokerWatch, brokerLinkOf, tlsOptions } from './broker-link.js';
+import { ClusterSignals, leaseParts } from './cluster-link.js';
 import { clusterRoutes } from './cluster-routes.js';
-import { type ClusterSignal, parseClusterSignal } from './cluster-signal.js';
 import { Dispatcher } from './dispatcher.js';
 import { eventsRoutes } from './events-routes.js';
 import { EventsService } from './events-service.js';
@@ -40,13 +39,14 @@ import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js
 import { HomeAssistantCommands } from './ha-commands.js';
 import { OverridesService } from './overrides-service.js';
 import { MutablePlanFeed } from './plan-feed.js';
-import { PlanningService } from './planning.js';
+import { nextPlannedChange, PlanningService } from './planning.js';
 import { BridgePublisher, type PublisherStats } from './publisher.js';
 import { ScheduledJob } from './scheduled-job.js';
+import { SiteReloads } from './site-reloads.js';
 import type { SortieSource } from './sortie-source.js';
 import { SyncService } from './sync.js';
 
-const BRIDGE_MQTT_USERNAME = 'scope-energie-bridge';
+export { gatewayCredentials } from './broker-link.js';
 
 export interface BridgeContext {
   config: Config;
@@ -102,114 +102,31 @@ export interface Bridge {
   stop(): Promise<void>;
 }
 
+/** Builds and starts a bridge; a failed start stops what had started and throws its error. */
 export async function startBridge(context: BridgeContext): Promise<Bridge> {
-  const { config, store, site, clock, logger } = context;
+  const bridge = createBridge(context);
+  await bridge.start();
+  return bridge;
+}
+
+/** The bridge's parts, built and declared; nothing runs before `start()`. */
+export function createBridge(context: BridgeContext): Bridge & Part {
+  const { config, store, site, clock, logger, calendars, audit } = context;
   const topics = new MqttTopics(config.mqtt.prefix);
   const mqttLogger = logger.child({ part: 'mqtt' });
   const targets = () => zoneTargetsOf([...site.current.devices.values()]);
-
-  // The bridge's own broker password: random per start when the broker is ours (only its hash
-  // is given to the broker), from a file or the environment for an external one.
-  let embeddedBroker: EmbeddedBroker | null = null;
-  let credentialLapses: LapseTimer | undefined;
-  let username = config.mqtt.username;
-  // How a devices/ reload reaches the broker's access control (embedded table or provisioning).
-  let applyRights: (current: Site) => Promise<void> = async () => {};
-  let password = brokerPassword(context);
-  if (config.mqtt.embedded.enabled) {
-    username = BRIDGE_MQTT_USERNAME;
-    password = generateToken('mqtt');
-    const bridgeCredentials = {
-      username,
-      passwordHash: hashSecret(password),
-      extraAcl: bridgeExtraAcl(targets()),
-    };
-    embeddedBroker = await startEmbeddedBroker({
-      host: config.mqtt.embedded.host,
-      port: config.mqtt.embedded.port,
-      prefix: config.mqtt.prefix,
-      maxPacketBytes: config.mqtt.embedded.max_packet_kb * 1024,
-      bridgeCredentials,
-      gateways: gatewayCredentials(site.current, topics, context.version, clock.now()),
-      logger: mqttLogger,
-    });
-    logger.info({ url: embeddedBroker.url }, 'embedded MQTT broker listening');
-    const refreshCredentials = (current: Site): void =>
-      embeddedBroker?.updateCredentials({
-        bridgeCredentials: { ...bridgeCredentials, extraAcl: bridgeExtraAcl(targets()) },
-        gateways: gatewayCredentials(current, topics, context.version, clock.now()),
-      });
-    // A rotated gateway's previous password is refused from its valid_until on.
-    credentialLapses = watchCredentialLapses(
-      () => site.current,
-      clock,
-      () => refreshCredentials(site.current),
-    );
-    // On a devices/ reload the rights change between the adapters' withdrawals and their
-    // announcements (see the adapters' reload below), not here.
-    applyRights = async (current: Site) => {
-      refreshCredentials(current);
-      credentialLapses?.reschedule();
-    };
-  } else if (context.brokerAccess) {
-    const access = context.brokerAccess;
-    applyRights = () => access.reconcile('devices reloaded');
-  }
-  const mqttUrl = embeddedBroker?.url ?? config.mqtt.url;
-  if (!mqttUrl) throw new Error('no MQTT broker: enable mqtt.embedded or set mqtt.url (MQTT_URL)');
-
-  // Several instances on one database split the schools by lease; alone, an instance holds them
-  // all through the same path (docs/deployment.md).
   // SQLite serves one process: a fixed id lets a restart after a crash take its schools back at
   // once instead of waiting for its previous life's leases to lapse.
   const instanceId =
     config.cluster.instance_id ?? (store.dialect === 'sqlite' ? 'local' : defaultInstanceId());
-  const leases = new SchoolLeases({
-    repository: store.leases,
-    instanceId,
-    schools: () => site.current.devices.keys(),
-    takeoverMs: config.cluster.takeover_s * 1000,
-    // Cut off from the broker, an instance hands its schools over after half a lease TTL (a
-    // reconnect usually takes a second or two): see brokerReachable below.
-    eligible: () => brokerReachable(),
-    // Several instances exist only on PostgreSQL: there, wait one renewal period after joining so
-    // instances started together claim their own shares straight away (docs/deployment.md).
-    settleMs: store.dialect === 'postgres' ? (config.cluster.takeover_s * 1000) / 6 : 0,
-    logger: logger.child({ part: 'leases' }),
-  });
-  const owns = (uai: string) => leases.owns(uai);
-  const auditActor = `bridge/${instanceId}`;
-  // When the broker link went down (checked every second, not only at lease ticks), so that the
-  // hand-over comes half a TTL after the loss, and the first connect counts as well: an instance
-  // that never reaches the broker must not sit on its share.
-  let connectionStarted = false;
-  let brokerDownSince: number | null = null;
-  let handedOverForBroker = false;
-  const brokerWatch = setInterval(() => {
-    if (!connectionStarted || connection.isConnected()) {
-      brokerDownSince = null;
-      handedOverForBroker = false;
-      return;
-    }
-    brokerDownSince ??= performance.now();
-    if (!handedOverForBroker && !brokerReachable()) {
-      handedOverForBroker = true;
-      void leases.tick();
-    }
-  }, 1_000);
-  brokerWatch.unref();
-  function brokerReachable(): boolean {
-    return brokerDownSince === null || performance.now() - brokerDownSince < leases.ttlMs / 2;
-  }
-  // A school added to devices/ is shared out now, not at the next renewal.
-  site.onReload((result) => {
-    if (result.ok) void leases.tick();
-  });
+  const actor = `bridge/${instanceId}`;
 
+  // The broker (ours or external) and the bridge's session with it.
+  const broker = brokerLinkOf({ ...context, topics });
   const connection = new MqttConnection({
-    url: mqttUrl,
-    ...(username ? { username } : {}),
-    ...(password ? { password } : {}),
+    url: () => broker.url(),
+    ...(broker.username ? { username: broker.username } : {}),
+    ...(broker.password ? { password: broker.password } : {}),
     // Unique per instance: a broker disconnects the older of two sessions with one client id.
     clientId: `scope-energie-bridge-${instanceId}`,
     keepaliveSeconds: config.mqtt.keepalive_s,
@@ -220,6 +137,24 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     clock,
     logger: mqttLogger,
   });
+  // Several instances on one database split the schools by lease; alone, an instance holds them
+  // all through the same path (docs/deployment.md). Cut off from the broker, an instance hands
+  // its schools over after half a lease TTL (the watch).
+  const leases: SchoolLeases = new SchoolLeases({
+    repository: store.leases,
+    instanceId,
+    schools: () => site.current.devices.keys(),
+    takeoverMs: config.cluster.takeover_s * 1000,
+    eligible: (): boolean => watch.reachable(),
+    // Several instances exist only on PostgreSQL: there, wait one renewal period after joining so
+    // instances started together claim their own shares straight away (docs/deployment.md).
+    settleMs: store.dialect === 'postgres' ? (config.cluster.takeover_s * 1000) / 6 : 0,
+    logger: logger.child({ part: 'leases' }),
+  });
+  const watch: BrokerWatch = new BrokerWatch(connection, leases, () => broker.url());
+  const owns = (uai: string) => leases.owns(uai);
+
+  // The pipeline: occupancy, overrides and events → planning → feed → dispatcher → publisher.
   const feed = new MutablePlanFeed();
   const publisher = new BridgePublisher({
     connection,
@@ -244,23 +179,22 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     owns,
     logger: logger.child({ part: 'sync' }),
   });
-  // Overrides and planning refer to each other ("next-change" needs the plan): a late binding.
-  let planning: PlanningService | undefined;
   const overrides = new OverridesService({
     repository: store.overrides,
     site,
     clock,
-    nextChange: (...args) => planning?.nextChange(...args) ?? null,
+    // "next-change" reads the files, the calendar and the held occupancy, not the planning.
+    nextChange: nextPlannedChange({ site, calendars, occupancy: sync }),
     logger: logger.child({ part: 'overrides' }),
-    audit: context.audit,
+    audit,
   });
   const events = new EventsService({
     repository: store.events,
     site,
-    calendars: context.calendars,
+    calendars,
     occupancy: sync,
     clock,
-    audit: context.audit,
+    audit,
   });
   // Feeds are untrusted input: parsed in a worker with the import workers' limits.
   const feedPool = createBookingFeedPool({
@@ -286,9 +220,9 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     clock,
     logger: logger.child({ part: 'booking-feeds' }),
   });
-  planning = new PlanningService({
+  const planning = new PlanningService({
     site,
-    calendars: context.calendars,
+    calendars,
     occupancy: sync,
     overrides,
     events,
@@ -299,6 +233,14 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     ready: (uai) => sync.attempted(uai),
     logger: logger.child({ part: 'planning' }),
   });
+  const dispatcher = new Dispatcher({
+    feed,
+    publisher: auditedPublisher(publisher, audit, clock, actor),
+    repository: store.bridgeState,
+    clock,
+    fenceOf: (uai) => leases.fenceOf(uai),
+    logger: mqttLogger,
+  });
   // Home Assistant's commands become overrides (issue 15); a refused one snaps the entity back.
   const haCommands = new HomeAssistantCommands({
     connection,
@@ -307,66 +249,6 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     owns,
     logger: mqttLogger,
   });
-  const audit = context.audit;
-  // Every new desired state the dispatcher sends is audited (re-publications of held state are not).
-  const auditedPublisher = {
-    apply: async (changes: Parameters<BridgePublisher['apply']>[0]) => {
-      const tally = await publisher.apply(changes);
-      audit?.(publishEvents(changes, clock.now(), auditActor));
-      return tally;
-    },
-    forget: (...args: Parameters<BridgePublisher['forget']>) => publisher.forget(...args),
-    // A zone or function dropped from devices/: its retained topics emptied, audited by zone.
-    clear: async (...args: Parameters<BridgePublisher['clear']>) => {
-      const tally = await publisher.clear(...args);
-      const [uai, zone, fn] = args;
-      if (tally.sent > 0)
-        audit?.([
-          {
-            kind: 'publish',
-            at: clock.now(),
-            actor: auditActor,
-            uai,
-            zone,
-            detail: {
-              function: fn,
-              cleared: ['desired', 'schedule'],
-              reason: 'zone function removed from devices/',
-            },
-          },
-        ]);
-      return tally;
-    },
-  };
-  const dispatcher = new Dispatcher({
-    feed,
-    publisher: auditedPublisher,
-    repository: store.bridgeState,
-    clock,
-    fenceOf: (uai) => leases.fenceOf(uai),
-    logger: mqttLogger,
-  });
-  if (audit) {
-    feed.subscribe((uai) => audit(planEvents(feed, uai, clock.now(), auditActor)));
-    site.onReload((result) => audit(reloadEvents(result, clock.now())));
-    const audited = new Set((await overrides.events()).map((e) => e.id));
-    overrides.onChange((uai) => {
-      void overrides.events({ uai }).then((events) => {
-        const fresh = events.filter((e) => !audited.has(e.id));
-        for (const e of fresh) audited.add(e.id);
-        audit(
-          fresh.map((e) => ({
-            kind: 'override' as const,
-            at: e.at,
-            actor: e.actor,
-            uai: e.uai,
-            zone: typeof e.detail['zone'] === 'string' ? e.detail['zone'] : undefined,
-            detail: { event: e.kind, override_id: e.overrideId, ...e.detail },
-          })),
-        );
-      });
-    });
-  }
   const tracker = new GatewayTracker({
     connection,
     topics,
@@ -378,154 +260,91 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     reportedMaxPerMinute: config.mqtt.reported_max_per_minute,
     logger: mqttLogger,
     // zigbee2mqtt back online: a `/set` sent while it was down is lost, send its zones' again.
-    onZ2mOnline: (base) => {
-      void publisher
-        .resendCommands((t) => t.adapter === 'zigbee2mqtt' && z2mBaseTopic(t) === base)
-        .then(
-          (tally) => mqttLogger.info({ base_topic: base, ...tally }, 'zigbee2mqtt online: commands re-sent'),
-          (error: unknown) =>
-            mqttLogger.error({ error: (error as Error).message }, 'zigbee2mqtt command re-send failed'),
-        );
-    },
+    onZ2mOnline: (base) => void resendZ2m(publisher, base, mqttLogger),
     ...(context.onReported ? { onReported: context.onReported } : {}),
-    ...(context.audit
-      ? {
-          onAcknowledged: (ack: Parameters<NonNullable<GatewayTrackerOptions['onAcknowledged']>>[0]) =>
-            context.audit?.([
-              {
-                kind: 'ack',
-                at: clock.now(),
-                actor: ack.gateway ?? 'gateway',
-                uai: ack.uai,
-                zone: ack.zone,
-                detail: { function: ack.function, ...ack.payload },
-              },
-            ]),
-        }
-      : {}),
+    ...auditedAcks(audit, clock),
   });
-  // A devices/ edit can add, drop or re-configure zones: the tracker lists them, adapters
-  // follow, and Home Assistant entities of zones that left are withdrawn rather than left as ghosts.
-  // Issue 15: withdrawals go out under the old rights, the broker's rights change, then the new
-  // zones are announced; the bridge's own session survives the change (broker.ts keeps it).
-  // Reloads are applied one after the other.
-  let adapterUpdates: Promise<void> = Promise.resolve();
-  site.onReload((result) => {
-    if (!result.ok) return;
-    const next = zoneTargetsOf([...result.site.devices.values()]);
-    tracker.updateZones(next);
-    adapterUpdates = adapterUpdates
-      .then(async () => {
-        await publisher.updateTargets(next, () => applyRights(result.site));
-        await haCommands.updateTargets(next);
-      })
-      .catch((error: unknown) =>
-        mqttLogger.error({ error: (error as Error).message }, 'adapter update failed'),
-      );
+  const cluster = new ClusterSignals({
+    signals: store.signals,
+    instanceId,
+    leases,
+    sync,
+    planning,
+    overrides,
+    events,
+    logger,
   });
+  const held = leaseParts({ instanceId, leases, sync, planning, logger });
 
-  // Changes reach the lease holder whichever instance took the request (LISTEN/NOTIFY).
-  const signal = (message: Omit<ClusterSignal, 'from'>) => {
-    store.signals
-      .notify(JSON.stringify({ ...message, from: instanceId }))
-      .catch((error: unknown) => logger.warn({ err: error }, 'cluster signal not sent'));
-  };
-  let stopListening: (() => Promise<void>) | undefined;
-  let stopFollowingLeases: (() => void) | undefined;
-  let statusWatch: { unsubscribe(): Promise<void> } | undefined;
-  const stopParts = async (): Promise<void> => {
-    clearInterval(brokerWatch);
-    credentialLapses?.stop();
-    await stopListening?.();
-    stopFollowingLeases?.();
-    // First: nothing of ours goes out from here on (leases are dropped locally at once), and the
-    // others take the schools over at their next renewal rather than after the TTL.
-    await leases.stop();
-    await sync.stop();
-    await dispatcher.stop();
-    await feedJob.stop();
-    await feedPool.close();
-    await planning?.stop();
-    overrides.stop();
-    await tracker.stop();
-    await haCommands.stop();
-    await publisher.stop();
-    await statusWatch?.unsubscribe();
-    await connection.stop();
-    await embeddedBroker?.close();
-  };
-  try {
-    stopListening = await store.signals.listen((text) => {
-      const message = parseClusterSignal(text);
-      if (!message || message.from === instanceId || !leases.owns(message.uai)) return;
-      if (message.kind === 'timetable') void sync.syncNow(message.uai);
-      else {
-        events.forget(message.uai);
-        void planning?.replan(message.uai);
-      }
-    });
-    overrides.onChange((uai) => signal({ kind: 'overrides', uai }));
-    // The lease holder replans on it like on an override (its event cache is read afresh).
-    events.onChange((uai) => signal({ kind: 'overrides', uai }));
-
-    await publisher.start();
-    await haCommands.updateTargets(targets());
-    await tracker.start();
-    await overrides.start();
-    await sync.load();
-    await leases.start();
-    stopFollowingLeases = leases.onChange(({ acquired, released }) => {
-      // Released first: a school lost and taken again (a lapse) is dropped, then planned afresh.
-      for (const uai of released) void planning?.replan(uai);
-      for (const uai of acquired) {
-        void (async () => {
-          // The previous holder's last pull, then a fresh one; never synced before: the first
-          // plan waits for that pull (planning's `ready`). Planned even if the store read fails.
-          try {
-            await sync.reload(uai);
-          } finally {
-            await planning?.replan(uai);
-          }
-          await sync.syncNow(uai);
-        })().catch((error: unknown) => logger.error({ err: error, uai }, 'taking over a school failed'));
-      }
-    });
-    await planning.start();
-    await dispatcher.start();
-    feedJob.start();
-    void bookingFeeds
-      .pollDue()
-      .catch((error: unknown) => logger.warn({ err: error }, 'booking feeds not polled at start'));
-    // Another instance's Last Will says the service is offline; while this one runs, it is not.
-    statusWatch = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
-      if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
-    });
-    // Back from a broker outage: rejoin at once (not at the next renewal), so the schools handed
-    // over meanwhile are held, planned and re-published within seconds of the broker's return.
-    connection.onConnect((event) => {
-      brokerDownSince = null;
-      handedOverForBroker = false;
-      if (event.reconnect) void leases.tick();
-    });
-    // First connect: online status, then every zone's desired state and schedule, once.
-    connectionStarted = true;
-    await connection.start();
-    await sync.start();
-  } catch (error) {
-    // Nothing half-started keeps the process alive (timers, the LISTEN session, leases).
-    await stopParts().catch((stopError: unknown) =>
-      logger.error({ err: stopError }, 'could not stop the parts of a bridge that failed to start'),
-    );
-    throw error;
-  }
-  logger.info(
-    {
-      broker: mqttUrl,
-      schools: site.current.devices.size,
-      instance: instanceId,
-      held: leases.owned().length,
-    },
-    'bridge started',
+  // What starts after what; the composition stops them in the reverse order.
+  const composition = new Composition(
+    [
+      { name: 'broker', part: broker },
+      // Its stop (offline status, clean disconnect) comes after every part that publishes.
+      { name: 'mqtt-session', part: { start() {}, stop: () => connection.stop() }, needs: ['broker'] },
+      { name: 'audit-trail', part: new AuditTrail({ audit, feed, site, overrides, clock, actor }) },
+      { name: 'publisher', part: publisher, needs: ['mqtt-session'] },
+      {
+        name: 'ha-commands',
+        part: { start: () => haCommands.updateTargets(targets()), stop: () => haCommands.stop() },
+        needs: ['publisher'],
+      },
+      { name: 'tracker', part: tracker, needs: ['mqtt-session'] },
+      // After the publisher: its connect handler (re-publish everything) runs first.
+      { name: 'broker-watch', part: watch, needs: ['publisher'] },
+      // Before the overrides: the expiries their start records reach the other instances too.
+      { name: 'cluster-signals', part: cluster },
+      { name: 'overrides', part: overrides, needs: ['audit-trail'] },
+      { name: 'held-occupancy', part: { start: () => sync.load(), stop() {} } },
+      { name: 'leases', part: held.leases, needs: ['held-occupancy'] },
+      {
+        name: 'site-reloads',
+        part: new SiteReloads({
+          site,
+          leases,
+          tracker,
+          publisher,
+          haCommands,
+          applyRights: (current) => broker.applyRights(current),
+          logger: mqttLogger,
+        }),
+        needs: ['publisher', 'tracker', 'ha-commands', 'leases'],
+      },
+      { name: 'planning', part: planning, needs: ['overrides', 'leases', 'audit-trail'] },
+      { name: 'dispatcher', part: dispatcher, needs: ['planning', 'publisher'] },
+      {
+        name: 'booking-feeds',
+        part: {
+          start() {
+            feedJob.start();
+            void bookingFeeds
+              .pollDue()
+              .catch((error: unknown) => logger.warn({ err: error }, 'booking feeds not polled at start'));
+          },
+          async stop() {
+            await feedJob.stop();
+            await feedPool.close();
+          },
+        },
+        needs: ['planning'],
+      },
+      {
+        // Another instance's Last Will says the service is offline; while this one runs, it is not.
+        name: 'status-watch',
+        part: statusWatch(connection, topics),
+        needs: ['mqtt-session'],
+      },
+      // First connect: online status, then every zone's desired state and schedule, once.
+      {
+        name: 'connect',
+        part: { start: () => watch.connect(), stop() {} },
+        needs: ['dispatcher', 'tracker', 'ha-commands', 'broker-watch', 'status-watch'],
+      },
+      { name: 'sync', part: sync, needs: ['connect'] },
+      // Stops first: the leases are given up before anything else stops (cluster-link.ts).
+      { name: 'handover', part: held.handover, needs: ['sync'] },
+    ],
+    logger.child({ composition: 'bridge' }),
   );
 
   const routes = new Hono<AuthEnv>();
@@ -542,13 +361,16 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
   routes.route('/', gatewayRoutes({ tracker }));
   routes.route('/', clusterRoutes({ leases, repository: store.leases }));
 
-  const startedPlanning = planning;
   return {
     routes,
-    mqttUrl,
-    embeddedBroker,
+    get mqttUrl() {
+      return broker.url();
+    },
+    get embeddedBroker() {
+      return broker.embedded();
+    },
     sync,
-    planning: startedPlanning,
+    planning,
     dispatcher,
     tracker,
     overrides,
@@ -561,20 +383,51 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
       // Never throws: syncNow records failures in the sync status. Another instance may hold
       // the school: it hears of the import through the store.
       if (leases.owns(uai)) void sync.syncNow(uai);
-      else signal({ kind: 'timetable', uai });
+      else cluster.send({ kind: 'timetable', uai });
     },
-    readiness: () => [
-      ...(connectionStarted && !connection.isConnected()
-        ? [
-            `broker: ${mqttUrl} unreachable${brokerDownSince === null ? '' : ` for ${((performance.now() - brokerDownSince) / 1000).toFixed(1)} s`}`,
-          ]
-        : []),
-      ...leases.readinessProblems(),
-      ...sync.readinessProblems(),
-    ],
+    readiness: () => composition.problems(),
+    health: () => composition.problems(),
     publisherStats: () => publisher.stats(),
-    stop: stopParts,
+    async start() {
+      await composition.start();
+      logger.info(
+        {
+          broker: broker.url(),
+          schools: site.current.devices.size,
+          instance: instanceId,
+          held: leases.owned().length,
+        },
+        'bridge started',
+      );
+    },
+    stop: () => composition.stop(),
   };
+}
+
+/** Subscribes to the service's status topic and says `online` again when another instance's Will says offline. */
+function statusWatch(connection: MqttConnection, topics: MqttTopics): Part {
+  let watching: { unsubscribe(): Promise<void> } | undefined;
+  return {
+    async start() {
+      watching = await connection.subscribe(topics.bridgeStatus().topic, (message) => {
+        if (message.payload.toString('utf8').includes('"offline"')) void connection.reassertOnline();
+      });
+    },
+    async stop() {
+      await watching?.unsubscribe();
+      watching = undefined;
+    },
+  };
+}
+
+async function resendZ2m(publisher: BridgePublisher, base: string, logger: Logger): Promise<void> {
+  await publisher
+    .resendCommands((t) => t.adapter === 'zigbee2mqtt' && z2mBaseTopic(t) === base)
+    .then(
+      (tally) => logger.info({ base_topic: base, ...tally }, 'zigbee2mqtt online: commands re-sent'),
+      (error: unknown) =>
+        logger.error({ error: (error as Error).message }, 'zigbee2mqtt command re-send failed'),
+    );
 }
 
 /** Host name and process id: unique among processes of a deployment unless configured otherwise. */
@@ -584,45 +437,4 @@ function defaultInstanceId(): string {
       .replace(/[^A-Za-z0-9_.-]/g, '-')
       .slice(0, 48) || 'host';
   return `${host}-${process.pid}`;
-}
-
-/** Every gateway login at `now` for the embedded broker (a rotated gateway has two until its previous one lapses). */
-export function gatewayCredentials(
-  site: Site,
-  topics: MqttTopics,
-  version: string,
-  now: number,
-): GatewayCredentials[] {
-  const targets = zoneTargetsOf([...site.devices.values()]);
-  return siteLogins(
-    [...site.devices.values()].map((devices) => devices.value),
-    now,
-  ).map((login) => ({
-    uai: login.uai,
-    gateway: login.gateway,
-    username: login.username,
-    passwordHash: login.passwordHash,
-    extraAcl: gatewayExtraAcl(targets, login.uai, login.gateway, { topics, version }),
-  }));
-}
-
-function brokerPassword({ config, baseDir }: BridgeContext): string | undefined {
-  if (config.mqtt.password_file)
-    return readFileSync(resolve(baseDir, config.mqtt.password_file), 'utf8').trim();
-  if (config.mqtt.password_env) return process.env[config.mqtt.password_env];
-  return undefined;
-}
-
-function tlsOptions({ config, baseDir }: BridgeContext) {
-  const tls = config.mqtt.tls;
-  const read = (file: string | undefined) => (file ? readFileSync(resolve(baseDir, file)) : undefined);
-  const ca = read(tls.ca_file);
-  const cert = read(tls.cert_file);
-  const key = read(tls.key_file);
-  return {
-    ...(ca ? { ca } : {}),
-    ...(cert ? { cert } : {}),
-    ...(key ? { key } : {}),
-    rejectUnauthorized: tls.reject_unauthorized,
-  };
 }

@@ -32,6 +32,7 @@ import {
 import type { SchedulePayload } from '../contract/topics.js';
 import type { ZoneFunction } from '../devices/schema.js';
 import { type Clock, systemClock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
 import type { Segment } from '../rules/segment.js';
 import type {
@@ -105,7 +106,7 @@ const HOUR_MS = 3_600_000;
 const RETRY_MS = 30_000;
 const keyOf = (uai: string, zone: string, fn: string): string => `${uai}/${zone}/${fn}`;
 
-export class Dispatcher {
+export class Dispatcher implements Part {
   private readonly clock: Clock;
   private readonly scheduler: Scheduler;
   private readonly logger: MqttLogger;

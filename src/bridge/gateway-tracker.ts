@@ -18,6 +18,7 @@
 import type { MqttTopics, OnlineState, ReportedPayload } from '../contract/topics.js';
 import type { ZoneFunction } from '../devices/schema.js';
 import { type Clock, systemClock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 import type { MqttConnection, ReceivedMessage, Subscription } from '../mqtt/connection.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
 import type {
@@ -138,7 +139,7 @@ export interface GatewayTrackerStats {
 
 const keyOf = (uai: string, zone: string, fn: string): string => `${uai}/${zone}/${fn}`;
 
-export class GatewayTracker {
+export class GatewayTracker implements Part {
   private readonly clock: Clock;
   private readonly logger: MqttLogger;
   private readonly lagDelayMs: number;

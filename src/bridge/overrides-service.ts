@@ -16,6 +16,7 @@ import type { Clock } from '../domain/clock.js';
 import { instantParameterProblem } from '../domain/dates.js';
 import { InputError, type Problem } from '../domain/problems.js';
 import { describeUaiProblem, normaliseUai } from '../domain/uai.js';
+import type { Part } from '../lifecycle/part.js';
 import {
   OVERRIDE_MAX_DURATION_MS,
   type Override,
@@ -119,7 +120,7 @@ export interface OverridesServiceOptions {
   repository: OverrideRepository;
   site: { readonly current: Site };
   clock: Clock;
-  /** "next-change": the next planned change of the zone's function after `at` (PlanningService.nextChange). */
+  /** "next-change": the next planned change of the zone's function after `at` (`nextPlannedChange`, planning.ts). */
   nextChange: (uai: string, zone: string, fn: ZoneFunction, at: number, withinMs: number) => number | null;
   logger?: { error(obj: object, msg?: string): void };
   /** The audit log: refused requests are recorded there (issue 21). */
@@ -129,7 +130,7 @@ export interface OverridesServiceOptions {
 /** Longest wait of the expiry timer before it looks again (clock jumps, setTimeout's 24.8-day limit). */
 const MAX_TIMER_MS = 3_600_000;
 
-export class OverridesService {
+export class OverridesService implements Part {
   private readonly listeners = new Set<(uai: string) => void>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;

@@ -21,6 +21,7 @@ import type { Occupancy } from '../domain/occupancy.js';
 import { InputError } from '../domain/problems.js';
 import { expandEvents } from '../events/expand-events.js';
 import type { ScheduledEvent } from '../events/scheduled-event.js';
+import type { Part } from '../lifecycle/part.js';
 import type { Override } from '../rules/overrides.js';
 import { nextChangeAfter, PLANNING_MARGIN_MS, type TimeRange } from '../rules/planner.js';
 import type { PlanMode, SegmentReason } from '../rules/segment.js';
@@ -113,7 +114,7 @@ export interface PlanningServiceOptions {
   logger?: PlanningLogger;
 }
 
-export class PlanningService {
+export class PlanningService implements Part {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly generation = new Map<string, number>();
   private task: ScheduledJob | undefined;
@@ -241,26 +242,48 @@ export class PlanningService {
     return { plan, date, days, timezone };
   }
 
-  /**
-   * "Until the next planned change" (rules.md, "Overrides"): the first instant after `at` where the
-   * schedule of this zone and function (rules only: other overrides on it are the manager's, not the
-   * plan's) changes mode or setpoint, within the 14-day override cap; null when none.
-   */
+  /** "Until the next planned change" of a zone's function (see `nextPlannedChange`). */
   nextChange(uai: string, zone: string, fn: ZoneFunction, at: number, withinMs: number): number | null {
-    const site = this.options.site.current;
+    return nextPlannedChange(this.options)(uai, zone, fn, at, withinMs);
+  }
+}
+
+/** The first instant after `at`, within `withinMs`, where a zone function's planned schedule changes. */
+export type NextChange = (
+  uai: string,
+  zone: string,
+  fn: ZoneFunction,
+  at: number,
+  withinMs: number,
+) => number | null;
+
+/**
+ * "Until the next planned change" (rules.md, "Overrides"): the first instant after `at` where the
+ * schedule of this zone and function (rules only: other overrides on it are the manager's, not the
+ * plan's) changes mode or setpoint, within the 14-day override cap; null when none. It reads the
+ * files, the calendar and the held occupancy, not the planning service: the overrides service
+ * takes it without a reference back to the planning that follows the overrides (issue 14).
+ */
+export function nextPlannedChange(sources: {
+  site: { readonly current: Site };
+  calendars: Pick<CalendarSource, 'forSchool'>;
+  occupancy: Pick<OccupancySource, 'occupancyFor'>;
+}): NextChange {
+  return (uai, zone, fn, at, withinMs) => {
+    const site = sources.site.current;
     const devices = site.devices.get(uai);
     if (!devices) return null;
     const plan = planFromHeld({
       site,
       devices,
-      calendars: this.options.calendars,
+      calendars: sources.calendars,
       horizon: { from: at, to: at + withinMs },
-      held: this.options.occupancy.occupancyFor(uai),
+      held: sources.occupancy.occupancyFor(uai),
       overrides: [],
     });
     const segments = plan.zones.find((z) => z.zone === zone)?.functions[fn];
     return segments ? nextChangeAfter(segments, at) : null;
-  }
+  };
 }
 
 export interface PlanForDates {

@@ -29,6 +29,7 @@ import {
   type SchedulePayload,
 } from '../contract/topics.js';
 import type { ZoneFunction } from '../devices/schema.js';
+import type { Part } from '../lifecycle/part.js';
 import type { MqttConnection, PublishOutcome } from '../mqtt/connection.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
 import type { AdapterContext, AdapterMessage, ZoneTarget } from './adapters/adapter.js';
@@ -188,7 +189,7 @@ class PublishWindow {
   }
 }
 
-export class BridgePublisher {
+export class BridgePublisher implements Part {
   private readonly held = new Map<string, HeldState>();
   /** Removed zone functions whose retained topics are still to be emptied (`clear`). */
   private readonly pendingClears = new Map<string, { uai: string; zone: string; function: ZoneFunction }>();

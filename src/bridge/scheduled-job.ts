@@ -11,6 +11,7 @@
  */
 import { type ScheduledTask, schedule as scheduleCron } from 'node-cron';
 import type { Clock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 
 export interface ScheduledJobLogger {
   warn(obj: object, msg?: string): void;
@@ -44,7 +45,7 @@ export interface ScheduledJobStats {
 /** The guard never scans further than this for the next instant (a yearly expression stops there). */
 const MAX_SCAN_STEPS = 200_000;
 
-export class ScheduledJob {
+export class ScheduledJob implements Part {
   private task: ScheduledTask | undefined;
   private guard: NodeJS.Timeout | undefined;
   private readonly stepMs: number;

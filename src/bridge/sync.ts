@@ -12,6 +12,7 @@
 import { addDaysIso } from '../calendar/index.js';
 import type { Clock } from '../domain/clock.js';
 import type { Occupancy } from '../domain/occupancy.js';
+import type { Part } from '../lifecycle/part.js';
 import type { Site } from '../site/load-site.js';
 import type { SyncRecord, SyncRepository } from '../store/sync-repository.js';
 import { ScheduledJob, type ScheduledJobStats } from './scheduled-job.js';
@@ -102,7 +103,7 @@ export interface SchoolSyncStatus {
   last_error: { kind: string; message: string; since: string | null } | null;
 }
 
-export class SyncService {
+export class SyncService implements Part {
   private readonly records = new Map<string, SyncRecord>();
   private readonly cache = new Map<string, CachedOccupancy>();
   private readonly listeners = new Set<(uai: string) => void>();
@@ -296,6 +297,11 @@ export class SyncService {
   /** The cron job's runs: on time, late (a missed tick caught up) and missed instants; null before start. */
   scheduleStats(): ScheduledJobStats | null {
     return this.task?.stats() ?? null;
+  }
+
+  /** The part's health (lifecycle/part.ts): the same problems as `readinessProblems()`. */
+  health(): string[] {
+    return this.readinessProblems();
   }
 
   /** What `/readyz` lists as not ready: one line per stale school. */

@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { MqttTopics } from '../contract/topics.js';
 import type { Clock } from '../domain/clock.js';
 import { InputError } from '../domain/problems.js';
+import type { Part } from '../lifecycle/part.js';
 import type { Logger } from '../log/logger.js';
 import { watchCredentialLapses } from '../site/credential-lapses.js';
 import type { SiteHolder } from '../site/site-holder.js';
@@ -185,4 +186,37 @@ function summary(report: ProvisioningReport | null): BrokerAccessStats['last'] {
     conflicts: report.conflicts.length,
     at: report.at,
   };
+}
+
+/**
+ * The provisioning as a part of the service (issue 14): built at start (its first reconcile
+ * included), stopped with the service. `reconcile` is what the bridge calls on a devices/ reload;
+ * `stats` feeds /metrics; both answer nothing when `mqtt.provisioning.broker` is none.
+ */
+export class BrokerAccessPart implements Part {
+  private access: BrokerAccess | null = null;
+
+  constructor(private readonly context: BrokerAccessContext) {}
+
+  /** Whether the configuration provisions a broker at all. */
+  get enabled(): boolean {
+    return this.context.config.mqtt.provisioning.broker !== 'none';
+  }
+
+  async start(): Promise<void> {
+    this.access = await startBrokerAccess(this.context);
+  }
+
+  stop(): void {
+    this.access?.stop();
+    this.access = null;
+  }
+
+  async reconcile(reason: string): Promise<void> {
+    await this.access?.reconcile(reason);
+  }
+
+  stats(): BrokerAccessStats | null {
+    return this.access?.stats() ?? null;
+  }
 }

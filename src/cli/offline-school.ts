@@ -20,7 +20,7 @@ import { requireUai } from '../domain/uai.js';
 import type { Override } from '../rules/overrides.js';
 import type { TimeRange } from '../rules/planner.js';
 import { SortieOccupancy } from '../scope/sortie/sortie-occupancy.js';
-import { CalendarSource } from '../site/calendars.js';
+import { type CalendarSource, calendarSourceOf } from '../site/calendars.js';
 import { loadSite, type Site } from '../site/load-site.js';
 import { SQLITE_FILE_NAME } from '../store/store.js';
 import { type CommandIo, type ParsedArgs, requireOption } from './command.js';
@@ -59,12 +59,12 @@ export function loadOfflineSchool(args: ParsedArgs, io: CommandIo): OfflineSchoo
       'calendar.zone',
     );
   }
-  const calendars = new CalendarSource({
-    zone: config.calendar.zone,
+  // The service's calendar source: a devices file's département override reaches SORTIE's expansion too.
+  const calendars = calendarSourceOf({
+    config,
+    baseDir: io.cwd,
     dataDir: context.dataDir,
-    holidaysFile: config.calendar.holidays_file && resolve(io.cwd, config.calendar.holidays_file),
-    // As the service's: a devices file's département override reaches SORTIE's expansion too.
-    departementOf: (school) => site.devices.get(school)?.value.school.departement,
+    site: { current: site },
   });
   const { departement, timezone } = devices.value.school;
   const calendar = calendars.forSchool(uai, { departement, timezone });

@@ -20,6 +20,7 @@
  * (measured in docs/performance.md, "Scale-out").
  */
 import { randomUUID } from 'node:crypto';
+import type { Part } from '../lifecycle/part.js';
 import {
   isDuplicateInstanceError,
   type LeaseFence,
@@ -103,7 +104,7 @@ interface Held {
   validUntil: number;
 }
 
-export class SchoolLeases {
+export class SchoolLeases implements Part {
   readonly instanceId: string;
   /** This process's start: tells it apart from another live process misconfigured with the same id. */
   private readonly boot = randomUUID();
@@ -214,6 +215,11 @@ export class SchoolLeases {
       storeSilentMs:
         this.storeAnsweredAt === null ? null : Math.round(this.monotonicNow() - this.storeAnsweredAt),
     };
+  }
+
+  /** The part's health (lifecycle/part.ts): the same problems as `readinessProblems()`. */
+  health(): string[] {
+    return this.readinessProblems();
   }
 
   /**

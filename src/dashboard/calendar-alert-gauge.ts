@@ -12,6 +12,7 @@
  * waits for it and runs once more.
  */
 import type { LoadedDevices } from '../devices/load.js';
+import type { Part } from '../lifecycle/part.js';
 import {
   SCHOOL_GAUGE_ALERT_CODES,
   type SchoolAlert,
@@ -38,7 +39,7 @@ export interface CalendarAlertGaugeOptions {
   onError?: (error: unknown, uai: string) => void;
 }
 
-export class CalendarAlertGauge {
+export class CalendarAlertGauge implements Part {
   private samples: CalendarAlertSample[] = [];
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;

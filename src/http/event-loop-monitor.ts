@@ -7,6 +7,7 @@
  * `server.max_event_loop_delay_ms`, so a load balancer sends requests elsewhere.
  */
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Part } from '../lifecycle/part.js';
 
 export interface EventLoopMonitorOptions {
   /** Not ready above this p99, in ms (`server.max_event_loop_delay_ms`). */
@@ -19,7 +20,7 @@ export interface EventLoopMonitorOptions {
 
 export const EVENT_LOOP_NOT_READY = 'event-loop-delay';
 
-export class EventLoopMonitor {
+export class EventLoopMonitor implements Part {
   private readonly histogram: IntervalHistogram;
   private readonly windowMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -48,6 +49,11 @@ export class EventLoopMonitor {
   /** p99 delay in seconds: last complete window, else the one in progress (0 before any sample). */
   p99Seconds(): number {
     return this.p99Ms() / 1000;
+  }
+
+  /** The part's health (lifecycle/part.ts): the same problems as `readiness()`. */
+  health(): string[] {
+    return this.readiness();
   }
 
   /**

@@ -26,6 +26,7 @@ import {
 } from '../contract/topics.js';
 import { type Clock, systemClock } from '../domain/clock.js';
 import { isValidFilter, isValidTopicName, topicMatchesFilter } from '../domain/mqtt-filters.js';
+import type { Part } from '../lifecycle/part.js';
 import { type MqttLogger, silentLogger } from './logger.js';
 
 export interface MqttTlsOptions {
@@ -55,8 +56,11 @@ export interface ReconnectPolicy {
 }
 
 export interface MqttConnectionOptions {
-  /** `mqtt://host:1883`, `mqtts://host:8883`, `ws://…`. */
-  url: string;
+  /**
+   * `mqtt://host:1883`, `mqtts://host:8883`, `ws://…`; a function when the broker is a part started
+   * after this object is built (the embedded one on an ephemeral port): read at `start()`.
+   */
+  url: string | (() => string);
   username?: string;
   password?: string;
   /** Default `scope-energie-<8 hex>`; keep it unique per bridge instance. */
@@ -147,7 +151,7 @@ interface SubscriptionEntry {
   handlers: Set<MessageHandler>;
 }
 
-export class MqttConnection {
+export class MqttConnection implements Part {
   readonly topics: MqttTopics;
   private readonly options: MqttConnectionOptions;
   private readonly clock: Clock;
@@ -177,6 +181,12 @@ export class MqttConnection {
     this.clientId = options.clientId ?? `scope-energie-${randomBytes(4).toString('hex')}`;
   }
 
+  /** The broker's URL (read when first needed: see `MqttConnectionOptions.url`). */
+  get url(): string {
+    const { url } = this.options;
+    return typeof url === 'string' ? url : url();
+  }
+
   /**
    * Connects; resolves after the first connect is complete (`online` published, subscriptions
    * made, `onConnect` handlers run). Network failures are retried with backoff and do not reject;
@@ -202,7 +212,7 @@ export class MqttConnection {
     }
     let client: MqttClient;
     try {
-      client = mqtt.connect(this.options.url, this.clientOptions());
+      client = mqtt.connect(this.url, this.clientOptions());
     } catch (error) {
       // mqtt.js throws synchronously on an unusable URL (unknown protocol, no host).
       this.settleStart(error as Error);
@@ -424,7 +434,7 @@ export class MqttConnection {
     this.droppedSinceOffline = 0;
     this.counters.connects += 1;
     const event: ConnectEvent = { count: this.counters.connects, reconnect: this.counters.connects > 1 };
-    this.logger.info({ url: this.options.url, clientId: this.clientId, ...event }, 'mqtt connected');
+    this.logger.info({ url: this.url, clientId: this.clientId, ...event }, 'mqtt connected');
 
     await this.publishStatus('online');
     for (const [filter, entry] of this.subscriptions) {
@@ -459,7 +469,7 @@ export class MqttConnection {
   private handleClose(): void {
     if (this.online) {
       this.online = false;
-      this.logger.warn({ url: this.options.url }, 'mqtt connection lost');
+      this.logger.warn({ url: this.url }, 'mqtt connection lost');
     }
     // mqtt.js keeps QoS 1 publishes the lost session never acknowledged in `outgoing`, and a
     // graceful end() waits for that to empty: after a reconnect (a new clean session, which will
@@ -477,18 +487,18 @@ export class MqttConnection {
   private handleError(error: Error): void {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'number' && CONNACK_REFUSALS[code] !== undefined) {
-      const message = `the MQTT broker at ${this.options.url} refused the connection: ${CONNACK_REFUSALS[code]} (CONNACK ${code})`;
+      const message = `the MQTT broker at ${this.url} refused the connection: ${CONNACK_REFUSALS[code]} (CONNACK ${code})`;
       if (this.counters.connects === 0) {
         // A first refusal is a configuration error: stop instead of retrying forever.
-        this.logger.error({ url: this.options.url, code }, message);
+        this.logger.error({ url: this.url, code }, message);
         this.settleStart(new MqttConnectionError('refused', message, { cause: error }));
         void this.stop();
         return;
       }
-      this.logger.error({ url: this.options.url, code }, `${message}; retrying`);
+      this.logger.error({ url: this.url, code }, `${message}; retrying`);
       return;
     }
-    this.logger.warn({ url: this.options.url, error: error.message }, 'mqtt connection error');
+    this.logger.warn({ url: this.url, error: error.message }, 'mqtt connection error');
   }
 
   private scheduleReconnect(): void {

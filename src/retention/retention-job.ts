@@ -8,6 +8,7 @@ import { DateTime } from 'luxon';
 import { type AuditScheduler, every, timeoutAuditScheduler } from '../audit/audit-timer.js';
 import type { AuditEntryInput } from '../domain/audit-entry.js';
 import type { Clock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 import type { PurgedVersions, TimetableRetentionPolicy } from '../store/timetable-retention.js';
 
 export interface RetentionSettings {
@@ -28,7 +29,7 @@ export interface RetentionJobOptions {
   scheduler?: AuditScheduler;
 }
 
-export class RetentionJob {
+export class RetentionJob implements Part {
   private stopTimer: (() => void) | undefined;
 
   constructor(private readonly options: RetentionJobOptions) {}

@@ -12,6 +12,7 @@
 import { TokenBuckets } from '../bridge/token-buckets.js';
 import type { MeterReportedPayload, MqttTopics, OutdoorReportedPayload } from '../contract/topics.js';
 import { type Clock, systemClock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 import type { MqttConnection, ReceivedMessage, Subscription } from '../mqtt/connection.js';
 import { type MqttLogger, silentLogger } from '../mqtt/logger.js';
 import type { MeterRepository } from '../store/meter-repository.js';
@@ -43,7 +44,7 @@ export interface MeterIngestStats {
   >;
 }
 
-export class MeterIngest {
+export class MeterIngest implements Part {
   private readonly clock: Clock;
   private readonly logger: MqttLogger;
   private readonly rates: TokenBuckets;

@@ -11,6 +11,7 @@ import { DateTime } from 'luxon';
 import { MAX_PLAN_DAYS, type PlanForDates } from '../bridge/planning.js';
 import type { LoadedDevices } from '../devices/load.js';
 import type { Clock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 import type { CalendarSource } from '../site/calendars.js';
 import type {
   FrozenPeriodKind,
@@ -61,7 +62,7 @@ export function lastClosedPeriods(today: string): ClosedPeriod[] {
   ];
 }
 
-export class SavingsFreezer {
+export class SavingsFreezer implements Part {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<FrozenSavings[]> = Promise.resolve([]);
 

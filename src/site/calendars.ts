@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   type HolidayPeriod,
+  isSchoolZone,
   mergeHolidayPeriods,
   parseHolidayDataset,
   SchoolCalendar,
@@ -91,4 +92,38 @@ export function loadHolidayPeriods(
     periods = mergeHolidayPeriods(periods, parseHolidayDataset(readFileSync(file), basename(file)));
   }
   return periods;
+}
+
+/**
+ * The calendar source the configuration describes, one for the service's SORTIE, VUE and bridge
+ * and for the offline commands alike: shipped holidays, `calendar import`'s file in the data
+ * directory, the configured file, and the devices files' département overrides. A zone without
+ * school-holiday data closes schools on public holidays only (warned; the offline planner refuses
+ * it before coming here).
+ */
+export function calendarSourceOf(options: {
+  config: { calendar: { zone: string; holidays_file?: string | undefined } };
+  baseDir: string;
+  dataDir: string;
+  site: {
+    readonly current: {
+      devices: ReadonlyMap<string, { value: { school: { departement?: string | undefined } } }>;
+    };
+  };
+  logger?: { warn(obj: object, msg?: string): void };
+}): CalendarSource {
+  const { zone, holidays_file } = options.config.calendar;
+  const known = isSchoolZone(zone);
+  if (!known)
+    options.logger?.warn(
+      { zone },
+      'calendar zone without school holiday data: only public holidays close schools',
+    );
+  return new CalendarSource({
+    zone: known ? zone : 'B',
+    ...(known ? {} : { periods: [] }),
+    dataDir: options.dataDir,
+    holidaysFile: holidays_file ? resolve(options.baseDir, holidays_file) : undefined,
+    departementOf: (uai) => options.site.current.devices.get(uai)?.value.school.departement,
+  });
 }

@@ -4,6 +4,7 @@
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { InputError, type Problem } from '../domain/problems.js';
+import type { Part } from '../lifecycle/part.js';
 import { loadSite, type Site, type SiteDirs, siteFileHashes } from './load-site.js';
 import { describeSiteChange, type SiteChange } from './site-change.js';
 
@@ -12,7 +13,7 @@ export type ReloadResult =
   | { ok: true; site: Site; change?: SiteChange }
   | { ok: false; problems: Problem[]; change?: SiteChange };
 
-export class SiteHolder {
+export class SiteHolder implements Part {
   private site: Site;
   private watchers: FSWatcher[] = [];
   private timer: NodeJS.Timeout | undefined;

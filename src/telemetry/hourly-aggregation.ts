@@ -10,6 +10,7 @@
  * (telemetry-repository.ts `writeHourly`).
  */
 import { type Clock, systemClock } from '../domain/clock.js';
+import type { Part } from '../lifecycle/part.js';
 import type { MqttLogger } from '../mqtt/logger.js';
 import { silentLogger } from '../mqtt/logger.js';
 import type {
@@ -152,7 +153,7 @@ export async function aggregateSchool(
   return rows.length;
 }
 
-export class HourlyAggregation {
+export class HourlyAggregation implements Part {
   private readonly clock: Clock;
   private readonly logger: MqttLogger;
   private timer: NodeJS.Timeout | undefined;

@@ -54,7 +54,14 @@ export interface TelemetryParts {
   stop(): Promise<void>;
 }
 
-export function startTelemetry(options: {
+/** The telemetry parts, running: `createTelemetry` with its aggregation started. */
+export function startTelemetry(options: TelemetryOptions): TelemetryParts {
+  const parts = createTelemetry(options);
+  parts.aggregation.start();
+  return parts;
+}
+
+export interface TelemetryOptions {
   config: Pick<Config, 'telemetry' | 'comfort'>;
   repository: TelemetryRepository;
   ingestor: TelemetryIngestor;
@@ -63,7 +70,10 @@ export function startTelemetry(options: {
   owns: (uai: string) => boolean;
   clock: Clock;
   logger: MqttLogger;
-}): TelemetryParts {
+}
+
+/** The hourly aggregation (not started: a part of the service) and the comfort routes. */
+export function createTelemetry(options: TelemetryOptions): TelemetryParts {
   const settings = comfortSettingsOf(options.config);
   const aggregation = new HourlyAggregation({
     repository: options.repository,
@@ -82,7 +92,6 @@ export function startTelemetry(options: {
     everyMs: options.config.telemetry.aggregate_every_minutes * 60_000,
     maxLateMs: options.config.telemetry.max_late_hours * 3_600_000,
   });
-  aggregation.start();
   const routes = comfortRoutes({
     repository: options.repository,
     planFor: options.planFor,

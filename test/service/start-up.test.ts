@@ -8,6 +8,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Config, configSchema } from '../../src/config/schema.js';
@@ -40,6 +41,67 @@ async function configOn(port: number): Promise<{ config: Config; dataDir: string
   });
   return { config, dataDir };
 }
+
+/** A debug logger whose composition lines (`part started`, `part stopped`, `part failed to start`) are kept. */
+function lifecycleLog(): { logger: ReturnType<typeof createLogger>; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const text of chunk.toString('utf8').split('\n')) {
+        if (!text) continue;
+        const line = JSON.parse(text) as { composition?: string; part?: string; msg?: string };
+        if (line.composition && line.msg?.startsWith('part '))
+          lines.push(`${line.composition} ${line.msg.slice('part '.length)}: ${line.part}`);
+      }
+      done();
+    },
+  });
+  return { logger: createLogger('debug', stream), lines };
+}
+
+const SERVICE_PARTS = [
+  'store',
+  'demo-seed',
+  'event-loop-monitor',
+  'view-workers',
+  'import-workers',
+  'reload-listeners',
+  'clients',
+  'site',
+  'audit-anchoring',
+  'audit-log',
+  'retention',
+  'broker-access',
+  'telemetry-ingest',
+  'bridge',
+  'telemetry-aggregation',
+  'meters',
+  'savings-freezer',
+  'calendar-alerts',
+  'http',
+  'demo-gateway',
+];
+const BRIDGE_PARTS = [
+  'broker',
+  'mqtt-session',
+  'audit-trail',
+  'publisher',
+  'ha-commands',
+  'tracker',
+  'broker-watch',
+  'cluster-signals',
+  'overrides',
+  'held-occupancy',
+  'leases',
+  'site-reloads',
+  'planning',
+  'dispatcher',
+  'booking-feeds',
+  'status-watch',
+  'connect',
+  'sync',
+  'handover',
+];
 
 describe('scope-energie serve start-up', () => {
   const running: RunningService[] = [];
@@ -115,5 +177,57 @@ describe('scope-energie serve start-up', () => {
     } finally {
       await new Promise<void>((done) => taken.close(() => done()));
     }
+  });
+
+  it('starts its parts in the declared order and stops them in exactly the reverse order', async () => {
+    const { config, dataDir } = await configOn(0);
+    const { logger, lines } = lifecycleLog();
+    const service = await startService({ config, logger, baseDir: dataDir, clock: CLOCK });
+    await service.stop();
+    const bridgeStarted = BRIDGE_PARTS.map((p) => `bridge started: ${p}`);
+    const bridgeStopped = [...BRIDGE_PARTS].reverse().map((p) => `bridge stopped: ${p}`);
+    const before = SERVICE_PARTS.slice(0, SERVICE_PARTS.indexOf('bridge'));
+    expect(lines).toEqual([
+      ...before.map((p) => `service started: ${p}`),
+      // The bridge is one part of the service, with its own composition inside.
+      ...bridgeStarted,
+      ...SERVICE_PARTS.slice(SERVICE_PARTS.indexOf('bridge')).map((p) => `service started: ${p}`),
+      ...[...SERVICE_PARTS]
+        .reverse()
+        .flatMap((p) =>
+          p === 'bridge' ? [...bridgeStopped, 'service stopped: bridge'] : [`service stopped: ${p}`],
+        ),
+    ]);
+  });
+
+  it("rolls a failed start back: the failing part's own error, every part started before it stopped in reverse, the port never opened", async () => {
+    const port = await freePort();
+    const { config: base, dataDir } = await configOn(port);
+    // EMQX reads its logins from PostgreSQL views: on SQLite the broker-access part refuses to start.
+    const config = configSchema.parse({
+      server: { host: '127.0.0.1', port },
+      storage: { data_dir: dataDir },
+      mqtt: { url: 'mqtt://127.0.0.1:1', provisioning: { broker: 'emqx' } },
+      paths: base.paths,
+      clients_file: base.clients_file,
+      log: { level: 'silent' },
+    });
+    const { logger, lines } = lifecycleLog();
+    await expect(startService({ config, logger, baseDir: dataDir, clock: CLOCK })).rejects.toMatchObject({
+      name: 'InputError',
+      problems: [expect.objectContaining({ code: 'provisioning-needs-postgres' })],
+    });
+    const started = SERVICE_PARTS.slice(0, SERVICE_PARTS.indexOf('broker-access'));
+    expect(lines).toEqual([
+      ...started.map((p) => `service started: ${p}`),
+      'service failed to start: broker-access',
+      'service stopped: broker-access',
+      ...[...started].reverse().map((p) => `service stopped: ${p}`),
+    ]);
+    const refused = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (res) => String(res.status),
+      (error: { cause?: { code?: string } }) => error.cause?.code,
+    );
+    expect(refused).toBe('ECONNREFUSED');
   });
 });

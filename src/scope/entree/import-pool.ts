@@ -15,6 +15,7 @@ import {
   type WorkerPoolStats,
   workerEntryOf,
 } from '../../isolation/worker-pool.js';
+import type { Part } from '../../lifecycle/part.js';
 import type { ImportTaskInput, ImportTaskResult } from './import-task.js';
 
 export interface ImportPoolOptions {
@@ -115,4 +116,30 @@ export function entreeLimits(entree: Config['entree']): InputLimits {
     maxZipEntries: entree.max_zip_entries,
     maxUncompressedBytes: entree.max_uncompressed_mb * 1024 * 1024,
   };
+}
+
+/**
+ * The import pool as a part of the service: created (and, with `warm`, its first worker loaded)
+ * at start, so that loading a worker does not compete with the parts started before it; closed
+ * at stop. `run` before start or after stop rejects.
+ */
+export class ImportWorkers implements Part {
+  private pool: ImportPool | null = null;
+
+  constructor(private readonly options: ImportPoolOptions) {}
+
+  readonly run: ImportTaskRunner = (input, onProgress) => {
+    if (!this.pool) return Promise.reject(new Error('the import workers are not running'));
+    return this.pool.run(input, onProgress);
+  };
+
+  start(): void {
+    this.pool ??= createImportPool(this.options);
+  }
+
+  async stop(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    await pool?.close();
+  }
 }
