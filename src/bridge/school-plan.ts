@@ -44,8 +44,8 @@ export interface SchoolPlan {
   fallback: boolean;
   zones: ZonePlanEntry[];
   hash: string;
-  /** The optimum-start snapshot planned with (docs/optimum-start.md), by id; part of `hash`. */
-  optimumStartSnapshot?: string;
+  /** The optimum-start snapshot planned with (docs/optimum-start.md); its id is part of `hash`. */
+  optimumStart?: OptimumStartSnapshot;
 }
 
 export interface SchoolPlanInput {
@@ -124,7 +124,7 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
     ...(input.optimumStart
       ? {
           hash: createHash('sha256').update(`${hash}\noptimum-start ${input.optimumStart.id}`).digest('hex'),
-          optimumStartSnapshot: input.optimumStart.id,
+          optimumStart: input.optimumStart,
         }
       : { hash }),
   };
