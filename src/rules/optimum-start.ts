@@ -114,6 +114,8 @@ export interface HeatingSpan {
   /** Comfort (warm-up expected) or setback (cool-down expected). */
   comfort: boolean;
   setpoint_c: number | undefined;
+  /** In a comfort span, when occupancy (and its internal gains) began: warm-ups are read before it. */
+  occupied_from?: number;
 }
 
 const COMFORT_KINDS = new Set(['occupied', 'preheat', 'merged-gap', 'fallback']);
@@ -132,6 +134,8 @@ export function heatingSpans(segments: readonly Segment[]): HeatingSpan[] {
     } else {
       out.push({ from: s.from, to: s.to, comfort, setpoint_c });
     }
+    const span = out[out.length - 1] as HeatingSpan;
+    if (comfort && s.reason.kind === 'occupied' && span.occupied_from === undefined) span.occupied_from = s.from;
   }
   return out;
 }
@@ -173,34 +177,44 @@ function samplesOver(sorted: readonly TemperatureSample[], from: number, to: num
   return out;
 }
 
-/** τ (h) of one setback span's free cool-down: the median over its usable pairs, or undefined. */
-function coolDownTau(
+/** Pairs span at most this: the outdoor temperature is read once per pair (at its middle). */
+const MAX_PAIR_SPAN_MS = 2 * HOUR;
+
+/**
+ * Decay rate 1/τ (per hour) of one setback span's free cool-down: the median over all pairs of its
+ * usable samples up to 2 h apart (Theil–Sen on ln(T − T_out)), or undefined. Free fall is
+ * monotone and exact between any two samples above the setback, so pairs may straddle a lost
+ * report; a consecutive pair alone would drown a slow room's 0.03 K per 5 min in sensor noise.
+ */
+function coolDownRate(
   samples: readonly TemperatureSample[],
   span: HeatingSpan,
   outdoorC: (t: number) => number,
-) {
+): number | undefined {
   const floor = span.setpoint_c ?? Number.NEGATIVE_INFINITY;
-  const taus: number[] = [];
-  for (let k = 1; k < samples.length; k++) {
-    const a = samples[k - 1] as TemperatureSample;
-    const b = samples[k] as TemperatureSample;
-    const dt = b.at - a.at;
-    if (!(dt > 0 && dt <= MAX_PAIR_GAP_MS) || a.at < span.from) continue;
-    if (a.c < floor + ABOVE_SETBACK_K || b.c < floor + ABOVE_SETBACK_K) continue;
-    const out = outdoorC((a.at + b.at) / 2);
-    if (a.c - out < MIN_INDOOR_OUTDOOR_K || b.c - out < MIN_INDOOR_OUTDOOR_K || !(b.c < a.c)) continue;
-    taus.push(dt / HOUR / Math.log((a.c - out) / (b.c - out)));
+  const usable = samples.filter((s) => s.at >= span.from && s.c >= floor + ABOVE_SETBACK_K);
+  const rates: number[] = [];
+  for (let i = 0; i < usable.length; i++) {
+    const a = usable[i] as TemperatureSample;
+    for (let j = i + 1; j < usable.length; j++) {
+      const b = usable[j] as TemperatureSample;
+      if (b.at - a.at > MAX_PAIR_SPAN_MS) break;
+      const out = outdoorC((a.at + b.at) / 2);
+      if (a.c - out < MIN_INDOOR_OUTDOOR_K || b.c - out < MIN_INDOOR_OUTDOOR_K) continue;
+      rates.push(Math.log((a.c - out) / (b.c - out)) / ((b.at - a.at) / HOUR));
+    }
   }
   // A light room reaches its setback within one report period: one pair is all it gives. A
   // door or a draught spoiling such a pair is outvoted by the median over cool-downs.
-  return median(taus);
+  return median(rates);
 }
 
 /**
- * g (K/h) of one warm-up: for each pair below target, the gain that makes the exponential go from
- * the first sample to the second. A pair that crosses the target is censored (the heater stopped
- * inside it): the target stands for its second sample, a lower bound, so a fast room is learned as
- * at least as slow as it is, never faster.
+ * g (K/h) of one warm-up: for each pair of samples below target (up to 2 h apart, before the
+ * occupants' gains start), the gain that makes the exponential go from the first to the second;
+ * the median. A room that reaches its target within one report period gives only a censored pair
+ * (the heater stopped inside it): the target then stands for its second sample, a lower bound, so
+ * a fast room is learned as at least as slow as it is, never faster.
  */
 function warmUpGain(
   samples: readonly TemperatureSample[],
@@ -211,23 +225,42 @@ function warmUpGain(
   const target = span.setpoint_c;
   const first = samples[0];
   if (target === undefined || !first || first.c > target - MIN_WARMUP_GAP_K) return undefined;
-  const gains: number[] = [];
-  for (let k = 1; k < samples.length; k++) {
-    const a = samples[k - 1] as TemperatureSample;
-    const b = samples[k] as TemperatureSample;
-    const dt = b.at - a.at;
-    if (!(dt > 0 && dt <= MAX_PAIR_GAP_MS)) continue;
-    if (a.c >= target - AT_TARGET_K) break;
+  const until = span.occupied_from ?? span.to;
+  const below: TemperatureSample[] = [];
+  let crossing: TemperatureSample | undefined;
+  for (const s of samples) {
+    if (s.at > until) break;
+    if (s.c >= target - AT_TARGET_K) {
+      crossing = s;
+      break;
+    }
+    below.push(s);
+  }
+  const gainOf = (a: TemperatureSample, bAt: number, bC: number): number | undefined => {
     // Heating began at the span's start: a pair straddling it heated only from there.
     const from = Math.max(a.at, span.from);
-    const heatedH = (b.at - from) / HOUR;
-    if (!(heatedH > 0)) continue;
-    const crossed = b.c >= target - AT_TARGET_K;
-    const end = crossed ? Math.min(b.c, target) : b.c;
+    const heatedH = (bAt - from) / HOUR;
+    if (!(heatedH > 0)) return undefined;
     const decay = Math.exp(-heatedH / tau);
-    const equilibrium = (end - a.c * decay) / (1 - decay);
-    gains.push((equilibrium - outdoorC((from + b.at) / 2)) / tau);
-    if (crossed) break;
+    const equilibrium = (bC - a.c * decay) / (1 - decay);
+    return (equilibrium - outdoorC((from + bAt) / 2)) / tau;
+  };
+  const gains: number[] = [];
+  for (let i = 0; i < below.length; i++) {
+    const a = below[i] as TemperatureSample;
+    for (let j = i + 1; j < below.length; j++) {
+      const b = below[j] as TemperatureSample;
+      if (b.at - a.at > MAX_PAIR_SPAN_MS) break;
+      const g = gainOf(a, b.at, b.c);
+      if (g !== undefined) gains.push(g);
+    }
+  }
+  if (gains.length === 0 && crossing) {
+    const a = below[below.length - 1];
+    if (a && crossing.at - a.at <= MAX_PAIR_GAP_MS) {
+      const g = gainOf(a, crossing.at, Math.min(crossing.c, target));
+      if (g !== undefined) gains.push(g);
+    }
   }
   return median(gains);
 }
@@ -235,21 +268,22 @@ function warmUpGain(
 /** Learns one zone from its samples and the heating spans asked of it. */
 export function learnZone(input: LearnInput): LearnedZone {
   const sorted = [...input.samples].filter((s) => Number.isFinite(s.c)).sort((a, b) => a.at - b.at);
-  const taus: number[] = [];
+  const rates: number[] = [];
   const warmUps: { span: HeatingSpan; samples: TemperatureSample[] }[] = [];
   for (let k = 0; k < input.spans.length; k++) {
     const span = input.spans[k] as HeatingSpan;
     const samples = samplesOver(sorted, span.from, span.to);
     if (samples.length < 2) continue;
     if (!span.comfort) {
-      const tau = coolDownTau(samples, span, input.outdoorC);
-      if (tau !== undefined && Number.isFinite(tau)) taus.push(tau);
+      const rate = coolDownRate(samples, span, input.outdoorC);
+      if (rate !== undefined && Number.isFinite(rate)) rates.push(rate);
     } else if (k > 0 && !(input.spans[k - 1] as HeatingSpan).comfort) {
       warmUps.push({ span, samples });
     }
   }
-  const tau = median(taus.slice(-MAX_EPISODES));
-  const learned: LearnedZone = { starts: 0, cool_downs: Math.min(taus.length, MAX_EPISODES) };
+  const rate = median(rates.slice(-MAX_EPISODES));
+  const tau = rate !== undefined && rate > 0 ? 1 / rate : undefined;
+  const learned: LearnedZone = { starts: 0, cool_downs: Math.min(rates.length, MAX_EPISODES) };
   const last = sorted[sorted.length - 1];
   if (last) learned.last_sample_at = new Date(last.at).toISOString();
   if (input.flagged) learned.flagged = input.flagged;
