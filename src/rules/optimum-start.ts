@@ -135,7 +135,8 @@ export function heatingSpans(segments: readonly Segment[]): HeatingSpan[] {
       out.push({ from: s.from, to: s.to, comfort, setpoint_c });
     }
     const span = out[out.length - 1] as HeatingSpan;
-    if (comfort && s.reason.kind === 'occupied' && span.occupied_from === undefined) span.occupied_from = s.from;
+    if (comfort && s.reason.kind === 'occupied' && span.occupied_from === undefined)
+      span.occupied_from = s.from;
   }
   return out;
 }
