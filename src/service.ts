@@ -40,6 +40,7 @@ import type { Logger } from './log/logger.js';
 import { RetentionJob } from './retention/retention-job.js';
 import { zoneComfortSetpoints } from './savings/baseline.js';
 import { MeterIngest } from './savings/meter-ingest.js';
+import { optimumStartOutdoorOf } from './savings/outdoor.js';
 import { SavingsFreezer } from './savings/savings-freezer.js';
 import { savingsRoutes } from './savings/savings-routes.js';
 import { createImportPool, entreeLimits } from './scope/entree/import-pool.js';
@@ -268,6 +269,8 @@ export async function startService(context: ServiceContext): Promise<RunningServ
       audit: auditLog.sink,
       ...(brokerAccess ? { brokerAccess } : {}),
       onReported: (row) => telemetryIngestor.offer(row),
+      // Optimum start learns from the telemetry against the school's outdoor normals (docs/optimum-start.md).
+      optimumStartOutdoor: (uai) => optimumStartOutdoorOf(calendars.forSchool(uai).departement),
     });
   } catch (error) {
     retention.stop();

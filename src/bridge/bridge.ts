@@ -5,6 +5,7 @@
  * (start: broker, store-backed parts, then the MQTT connection so its first connect publishes
  * everything once; stop: the reverse).
  */
+
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -38,6 +39,7 @@ import { EventsService } from './events-service.js';
 import { gatewayRoutes } from './gateway-routes.js';
 import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js';
 import { HomeAssistantCommands } from './ha-commands.js';
+import { OptimumStartSource, type OptimumStartSourceOptions } from './optimum-start-source.js';
 import { OverridesService } from './overrides-service.js';
 import { MutablePlanFeed } from './plan-feed.js';
 import { PlanningService } from './planning.js';
@@ -73,6 +75,11 @@ export interface BridgeContext {
   brokerAccess?: { reconcile(reason: string): Promise<void> };
   /** Every `reported` of an owned school, for the telemetry store (issue 16). */
   onReported?: GatewayTrackerOptions['onReported'];
+  /**
+   * Optimum start (issue 17, docs/optimum-start.md): a school's outdoor temperature source; with
+   * it, each school's learned warm-ups are computed from the telemetry store before planning.
+   */
+  optimumStartOutdoor?: OptimumStartSourceOptions['outdoorOf'];
 }
 
 export interface Bridge {
@@ -285,6 +292,9 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     clock,
     logger: logger.child({ part: 'booking-feeds' }),
   });
+  const optimumStart = context.optimumStartOutdoor
+    ? new OptimumStartSource({ telemetry: store.telemetry, outdoorOf: context.optimumStartOutdoor })
+    : undefined;
   planning = new PlanningService({
     site,
     calendars: context.calendars,
@@ -296,6 +306,9 @@ export async function startBridge(context: BridgeContext): Promise<Bridge> {
     loadOccupancy: (uai, dates) => sync.loadRange(uai, dates),
     owns,
     ready: (uai) => sync.attempted(uai),
+    ...(optimumStart
+      ? { optimumStart: (uai: string, now: number) => optimumStart.snapshotFor(uai, now) }
+      : {}),
     logger: logger.child({ part: 'planning' }),
   });
   // Home Assistant's commands become overrides (issue 15); a refused one snaps the entity back.

@@ -68,6 +68,11 @@ export type SnapshotOutdoor =
   /** The school's outdoor sensor: its last reading, held. */
   | { source: 'sensor'; c: number; at: string };
 
+/**
+ * Half the mean daily temperature range in winter (Météo-France normals 1991–2020, Strasbourg-
+ * Entzheim: ~6 K between the mean minimum and maximum in January). Assumption: one amplitude all year.
+ */
+export const DEFAULT_DAILY_AMPLITUDE_K = 3;
 /** Coldest hour of the daily cycle, UTC. Assumption: winter dawn in metropolitan France. */
 const COLDEST_HOUR_UTC = 6;
 

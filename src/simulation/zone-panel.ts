@@ -11,18 +11,15 @@ import type { Zone } from '../devices/schema.js';
 import type { OccupancyInterval } from '../domain/occupancy.js';
 import { timetableSchema } from '../domain/timetable.js';
 import type { ThermalParameters } from '../gateway/thermal-model.js';
-import type { SnapshotOutdoor } from '../rules/optimum-start.js';
+import { DEFAULT_DAILY_AMPLITUDE_K, type SnapshotOutdoor } from '../rules/optimum-start.js';
 import { zoneOccupancy } from '../rules/planner.js';
 import { resolveZoneRules } from '../rules/resolve.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import { monthlyNormals } from '../savings/outdoor.js';
 import { simulateZone, type ZoneSimulation } from './optimum-start-simulation.js';
 
-/**
- * Half the mean daily temperature range in winter (Météo-France normals 1991–2020, Strasbourg-
- * Entzheim: ~6 K between the mean minimum and maximum in January). Assumption: one amplitude all year.
- */
-export const DAILY_AMPLITUDE_K = 3;
+/** The daily cycle's amplitude of docs/optimum-start.md (rules/optimum-start.ts). */
+export const DAILY_AMPLITUDE_K = DEFAULT_DAILY_AMPLITUDE_K;
 
 export interface PanelZone {
   id: string;
