@@ -50,6 +50,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cli/plan.js')).planCommand,
   },
   {
+    name: 'simulate',
+    summary: "simulate a school's heating with a fixed or learned (optimum start) preheat, in simulated time",
+    load: async () => (await import('./cli/simulate.js')).simulateCommand,
+  },
+  {
     name: 'savings',
     summary: "estimate a school's heating savings, plan vs a fixed programme (offline, from the store)",
     load: async () => (await import('./cli/savings.js')).savingsCommand,

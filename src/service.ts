@@ -43,6 +43,7 @@ import { runAuditRetention } from './retention/audit-retention-run.js';
 import { RetentionJob } from './retention/retention-job.js';
 import { zoneComfortSetpoints } from './savings/baseline.js';
 import { MeterIngest } from './savings/meter-ingest.js';
+import { optimumStartOutdoorOf } from './savings/outdoor.js';
 import { SavingsFreezer } from './savings/savings-freezer.js';
 import { savingsRoutes } from './savings/savings-routes.js';
 import { entreeLimits, ImportWorkers } from './scope/entree/import-pool.js';
@@ -289,6 +290,8 @@ function assembleService(options: {
     audit: auditLog.sink,
     ...(brokerAccess.enabled ? { brokerAccess } : {}),
     onReported: (row) => telemetryIngestor.offer(row),
+    // Optimum start learns from the telemetry against the school's outdoor normals (docs/optimum-start.md).
+    optimumStartOutdoor: (uai) => optimumStartOutdoorOf(calendars.forSchool(uai).departement),
   });
   const planFor: Bridge['planning']['planFor'] = (uai, date, days) =>
     bridge.planning.planFor(uai, date, days);

@@ -41,6 +41,8 @@ export function planEvents(feed: PlanFeed, uai: string, at: number, actor = 'bri
         rules_version: plan.rulesVersion,
         timetable_version: plan.timetableVersion,
         fallback: plan.fallback,
+        // The learned warm-ups planned with (docs/optimum-start.md): what the preheats' reasons cite.
+        ...(plan.optimumStart ? { optimum_start: plan.optimumStart } : {}),
         horizon: {
           from: new Date(plan.horizon.from).toISOString(),
           to: new Date(plan.horizon.to).toISOString(),

@@ -6,6 +6,7 @@
  * composition stops them in the reverse order. Reloads, audit and cluster signals reach the parts
  * by subscription (site-reloads.ts, audit-trail.ts, cluster-link.ts).
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Hono } from 'hono';
 import type { AuthEnv } from '../auth/middleware.js';
@@ -37,6 +38,7 @@ import { EventsService } from './events-service.js';
 import { gatewayRoutes } from './gateway-routes.js';
 import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js';
 import { HomeAssistantCommands } from './ha-commands.js';
+import { OptimumStartSource, type OptimumStartSourceOptions } from './optimum-start-source.js';
 import { OverridesService } from './overrides-service.js';
 import { MutablePlanFeed } from './plan-feed.js';
 import { nextPlannedChange, PlanningService } from './planning.js';
@@ -73,6 +75,11 @@ export interface BridgeContext {
   brokerAccess?: { reconcile(reason: string): Promise<void> };
   /** Every `reported` of an owned school, for the telemetry store (issue 16). */
   onReported?: GatewayTrackerOptions['onReported'];
+  /**
+   * Optimum start (issue 17, docs/optimum-start.md): a school's outdoor temperature source; with
+   * it, each school's learned warm-ups are computed from the telemetry store before planning.
+   */
+  optimumStartOutdoor?: OptimumStartSourceOptions['outdoorOf'];
 }
 
 export interface Bridge {
@@ -220,6 +227,9 @@ export function createBridge(context: BridgeContext): Bridge & Part {
     clock,
     logger: logger.child({ part: 'booking-feeds' }),
   });
+  const optimumStart = context.optimumStartOutdoor
+    ? new OptimumStartSource({ telemetry: store.telemetry, outdoorOf: context.optimumStartOutdoor })
+    : undefined;
   const planning = new PlanningService({
     site,
     calendars,
@@ -231,6 +241,9 @@ export function createBridge(context: BridgeContext): Bridge & Part {
     loadOccupancy: (uai, dates) => sync.loadRange(uai, dates),
     owns,
     ready: (uai) => sync.attempted(uai),
+    ...(optimumStart
+      ? { optimumStart: (uai: string, now: number) => optimumStart.snapshotFor(uai, now) }
+      : {}),
     logger: logger.child({ part: 'planning' }),
   });
   const dispatcher = new Dispatcher({

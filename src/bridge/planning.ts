@@ -22,6 +22,7 @@ import { InputError } from '../domain/problems.js';
 import { expandEvents } from '../events/expand-events.js';
 import type { ScheduledEvent } from '../events/scheduled-event.js';
 import type { Part } from '../lifecycle/part.js';
+import type { OptimumStartSnapshot } from '../rules/optimum-start.js';
 import type { Override } from '../rules/overrides.js';
 import { nextChangeAfter, PLANNING_MARGIN_MS, type TimeRange } from '../rules/planner.js';
 import type { PlanMode, SegmentReason } from '../rules/segment.js';
@@ -111,6 +112,8 @@ export interface PlanningServiceOptions {
    * then the real plan seconds later. Default: always ready.
    */
   ready?: (uai: string) => boolean;
+  /** Learned warm-ups of a school before planning it (optimum-start-source.ts); none: fixed preheat. */
+  optimumStart?: (uai: string, now: number) => Promise<OptimumStartSnapshot | undefined>;
   logger?: PlanningLogger;
 }
 
@@ -193,6 +196,7 @@ export class PlanningService implements Part {
       const horizon = this.liveHorizon();
       const overrides = await this.options.overrides.overridesFor(uai, horizon);
       const events = (await this.options.events?.eventsFor(uai)) ?? [];
+      const optimumStart = await this.options.optimumStart?.(uai, this.options.clock.now());
       const plan = planFromHeld({
         site,
         devices,
@@ -201,6 +205,7 @@ export class PlanningService implements Part {
         held: this.options.occupancy.occupancyFor(uai),
         overrides,
         events,
+        ...(optimumStart ? { optimumStart } : {}),
       });
       // A newer replan of this school started meanwhile: its inputs are newer, let it win.
       if (this.generation.get(uai) !== turn) return plan;
@@ -230,6 +235,7 @@ export class PlanningService implements Part {
       held = await this.options.loadOccupancy(uai, dates);
     const overrides = await this.options.overrides.overridesFor(uai, horizon);
     const events = (await this.options.events?.eventsFor(uai)) ?? [];
+    const optimumStart = await this.options.optimumStart?.(uai, this.options.clock.now());
     const plan = planFromHeld({
       site,
       devices,
@@ -238,6 +244,7 @@ export class PlanningService implements Part {
       held,
       overrides,
       events,
+      ...(optimumStart ? { optimumStart } : {}),
     });
     return { plan, date, days, timezone };
   }
@@ -303,6 +310,8 @@ export interface PlanFromHeldInput {
   overrides: readonly Override[];
   /** The school's scheduled events, expanded here over the planning window. */
   events?: readonly ScheduledEvent[];
+  /** Learned warm-ups (docs/optimum-start.md). */
+  optimumStart?: OptimumStartSnapshot;
 }
 
 /**
@@ -340,6 +349,7 @@ export function planFromHeld(input: PlanFromHeldInput): SchoolPlan {
     horizon,
     ...(known ? { known } : {}),
     ...(events.length > 0 ? { events } : {}),
+    ...(input.optimumStart ? { optimumStart: input.optimumStart } : {}),
   });
 }
 

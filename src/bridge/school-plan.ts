@@ -3,6 +3,7 @@
  * fallback week when the school never sent a timetable) → segments per zone and function, with a
  * hash over the whole plan. Pure: the caller brings occupancy and overrides.
  */
+import { createHash } from 'node:crypto';
 import {
   dayNumberOfIso,
   isoOfDayNumber,
@@ -14,6 +15,7 @@ import type { LoadedDevices } from '../devices/load.js';
 import type { Zone } from '../devices/schema.js';
 import type { Occupancy, OccupancyInterval } from '../domain/occupancy.js';
 import { EVENT_SOURCE_PREFIX, type EventOccurrence, eventZoneOccupancy } from '../events/expand-events.js';
+import type { OptimumStartSnapshot } from '../rules/optimum-start.js';
 import type { Override } from '../rules/overrides.js';
 import { schoolPlanHash } from '../rules/plan-hash.js';
 import { PLANNING_MARGIN_MS, planZone, type TimeRange, zoneOccupancy } from '../rules/planner.js';
@@ -42,6 +44,8 @@ export interface SchoolPlan {
   fallback: boolean;
   zones: ZonePlanEntry[];
   hash: string;
+  /** The optimum-start snapshot planned with (docs/optimum-start.md); its id is part of `hash`. */
+  optimumStart?: OptimumStartSnapshot;
 }
 
 export interface SchoolPlanInput {
@@ -59,6 +63,8 @@ export interface SchoolPlanInput {
    * reach, with preheat, leads and gap rules as for a lesson; segments they explain name them.
    */
   events?: readonly EventOccurrence[];
+  /** Learned warm-ups (docs/optimum-start.md): heating preheats follow them where learned. */
+  optimumStart?: OptimumStartSnapshot;
 }
 
 export function planSchool(input: SchoolPlanInput): SchoolPlan {
@@ -94,6 +100,7 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
       // Without a timetable, an event still opens its own window (as the fallback week does).
       ...(fallbackOccupancy ? { fallback: fallbackOccupancy } : {}),
       ...(ruleSet.exceptionPolicy ? { exceptionPolicy: ruleSet.exceptionPolicy } : {}),
+      ...(input.optimumStart ? { optimumStart: input.optimumStart } : {}),
     });
     return {
       zone: zone.id,
@@ -105,6 +112,7 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
     };
   });
   const plans = Object.fromEntries(zones.map((z) => [z.zone, z.functions]));
+  const hash = schoolPlanHash(plans);
   return {
     uai,
     horizon,
@@ -112,7 +120,13 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
     timetableVersion: occupancy?.version ?? null,
     fallback: occupancy === null,
     zones,
-    hash: schoolPlanHash(plans),
+    // The snapshot is in the hash even where no preheat used it: same inputs, same hash.
+    ...(input.optimumStart
+      ? {
+          hash: createHash('sha256').update(`${hash}\noptimum-start ${input.optimumStart.id}`).digest('hex'),
+          optimumStart: input.optimumStart,
+        }
+      : { hash }),
   };
 }
 

@@ -145,6 +145,13 @@ export const zoneSchema = z
       ),
     loss_coefficient_w_per_k: z.number().positive().optional().describe('Heat loss coefficient, for savings'),
     time_constant_h: z.number().positive().optional().describe('Thermal time constant, for savings'),
+    heater_power_w: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        'Heating power installed in the zone, W (the simulated room and `simulate`; default 40 K × loss coefficient)',
+      ),
     topic: z
       .string()
       .regex(/^[^#+\s]+$/, 'a topic must not contain wildcards (#, +) or spaces')

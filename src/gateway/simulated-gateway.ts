@@ -34,7 +34,7 @@ export const DEFAULT_INITIAL_C = 16;
 export const DEFAULT_REPORT_EVERY_MS = 5 * 60_000;
 
 export type SimulatedZone = Pick<Zone, 'id' | 'functions'> &
-  Partial<Pick<Zone, 'name' | 'gateway' | 'loss_coefficient_w_per_k' | 'time_constant_h'>>;
+  Partial<Pick<Zone, 'name' | 'gateway' | 'loss_coefficient_w_per_k' | 'time_constant_h' | 'heater_power_w'>>;
 
 export interface SimulatedGatewayOptions {
   url: string;
@@ -49,6 +49,11 @@ export interface SimulatedGatewayOptions {
   /** Simulated physics per clock time, default 1. */
   speed?: number;
   outdoorC?: number;
+  /**
+   * Outdoor temperature at a clock instant (e.g. monthly normals with a daily cycle,
+   * `outdoorAt` of src/rules/optimum-start.ts); wins over `outdoorC`, read every 15 clock minutes.
+   */
+  outdoor?: (at: number) => number;
   initialC?: number;
   logger?: MqttLogger;
   /** Real milliseconds between simulation steps, default 1000; 0 = none (the caller calls tick()). */
@@ -98,7 +103,9 @@ export async function startSimulatedGateway(options: SimulatedGatewayOptions): P
   const clock = options.clock ?? systemClock;
   const speed = options.speed ?? 1;
   if (!(speed > 0)) throw new RangeError(`speed must be positive, got ${speed}`);
-  const outdoorC = options.outdoorC ?? DEFAULT_OUTDOOR_C;
+  const fixedOutdoorC = options.outdoorC ?? DEFAULT_OUTDOOR_C;
+  const outdoorAt = options.outdoor ?? (() => fixedOutdoorC);
+  const OUTDOOR_STEP_MS = 15 * 60_000;
   const zones = options.zones.filter(
     (zone) => zone.gateway === undefined || zone.gateway === options.gateway,
   );
@@ -117,8 +124,10 @@ export async function startSimulatedGateway(options: SimulatedGatewayOptions): P
   const advanceTo = (now: number): void => {
     while (integratedTo < now) {
       const commands = client.commandsAt(integratedTo);
-      const until = Math.min(client.nextChangeAfter(integratedTo) ?? now, now);
+      let until = Math.min(client.nextChangeAfter(integratedTo) ?? now, now);
+      if (options.outdoor) until = Math.min(until, integratedTo + OUTDOOR_STEP_MS);
       const hours = ((until - integratedTo) / 3_600_000) * speed;
+      const outdoorC = outdoorAt((integratedTo + until) / 2);
       for (const [zone, room] of rooms) {
         const command = commands.get(`${zone}/heating`);
         const setpointC = command ? heatingSetpointOf(command) : undefined;
@@ -178,7 +187,7 @@ export async function startSimulatedGateway(options: SimulatedGatewayOptions): P
       return {
         connected: client.isConnected(),
         at: new Date(clock.now()).toISOString(),
-        outdoorC,
+        outdoorC: outdoorAt(clock.now()),
         speed,
         rooms: [...rooms].map(([zone, room]) => ({
           zone,

@@ -43,19 +43,33 @@ export const DESIGN_POWER_KELVIN = 40;
 export function thermalParametersOf(zone: {
   loss_coefficient_w_per_k?: number | undefined;
   time_constant_h?: number | undefined;
+  heater_power_w?: number | undefined;
 }): ThermalParameters {
   const h = zone.loss_coefficient_w_per_k ?? DEFAULT_LOSS_COEFFICIENT_W_PER_K;
   return {
     lossCoefficientWPerK: h,
     timeConstantH: zone.time_constant_h ?? DEFAULT_TIME_CONSTANT_H,
-    maxHeatingPowerW: h * DESIGN_POWER_KELVIN,
+    maxHeatingPowerW: zone.heater_power_w ?? h * DESIGN_POWER_KELVIN,
   };
+}
+
+/**
+ * Internal gains of an occupied zone, W. Assumption: ~25 pupils × ~70 W sensible heat each (seated
+ * activity, NF EN 16798-1 metabolic rates) ≈ 1.75 kW in a full classroom, about half of it on
+ * average over the school day (rooms not always full, part leaves with the ventilation air):
+ * 1 kW for the demo classroom circuit (150 W/K), scaled by the zone's loss coefficient so a gym is
+ * not a small room.
+ */
+export function occupiedGainsW(parameters: ThermalParameters): number {
+  return 1_000 * (parameters.lossCoefficientWPerK / DEFAULT_LOSS_COEFFICIENT_W_PER_K);
 }
 
 export interface StepConditions {
   /** The heating setpoint in force, °C; undefined when heating is off. */
   setpointC: number | undefined;
   outdoorC: number;
+  /** Internal gains (occupants, lighting), W; default 0. */
+  gainsW?: number;
 }
 
 /** Below this gap (K) the room is at its setpoint: float noise must not flip the heater. */
@@ -70,7 +84,9 @@ export function stepRoom(
 ): RoomState {
   if (!(hours > 0)) return state;
   const { lossCoefficientWPerK: h, timeConstantH: tau, maxHeatingPowerW: pMax } = parameters;
-  const { setpointC, outdoorC } = conditions;
+  const { setpointC } = conditions;
+  // Gains act as a warmer outdoors: C·dT/dt = P + G − H·(T − T_out) = P − H·(T − (T_out + G/H)).
+  const outdoorC = conditions.outdoorC + (conditions.gainsW ?? 0) / h;
   const free = (from: number, powerW: number, t: number): number => {
     const equilibrium = outdoorC + powerW / h;
     return equilibrium + (from - equilibrium) * Math.exp(-t / tau);

@@ -7,7 +7,7 @@
  *   plans, for the plan of a whole school. A region's week is ~1.7 M segments, ~400 MB of
  *   canonical JSON: merely writing that text cost more than planning (docs/rules.md,
  *   "Performance"). The record stream says the same with each distinct decision (function,
- *   mode, setpoint, kind, rule, temperature rule, basis, exception, override) and string written once and
+ *   mode, setpoint, kind, rule, temperature rule, basis, exception, override, optimum start) and string written once and
  *   referred to by number afterwards, so a segment is ~5 numbers.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -60,6 +60,8 @@ interface DecisionEntry {
   /** Compared by content: equal exceptions built as different objects are the same decision. */
   exceptionJson: string | undefined;
   override_id: string | undefined;
+  /** Canonical JSON of the reason's `optimum_start` (one per learned start: compared by content). */
+  optimumJson: string | undefined;
 }
 
 function sameException(entry: DecisionEntry, exception: unknown): boolean {
@@ -151,6 +153,7 @@ class RecordStream {
   /** The decision's number; at its first appearance, followed by its fields. */
   private decision(s: Segment): void {
     const r = s.reason;
+    const optimumJson = r.optimum_start === undefined ? undefined : canonicalJson(r.optimum_start);
     let entries = this.decisions.get(r.rule);
     if (!entries) {
       entries = [];
@@ -165,7 +168,8 @@ class RecordStream {
         e.basis === r.basis &&
         e.temperature_rule === r.temperature_rule &&
         sameException(e, r.exception) &&
-        e.override_id === r.override_id
+        e.override_id === r.override_id &&
+        e.optimumJson === optimumJson
       ) {
         this.number(e.id);
         return;
@@ -184,6 +188,7 @@ class RecordStream {
       exception: r.exception,
       exceptionJson,
       override_id: r.override_id,
+      optimumJson,
     });
     this.number(id);
     this.string(s.function);
@@ -194,7 +199,11 @@ class RecordStream {
     this.string(r.basis);
     this.optionalString(exceptionJson);
     this.optionalString(r.override_id);
-    this.optionalString(r.temperature_rule);
+    // The temperature rule's presence flag also says whether an optimum start follows (2), so
+    // plans without one keep their hashes and the stream stays decodable.
+    this.number((r.temperature_rule === undefined ? 0 : 1) | (optimumJson === undefined ? 0 : 2));
+    if (r.temperature_rule !== undefined) this.string(r.temperature_rule);
+    if (optimumJson !== undefined) this.string(optimumJson);
   }
 
   private optionalNumber(n: number | undefined): void {
@@ -276,6 +285,7 @@ class CanonicalWriter {
     if (r.gap_open_ended !== undefined) reason += `,"gap_open_ended":${JSON.stringify(r.gap_open_ended)}`;
     reason += `,"kind":${this.string(r.kind)}`;
     if (r.lessons !== undefined) reason += `,"lessons":${this.lessonList(r.lessons)}`;
+    if (r.optimum_start !== undefined) reason += `,"optimum_start":${canonicalJson(r.optimum_start)}`;
     if (r.override_id !== undefined) reason += `,"override_id":${this.string(r.override_id)}`;
     reason += `,"rule":${this.string(r.rule)}`;
     if (r.temperature_rule !== undefined) reason += `,"temperature_rule":${this.string(r.temperature_rule)}`;

@@ -16,8 +16,14 @@
 import type { Zone, ZoneFunction } from '../devices/schema.js';
 import type { OccupancyInterval } from '../domain/occupancy.js';
 import { capProblem, DEFAULT_EXCEPTION_POLICY, type ExceptionPolicy } from './exception-policy.js';
+import {
+  type OptimumFallback,
+  type OptimumStartReason,
+  type OptimumStartSnapshot,
+  optimumLead,
+} from './optimum-start.js';
 import { type Override, type OverrideSlice, overrideSlices } from './overrides.js';
-import type { ResolvedRules, ResolvedSetpoint, RuleRef } from './resolve.js';
+import { DEFAULT_OPTIMUM_START, type ResolvedRules, type ResolvedSetpoint, type RuleRef } from './resolve.js';
 import type { PlanMode, ReasonKind, Segment, SegmentReason, ZonePlan } from './segment.js';
 import { unionIntervals } from './zone-occupancy.js';
 
@@ -60,6 +66,11 @@ export interface PlanInput {
   fallback?: { occupancy: readonly OccupancyInterval[] };
   /** How far a rule's exception may lift a legal cap (the rule set's; default 2 °C). */
   exceptionPolicy?: ExceptionPolicy;
+  /**
+   * Learned warm-ups (docs/optimum-start.md): with it, each heating preheat lasts what the zone's
+   * learned model needs (rule `optimum-start`), or says why the fixed lead applies.
+   */
+  optimumStart?: OptimumStartSnapshot;
 }
 
 /**
@@ -76,6 +87,7 @@ interface Decision {
   temperature_rule?: string;
   exception?: SegmentReason['exception'];
   override_id?: string;
+  optimum?: OptimumStartReason;
 }
 
 /**
@@ -130,7 +142,11 @@ export function planZone(input: PlanInput): ZonePlan {
     const shape = shapeOf(fn, input.rules, input.fallback !== undefined);
     const zoneOverrides = input.overrides.filter((o) => o.zone === input.zone.id && o.function === fn);
     const out = new SegmentWriter(fn, horizon, overrideSlices(zoneOverrides, horizon));
-    sweep(shape, occupancy, domain, out);
+    const optimum =
+      fn === 'heating' && input.optimumStart && !input.fallback
+        ? optimumLeads(input.zone.id, input.rules, shape, occupancy, zoneOverrides, input.optimumStart)
+        : undefined;
+    sweep(shape, occupancy, domain, out, optimum);
     plan[fn] = out.finish();
   }
   return plan;
@@ -394,9 +410,12 @@ function sweep(
   occupancy: readonly OccupancyInterval[],
   domain: TimeRange,
   out: SegmentWriter,
+  optimum?: OptimumLeads,
 ): void {
   const { horizon } = out;
-  const { lead } = shape;
+  // With optimum start each interval has its own lead, at most `maxLead`.
+  const lead = optimum ? optimum.maxLead : shape.lead;
+  const leadOf = optimum ? (k: number) => optimum.lead(k) : () => shape.lead;
   // Intervals [first, last) have items reaching into the horizon.
   let lo = 0;
   let hi = occupancy.length;
@@ -419,15 +438,15 @@ function sweep(
   for (let k = first - 1; k >= 0; k--) {
     const i = occupancy[k] as OccupancyInterval;
     const end = coverEnd(shape, i);
-    if (end <= i.start - lead) continue;
+    if (end <= i.start - leadOf(k)) continue;
     sweepFrom = Math.max(end, domain.from);
     break;
   }
   let sweepTo = domain.to;
   for (let k = last; k < occupancy.length; k++) {
     const i = occupancy[k] as OccupancyInterval;
-    if (coverEnd(shape, i) <= i.start - lead) continue;
-    sweepTo = Math.min(i.start - lead, domain.to);
+    if (coverEnd(shape, i) <= i.start - leadOf(k)) continue;
+    sweepTo = Math.min(i.start - leadOf(k), domain.to);
     break;
   }
 
@@ -435,7 +454,8 @@ function sweep(
   for (let k = first; k < last; k++) {
     const i = occupancy[k] as OccupancyInterval;
     const lessons = shape.withLessons && i.source !== undefined && i.source.length > 0 ? i.source : undefined;
-    addItem(i.start - lead, i.start, 1, shape.before, lessons, domain, sweepFrom);
+    const before = optimum ? optimum.before(k) : shape.before;
+    addItem(i.start - leadOf(k), i.start, 1, before, lessons, domain, sweepFrom);
     addItem(i.start, Math.max(i.start, i.end - shape.earlyStop), 3, shape.during, lessons, domain, sweepFrom);
     addItem(i.end, i.end + shape.lag, 2, shape.after, lessons, domain, sweepFrom);
   }
@@ -613,7 +633,7 @@ function reasonOf(
   openEnded: boolean,
 ): SegmentReason {
   const { kind, rule, basis, temperature_rule } = d;
-  if (d.exception === undefined && d.override_id === undefined && !openEnded) {
+  if (d.exception === undefined && d.override_id === undefined && d.optimum === undefined && !openEnded) {
     // Shared, not copied: lessons arrays are read-only once planned.
     if (temperature_rule === undefined) {
       if (lessons && Number.isNaN(gapHours)) return { kind, rule, basis, lessons: lessons as string[] };
@@ -632,6 +652,7 @@ function reasonOf(
   if (lessons) reason.lessons = lessons as string[];
   if (d.exception) reason.exception = d.exception;
   if (d.override_id !== undefined) reason.override_id = d.override_id;
+  if (d.optimum !== undefined) reason.optimum_start = d.optimum;
   if (!Number.isNaN(gapHours)) reason.gap_hours = gapHours;
   if (openEnded) reason.gap_open_ended = true;
   return reason;
@@ -658,6 +679,91 @@ function sameDecision(a: Decision, b: Decision): boolean {
       a.rule === b.rule &&
       a.temperature_rule === b.temperature_rule &&
       a.basis === b.basis &&
-      a.override_id === b.override_id)
+      a.override_id === b.override_id &&
+      a.optimum === b.optimum)
   );
+}
+
+/** Per-interval preheat of a heating sweep with optimum start (docs/optimum-start.md). */
+interface OptimumLeads {
+  maxLead: number;
+  lead(k: number): number;
+  before(k: number): Decision;
+}
+
+/**
+ * The learned lead of each occupancy interval, computed on demand and kept: the target is the
+ * occupied setpoint, the setback the one the gap before the interval gets; a zone without enough
+ * learning, with stale telemetry or a flagged sensor, or an override of its heating around the
+ * start, keeps the fixed lead with a reason saying why.
+ */
+function optimumLeads(
+  zone: string,
+  rules: ResolvedRules,
+  shape: FunctionShape,
+  occupancy: readonly OccupancyInterval[],
+  overrides: readonly Override[],
+  snapshot: OptimumStartSnapshot,
+): OptimumLeads {
+  const settings = rules.heating.optimum_start ?? DEFAULT_OPTIMUM_START;
+  // rules.md: no preheat beyond 3 h, whatever the setting.
+  const maxLead = Math.min(settings.max_preheat_minutes, 180) * MINUTE;
+  const target = rules.heating.occupied.mode === 'off' ? undefined : rules.heating.occupied.setpoint_c;
+  const leads = new Map<number, { lead: number; before: Decision }>();
+  const fixed = new Map<OptimumFallback, Decision>();
+  const starts = snapshot.zones[zone]?.starts ?? 0;
+  const fixedDecision = (why: OptimumFallback): Decision => {
+    let d = fixed.get(why);
+    if (!d) {
+      d = { ...shape.before, optimum: { status: 'fixed', fallback: why, starts, snapshot: snapshot.id } };
+      fixed.set(why, d);
+    }
+    return d;
+  };
+  const learnedRef: RuleRef = {
+    rule: 'optimum-start',
+    basis:
+      'learned warm-up of the zone (docs/optimum-start.md, ASHRAE Guideline 36 optimal start), ' +
+      `at most ${maxLead / MINUTE} min (${settings.rule})`,
+  };
+  const of = (k: number): { lead: number; before: Decision } => {
+    const known = leads.get(k);
+    if (known) return known;
+    const interval = occupancy[k] as OccupancyInterval;
+    const previous = occupancy[k - 1];
+    const previousEnd = previous ? coverEnd(shape, previous) : undefined;
+    const setback =
+      previousEnd === undefined
+        ? shape.gaps.holiday.setpoint_c
+        : gapDecision(shape.gaps, interval.start - previousEnd, false).setpoint_c;
+    const overridden = overrides.some((o) => o.from < interval.start && o.until > interval.start - maxLead);
+    let entry: { lead: number; before: Decision };
+    if (overridden || target === undefined) {
+      entry = { lead: shape.lead, before: fixedDecision('override') };
+    } else {
+      const result = optimumLead({
+        snapshot,
+        zone,
+        minStarts: settings.min_starts,
+        maxLeadMs: maxLead,
+        targetC: target,
+        setbackC: setback,
+        start: interval.start,
+        previousComfortEnd: previousEnd,
+      });
+      entry =
+        'fallback' in result
+          ? { lead: shape.lead, before: fixedDecision(result.fallback) }
+          : {
+              lead: result.leadMs,
+              before: {
+                ...heatingDecision(rules.heating.occupied, learnedRef, 'preheat'),
+                optimum: result.reason,
+              },
+            };
+    }
+    leads.set(k, entry);
+    return entry;
+  };
+  return { maxLead: Math.max(maxLead, shape.lead), lead: (k) => of(k).lead, before: (k) => of(k).before };
 }

@@ -11,6 +11,7 @@ import type {
   HeatingSection,
   LightingSection,
   MinutesEntry,
+  OptimumStartEntry,
   RuleException,
   SwitchEntry,
   SwitchMode,
@@ -30,6 +31,19 @@ export interface ResolvedSetpoint extends RuleRef {
 export interface ResolvedMinutes extends RuleRef {
   value: number;
 }
+/** Optimum start settings (docs/optimum-start.md). */
+export interface ResolvedOptimumStart extends RuleRef {
+  min_starts: number;
+  max_preheat_minutes: number;
+}
+/** When no rule file sets `heating.optimum_start`: 5 starts, 3 h (docs/optimum-start.md). */
+export const DEFAULT_OPTIMUM_START: ResolvedOptimumStart = {
+  min_starts: 5,
+  max_preheat_minutes: 180,
+  rule: 'optimum-start',
+  basis:
+    'built-in default: 5 learned starts, at most 3 h (ASHRAE Guideline 36 warm-up cap; docs/optimum-start.md)',
+};
 export interface ResolvedSwitch extends RuleRef {
   mode: SwitchMode;
 }
@@ -44,6 +58,8 @@ export interface ResolvedRules {
     merge_gap_minutes: ResolvedMinutes;
     preheat_minutes: ResolvedMinutes;
     early_stop_minutes: ResolvedMinutes;
+    /** Absent in rules built in code: DEFAULT_OPTIMUM_START applies. */
+    optimum_start?: ResolvedOptimumStart;
   };
   lighting: {
     occupied: ResolvedSwitch;
@@ -128,6 +144,20 @@ export function resolveZoneRules(ruleSet: RuleSet, uai: string, zone: ZoneRuleKe
       basis: "zone's measured preheat lead (devices file)",
     };
   }
+  let optimumStart = DEFAULT_OPTIMUM_START;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i];
+    const entry = (layer?.heating as { optimum_start?: OptimumStartEntry } | undefined)?.optimum_start;
+    if (layer && entry) {
+      optimumStart = {
+        min_starts: entry.min_starts,
+        max_preheat_minutes: entry.max_preheat_minutes,
+        rule: layer.flat ? `${layer.prefix}.optimum_start` : `${layer.prefix}.heating.optimum_start`,
+        basis: entry.basis,
+      };
+      break;
+    }
+  }
   preheat = {
     ...preheat,
     value: Math.min(PREHEAT_MAX_MINUTES, Math.max(PREHEAT_MIN_MINUTES, preheat.value)),
@@ -143,6 +173,7 @@ export function resolveZoneRules(ruleSet: RuleSet, uai: string, zone: ZoneRuleKe
       merge_gap_minutes: minutes('heating', 'merge_gap_minutes'),
       preheat_minutes: preheat,
       early_stop_minutes: minutes('heating', 'early_stop_minutes'),
+      optimum_start: optimumStart,
     },
     lighting: {
       occupied: onOff('lighting', 'occupied'),

@@ -120,6 +120,25 @@ export const heatingSectionSchema = z.strictObject({
   merge_gap_minutes: minutesEntry(0, 240, 'Unheated gaps shorter than this stay comfort'),
   preheat_minutes: minutesEntry(15, 180, 'Comfort starts this long before occupancy'),
   early_stop_minutes: minutesEntry(0, 60, 'Comfort ends this long before occupancy ends'),
+  optimum_start: z
+    .strictObject({
+      min_starts: z
+        .int()
+        .min(1)
+        .max(100)
+        .default(5)
+        .describe('Learned starts a zone needs before its preheat follows the learning'),
+      max_preheat_minutes: z
+        .int()
+        .min(15)
+        .max(180)
+        .default(180)
+        .describe('Longest learned preheat (ASHRAE G36 caps warm-up at 3 h)'),
+      basis,
+      note: z.string().optional(),
+    })
+    .optional()
+    .describe('Optimum start (docs/optimum-start.md): applies when the bridge has learned the zone'),
 });
 
 export const lightingSectionSchema = z.strictObject({
@@ -208,6 +227,7 @@ export const rulesFileSchema = z.strictObject({
 export type RuleException = z.infer<typeof exceptionSchema>;
 export type HeatingEntry = z.infer<ReturnType<typeof heatingEntry>>;
 export type MinutesEntry = z.infer<ReturnType<typeof minutesEntry>>;
+export type OptimumStartEntry = NonNullable<HeatingSection['optimum_start']>;
 export type SwitchEntry = z.infer<typeof switchEntry>;
 export type HeatingSection = z.infer<typeof heatingSectionSchema>;
 export type LightingSection = z.infer<typeof lightingSectionSchema>;

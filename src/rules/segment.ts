@@ -3,6 +3,7 @@
  * the reason an auditor reads (rules.md, "Plan output").
  */
 import type { ZoneFunction } from '../devices/schema.js';
+import type { OptimumStartReason } from './optimum-start.js';
 import type { HeatingMode, RuleException, SwitchMode } from './schema.js';
 
 export type PlanMode = HeatingMode | SwitchMode;
@@ -49,6 +50,11 @@ export interface SegmentReason {
   override_id?: string;
   /** The exception to a legal cap of the rule that set the temperature, shown in the audit. */
   exception?: RuleException;
+  /**
+   * Heating preheat planned with an optimum-start snapshot (docs/optimum-start.md): the learned
+   * figures behind a learned lead, or why the fixed lead applies (`status: fixed`, `fallback`).
+   */
+  optimum_start?: OptimumStartReason;
 }
 
 export interface Segment {

@@ -4,6 +4,7 @@
  * (what-if figures and tests). Pure: a function from an instant to °C.
  */
 import { InputError } from '../domain/problems.js';
+import { DEFAULT_DAILY_AMPLITUDE_K, type SnapshotOutdoor } from '../rules/optimum-start.js';
 import normals from './data/outdoor-normals.json' with { type: 'json' };
 
 export const OUTDOOR_STATIONS = ['strasbourg', 'nancy', 'reims'] as const;
@@ -93,4 +94,19 @@ export function outdoorModel(
       };
     }
   }
+}
+
+/**
+ * The outdoor source of optimum start (docs/optimum-start.md) for a school in `departement`: its
+ * station's monthly normals with the default daily cycle; undefined outside the shipped stations.
+ */
+export function optimumStartOutdoorOf(departement: string | undefined): SnapshotOutdoor | undefined {
+  const station = departement === undefined ? undefined : stationOfDepartement(departement);
+  if (!station) return undefined;
+  return {
+    source: 'normals',
+    station,
+    monthly_mean_c: [...monthlyNormals(station)],
+    daily_amplitude_k: DEFAULT_DAILY_AMPLITUDE_K,
+  };
 }

@@ -3,7 +3,12 @@
  * 0 °C outdoors. Under full power the room tends to T_eq = 0 + 4000/100 = 40 °C.
  */
 import { describe, expect, it } from 'vitest';
-import { stepRoom, type ThermalParameters, thermalParametersOf } from '../../src/gateway/thermal-model.js';
+import {
+  occupiedGainsW,
+  stepRoom,
+  type ThermalParameters,
+  thermalParametersOf,
+} from '../../src/gateway/thermal-model.js';
 
 const ROOM: ThermalParameters = { lossCoefficientWPerK: 100, timeConstantH: 10, maxHeatingPowerW: 4000 };
 const OUTDOOR = 0;
@@ -75,5 +80,36 @@ describe('stepRoom', () => {
       timeConstantH: 24,
       maxHeatingPowerW: 6000,
     });
+  });
+
+  it('takes the heater power from devices/ when given', () => {
+    expect(
+      thermalParametersOf({ loss_coefficient_w_per_k: 200, time_constant_h: 48, heater_power_w: 3000 }),
+    ).toEqual({
+      lossCoefficientWPerK: 200,
+      timeConstantH: 48,
+      maxHeatingPowerW: 3000,
+    });
+  });
+
+  it('counts internal gains as a warmer outdoors: free-running and held', () => {
+    const p = thermalParametersOf({ loss_coefficient_w_per_k: 150, time_constant_h: 10 });
+    expect(occupiedGainsW(p)).toBe(1000);
+    // Off, 1 kW of gains: tends to 2 + 1000/150 °C; after τ, 2 + 6.667 + (19 − 8.667)·e^(−1).
+    const free = stepRoom(
+      p,
+      { temperatureC: 19, energyKWh: 0 },
+      { setpointC: undefined, outdoorC: 2, gainsW: 1000 },
+      10,
+    );
+    expect(free.temperatureC).toBeCloseTo(2 + 1000 / 150 + (19 - 2 - 1000 / 150) * Math.exp(-1), 9);
+    // Held at 19 °C for 1 h: the heater gives the losses minus the gains, 150 × 17 − 1000 W.
+    const held = stepRoom(
+      p,
+      { temperatureC: 19, energyKWh: 0 },
+      { setpointC: 19, outdoorC: 2, gainsW: 1000 },
+      1,
+    );
+    expect(held.energyKWh).toBeCloseTo(1.55, 9);
   });
 });
