@@ -64,6 +64,18 @@ export interface SchoolAlert {
 export type ZoneReportLike = GatewayReport['zones'][number];
 
 export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices): Promise<SchoolAlert[]> {
+  return (await schoolAlertsAndRooms(deps, devices)).alerts;
+}
+
+/**
+ * The alerts, and the count of timetable rooms in no zone (every page of VUE's finding, not only
+ * the rooms the alerts name; null without a timetable): the overview shows both per school.
+ */
+export async function schoolAlertsAndRooms(
+  deps: DashboardDeps,
+  devices: LoadedDevices,
+  gateways: readonly GatewayReport[] = deps.gateways(devices.value.school.uai),
+): Promise<{ alerts: SchoolAlert[]; unzonedRooms: number | null }> {
   const school = devices.value.school;
   const alerts: SchoolAlert[] = [];
 
@@ -83,7 +95,7 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
     });
   }
 
-  for (const gateway of deps.gateways(school.uai)) {
+  for (const gateway of gateways) {
     if (gateway.state !== 'online') {
       alerts.push({
         code: 'passerelle-hors-ligne',
@@ -128,7 +140,10 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
       });
     }
   }
-  return alerts;
+  return {
+    alerts,
+    unzonedRooms: unknown ? unknown.itemsBefore + unknown.items.length + unknown.moreItems : null,
+  };
 }
 
 /** `calendarAlerts` of one school now: what the dashboard, `/metrics` and `check` show. */

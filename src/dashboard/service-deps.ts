@@ -15,6 +15,13 @@ import type { Store } from '../store/store.js';
 import { type ComfortSettings, DEFAULT_COMFORT_SETTINGS } from '../telemetry/comfort.js';
 import type { DashboardDeps } from './deps.js';
 
+/**
+ * Bound of the per-version cache: 2 entries per school for up to 1,000 schools, with room for the
+ * versions replaced by imports (an entry is a school year, a grid and ≤ a few hundred rooms, or
+ * one page of findings: a few kB).
+ */
+export const DASHBOARD_VIEW_CACHE_ENTRIES = 2_048;
+
 export function dashboardDepsOf(parts: {
   bridge: Bridge;
   site: SiteHolder;
@@ -28,7 +35,11 @@ export function dashboardDepsOf(parts: {
   comfortSettings?: ComfortSettings | undefined;
 }): Omit<DashboardDeps, 'authenticator'> {
   const { bridge, site, store } = parts;
-  const views = new ViewCache(parts.runView ?? inProcessViewRunner);
+  // Two entries per school (its dates and its unmapped rooms, each per stored version): sized for
+  // a region, so that the overview and the /metrics gauge, which ask for every school, find them
+  // again. At 64 (the default) a region of 350 schools evicted every entry before its next use
+  // and every view decoded all 350 timetables again in the worker.
+  const views = new ViewCache(parts.runView ?? inProcessViewRunner, DASHBOARD_VIEW_CACHE_ENTRIES);
   const occupancies = new LruCache<ReturnType<DashboardDeps['occupancy']>>(16);
   return {
     clock: parts.clock,
@@ -69,6 +80,7 @@ export function dashboardDepsOf(parts: {
     },
     syncStatus: (uai) => bridge.sync.currentStatus(uai),
     gateways: (uai) => bridge.tracker.report((visible) => visible === uai),
+    allGateways: () => bridge.tracker.report(),
     timetable: async (uai) => (await store.timetables.current(uai))?.timetable ?? null,
     // Kept per stored version and zones: a dashboard view decodes no timetable on this thread.
     unknownRooms: async (uai, devices) => {
