@@ -9,7 +9,7 @@ import type { OverrideView } from '../bridge/overrides-service.js';
 import { addDays } from '../domain/dates.js';
 import type { SchoolAlert } from './alerts.js';
 import { ComfortSection } from './comfort-section.js';
-import type { SchoolView, ZoneView } from './dashboard-state.js';
+import type { SchoolSummary, SchoolView, ZoneView } from './dashboard-state.js';
 import { formatCelsius, functionLabel, localDateTime, localTime, longDate, modeLabel } from './labels.js';
 import { Layout } from './layout.js';
 import {
@@ -197,18 +197,21 @@ export function OverviewPage(props: { viewer: Viewer; view: OverviewView }) {
                         <td class="nombre">
                           {s.unzonedRooms === null ? (
                             '—'
-                          ) : s.unzonedRooms === 0 && s.staleZones === 0 ? (
-                            '0'
                           ) : (
-                            <a
-                              href={`${DASHBOARD_BASE}/${s.uai}/salles`}
-                              aria-label={`${s.unzonedRooms} salle(s) hors zone à ${s.name} : voir les salles et zones`}
-                            >
-                              {s.unzonedRooms}
-                            </a>
+                            <RoomsLink
+                              school={s}
+                              count={s.unzonedRooms}
+                              label={`${s.unzonedRooms} salle(s) hors zone à ${s.name}`}
+                            />
                           )}
                         </td>
-                        <td class="nombre">{s.staleZones}</td>
+                        <td class="nombre">
+                          <RoomsLink
+                            school={s}
+                            count={s.staleZones}
+                            label={`${s.staleZones} zone(s) citant des salles disparues à ${s.name}`}
+                          />
+                        </td>
                         <td>
                           <AlertList alerts={s.alerts} />
                         </td>
@@ -223,6 +226,19 @@ export function OverviewPage(props: { viewer: Viewer; view: OverviewView }) {
         </>
       )}
     </Layout>
+  );
+}
+
+/** A non-zero count links to the school's "Salles et zones" page, where the rooms are listed. */
+function RoomsLink(props: { school: SchoolSummary; count: number; label: string }) {
+  if (props.count === 0) return <>0</>;
+  return (
+    <a
+      href={`${DASHBOARD_BASE}/${props.school.uai}/salles`}
+      aria-label={`${props.label} : voir les salles et zones`}
+    >
+      {props.count}
+    </a>
   );
 }
 
