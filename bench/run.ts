@@ -21,6 +21,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   provisioning: async () => (await import('./provisioning.js')).benchProvisioning,
   hostile: async () => (await import('./hostile.js')).benchHostile,
   telemetry: async () => (await import('./telemetry.js')).benchTelemetry,
+  'region-dashboard': async () => (await import('./region-dashboard.js')).benchRegionDashboard,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

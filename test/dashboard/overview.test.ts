@@ -1,110 +1,22 @@
 /**
  * The region overview (issue 18) through the real hono app (`createHttpApp` with a `dashboard`
- * dep): 120 schools in three départements, whose sync, gateways and timetables differ by a rule
- * on their index, so that every figure below can be counted by hand. Filters, search, sort,
+ * dep) over region-fixture.ts: 120 schools in three départements, whose sync, gateways and
+ * timetables differ by a rule on their index, so that every figure below can be counted by hand. Filters, search, sort,
  * paging and the counts per alert kind are asserted on the exact HTML; the per-version cache the
  * service puts in front of the view worker is checked to hold a whole region.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHttpApp } from '../../src/app/app.js';
-import type { GatewayReport } from '../../src/bridge/gateway-tracker.js';
-import type { SchoolSyncStatus } from '../../src/bridge/sync.js';
 import { DASHBOARD_VIEW_CACHE_ENTRIES } from '../../src/dashboard/service-deps.js';
-import type { LoadedDevices } from '../../src/devices/load.js';
-import { devicesFileSchema } from '../../src/devices/schema.js';
-import { ManualClock } from '../../src/domain/clock.js';
-import { type Timetable, timetableSchema } from '../../src/domain/timetable.js';
-import { uaiCheckLetter } from '../../src/domain/uai.js';
 import { ViewCache } from '../../src/scope/vue/view-pool.js';
 import type { ViewTaskInput } from '../../src/scope/vue/view-task.js';
-import { CalendarSource } from '../../src/site/calendars.js';
 import { openStore } from '../../src/store/store.js';
 import { tempWorkDir } from '../helpers/cli.js';
 import { makeClients } from '../helpers/clients.js';
+import { clock, nameOf, regionDashboardDeps, uaiOf } from './region-fixture.js';
 
 const BASE = 'http://localhost/tableau-de-bord';
 const SCHOOLS = 120;
-// Monday 12 January 2026, 18:30 in Strasbourg (a school day, holiday data known months ahead).
-const clock = new ManualClock(Date.parse('2026-01-12T17:30:00Z'));
-const PREFIXES = ['067', '068', '057'] as const;
-const HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
-
-/** School i: département by i % 3; stale sync i % 4 == 0; gateway offline i % 5 == 0, else never
- * seen i % 7 == 0; a taught room in no zone i % 6 == 0; a zone naming a gone room i % 10 == 0. */
-function uaiOf(i: number): string {
-  const digits = `${PREFIXES[i % 3]}${String(1000 + i).padStart(4, '0')}`;
-  return `${digits}${uaiCheckLetter(digits)}`;
-}
-const nameOf = (i: number) => (i === 7 ? 'Lycée Émile Zola' : `Lycée ${String(i).padStart(3, '0')}`);
-
-const devices = new Map<string, LoadedDevices>();
-const timetables = new Map<string, Timetable>();
-const gateways = new Map<string, GatewayReport[]>();
-const stale = new Set<string>();
-for (let i = 0; i < SCHOOLS; i++) {
-  const uai = uaiOf(i);
-  const value = devicesFileSchema.parse({
-    school: { uai, name: nameOf(i), timezone: 'Europe/Paris' },
-    gateways: [{ id: 'gw', username: `gw-${uai}`, password_hash: HASH }],
-    zones: [
-      {
-        id: 'z1',
-        name: 'Salles',
-        gateway: 'gw',
-        rooms: i % 10 === 0 ? ['R1', 'GONE'] : ['R1'],
-        functions: ['heating'],
-        category: 'classroom',
-        heating_type: 'hydronic',
-      },
-    ],
-  });
-  devices.set(uai, { file: `devices/${uai}.yaml`, value, lineOf: () => 1 });
-  const rooms = [{ id: 'R1', name: 'R1' }, ...(i % 6 === 0 ? [{ id: 'X1', name: 'X1' }] : [])];
-  timetables.set(
-    uai,
-    timetableSchema.parse({
-      uai,
-      rooms,
-      lessons: rooms.map((room) => ({
-        id: `cours-${room.id}`,
-        rooms: [room.id],
-        day: 1,
-        start: '08:00',
-        end: '09:00',
-        weeks: ['2026-01-12'],
-      })),
-    }),
-  );
-  const offline = i % 5 === 0;
-  const never = !offline && i % 7 === 0;
-  gateways.set(uai, [
-    {
-      uai,
-      gateway: 'gw',
-      state: offline ? 'offline' : never ? 'unknown' : 'online',
-      last_seen: never ? null : '2026-01-12T15:05:00.000Z',
-      zones: [],
-    },
-  ]);
-  if (i % 4 === 0) stale.add(uai);
-}
-
-function syncStatus(uai: string): SchoolSyncStatus {
-  const late = stale.has(uai);
-  return {
-    uai,
-    state: late ? 'stale' : 'ok',
-    stale: late,
-    fallback: false,
-    version: 1,
-    range: null,
-    fetched_at: null,
-    last_success_at: null,
-    age_hours: late ? 30 : 1,
-    last_error: null,
-  };
-}
-
 const clients = makeClients(
   [
     { id: 'admin', role: 'admin' },
@@ -113,31 +25,14 @@ const clients = makeClients(
   ],
   clock,
 );
-const notUsed = async (): Promise<never> => {
-  throw new Error('the overview does not touch overrides');
-};
-let gatewayCalls = 0;
+const region = regionDashboardDeps();
 // ENTRÉE's store is required by the app; the overview reads none of it.
 const store = await openStore({ dataDir: tempWorkDir() });
 afterAll(() => store.close());
 const app = createHttpApp({
   authenticator: clients.authenticator,
   entree: { store, clock, bodyLimitBytes: 1024 * 1024, strictJson: false },
-  dashboard: {
-    clock,
-    devices: () => devices,
-    calendars: new CalendarSource({ zone: 'B', dataDir: tempWorkDir() }),
-    planFor: notUsed,
-    occupancy: async () => null,
-    syncStatus,
-    gateways: (uai) => {
-      gatewayCalls++;
-      return gateways.get(uai) ?? [];
-    },
-    allGateways: () => [...gateways.values()].flat(),
-    timetable: async (uai) => timetables.get(uai) ?? null,
-    overrides: { create: notUsed, cancel: notUsed, list: notUsed, getStored: notUsed },
-  },
+  dashboard: region.deps,
 });
 
 const get = async (query: string, who = 'admin') => {
@@ -196,7 +91,7 @@ describe('the region overview', () => {
       '<tr data-compte="surchauffe"><th scope="row">Surchauffe</th><td class="nombre">0</td></tr>',
     );
     // One pass over the tracker for the whole list, not one report per school.
-    expect(gatewayCalls).toBe(0);
+    expect(region.calls.gateways).toBe(0);
   });
 
   it('shows each school’s département, gateways and room-mapping counts, linking to its rooms page', async () => {
