@@ -166,9 +166,12 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
       };
       // Ready: every school synced and planned (readyz holds all the schools).
       for (let n = 0; ; n++) {
-        const res = await fetch(`${service.url}/readyz`);
-        await res.arrayBuffer();
-        if (res.status === 200) break;
+        // A kept-alive socket the busy server closed meanwhile is a reset, not an answer: ask again.
+        const status = await fetch(`${service.url}/readyz`).then(
+          async (res) => (await res.arrayBuffer(), res.status),
+          () => 0,
+        );
+        if (status === 200) break;
         if (n > 600) throw new Error('the service was not ready after 5 minutes');
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
