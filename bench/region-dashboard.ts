@@ -96,6 +96,9 @@ function devicesYaml(uai: string, i: number, hash: string): string {
   return `school:\n  uai: "${uai}"\n  name: "Lycée ${String(i).padStart(3, '0')}"\n  timezone: Europe/Paris\ngateways:\n  - id: gw\n    username: gw-${uai}\n    password_hash: "${hash}"\nzones:\n${zones.join('')}`;
 }
 
+/** Where a long run is (on stderr: the report lines stay the output). */
+const progress = (line: string) => process.stderr.write(`  [region-dashboard] ${line}\n`);
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
@@ -140,6 +143,7 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
     }
     await store.close();
     const seedMs = performance.now() - seedStart;
+    progress(`seeded ${SCHOOLS} schools in ${(seedMs / 1000).toFixed(1)} s`);
 
     const config = configSchema.parse({
       server: { host: '127.0.0.1', port: 0 },
@@ -164,16 +168,19 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
         const body = await res.text();
         return { ms: performance.now() - t0, status: res.status, bytes: body.length };
       };
-      // Ready: every school synced and planned (readyz holds all the schools).
-      for (let n = 0; ; n++) {
+      // Ready: every school synced and planned. A shared machine's event loop may stay above the
+      // readiness delay limit (`event-loop-delay`) for reasons of its own: that alone is not waited for.
+      let missing: string[] = ['(not asked yet)'];
+      for (let n = 0; missing.some((m) => !m.startsWith('event-loop-delay')); n++) {
+        if (n > 1_200) throw new Error(`the service was not ready after 10 minutes: ${missing.join('; ')}`);
+        if (n > 0) await new Promise((resolve) => setTimeout(resolve, 500));
         // A kept-alive socket the busy server closed meanwhile is a reset, not an answer: ask again.
-        const status = await fetch(`${service.url}/readyz`).then(
-          async (res) => (await res.arrayBuffer(), res.status),
-          () => 0,
+        missing = await fetch(`${service.url}/readyz`).then(
+          async (res) => ((await res.json()) as { missing: string[] }).missing,
+          (error: unknown) => [String(error)],
         );
-        if (status === 200) break;
-        if (n > 600) throw new Error('the service was not ready after 5 minutes');
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        if (n % 20 === 0)
+          progress(`readyz: ${missing.length === 0 ? 'ready' : missing.join('; ').slice(0, 200)}`);
       }
       const readyMs = performance.now() - started;
 
