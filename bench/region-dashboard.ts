@@ -156,6 +156,7 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
     });
     const started = performance.now();
     const service = await startService({ config, logger: createLogger('silent'), baseDir: dir });
+    progress(`service started in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     try {
       const credentials = await readFile(join(dataDir, 'initial-credentials.txt'), 'utf8');
       const token = /^admin\s.*?(se_\S+)$/m.exec(credentials)?.[1];
@@ -186,6 +187,9 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
 
       const first = await get('/tableau-de-bord');
       if (first.status !== 200) throw new Error(`overview: ${first.status}`);
+      progress(`first overview ${first.ms.toFixed(0)} ms`);
+      const second = await get('/tableau-de-bord');
+      progress(`second overview ${second.ms.toFixed(0)} ms`);
       const overview: number[] = [];
       for (let n = 0; n < VIEWS; n++) {
         const view = await get(
@@ -194,6 +198,7 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
         if (view.status !== 200) throw new Error(`overview: ${view.status}`);
         overview.push(view.ms);
       }
+      progress(`overview views done`);
       const filtered: number[] = [];
       for (let n = 0; n < VIEWS; n++) {
         const view = await get(

@@ -18,7 +18,7 @@ import type { LoadedDevices } from '../devices/load.js';
 import { addDays, isoWeekday, mondayOf } from '../domain/dates.js';
 import type { Timetable } from '../domain/timetable.js';
 import { type Finding, unknownRoomsFinding } from '../scope/vue/data-quality.js';
-import { type ComfortAlert, comfortAlerts } from './comfort-alerts.js';
+import { type ComfortAlert, comfortAlerts, overviewComfortAlerts } from './comfort-alerts.js';
 import type { DashboardDeps } from './deps.js';
 import { formatNumber, functionLabel } from './labels.js';
 
@@ -75,6 +75,8 @@ export async function schoolAlertsAndRooms(
   deps: DashboardDeps,
   devices: LoadedDevices,
   gateways: readonly GatewayReport[] = deps.gateways(devices.value.school.uai),
+  /** `reused`: the overview's comfort alerts, at most a minute or two old (overviewComfortAlerts). */
+  comfort: 'fresh' | 'reused' = 'fresh',
 ): Promise<{ alerts: SchoolAlert[]; unzonedRooms: number | null }> {
   const school = devices.value.school;
   const alerts: SchoolAlert[] = [];
@@ -129,7 +131,9 @@ export async function schoolAlertsAndRooms(
       )} : ${feed.last_error ?? 'erreur inconnue'}. Les dernières réservations lues restent appliquées.`,
     });
   }
-  alerts.push(...(await comfortAlerts(deps, devices)));
+  alerts.push(
+    ...(await (comfort === 'fresh' ? comfortAlerts(deps, devices) : overviewComfortAlerts(deps, devices))),
+  );
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {
     for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });

@@ -65,7 +65,7 @@ export async function schoolsOverview(deps: DashboardDeps, principal: Principal)
     visible.map(async (devices) => {
       const { uai, name, departement } = devices.value.school;
       const reports = deps.allGateways ? (byUai.get(uai) ?? []) : deps.gateways(uai);
-      const { alerts, unzonedRooms } = await schoolAlertsAndRooms(deps, devices, reports);
+      const { alerts, unzonedRooms } = await schoolAlertsAndRooms(deps, devices, reports, 'reused');
       return {
         uai,
         name,
