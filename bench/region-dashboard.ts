@@ -207,6 +207,7 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
       for (let n = 0; n < VIEWS; n++) {
         const view = await get(
           n % 3 === 0 ? '/tableau-de-bord' : `/tableau-de-bord?page=${(n % 7) + 1}&tri=alertes`,
+          'overview',
         );
         if (view.status !== 200) throw new Error(`overview: ${view.status}`);
         overview.push(view.ms);
@@ -216,6 +217,7 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
       for (let n = 0; n < VIEWS; n++) {
         const view = await get(
           `/tableau-de-bord?departement=${['67', '68', '57'][n % 3]}&alerte=salles-non-affectees&q=lyc`,
+          'filtered',
         );
         filtered.push(view.ms);
       }
@@ -252,6 +254,7 @@ export async function benchRegionDashboard(report: (line: string) => void): Prom
         summary(
           `region dashboard, school page, first view of the week (${(schoolBytes / 1024).toFixed(0)} kB)`,
           schoolFirst,
+          cpu['school-first'],
         ),
       );
       report(summary('region dashboard, school page, viewed again', schoolAgain, cpu['school-again']));
