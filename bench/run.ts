@@ -22,6 +22,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   hostile: async () => (await import('./hostile.js')).benchHostile,
   telemetry: async () => (await import('./telemetry.js')).benchTelemetry,
   'optimum-start': async () => (await import('./optimum-start.js')).benchOptimumStart,
+  'region-dashboard': async () => (await import('./region-dashboard.js')).benchRegionDashboard,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -6,7 +6,6 @@
  * composition stops them in the reverse order. Reloads, audit and cluster signals reach the parts
  * by subscription (site-reloads.ts, audit-trail.ts, cluster-link.ts).
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Hono } from 'hono';
 import type { AuthEnv } from '../auth/middleware.js';

@@ -18,7 +18,7 @@ import type { LoadedDevices } from '../devices/load.js';
 import { addDays, isoWeekday, mondayOf } from '../domain/dates.js';
 import type { Timetable } from '../domain/timetable.js';
 import { type Finding, unknownRoomsFinding } from '../scope/vue/data-quality.js';
-import { type ComfortAlert, comfortAlerts } from './comfort-alerts.js';
+import { type ComfortAlert, comfortAlerts, overviewComfortAlerts } from './comfort-alerts.js';
 import type { DashboardDeps } from './deps.js';
 import { formatNumber, functionLabel } from './labels.js';
 
@@ -64,6 +64,20 @@ export interface SchoolAlert {
 export type ZoneReportLike = GatewayReport['zones'][number];
 
 export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices): Promise<SchoolAlert[]> {
+  return (await schoolAlertsAndRooms(deps, devices)).alerts;
+}
+
+/**
+ * The alerts, and the count of timetable rooms in no zone (every page of VUE's finding, not only
+ * the rooms the alerts name; null without a timetable): the overview shows both per school.
+ */
+export async function schoolAlertsAndRooms(
+  deps: DashboardDeps,
+  devices: LoadedDevices,
+  gateways: readonly GatewayReport[] = deps.gateways(devices.value.school.uai),
+  /** `reused`: the overview's comfort alerts, at most a minute or two old (overviewComfortAlerts). */
+  comfort: 'fresh' | 'reused' = 'fresh',
+): Promise<{ alerts: SchoolAlert[]; unzonedRooms: number | null }> {
   const school = devices.value.school;
   const alerts: SchoolAlert[] = [];
 
@@ -83,7 +97,7 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
     });
   }
 
-  for (const gateway of deps.gateways(school.uai)) {
+  for (const gateway of gateways) {
     if (gateway.state !== 'online') {
       alerts.push({
         code: 'passerelle-hors-ligne',
@@ -117,7 +131,9 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
       )} : ${feed.last_error ?? 'erreur inconnue'}. Les dernières réservations lues restent appliquées.`,
     });
   }
-  alerts.push(...(await comfortAlerts(deps, devices)));
+  alerts.push(
+    ...(await (comfort === 'fresh' ? comfortAlerts(deps, devices) : overviewComfortAlerts(deps, devices))),
+  );
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {
     for (const item of unknown.items) alerts.push({ code: 'salles-non-affectees', message: item.message });
@@ -128,7 +144,10 @@ export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices):
       });
     }
   }
-  return alerts;
+  return {
+    alerts,
+    unzonedRooms: unknown ? unknown.itemsBefore + unknown.items.length + unknown.moreItems : null,
+  };
 }
 
 /** `calendarAlerts` of one school now: what the dashboard, `/metrics` and `check` show. */

@@ -72,3 +72,72 @@ export async function comfortAlerts(
   }
   return alerts;
 }
+
+/**
+ * The overview's comfort alerts of one school (issue 18): a region's overview asks for every
+ * school at each view, and each report plans the school's two days and reads their samples
+ * (milliseconds each, seconds for 350). So the overview serves the alerts computed at most
+ * `OVERVIEW_COMFORT_REUSE_MS` (+ up to as much again, spread by school so that a region's
+ * refreshes do not all fall on one view) ago, and an older one while a refresh runs behind it;
+ * the first view of a school, or of a new day, computes them. The school's own page computes them
+ * afresh (`comfortAlerts`). Gateways report every 5 minutes: a minute or two is within one report.
+ */
+export async function overviewComfortAlerts(
+  deps: Pick<DashboardDeps, 'telemetry' | 'clock' | 'planFor'>,
+  devices: LoadedDevices,
+): Promise<ComfortAlert[]> {
+  const telemetry = deps.telemetry;
+  if (!telemetry) return [];
+  const school = devices.value.school;
+  const now = deps.clock.now();
+  const key = `${school.uai}|${localDate(now, school.timezone)}|${devices.file}`;
+  const cache = overviewCaches.get(telemetry.repository) ?? new Map<string, OverviewEntry>();
+  overviewCaches.set(telemetry.repository, cache);
+  const known = cache.get(key);
+  if (known) {
+    if (!known.refreshing && now - known.at >= reuseMsOf(school.uai)) {
+      known.refreshing = true;
+      comfortAlerts(deps, devices).then(
+        (alerts) =>
+          remember(cache, key, { at: deps.clock.now(), alerts: Promise.resolve(alerts), refreshing: false }),
+        // The stale alerts stay; the next view tries again (the school's page shows the error).
+        () => {
+          known.refreshing = false;
+        },
+      );
+    }
+    return known.alerts;
+  }
+  const alerts = comfortAlerts(deps, devices);
+  // Concurrent first views share one computation; a failed one is forgotten.
+  const entry: OverviewEntry = { at: now, alerts, refreshing: false };
+  remember(cache, key, entry);
+  alerts.catch(() => {
+    if (cache.get(key) === entry) cache.delete(key);
+  });
+  return alerts;
+}
+
+interface OverviewEntry {
+  at: number;
+  alerts: Promise<ComfortAlert[]>;
+  refreshing: boolean;
+}
+
+export const OVERVIEW_COMFORT_REUSE_MS = 60_000;
+/** Entries kept per telemetry store: a region's schools (and yesterday's keys until evicted). */
+const OVERVIEW_COMFORT_ENTRIES = 2_048;
+const overviewCaches = new WeakMap<object, Map<string, OverviewEntry>>();
+
+function remember(cache: Map<string, OverviewEntry>, key: string, entry: OverviewEntry): void {
+  cache.delete(key);
+  cache.set(key, entry);
+  while (cache.size > OVERVIEW_COMFORT_ENTRIES) cache.delete(cache.keys().next().value as string);
+}
+
+/** 60 to 120 s, fixed per school (a hash of its UAI). */
+function reuseMsOf(uai: string): number {
+  let hash = 0;
+  for (let i = 0; i < uai.length; i++) hash = (hash * 31 + uai.charCodeAt(i)) >>> 0;
+  return OVERVIEW_COMFORT_REUSE_MS + (hash % 60) * 1_000;
+}

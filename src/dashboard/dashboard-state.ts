@@ -6,10 +6,12 @@
  */
 import type { Principal } from '../auth/principal.js';
 import { canAccessUai } from '../auth/principal.js';
+import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { OverrideView } from '../bridge/overrides-service.js';
 import { localDaysRange } from '../bridge/planning.js';
 import { localDate, type SchoolPlan } from '../bridge/school-plan.js';
 import { SortieError } from '../bridge/sortie-client.js';
+import { departementOfSchool } from '../calendar/public-holidays.js';
 import { segmentAt } from '../contract/desired-state.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { addDays, mondayOf } from '../domain/dates.js';
@@ -25,15 +27,23 @@ import {
 } from '../savings/school-savings.js';
 import { type ComfortBody, comfortPeriod, comfortReport, heatedZones } from '../telemetry/comfort-report.js';
 import type { ZoneReportLike } from './alerts.js';
-import { type SchoolAlert, schoolAlerts } from './alerts.js';
+import { type SchoolAlert, schoolAlerts, schoolAlertsAndRooms } from './alerts.js';
 import type { DashboardDeps } from './deps.js';
 import { longDate } from './labels.js';
+import type { GatewayState } from './overview.js';
 import type { TemperaturePoint, TimelineInput } from './timeline-svg.js';
 
 export interface SchoolSummary {
   uai: string;
   name: string;
+  /** The devices file's override, else the UAI's prefix (`departementOfSchool`). */
+  departement: string;
+  gateways: GatewayState;
   alerts: SchoolAlert[];
+  /** Timetable rooms in no zone; null without a timetable (nothing to compare). */
+  unzonedRooms: number | null;
+  /** Zones naming rooms the timetable lacks (one `salles-de-zone-absentes` alert each). */
+  staleZones: number;
 }
 
 /** The schools of the caller's list that the bridge drives, with their alerts, by UAI. */
@@ -41,13 +51,44 @@ export async function schoolsOverview(deps: DashboardDeps, principal: Principal)
   const visible = [...deps.devices().values()]
     .filter((d) => canAccessUai(principal, d.value.school.uai))
     .sort((a, b) => a.value.school.uai.localeCompare(b.value.school.uai));
+  // One pass over the tracker for the whole list: a report per school walks every zone of the
+  // region each time (350 × 14,000 zones at region scale).
+  const byUai = new Map<string, GatewayReport[]>();
+  if (deps.allGateways) {
+    for (const report of deps.allGateways()) {
+      const list = byUai.get(report.uai) ?? [];
+      list.push(report);
+      byUai.set(report.uai, list);
+    }
+  }
   return Promise.all(
-    visible.map(async (devices) => ({
-      uai: devices.value.school.uai,
-      name: devices.value.school.name,
-      alerts: await schoolAlerts(deps, devices),
-    })),
+    visible.map(async (devices) => {
+      const { uai, name, departement } = devices.value.school;
+      const reports = deps.allGateways ? (byUai.get(uai) ?? []) : deps.gateways(uai);
+      const { alerts, unzonedRooms } = await schoolAlertsAndRooms(deps, devices, reports, 'reused');
+      return {
+        uai,
+        name,
+        departement: departementOfSchool(uai, departement),
+        gateways: gatewayState(devices, reports),
+        alerts,
+        unzonedRooms,
+        staleZones: alerts.filter((a) => a.code === 'salles-de-zone-absentes').length,
+      };
+    }),
   );
+}
+
+/**
+ * The school's gateways as one state: one never connected (no status ever received) says so
+ * first, since nothing that school is sent is applied; else one not online now; else all online.
+ */
+function gatewayState(devices: LoadedDevices, reports: readonly GatewayReport[]): GatewayState {
+  const byId = new Map(reports.map((r) => [r.gateway, r]));
+  const states = devices.value.gateways.map((g) => byId.get(g.id));
+  if (states.some((r) => r === undefined || r.last_seen === null)) return 'jamais-connectee';
+  if (states.some((r) => r?.state !== 'online')) return 'hors-ligne';
+  return 'en-ligne';
 }
 
 export interface ZoneView {

@@ -37,6 +37,8 @@ export interface DashboardDeps {
   syncStatus(uai: string): SchoolSyncStatus | Promise<SchoolSyncStatus>;
   /** `GatewayTracker.report` for one school. */
   gateways(uai: string): GatewayReport[];
+  /** `GatewayTracker.report` of every school at once (the overview); without it, one call per school. */
+  allGateways?(): GatewayReport[];
   /** The school's current timetable in the hub (for the unmapped-rooms check), or null. */
   timetable(uai: string): Promise<Timetable | null>;
   /**

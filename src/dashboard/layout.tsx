@@ -43,13 +43,19 @@ nav.jours { display: flex; flex-wrap: wrap; gap: 1.2rem; align-items: end; margi
 nav.jours form { display: flex; gap: 0.5rem; align-items: end; }
 nav.jours label { margin: 0; }
 nav.jours button { margin: 0; }
+form.filtres { display: flex; flex-wrap: wrap; gap: 0.5rem 1.2rem; align-items: end; margin: 0.5rem 0 1rem; }
+form.filtres label { margin: 0; }
+form.filtres button { margin: 0; }
+nav.pages ul { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; list-style: none; padding: 0; }
+nav.pages a { display: inline-block; min-width: 1.5rem; padding: 0.2rem 0.4rem; text-align: center; }
+nav.pages a[aria-current=page] { font-weight: 700; border: 2px solid #0b3d91; }
 .frise-zone { border-top: 1px solid #999; padding-top: 0.5rem; }
 svg { max-width: 100%; height: auto; font-size: 12px; font-family: system-ui, sans-serif; }
 svg text { fill: #111; }
 details { margin: 0.3rem 0 0.8rem; }
 .non-conforme { color: #8b0000; font-weight: 700; }
 @media print {
-  header.site, .evitement, form.periode, p.actions { display: none; }
+  header.site, .evitement, form.periode, form.filtres, nav.pages, p.actions { display: none; }
   body { max-width: none; font-size: 10pt; }
   section { break-inside: avoid-page; }
   a { color: #111; text-decoration: none; }

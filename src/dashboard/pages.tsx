@@ -19,6 +19,17 @@ import {
   type OverrideFormErrors,
   type OverrideFormValues,
 } from './override-form.js';
+import {
+  ALERT_KIND_LABELS,
+  ALERT_KINDS,
+  GATEWAY_STATE_LABELS,
+  GATEWAY_STATES,
+  type OverviewQuery,
+  type OverviewView,
+  overviewHref,
+  SORT_LABELS,
+  SORTS,
+} from './overview.js';
 import { kwhText, savingsSvg } from './savings-svg.js';
 import { timelineSummary, timelineSvg } from './timeline-svg.js';
 
@@ -36,46 +47,237 @@ export function schoolHref(uai: string, date?: string, extra: Record<string, str
   return `${DASHBOARD_BASE}/${uai}${query === '' ? '' : `?${query}`}`;
 }
 
-export function OverviewPage(props: { viewer: Viewer; schools: SchoolSummary[] }) {
-  const { viewer, schools } = props;
-  const withAlerts = schools.filter((s) => s.alerts.length > 0).length;
+export function OverviewPage(props: { viewer: Viewer; view: OverviewView }) {
+  const { viewer, view } = props;
+  const { query } = view;
+  const href = (change: Partial<OverviewQuery>) => overviewHref(DASHBOARD_BASE, query, change);
+  const filtered =
+    query.q !== undefined ||
+    query.departement !== undefined ||
+    query.alerte !== undefined ||
+    query.passerelles !== undefined;
   return (
     <Layout title="Tableau de bord" clientId={viewer.clientId} showVue={viewer.showVue}>
       <h1>Tableau de bord</h1>
-      {schools.length === 0 ? (
+      {view.total === 0 ? (
         <p>Aucun établissement piloté dans votre périmètre.</p>
       ) : (
         <>
           <p>
-            {schools.length} établissement(s) piloté(s) dans votre périmètre, dont {withAlerts} avec des
+            {view.total} établissement(s) piloté(s) dans votre périmètre, dont {view.withAlerts} avec des
             alertes.
           </p>
-          <table>
-            <caption>Établissements et alertes</caption>
-            <thead>
-              <tr>
-                <th scope="col">Établissement</th>
-                <th scope="col">UAI</th>
-                <th scope="col">Alertes</th>
-              </tr>
-            </thead>
-            <tbody>
-              {schools.map((s) => (
-                <tr data-uai={s.uai}>
-                  <th scope="row">
-                    <a href={schoolHref(s.uai)}>{s.name}</a>
-                  </th>
-                  <td>{s.uai}</td>
-                  <td>
-                    <AlertList alerts={s.alerts} />
-                  </td>
+          <form method="get" action={DASHBOARD_BASE} class="filtres" aria-label="Filtrer les établissements">
+            <div>
+              <label for="f-q">Nom ou UAI</label>
+              <input id="f-q" name="q" type="search" value={query.q ?? ''} maxlength={100} />
+            </div>
+            <div>
+              <label for="f-departement">Département</label>
+              <select id="f-departement" name="departement">
+                <option value="">Tous</option>
+                {view.departements.map((d) => (
+                  <option value={d} selected={query.departement === d}>
+                    {d}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div>
+              <label for="f-alerte">Alerte</label>
+              <select id="f-alerte" name="alerte">
+                <option value="">Toutes</option>
+                {ALERT_KINDS.map((kind) => (
+                  <option value={kind} selected={query.alerte === kind}>
+                    {ALERT_KIND_LABELS[kind]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div>
+              <label for="f-passerelles">Passerelles</label>
+              <select id="f-passerelles" name="passerelles">
+                <option value="">Tous états</option>
+                {GATEWAY_STATES.map((state) => (
+                  <option value={state} selected={query.passerelles === state}>
+                    {GATEWAY_STATE_LABELS[state]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <div>
+              <label for="f-tri">Trier par</label>
+              <select id="f-tri" name="tri">
+                {SORTS.map((sort) => (
+                  <option value={sort} selected={(query.tri ?? 'uai') === sort}>
+                    {SORT_LABELS[sort]}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <button type="submit">Afficher</button>
+            {filtered ? (
+              <a
+                href={href({
+                  q: undefined,
+                  departement: undefined,
+                  alerte: undefined,
+                  passerelles: undefined,
+                  page: undefined,
+                })}
+              >
+                Effacer les filtres
+              </a>
+            ) : null}
+          </form>
+          <section aria-labelledby="comptes-titre">
+            <h2 id="comptes-titre">Alertes par type</h2>
+            <table id="comptes">
+              <caption>
+                Établissements ayant chaque type d’alerte
+                {query.q !== undefined || query.departement !== undefined || query.passerelles !== undefined
+                  ? ' (parmi ceux que la recherche, le département et l’état des passerelles retiennent)'
+                  : ''}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Type d’alerte</th>
+                  <th scope="col">Établissements</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {view.counts.map(({ kind, schools }) => (
+                  <tr data-compte={kind}>
+                    <th scope="row">
+                      {schools === 0 || query.alerte === kind ? (
+                        ALERT_KIND_LABELS[kind]
+                      ) : (
+                        <a href={href({ alerte: kind, page: undefined })}>{ALERT_KIND_LABELS[kind]}</a>
+                      )}
+                    </th>
+                    <td class="nombre">{schools}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+          <section aria-labelledby="liste-titre">
+            <h2 id="liste-titre">Établissements</h2>
+            <p role="status" id="resultat">
+              {view.matching === 0
+                ? 'Aucun établissement ne correspond à ces critères.'
+                : `${view.matching} établissement(s) correspondant(s), page ${view.page} sur ${view.pages}.`}
+            </p>
+            {view.matching === 0 ? null : (
+              <>
+                <table id="etablissements">
+                  <caption>
+                    Établissements et alertes, triés par {SORT_LABELS[query.tri ?? 'uai'].toLowerCase()}
+                  </caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Établissement</th>
+                      <th scope="col">UAI</th>
+                      <th scope="col">Département</th>
+                      <th scope="col">Passerelles</th>
+                      <th scope="col">Salles hors zone</th>
+                      <th scope="col">Zones à salles disparues</th>
+                      <th scope="col">Alertes</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {view.rows.map((s) => (
+                      <tr data-uai={s.uai}>
+                        <th scope="row">
+                          <a href={schoolHref(s.uai)}>{s.name}</a>
+                        </th>
+                        <td>{s.uai}</td>
+                        <td>{s.departement}</td>
+                        <td>{GATEWAY_STATE_LABELS[s.gateways]}</td>
+                        <td class="nombre">
+                          {s.unzonedRooms === null ? (
+                            '—'
+                          ) : (
+                            <RoomsLink
+                              school={s}
+                              count={s.unzonedRooms}
+                              label={`${s.unzonedRooms} salle(s) hors zone à ${s.name}`}
+                            />
+                          )}
+                        </td>
+                        <td class="nombre">
+                          <RoomsLink
+                            school={s}
+                            count={s.staleZones}
+                            label={`${s.staleZones} zone(s) citant des salles disparues à ${s.name}`}
+                          />
+                        </td>
+                        <td>
+                          <AlertList alerts={s.alerts} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                <Paging view={view} href={href} />
+              </>
+            )}
+          </section>
         </>
       )}
     </Layout>
+  );
+}
+
+/** A non-zero count links to the school's "Salles et zones" page, where the rooms are listed. */
+function RoomsLink(props: { school: SchoolSummary; count: number; label: string }) {
+  if (props.count === 0) return <>0</>;
+  return (
+    <a
+      href={`${DASHBOARD_BASE}/${props.school.uai}/salles`}
+      aria-label={`${props.label} : voir les salles et zones`}
+    >
+      {props.count}
+    </a>
+  );
+}
+
+function Paging(props: { view: OverviewView; href: (change: Partial<OverviewQuery>) => string }) {
+  const { view, href } = props;
+  if (view.pages <= 1) return null;
+  const pages = Array.from({ length: view.pages }, (_, i) => i + 1);
+  return (
+    <nav class="pages" aria-label="Pages des établissements">
+      <ul>
+        <li>
+          {view.page > 1 ? (
+            <a href={href({ page: view.page - 1 })} rel="prev">
+              ← Page précédente
+            </a>
+          ) : null}
+        </li>
+        {pages.map((n) => (
+          <li>
+            {n === view.page ? (
+              <a href={href({ page: n })} aria-current="page" aria-label={`Page ${n}, page affichée`}>
+                {n}
+              </a>
+            ) : (
+              <a href={href({ page: n })} aria-label={`Page ${n}`}>
+                {n}
+              </a>
+            )}
+          </li>
+        ))}
+        <li>
+          {view.page < view.pages ? (
+            <a href={href({ page: view.page + 1 })} rel="next">
+              Page suivante →
+            </a>
+          ) : null}
+        </li>
+      </ul>
+    </nav>
   );
 }
 

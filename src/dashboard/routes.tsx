@@ -38,6 +38,7 @@ import {
   overrideBodyOf,
   readOverrideForm,
 } from './override-form.js';
+import { overviewQuerySchema, overviewView } from './overview.js';
 import {
   DASHBOARD_BASE,
   ErrorPage,
@@ -66,12 +67,20 @@ export function dashboardRoutes(deps: DashboardDeps): Hono<AuthEnv> {
   app.get(DASHBOARD_BASE, async (c) => {
     const viewer = viewerOf(c);
     if (!hasRole(c.get('principal'), 'manager', 'auditor')) return forbidden(c, viewer);
-    c.header('Cache-Control', 'private, no-store');
-    return c.html(
-      renderDocument(
-        <OverviewPage viewer={viewer} schools={await schoolsOverview(deps, c.get('principal'))} />,
-      ),
-    );
+    const query = overviewQuerySchema.safeParse(c.req.query());
+    if (!query.success) {
+      return page(
+        c,
+        <ErrorPage
+          viewer={viewer}
+          title="Requête incorrecte"
+          message={query.error.issues.map((i) => i.message).join(' ; ')}
+        />,
+        400,
+      );
+    }
+    const schools = await schoolsOverview(deps, c.get('principal'));
+    return page(c, <OverviewPage viewer={viewer} view={overviewView(schools, query.data)} />);
   });
 
   app.get(`${DASHBOARD_BASE}/:uai`, async (c) => {

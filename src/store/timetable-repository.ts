@@ -86,6 +86,11 @@ export interface TimetableRepository {
   current(uai: string): Promise<StoredTimetableVersion | null>;
   /** The current version without parsing its document (cheap: for ETags and reports). */
   currentMeta(uai: string): Promise<TimetableVersionMeta | null>;
+  /**
+   * The current versions of several schools in one query (the dashboard's overview asks for a
+   * whole region); a school without a timetable is absent from the map.
+   */
+  currentMetas(uais: readonly string[]): Promise<Map<string, TimetableVersionMeta>>;
   /** The current version's document as stored (encoded), for an import worker to compare with. */
   currentEncoded(uai: string): Promise<{ version: number; sha256: string; document: string } | null>;
   getVersion(uai: string, version: number): Promise<StoredTimetableVersion | null>;
@@ -247,6 +252,23 @@ export function createTimetableRepository(db: Kysely<Database>, dialect: StoreDi
         .select(metaColumns.map((column) => `v.${column}` as const))
         .executeTakeFirst();
       return row === undefined ? null : toMeta(row);
+    },
+
+    async currentMetas(uais) {
+      const metas = new Map<string, TimetableVersionMeta>();
+      // Bounded IN lists: SQLite's default limit of bound parameters is 32,766, PostgreSQL's 65,535.
+      for (let at = 0; at < uais.length; at += 500) {
+        const rows = await db
+          .selectFrom('establishments as e')
+          .innerJoin('timetable_versions as v', (join) =>
+            join.onRef('v.uai', '=', 'e.uai').onRef('v.version', '=', 'e.current_version'),
+          )
+          .where('e.uai', 'in', uais.slice(at, at + 500))
+          .select(metaColumns.map((column) => `v.${column}` as const))
+          .execute();
+        for (const row of rows) metas.set(row.uai, toMeta(row));
+      }
+      return metas;
     },
 
     async currentEncoded(uai) {

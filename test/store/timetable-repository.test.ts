@@ -53,6 +53,25 @@ describe.each(backends)('TimetableRepository on $name', (backend) => {
     expect(await store.timetables.listVersions(uai)).toEqual([meta]);
   });
 
+  it('reads the current versions of several schools at once, as currentMeta does one by one', async () => {
+    const [a, b, none] = [freshUai(), freshUai(), freshUai()];
+    await store.timetables.importVersion(
+      importInput(syntheticTimetable({ uai: a, rooms: 1, lessons: 1, weeks: 1 })),
+    );
+    await store.timetables.importVersion(
+      importInput(syntheticTimetable({ uai: b, rooms: 2, lessons: 1, weeks: 1 })),
+    );
+    await store.timetables.importVersion(
+      importInput(syntheticTimetable({ uai: b, rooms: 3, lessons: 1, weeks: 1 })),
+    );
+    const metas = await store.timetables.currentMetas([a, b, none]);
+    expect([...metas.keys()].sort()).toEqual([a, b].sort());
+    expect(metas.get(a)).toEqual(await store.timetables.currentMeta(a));
+    expect(metas.get(b)).toEqual(await store.timetables.currentMeta(b));
+    expect(metas.get(b)?.version).toBe(2);
+    expect(await store.timetables.currentMetas([])).toEqual(new Map());
+  });
+
   it('answers unchanged with the current version for the same bytes, and writes nothing', async () => {
     const uai = freshUai();
     const timetable = syntheticTimetable({ uai, rooms: 2, lessons: 2, weeks: 1 });
