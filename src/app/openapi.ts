@@ -6,10 +6,13 @@
  * ENTRÉE and OAuth validate by hand (formats are sniffed, RFC 6749 forms): their entries describe
  * what those routes accept and answer, and their tests pin the same shapes.
  */
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { newClientSchema } from '../auth/add-client.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
+import type { RouteConfig } from '../http/openapi-route.js';
+import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
 import {
   energyOccupancySchema,
   establishmentsSchema,
@@ -346,62 +349,6 @@ export const ROUTES: readonly RouteDoc[] = [
     pathParameters: versionPairSchema,
     responses: {
       '200': { description: 'Diff', content: { 'application/json': diffSchema } },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/sortie/v1/etablissements',
-    summary: 'The schools this client may read, with their current version',
-    tag: 'SCOPE-SORTIE',
-    auth: 'bearer',
-    roles: 'consumer, manager, auditor, admin',
-    responses: {
-      '200': { description: 'Schools', content: { 'application/json': establishmentsSchema } },
-      ...errors(401, 403),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/sortie/v1/etablissements/{uai}/occupation',
-    summary: 'Room occupancy over a range of local dates (UTC intervals)',
-    description:
-      `Intervals sorted and merged per room. Range at most ${MAX_RANGE_DAYS} days, both ends included. ` +
-      'The energy purpose (sobriete-energetique) and auditors receive EnergyOccupancy (room ids, names, intervals only); purpose ent, managers and admin receive FullOccupancy (with lesson ids). ' +
-      'Send If-None-Match with a previous ETag to get 304.',
-    tag: 'SCOPE-SORTIE',
-    auth: 'bearer',
-    roles: 'consumer, manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    query: occupancyQuerySchema,
-    responses: {
-      '200': {
-        description: 'Occupancy; the shape depends on the caller’s purpose',
-        content: {
-          'application/json': named('Occupancy', z.union([energyOccupancySchema, fullOccupancySchema])),
-        },
-        headers: etagHeaders,
-      },
-      '304': { description: 'Not modified (If-None-Match matched the ETag)', headers: etagHeaders },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/sortie/v1/etablissements/{uai}/emploi-du-temps',
-    summary: 'The normalised timetable (personal data): purpose ent only',
-    description: 'The energy purpose gets 404, as for a school it cannot see.',
-    tag: 'SCOPE-SORTIE',
-    auth: 'bearer',
-    roles: 'consumer (purpose ent), manager, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': {
-        description: 'The current version (scope-emploi-du-temps/v1)',
-        content: { 'application/json': Timetable },
-        headers: { ...etagHeaders, 'Timetable-Version': 'Version number of the document' },
-      },
-      '304': { description: 'Not modified', headers: etagHeaders },
       ...errors(400, 401, 403, 404),
     },
   },
@@ -1208,8 +1155,50 @@ export interface OpenApiOptions {
   serverUrl?: string | undefined;
 }
 
-/** The OpenAPI 3.1 document of `routes` (by default every route of the service). */
-export function buildOpenApi(options: OpenApiOptions, routes: readonly RouteDoc[] = ROUTES): JsonObject {
+/**
+ * The routes declared with `createRoute` (src/http/openapi-route.ts): the router validates with
+ * these declarations and the document below is generated from them.
+ */
+export const DECLARED_ROUTES: readonly RouteConfig[] = [...Object.values(SORTIE_ROUTES)];
+
+/** Method and OpenAPI path of every documented route (declared and listed). */
+export function documentedRoutes(): { method: string; path: string }[] {
+  return [...DECLARED_ROUTES, ...ROUTES].map((r) => ({ method: r.method, path: r.path }));
+}
+
+const operationIdOf = (method: string, path: string) =>
+  `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? '').toUpperCase())}`;
+
+/** The OpenAPI 3.1 document of the service: the declared routes and the listed ones (`routes`). */
+export function buildOpenApi(
+  options: OpenApiOptions,
+  routes: readonly RouteDoc[] = ROUTES,
+  declared: readonly RouteConfig[] = DECLARED_ROUTES,
+): JsonObject {
+  // The generator of @hono/zod-openapi (an OpenAPIHono's registry), fed the declarations.
+  const generator = new OpenAPIHono();
+  for (const { middleware: _, ...route } of declared)
+    generator.openAPIRegistry.registerPath({
+      ...route,
+      operationId: operationIdOf(route.method, route.path),
+    });
+  const generated = generator.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: { title: 'scope-energie', version: options.version },
+  });
+  const listed = buildListed(options, routes);
+  const paths = listed['paths'] as Record<string, Record<string, unknown>>;
+  for (const [path, operations] of Object.entries(generated.paths ?? {})) {
+    paths[path] = { ...(paths[path] ?? {}), ...(operations as Record<string, unknown>) };
+  }
+  const components = listed['components'] as { schemas: Record<string, unknown> };
+  Object.assign(components.schemas, generated.components?.schemas ?? {});
+  const tags = new Set([...(listed['tags'] as { name: string }[]).map((t) => t.name)]);
+  for (const route of declared) for (const tag of route.tags ?? []) tags.add(tag);
+  return { ...listed, tags: [...tags].map((name) => ({ name })) };
+}
+
+function buildListed(options: OpenApiOptions, routes: readonly RouteDoc[]): JsonObject {
   const components: Record<string, JsonObject> = {};
   const contentSchema = (content: Content): JsonObject => {
     if (isNamed(content)) {
@@ -1229,7 +1218,7 @@ export function buildOpenApi(options: OpenApiOptions, routes: readonly RouteDoc[
   for (const route of routes) {
     const parameters = [...parametersOf(route.pathParameters, 'path'), ...parametersOf(route.query, 'query')];
     const operation: JsonObject = {
-      operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
+      operationId: operationIdOf(route.method, route.path),
       summary: route.summary,
       description: [route.description, `Roles: ${route.roles}.`].filter(Boolean).join(' '),
       tags: [route.tag],
