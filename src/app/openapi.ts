@@ -9,6 +9,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { newClientSchema } from '../auth/add-client.js';
+import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
 import type { RouteConfig } from '../http/openapi-route.js';
@@ -64,7 +65,6 @@ const named = (name: string, schema: z.ZodType, io?: 'input' | 'output'): NamedS
   ...(io ? { io } : {}),
 });
 
-import { createOverrideBodySchema } from '../bridge/overrides-service.js';
 import { eventBodySchema } from '../events/scheduled-event.js';
 
 const Problems = named('Problems', problemsSchema);
@@ -946,61 +946,6 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: { '200': { description: 'Prometheus text exposition format' }, ...errors(401, 403) },
   },
   {
-    method: 'post',
-    path: '/api/overrides',
-    summary: 'Hold a zone in a mode: until an instant, for a duration, or until the next planned change',
-    description:
-      'Capped at 14 days; heating setpoints above 19 °C refused (Code de l’énergie R241-26); a `comfort` override without `setpoint_c` takes the zone’s comfort setpoint from the rules. Published to the zone’s gateway at once; the plan resumes by itself at expiry. Every start and end is recorded.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    requestBody: {
-      required: true,
-      content: { 'application/json': named('OverrideRequest', createOverrideBodySchema, 'input') },
-    },
-    responses: {
-      '201': { description: 'Created; `Location` names it' },
-      ...errors(400, 401, 403, 404, 413, 422),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/overrides',
-    summary: 'Overrides of the caller’s schools, with those they shadow',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: z.string().optional().describe('One school'),
-      active: z.enum(['true', 'false']).optional().describe('Only active (or only ended) overrides'),
-    }),
-    responses: { '200': { description: '`{overrides: […]}`' }, ...errors(400, 401, 403, 404) },
-  },
-  {
-    method: 'get',
-    path: '/api/overrides/{id}',
-    summary: 'One override',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    pathParameters: z.object({ id: z.string().describe('Override id') }),
-    responses: { '200': { description: 'The override' }, ...errors(401, 403, 404) },
-  },
-  {
-    method: 'delete',
-    path: '/api/overrides/{id}',
-    summary: 'End an override now; the plan resumes',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    pathParameters: z.object({ id: z.string().describe('Override id') }),
-    responses: {
-      '200': { description: 'The ended override, with who ended it and when' },
-      '409': { description: 'Already ended', content: { 'application/json': Problems } },
-      ...errors(401, 403, 404),
-    },
-  },
-  {
     method: 'get',
     path: '/api/events',
     summary:
@@ -1098,22 +1043,6 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
-    path: '/api/etablissements/{uai}/plan',
-    summary: 'The planned setpoint segments of every zone for local days, each with its reason',
-    description:
-      'Segments {from, to, function, mode, setpoint_c?, reason: {kind, rule, temperature_rule?, basis, lessons?, gap_hours?, exception?}}, instants in UTC, clipped to the school’s local days (23 or 25 hours on DST switch days).',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    query: z.object({
-      date: dateParameterSchema('date').optional().describe('First local day (default: today at the school)'),
-      days: z.string().regex(/^\d+$/).optional().describe('Number of days, 1–31 (default 1)'),
-    }),
-    responses: { '200': { description: 'The plan' }, ...errors(400, 401, 403, 404) },
-  },
-  {
-    method: 'get',
     path: '/api/gateways',
     summary:
       'Each gateway of the caller’s schools: status, last seen, per zone the latest and applied revision',
@@ -1159,7 +1088,10 @@ export interface OpenApiOptions {
  * The routes declared with `createRoute` (src/http/openapi-route.ts): the router validates with
  * these declarations and the document below is generated from them.
  */
-export const DECLARED_ROUTES: readonly RouteConfig[] = [...Object.values(SORTIE_ROUTES)];
+export const DECLARED_ROUTES: readonly RouteConfig[] = [
+  ...Object.values(SORTIE_ROUTES),
+  ...Object.values(BRIDGE_ROUTES),
+];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */
 export function documentedRoutes(): { method: string; path: string }[] {
