@@ -10,6 +10,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { newClientSchema } from '../auth/add-client.js';
 import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
+import { EVENTS_ROUTES } from '../bridge/events-routes.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
 import type { RouteConfig } from '../http/openapi-route.js';
@@ -64,8 +65,6 @@ const named = (name: string, schema: z.ZodType, io?: 'input' | 'output'): NamedS
   schema,
   ...(io ? { io } : {}),
 });
-
-import { eventBodySchema } from '../events/scheduled-event.js';
 
 const Problems = named('Problems', problemsSchema);
 const TimetableInput = named('TimetableInput', timetableSchema, 'input');
@@ -947,102 +946,6 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
-    path: '/api/events',
-    summary:
-      'A school’s scheduled events (meetings, lettings, exams, booking feeds), with a range’s occurrences',
-    description:
-      'Every event of the school (docs/events.md); with `from` and `to` (local dates, at most 62 days apart) also `occurrences`: {event_id, title, date, start, end}, instants in UTC.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: z.string().describe('The school (UAI)'),
-      from: dateParameterSchema('from').optional().describe('First local date of occurrences'),
-      to: dateParameterSchema('to').optional().describe('Last local date of occurrences (inclusive)'),
-    }),
-    responses: {
-      '200': { description: '`{uai, events: […], occurrences?: […]}`' },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'post',
-    path: '/api/events',
-    summary:
-      'Schedule an event: occupancy of a zone or rooms, planned like a lesson (preheat, lighting lead, gap rules)',
-    description:
-      'Local start and end in the school’s zone; optional weekly recurrence (weekdays, until, except) over at most 400 days. Replanned and published at once; audited with the event after. The answer lists conflicts (lessons or other events in the same rooms) and the closed days the event falls on: shown, not refused.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    query: z.object({ uai: z.string().describe('The school (UAI)') }),
-    requestBody: {
-      required: true,
-      content: { 'application/json': named('EventRequest', eventBodySchema, 'input') },
-    },
-    responses: {
-      '201': {
-        description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`; `Location` names it',
-      },
-      ...errors(400, 401, 403, 404, 413, 422),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/events/{id}',
-    summary: 'One event, with its conflicts and holidays',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    pathParameters: z.object({ id: z.string().describe('Event id') }),
-    query: z.object({ uai: z.string().describe('The school (UAI)') }),
-    responses: {
-      '200': { description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`' },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'put',
-    path: '/api/events/{id}',
-    summary: 'Replace a manager’s event (a booking feed’s is read-only: 409)',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    pathParameters: z.object({ id: z.string().describe('Event id') }),
-    query: z.object({ uai: z.string().describe('The school (UAI)') }),
-    requestBody: {
-      required: true,
-      content: { 'application/json': named('EventRequest', eventBodySchema, 'input') },
-    },
-    responses: {
-      '200': { description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`' },
-      '409': {
-        description: 'The event comes from a booking feed',
-        content: { 'application/json': Problems },
-      },
-      ...errors(400, 401, 403, 404, 413, 422),
-    },
-  },
-  {
-    method: 'delete',
-    path: '/api/events/{id}',
-    summary: 'Delete a manager’s event (all its dates); replanned at once',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    pathParameters: z.object({ id: z.string().describe('Event id') }),
-    query: z.object({ uai: z.string().describe('The school (UAI)') }),
-    responses: {
-      '200': { description: '`{deleted: event}`' },
-      '409': {
-        description: 'The event comes from a booking feed',
-        content: { 'application/json': Problems },
-      },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
     path: '/api/gateways',
     summary:
       'Each gateway of the caller’s schools: status, last seen, per zone the latest and applied revision',
@@ -1091,6 +994,7 @@ export interface OpenApiOptions {
 export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(SORTIE_ROUTES),
   ...Object.values(BRIDGE_ROUTES),
+  ...Object.values(EVENTS_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ZONE_FUNCTIONS } from '../devices/schema.js';
+import { eventFieldsSchema } from '../events/scheduled-event.js';
 import { HEATING_MODES, SWITCH_MODES } from '../rules/schema.js';
 
 const instant = z.iso.datetime().describe('Instant in UTC, ISO 8601');
@@ -86,3 +87,59 @@ export const planBodySchema = z
     ),
   })
   .meta({ id: 'Plan' });
+
+export const eventViewSchema = z
+  .strictObject({
+    ...eventFieldsSchema.shape,
+    id: z.string(),
+    uai: z.string(),
+    source: z.enum(['manual', 'feed']).describe('A booking feed’s events are read-only'),
+    feed_id: z.string().optional(),
+    created_by: z.string(),
+    created_at: instant,
+    updated_by: z.string(),
+    updated_at: instant,
+  })
+  .meta({ id: 'Event' });
+
+/** An event with what the API says about it (docs/events.md, "Conflicts and holidays"). */
+export const eventAnswerSchema = z
+  .strictObject({
+    event: eventViewSchema,
+    conflicts: z.array(
+      z.strictObject({
+        date: z.iso.date(),
+        room: z.string(),
+        from: instant,
+        to: instant,
+        with: z.union([
+          z.strictObject({ kind: z.literal('lesson') }),
+          z.strictObject({ kind: z.literal('event'), id: z.string(), title: z.string() }),
+        ]),
+      }),
+    ),
+    conflicts_total: z.int().describe('More conflicts than listed'),
+    holidays: z.array(z.strictObject({ date: z.iso.date(), kind: z.string(), name: z.string() })),
+    lessons_checked: z
+      .strictObject({ from: instant, to: instant })
+      .nullable()
+      .describe('The window the lessons were compared over; null without timetable'),
+  })
+  .meta({ id: 'EventAnswer' });
+
+export const eventListSchema = z.strictObject({
+  uai: z.string(),
+  events: z.array(eventViewSchema),
+  occurrences: z
+    .array(
+      z.strictObject({
+        event_id: z.string(),
+        title: z.string(),
+        date: z.iso.date(),
+        start: instant,
+        end: instant,
+      }),
+    )
+    .optional()
+    .describe('With `from` and `to` only'),
+});
