@@ -8,6 +8,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { AUDIT_ROUTES } from '../audit/audit-routes.js';
 import { newClientSchema } from '../auth/add-client.js';
 import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
@@ -842,78 +843,6 @@ export const ROUTES: readonly RouteDoc[] = [
     },
   },
   {
-    method: 'get',
-    path: '/api/audit',
-    summary: 'The hash-chained audit log: imports, plan changes, publishes, overrides, configuration reloads',
-    description:
-      'Entries in sequence order, each with the hash of the previous one (docs/audit.md); CSV is UTF-8 with a BOM and ";" separators for spreadsheets.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'auditor, manager, admin',
-    query: z.object({
-      uai: z.string().optional(),
-      zone: z.string().optional(),
-      kind: z.enum(['import', 'plan', 'publish', 'ack', 'override', 'config']).optional(),
-      from: z.iso
-        .datetime({ offset: true })
-        .optional()
-        .describe('Inclusive instant, within 2000–2099 (else `invalid-date`, `date-out-of-range`)'),
-      to: z.iso
-        .datetime({ offset: true })
-        .optional()
-        .describe('Exclusive instant, within 2000–2099 (else `invalid-date`, `date-out-of-range`)'),
-      format: z.enum(['json', 'csv']).optional(),
-      limit: z.string().regex(/^\d+$/).optional(),
-    }),
-    responses: {
-      '200': {
-        description:
-          '`{entries: […], chain?}` or CSV; an entry whose stored fields no longer give its hash carries `tampered` (hash-mismatch, prev-hash-mismatch); `chain` is the last self-verification',
-      },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/audit/verify',
-    summary: 'Walk the audit chain now, against the newest signed checkpoint',
-    description:
-      '`{ok, checked, firstBad?: {seq, reason}, head?, anchor?, scope, verifiedAt}`; reasons as in docs/audit.md (hash-mismatch, seq-gap, rewritten, head-moved-back…). 200 whether the chain holds or not.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'auditor, admin',
-    responses: { '200': { description: 'The verification result' }, ...errors(401, 403) },
-  },
-  {
-    method: 'post',
-    path: '/api/audit/checkpoints',
-    summary: 'Sign the audit head now (Ed25519) and write it to the checkpoint sinks',
-    description:
-      '`{checkpoint: {format, seq, hash, at, key_id, signature}, sinks: [{sink, ok, error?}]}`; the same as the periodic checkpoint (audit.checkpoint_interval_s).',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'auditor, admin',
-    responses: { '201': { description: 'The signed checkpoint and each sink outcome' }, ...errors(401, 403) },
-  },
-  {
-    method: 'get',
-    path: '/api/audit/checkpoints/latest',
-    summary: 'The newest signed checkpoint this instance knows',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'auditor, admin',
-    responses: { '200': { description: 'A checkpoint' }, ...errors(401, 403, 404) },
-  },
-  {
-    method: 'get',
-    path: '/api/audit/public-key',
-    summary: 'The Ed25519 public key that signs audit checkpoints (to pin for `audit verify --public-key`)',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'editor, consumer, manager, auditor, admin',
-    responses: { '200': { description: '`{algorithm: "Ed25519", key_id, public_key_pem}`' }, ...errors(401) },
-  },
-  {
     method: 'post',
     path: '/api/admin/clients',
     summary: 'Onboard an API client: appended to the clients file, its secret (or token) returned once',
@@ -995,6 +924,7 @@ export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(SORTIE_ROUTES),
   ...Object.values(BRIDGE_ROUTES),
   ...Object.values(EVENTS_ROUTES),
+  ...Object.values(AUDIT_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */
