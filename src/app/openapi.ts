@@ -14,6 +14,7 @@ import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
+import { UAI_PATTERN } from '../domain/uai.js';
 import type { RouteConfig } from '../http/openapi-route.js';
 import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
 import {
@@ -225,6 +226,11 @@ const errors = (...statuses: number[]): Record<string, RouteResponse> => {
     ]),
   );
 };
+
+/** `uai` of a query, as the routes of this list check it (requireUai: `bad-uai`). */
+const uaiQuery = z
+  .string()
+  .meta({ pattern: UAI_PATTERN, description: 'The school: 7 digits and a check letter (else `bad-uai`)' });
 
 const etagHeaders = {
   ETag: 'Changes when, and only when, the timetable version, the range or the response shape changes',
@@ -697,7 +703,15 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: {
       '200': {
         description: 'OpenAPI 3.1 document',
-        content: { 'application/json': { binary: 'OpenAPI 3.1' } },
+        content: {
+          'application/json': z
+            .looseObject({
+              openapi: z.literal('3.1.0'),
+              info: z.looseObject({ title: z.string(), version: z.string() }),
+              paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+            })
+            .describe('An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0)'),
+        },
       },
     },
   },
@@ -720,7 +734,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       from: dateParameterSchema('from').describe('First local day'),
       to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
       station: z.string().optional().describe('Outdoor normals station (default: from the département)'),
@@ -745,7 +759,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       baseline_from: dateParameterSchema('baseline_from').describe(
         'First day of the baseline (before the pilot)',
       ),
@@ -787,7 +801,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       from: dateParameterSchema('from').describe('First local day'),
       to: dateParameterSchema('to').describe('Last local day (at most 93 days)'),
       format: z.enum(['json', 'csv']).optional().describe('Default json'),
@@ -811,7 +825,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       from: dateParameterSchema('from').describe('First local day'),
       to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
       zone: z.string().optional().describe('One heated zone of devices/'),
@@ -832,7 +846,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       from: dateParameterSchema('from').describe('First local day'),
       to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
       zone: z.string().optional(),
@@ -1004,7 +1018,7 @@ function buildListed(options: OpenApiOptions, routes: readonly RouteDoc[]): Json
           }
         : {}),
       responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, response]) => [
+        Object.entries(withUnauthorized(route)).map(([status, response]) => [
           status,
           {
             description: response.description,
@@ -1043,6 +1057,24 @@ function buildListed(options: OpenApiOptions, routes: readonly RouteDoc[]): Json
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or static token' },
         session: { type: 'apiKey', in: 'cookie', name: 'scope_session' },
       },
+    },
+  };
+}
+
+/**
+ * Every route behind a token or a session answers 401 without one (a page route: to a client
+ * that does not ask for HTML; a browser is redirected to /connexion with 303).
+ */
+function withUnauthorized(route: RouteDoc): Record<string, RouteResponse> {
+  if (route.auth === 'none' || route.responses['401']) return route.responses;
+  return {
+    ...route.responses,
+    '401': {
+      description:
+        route.auth === 'bearer-or-session'
+          ? 'No valid token or session, from a client that does not accept HTML (a browser gets the 303)'
+          : 'Missing, expired, tampered or wrong-audience token',
+      content: { 'application/json': Problems },
     },
   };
 }

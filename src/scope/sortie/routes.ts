@@ -7,6 +7,7 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { type AuthEnv, requireRole, uaiVisible } from '../../auth/middleware.js';
 import { canAccessUai } from '../../auth/principal.js';
+import { isInputError } from '../../domain/problems.js';
 import { timetableSchema } from '../../domain/timetable.js';
 import { pathUai } from '../../domain/uai.js';
 import {
@@ -16,7 +17,7 @@ import {
   problemResponses,
   validQuery,
 } from '../../http/openapi-route.js';
-import { notFound } from '../../http/problem-response.js';
+import { inputErrorResponse, notFound } from '../../http/problem-response.js';
 import { ifNoneMatchHits, timetableEtag } from './etag.js';
 import { OCCUPANCY_ROLES, occupancyAccess } from './occupancy-access.js';
 import { mayReadTimetable } from './response-shape.js';
@@ -150,7 +151,13 @@ export function sortieRoutes(deps: SortieDeps): ApiRoutes<AuthEnv>['app'] {
       // The same check as the in-process source's (occupancy-access.ts), before the query is read:
       // a school outside the caller's list is not found whatever the parameters.
       async (c, next) => {
-        const uai = pathUai(c.req.param('uai') ?? '');
+        let uai: string;
+        try {
+          uai = pathUai(c.req.param('uai') ?? '');
+        } catch (error) {
+          if (isInputError(error)) return inputErrorResponse(c, error);
+          throw error;
+        }
         if (!occupancyAccess(c.get('principal'), uai).allowed)
           return notFound(c, `establishment ${uai}`, 'uai (path)');
         await next();
