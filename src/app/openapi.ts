@@ -17,15 +17,7 @@ import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../do
 import { UAI_PATTERN } from '../domain/uai.js';
 import type { RouteConfig } from '../http/openapi-route.js';
 import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
-import {
-  energyOccupancySchema,
-  establishmentsSchema,
-  fullOccupancySchema,
-  MAX_RANGE_DAYS,
-  occupancyQuerySchema,
-  problemsSchema,
-  uaiPathSchema,
-} from '../scope/sortie/schemas.js';
+import { problemsSchema, uaiPathSchema } from '../scope/sortie/schemas.js';
 import { vueQuerySchema } from '../scope/vue/schemas.js';
 
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete';
@@ -70,7 +62,6 @@ const named = (name: string, schema: z.ZodType, io?: 'input' | 'output'): NamedS
 
 const Problems = named('Problems', problemsSchema);
 const TimetableInput = named('TimetableInput', timetableSchema, 'input');
-const Timetable = named('Timetable', timetableSchema, 'output');
 
 const importReportSchema = z.strictObject({
   uai: z.string(),
@@ -232,10 +223,49 @@ const uaiQuery = z
   .string()
   .meta({ pattern: UAI_PATTERN, description: 'The school: 7 digits and a check letter (else `bad-uai`)' });
 
-const etagHeaders = {
-  ETag: 'Changes when, and only when, the timetable version, the range or the response shape changes',
-  'Cache-Control': 'private, no-cache',
-};
+/**
+ * A dashboard page (HTML, French, docs/dashboard.md): the answers every page shares — the page,
+ * 303 to /connexion without a session, 403 to other roles, 404 for a school outside the caller's
+ * list, 400 for a bad date or period when it reads one — written once instead of per entry.
+ */
+function pageRoute(spec: {
+  path: string;
+  summary: string;
+  description?: string;
+  roles: string;
+  /** 200: its description and what the HTML shows. */
+  page: [string, string];
+  /** The 400 page (description, what the HTML shows), for pages that read dates or periods. */
+  badRequest?: [string, string];
+}): RouteDoc {
+  const html = (what: string) => ({ 'text/html': { html: what } });
+  return {
+    method: 'get',
+    path: spec.path,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: spec.roles,
+    ...(spec.path.includes('{uai}') ? { pathParameters: uaiPathSchema } : {}),
+    responses: {
+      '200': { description: spec.page[0], content: html(spec.page[1]) },
+      '303': { description: 'No session: redirect to /connexion' },
+      ...(spec.badRequest
+        ? { '400': { description: spec.badRequest[0], content: html(spec.badRequest[1]) } }
+        : {}),
+      '403': { description: 'Other roles', content: html('error page') },
+      ...(spec.path.includes('{uai}')
+        ? {
+            '404': {
+              description: 'No such school, or not in the caller’s list',
+              content: html('error page'),
+            },
+          }
+        : {}),
+    },
+  };
+}
 
 export const ROUTES: readonly RouteDoc[] = [
   {
@@ -395,101 +425,46 @@ export const ROUTES: readonly RouteDoc[] = [
       },
     },
   },
-  {
-    method: 'get',
+  pageRoute({
     path: '/tableau-de-bord',
     summary: 'Dashboard: the schools of the caller’s list that the bridge drives, with alerts (HTML, French)',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'schools and alerts' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page', 'schools and alerts'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}',
     summary: 'Dashboard: one school (zones now, day and week timelines, overrides, savings) (HTML, French)',
     description: 'Query `jour=YYYY-MM-DD` (default today in the school’s time zone).',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'school page' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad date', content: { 'text/html': { html: 'error page' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page', 'school page'],
+    badRequest: ['Bad date', 'error page'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}/salles',
     summary:
       'Dashboard: rooms in no zone (with a proposed zone and why) and zones naming rooms gone from the timetable (HTML, French)',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'rooms and zones' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page', 'rooms and zones'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}/economies-mesurees',
     summary:
       'Dashboard: measured savings (IPMVP option C) beside the model estimate, or the data missing (HTML, French)',
     description:
       'Query `reference_du`, `reference_au`, `du`, `au` (YYYY-MM-DD): the baseline and reporting periods; without them, the form alone.',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'measured savings' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad date', content: { 'text/html': { html: 'page with the error' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page', 'measured savings'],
+    badRequest: ['Bad date', 'page with the error'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}/evenements',
     summary:
       'Dashboard: the week’s scheduled events beside the timetable, with the form to create one (HTML, French)',
     description: 'Query `semaine=YYYY-MM-DD` (any day of the week; default this week).',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'events calendar' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad date', content: { 'text/html': { html: 'error page' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
+    page: ['Page', 'events calendar'],
+    badRequest: ['Bad date', 'error page'],
+  }),
   {
     method: 'post',
     path: '/tableau-de-bord/{uai}/evenements',
@@ -529,49 +504,25 @@ export const ROUTES: readonly RouteDoc[] = [
       '409': { description: 'An event of a booking feed', content: { 'text/html': { html: 'error page' } } },
     },
   },
-  {
-    method: 'get',
+  pageRoute({
     path: '/tableau-de-bord/{uai}/conformite',
     summary:
       'Dashboard: the compliance report as a printable French page (docs/audit.md, "Compliance report")',
     description:
       'Query `from`, `to` (YYYY-MM-DD, at most 93 days) and `format=csv` for the same bytes as `GET /api/compliance`.',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page, or the CSV', content: { 'text/html': { html: 'compliance report' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad period', content: { 'text/html': { html: 'error page' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page, or the CSV', 'compliance report'],
+    badRequest: ['Bad period', 'error page'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}/confort',
     summary: 'Dashboard: measured comfort per heated zone over a chosen period (HTML, French)',
     description:
       'Query `du`, `au` (YYYY-MM-DD; default the current week): the figures of `GET /api/comfort`.',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'comfort table' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad period', content: { 'text/html': { html: 'page with the error' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
+    page: ['Page', 'comfort table'],
+    badRequest: ['Bad period', 'page with the error'],
+  }),
   {
     method: 'get',
     path: '/tableau-de-bord/{uai}/confort.csv',
