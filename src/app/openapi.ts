@@ -11,7 +11,9 @@ import { z } from 'zod';
 import { AUDIT_ROUTES } from '../audit/audit-routes.js';
 import { newClientSchema } from '../auth/add-client.js';
 import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
+import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
+import { GATEWAY_ROUTES } from '../bridge/gateway-routes.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
 import { UAI_PATTERN } from '../domain/uai.js';
@@ -838,29 +840,6 @@ export const ROUTES: readonly RouteDoc[] = [
     roles: 'auditor, admin',
     responses: { '200': { description: 'Prometheus text exposition format' }, ...errors(401, 403) },
   },
-  {
-    method: 'get',
-    path: '/api/gateways',
-    summary:
-      'Each gateway of the caller’s schools: status, last seen, per zone the latest and applied revision',
-    description:
-      'A zone whose gateway has not applied the latest revision within the configured delay is flagged `lagging`. zigbee2mqtt zones are read from their devices’ state (docs/gateway-contract.md) and also carry `available` (the device’s availability) once known.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    responses: { '200': { description: '`{gateways: […]}`' }, ...errors(401, 403) },
-  },
-  {
-    method: 'get',
-    path: '/api/cluster',
-    summary: 'The bridge instances sharing the database and who holds each of the caller’s schools',
-    description:
-      'Instances with their last heartbeat, and per school the holding instance, its fencing epoch and lease expiry (docs/deployment.md).',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    responses: { '200': { description: '`{instance, instances: […], leases: […]}`' }, ...errors(401, 403) },
-  },
 ];
 
 type JsonObject = Record<string, unknown>;
@@ -890,6 +869,8 @@ export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(BRIDGE_ROUTES),
   ...Object.values(EVENTS_ROUTES),
   ...Object.values(AUDIT_ROUTES),
+  ...Object.values(GATEWAY_ROUTES),
+  ...Object.values(CLUSTER_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */

@@ -194,7 +194,17 @@ describe('the published parameter constraints are the enforced ones', () => {
 
   it('covers the declared operations, each with a body example when it takes one', () => {
     expect(operations.length).toBe(DECLARED_ROUTES.length);
-    expect(served().length).toBe(operations.length - 4);
+    // Without parameters; they need parts not built here (tracker, leases, monitor, checkpointer).
+    const servedNow = new Set(served());
+    expect(operations.filter((op) => !servedNow.has(op)).map((op) => `${op.method} ${op.path}`)).toEqual([
+      'get /api/audit/verify',
+      'post /api/audit/checkpoints',
+      'get /api/audit/checkpoints/latest',
+      'get /api/audit/public-key',
+      'get /api/gateways',
+      'get /api/cluster',
+    ]);
+    for (const op of operations.filter((o) => !servedNow.has(o))) expect(op.parameters).toEqual([]);
     for (const op of operations.filter((o) => o.hasBody))
       expect(VALID_BODIES[`${op.method} ${op.path}`], `${op.method} ${op.path}`).toBeDefined();
   });
