@@ -15,9 +15,10 @@ import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
 import { GATEWAY_ROUTES } from '../bridge/gateway-routes.js';
 import { dateParameterSchema } from '../domain/dates.js';
-import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
+import { IMPORT_FORMATS, timetableSchema } from '../domain/timetable.js';
 import { UAI_PATTERN } from '../domain/uai.js';
 import type { RouteConfig } from '../http/openapi-route.js';
+import { ENTREE_ROUTES } from '../scope/entree/routes.js';
 import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
 import { problemsSchema, uaiPathSchema } from '../scope/sortie/schemas.js';
 import { vueQuerySchema } from '../scope/vue/schemas.js';
@@ -86,44 +87,6 @@ const destructiveImportSchema = problemsSchema.extend({
   }),
 });
 
-const versionMetaSchema = z.strictObject({
-  uai: z.string(),
-  version: z.int(),
-  sha256: z.string(),
-  format: z.string(),
-  importedAt: z.iso.datetime(),
-  importedBy: z.string().describe('Client id of the editor'),
-  counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
-  warnings: problemsSchema.shape.errors.describe('The first 100 warnings'),
-  warnings_total: z.int().describe('How many warnings there were in all'),
-});
-
-const entityDiff = <T extends z.ZodType>(entity: T) =>
-  z.strictObject({
-    added: z.array(entity),
-    removed: z.array(entity),
-    changed: z.array(
-      z.strictObject({
-        id: z.string(),
-        changes: z.array(z.strictObject({ field: z.string(), before: z.unknown(), after: z.unknown() })),
-      }),
-    ),
-  });
-
-const diffSchema = z.strictObject({
-  uai: z.string(),
-  from: z.int(),
-  to: z.int(),
-  rooms: entityDiff(roomSchema),
-  lessons: entityDiff(lessonSchema),
-  withheld: z
-    .strictObject({ lessons: z.array(z.string()) })
-    .optional()
-    .describe(
-      'Auditors only: lesson fields left out (subject, teachers, groups); lessons whose only changes were there are not listed',
-    ),
-});
-
 const entreeQuerySchema = z.object({
   format: z
     .enum(IMPORT_FORMATS)
@@ -138,17 +101,6 @@ const entreeQuerySchema = z.object({
     .literal('replace')
     .optional()
     .describe('Accept an import that removes every lesson or more than half of the rooms (else 409)'),
-});
-
-const versionPairSchema = uaiPathSchema.extend({
-  v: z
-    .string()
-    .regex(/^[1-9]\d*$/)
-    .describe('Older version number'),
-  w: z
-    .string()
-    .regex(/^[1-9]\d*$/)
-    .describe('Newer version number'),
 });
 
 const tokenRequestSchema = z.object({
@@ -356,38 +308,6 @@ export const ROUTES: readonly RouteDoc[] = [
         content: { 'application/json': destructiveImportSchema },
       },
       ...errors(400, 401, 403, 404, 413, 415, 422),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/entree/v1/etablissements/{uai}/versions',
-    summary: 'Version history, newest first',
-    tag: 'SCOPE-ENTRÉE',
-    auth: 'bearer',
-    roles: 'editor, manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': {
-        description: 'Versions',
-        content: {
-          'application/json': z.strictObject({ uai: z.string(), versions: z.array(versionMetaSchema) }),
-        },
-      },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/entree/v1/etablissements/{uai}/versions/{v}/diff/{w}',
-    summary:
-      'Rooms and lessons added, removed, changed between two versions (auditors: without subjects, teachers, groups)',
-    tag: 'SCOPE-ENTRÉE',
-    auth: 'bearer',
-    roles: 'editor, manager, auditor, admin',
-    pathParameters: versionPairSchema,
-    responses: {
-      '200': { description: 'Diff', content: { 'application/json': diffSchema } },
-      ...errors(400, 401, 403, 404),
     },
   },
   {
@@ -865,6 +785,7 @@ export interface OpenApiOptions {
  * these declarations and the document below is generated from them.
  */
 export const DECLARED_ROUTES: readonly RouteConfig[] = [
+  ...Object.values(ENTREE_ROUTES),
   ...Object.values(SORTIE_ROUTES),
   ...Object.values(BRIDGE_ROUTES),
   ...Object.values(EVENTS_ROUTES),

@@ -3,8 +3,8 @@
  * tester reads them: for every documented operation of the declared routes, a request that
  * breaks one documented constraint of one parameter (pattern, format, enum, bounds, required) is
  * answered 400, and a request that keeps them all is not. Every answer is also checked against
- * the documented responses (test/helpers/documented.ts). SORTIE, overrides, plans, events and
- * audit are mounted together behind the bearer check, with a real store and the real services.
+ * the documented responses (test/helpers/documented.ts). ENTRÉE's history, SORTIE, overrides,
+ * plans, events and audit are mounted together behind the bearer check, with a real store and the real services.
  */
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ import { OverridesService } from '../../src/bridge/overrides-service.js';
 import { MutablePlanFeed } from '../../src/bridge/plan-feed.js';
 import { PlanningService } from '../../src/bridge/planning.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { entreeRoutes } from '../../src/scope/entree/routes.js';
 import { sortieRoutes } from '../../src/scope/sortie/routes.js';
 import { schoolCalendars } from '../../src/scope/sortie/school-calendars.js';
 import { CalendarSource } from '../../src/site/calendars.js';
@@ -51,6 +52,7 @@ interface Operation {
 /** A value every documented constraint of `schema` admits. */
 function validValue(name: string, schema: Schema): string {
   if (schema.pattern === '^[0-9]{7}[A-Za-z]$') return DEMO_UAI;
+  if (schema.pattern === '^[1-9][0-9]{0,8}$') return '1';
   if (schema.enum) return schema.enum[0] as string;
   if (schema.format === 'date') return '2026-01-12';
   if (schema.format === 'date-time') return name === 'to' ? '2026-01-13T00:00:00Z' : '2026-01-12T00:00:00Z';
@@ -148,6 +150,7 @@ describe('the published parameter constraints are the enforced ones', () => {
     });
     app = checkDocumentedResponses(new Hono<AuthEnv>());
     app.use('*', requireAuth(clients.authenticator));
+    app.route('/', entreeRoutes({ store, clock, bodyLimitBytes: 64 * 1024, strictJson: false }));
     app.route('/', sortieRoutes({ store, calendars: schoolCalendars({ zone: 'B' }) }));
     app.route(
       '/',
