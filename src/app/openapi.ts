@@ -6,19 +6,21 @@
  * ENTRÉE and OAuth validate by hand (formats are sniffed, RFC 6749 forms): their entries describe
  * what those routes accept and answer, and their tests pin the same shapes.
  */
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
+import { AUDIT_ROUTES } from '../audit/audit-routes.js';
 import { newClientSchema } from '../auth/add-client.js';
+import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
+import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
+import { EVENTS_ROUTES } from '../bridge/events-routes.js';
+import { GATEWAY_ROUTES } from '../bridge/gateway-routes.js';
 import { dateParameterSchema } from '../domain/dates.js';
-import { IMPORT_FORMATS, lessonSchema, roomSchema, timetableSchema } from '../domain/timetable.js';
-import {
-  energyOccupancySchema,
-  establishmentsSchema,
-  fullOccupancySchema,
-  MAX_RANGE_DAYS,
-  occupancyQuerySchema,
-  problemsSchema,
-  uaiPathSchema,
-} from '../scope/sortie/schemas.js';
+import { IMPORT_FORMATS, timetableSchema } from '../domain/timetable.js';
+import { UAI_PATTERN } from '../domain/uai.js';
+import type { RouteConfig } from '../http/openapi-route.js';
+import { ENTREE_ROUTES } from '../scope/entree/routes.js';
+import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
+import { problemsSchema, uaiPathSchema } from '../scope/sortie/schemas.js';
 import { vueQuerySchema } from '../scope/vue/schemas.js';
 
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete';
@@ -61,12 +63,8 @@ const named = (name: string, schema: z.ZodType, io?: 'input' | 'output'): NamedS
   ...(io ? { io } : {}),
 });
 
-import { createOverrideBodySchema } from '../bridge/overrides-service.js';
-import { eventBodySchema } from '../events/scheduled-event.js';
-
 const Problems = named('Problems', problemsSchema);
 const TimetableInput = named('TimetableInput', timetableSchema, 'input');
-const Timetable = named('Timetable', timetableSchema, 'output');
 
 const importReportSchema = z.strictObject({
   uai: z.string(),
@@ -89,44 +87,6 @@ const destructiveImportSchema = problemsSchema.extend({
   }),
 });
 
-const versionMetaSchema = z.strictObject({
-  uai: z.string(),
-  version: z.int(),
-  sha256: z.string(),
-  format: z.string(),
-  importedAt: z.iso.datetime(),
-  importedBy: z.string().describe('Client id of the editor'),
-  counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
-  warnings: problemsSchema.shape.errors.describe('The first 100 warnings'),
-  warnings_total: z.int().describe('How many warnings there were in all'),
-});
-
-const entityDiff = <T extends z.ZodType>(entity: T) =>
-  z.strictObject({
-    added: z.array(entity),
-    removed: z.array(entity),
-    changed: z.array(
-      z.strictObject({
-        id: z.string(),
-        changes: z.array(z.strictObject({ field: z.string(), before: z.unknown(), after: z.unknown() })),
-      }),
-    ),
-  });
-
-const diffSchema = z.strictObject({
-  uai: z.string(),
-  from: z.int(),
-  to: z.int(),
-  rooms: entityDiff(roomSchema),
-  lessons: entityDiff(lessonSchema),
-  withheld: z
-    .strictObject({ lessons: z.array(z.string()) })
-    .optional()
-    .describe(
-      'Auditors only: lesson fields left out (subject, teachers, groups); lessons whose only changes were there are not listed',
-    ),
-});
-
 const entreeQuerySchema = z.object({
   format: z
     .enum(IMPORT_FORMATS)
@@ -141,17 +101,6 @@ const entreeQuerySchema = z.object({
     .literal('replace')
     .optional()
     .describe('Accept an import that removes every lesson or more than half of the rooms (else 409)'),
-});
-
-const versionPairSchema = uaiPathSchema.extend({
-  v: z
-    .string()
-    .regex(/^[1-9]\d*$/)
-    .describe('Older version number'),
-  w: z
-    .string()
-    .regex(/^[1-9]\d*$/)
-    .describe('Newer version number'),
 });
 
 const tokenRequestSchema = z.object({
@@ -223,10 +172,54 @@ const errors = (...statuses: number[]): Record<string, RouteResponse> => {
   );
 };
 
-const etagHeaders = {
-  ETag: 'Changes when, and only when, the timetable version, the range or the response shape changes',
-  'Cache-Control': 'private, no-cache',
-};
+/** `uai` of a query, as the routes of this list check it (requireUai: `bad-uai`). */
+const uaiQuery = z
+  .string()
+  .meta({ pattern: UAI_PATTERN, description: 'The school: 7 digits and a check letter (else `bad-uai`)' });
+
+/**
+ * A dashboard page (HTML, French, docs/dashboard.md): the answers every page shares — the page,
+ * 303 to /connexion without a session, 403 to other roles, 404 for a school outside the caller's
+ * list, 400 for a bad date or period when it reads one — written once instead of per entry.
+ */
+function pageRoute(spec: {
+  path: string;
+  summary: string;
+  description?: string;
+  roles: string;
+  /** 200: its description and what the HTML shows. */
+  page: [string, string];
+  /** The 400 page (description, what the HTML shows), for pages that read dates or periods. */
+  badRequest?: [string, string];
+}): RouteDoc {
+  const html = (what: string) => ({ 'text/html': { html: what } });
+  return {
+    method: 'get',
+    path: spec.path,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    tag: 'Pages',
+    auth: 'bearer-or-session',
+    roles: spec.roles,
+    ...(spec.path.includes('{uai}') ? { pathParameters: uaiPathSchema } : {}),
+    responses: {
+      '200': { description: spec.page[0], content: html(spec.page[1]) },
+      '303': { description: 'No session: redirect to /connexion' },
+      ...(spec.badRequest
+        ? { '400': { description: spec.badRequest[0], content: html(spec.badRequest[1]) } }
+        : {}),
+      '403': { description: 'Other roles', content: html('error page') },
+      ...(spec.path.includes('{uai}')
+        ? {
+            '404': {
+              description: 'No such school, or not in the caller’s list',
+              content: html('error page'),
+            },
+          }
+        : {}),
+    },
+  };
+}
 
 export const ROUTES: readonly RouteDoc[] = [
   {
@@ -319,94 +312,6 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
-    path: '/scope/entree/v1/etablissements/{uai}/versions',
-    summary: 'Version history, newest first',
-    tag: 'SCOPE-ENTRÉE',
-    auth: 'bearer',
-    roles: 'editor, manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': {
-        description: 'Versions',
-        content: {
-          'application/json': z.strictObject({ uai: z.string(), versions: z.array(versionMetaSchema) }),
-        },
-      },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/entree/v1/etablissements/{uai}/versions/{v}/diff/{w}',
-    summary:
-      'Rooms and lessons added, removed, changed between two versions (auditors: without subjects, teachers, groups)',
-    tag: 'SCOPE-ENTRÉE',
-    auth: 'bearer',
-    roles: 'editor, manager, auditor, admin',
-    pathParameters: versionPairSchema,
-    responses: {
-      '200': { description: 'Diff', content: { 'application/json': diffSchema } },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/sortie/v1/etablissements',
-    summary: 'The schools this client may read, with their current version',
-    tag: 'SCOPE-SORTIE',
-    auth: 'bearer',
-    roles: 'consumer, manager, auditor, admin',
-    responses: {
-      '200': { description: 'Schools', content: { 'application/json': establishmentsSchema } },
-      ...errors(401, 403),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/sortie/v1/etablissements/{uai}/occupation',
-    summary: 'Room occupancy over a range of local dates (UTC intervals)',
-    description:
-      `Intervals sorted and merged per room. Range at most ${MAX_RANGE_DAYS} days, both ends included. ` +
-      'The energy purpose (sobriete-energetique) and auditors receive EnergyOccupancy (room ids, names, intervals only); purpose ent, managers and admin receive FullOccupancy (with lesson ids). ' +
-      'Send If-None-Match with a previous ETag to get 304.',
-    tag: 'SCOPE-SORTIE',
-    auth: 'bearer',
-    roles: 'consumer, manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    query: occupancyQuerySchema,
-    responses: {
-      '200': {
-        description: 'Occupancy; the shape depends on the caller’s purpose',
-        content: {
-          'application/json': named('Occupancy', z.union([energyOccupancySchema, fullOccupancySchema])),
-        },
-        headers: etagHeaders,
-      },
-      '304': { description: 'Not modified (If-None-Match matched the ETag)', headers: etagHeaders },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/scope/sortie/v1/etablissements/{uai}/emploi-du-temps',
-    summary: 'The normalised timetable (personal data): purpose ent only',
-    description: 'The energy purpose gets 404, as for a school it cannot see.',
-    tag: 'SCOPE-SORTIE',
-    auth: 'bearer',
-    roles: 'consumer (purpose ent), manager, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': {
-        description: 'The current version (scope-emploi-du-temps/v1)',
-        content: { 'application/json': Timetable },
-        headers: { ...etagHeaders, 'Timetable-Version': 'Version number of the document' },
-      },
-      '304': { description: 'Not modified', headers: etagHeaders },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
     path: '/scope/vue',
     summary: 'VUE: the schools the caller may see (HTML, French)',
     tag: 'SCOPE-VUE',
@@ -442,101 +347,46 @@ export const ROUTES: readonly RouteDoc[] = [
       },
     },
   },
-  {
-    method: 'get',
+  pageRoute({
     path: '/tableau-de-bord',
     summary: 'Dashboard: the schools of the caller’s list that the bridge drives, with alerts (HTML, French)',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'schools and alerts' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page', 'schools and alerts'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}',
     summary: 'Dashboard: one school (zones now, day and week timelines, overrides, savings) (HTML, French)',
     description: 'Query `jour=YYYY-MM-DD` (default today in the school’s time zone).',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'school page' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad date', content: { 'text/html': { html: 'error page' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page', 'school page'],
+    badRequest: ['Bad date', 'error page'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}/salles',
     summary:
       'Dashboard: rooms in no zone (with a proposed zone and why) and zones naming rooms gone from the timetable (HTML, French)',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'rooms and zones' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page', 'rooms and zones'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}/economies-mesurees',
     summary:
       'Dashboard: measured savings (IPMVP option C) beside the model estimate, or the data missing (HTML, French)',
     description:
       'Query `reference_du`, `reference_au`, `du`, `au` (YYYY-MM-DD): the baseline and reporting periods; without them, the form alone.',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'measured savings' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad date', content: { 'text/html': { html: 'page with the error' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page', 'measured savings'],
+    badRequest: ['Bad date', 'page with the error'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}/evenements',
     summary:
       'Dashboard: the week’s scheduled events beside the timetable, with the form to create one (HTML, French)',
     description: 'Query `semaine=YYYY-MM-DD` (any day of the week; default this week).',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'events calendar' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad date', content: { 'text/html': { html: 'error page' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
+    page: ['Page', 'events calendar'],
+    badRequest: ['Bad date', 'error page'],
+  }),
   {
     method: 'post',
     path: '/tableau-de-bord/{uai}/evenements',
@@ -576,49 +426,25 @@ export const ROUTES: readonly RouteDoc[] = [
       '409': { description: 'An event of a booking feed', content: { 'text/html': { html: 'error page' } } },
     },
   },
-  {
-    method: 'get',
+  pageRoute({
     path: '/tableau-de-bord/{uai}/conformite',
     summary:
       'Dashboard: the compliance report as a printable French page (docs/audit.md, "Compliance report")',
     description:
       'Query `from`, `to` (YYYY-MM-DD, at most 93 days) and `format=csv` for the same bytes as `GET /api/compliance`.',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page, or the CSV', content: { 'text/html': { html: 'compliance report' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad period', content: { 'text/html': { html: 'error page' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
-  {
-    method: 'get',
+    page: ['Page, or the CSV', 'compliance report'],
+    badRequest: ['Bad period', 'error page'],
+  }),
+  pageRoute({
     path: '/tableau-de-bord/{uai}/confort',
     summary: 'Dashboard: measured comfort per heated zone over a chosen period (HTML, French)',
     description:
       'Query `du`, `au` (YYYY-MM-DD; default the current week): the figures of `GET /api/comfort`.',
-    tag: 'Pages',
-    auth: 'bearer-or-session',
     roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    responses: {
-      '200': { description: 'Page', content: { 'text/html': { html: 'comfort table' } } },
-      '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad period', content: { 'text/html': { html: 'page with the error' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': {
-        description: 'No such school, or not in the caller’s list',
-        content: { 'text/html': { html: 'error page' } },
-      },
-    },
-  },
+    page: ['Page', 'comfort table'],
+    badRequest: ['Bad period', 'page with the error'],
+  }),
   {
     method: 'get',
     path: '/tableau-de-bord/{uai}/confort.csv',
@@ -750,7 +576,15 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: {
       '200': {
         description: 'OpenAPI 3.1 document',
-        content: { 'application/json': { binary: 'OpenAPI 3.1' } },
+        content: {
+          'application/json': z
+            .looseObject({
+              openapi: z.literal('3.1.0'),
+              info: z.looseObject({ title: z.string(), version: z.string() }),
+              paths: z.record(z.string(), z.record(z.string(), z.unknown())),
+            })
+            .describe('An OpenAPI 3.1 document (https://spec.openapis.org/oas/v3.1.0)'),
+        },
       },
     },
   },
@@ -773,7 +607,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       from: dateParameterSchema('from').describe('First local day'),
       to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
       station: z.string().optional().describe('Outdoor normals station (default: from the département)'),
@@ -798,7 +632,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       baseline_from: dateParameterSchema('baseline_from').describe(
         'First day of the baseline (before the pilot)',
       ),
@@ -840,7 +674,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       from: dateParameterSchema('from').describe('First local day'),
       to: dateParameterSchema('to').describe('Last local day (at most 93 days)'),
       format: z.enum(['json', 'csv']).optional().describe('Default json'),
@@ -864,7 +698,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       from: dateParameterSchema('from').describe('First local day'),
       to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
       zone: z.string().optional().describe('One heated zone of devices/'),
@@ -885,7 +719,7 @@ export const ROUTES: readonly RouteDoc[] = [
     auth: 'bearer',
     roles: 'manager, auditor, admin',
     query: z.object({
-      uai: z.string().describe('The school'),
+      uai: uaiQuery,
       from: dateParameterSchema('from').describe('First local day'),
       to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
       zone: z.string().optional(),
@@ -894,78 +728,6 @@ export const ROUTES: readonly RouteDoc[] = [
       '200': { description: 'text/csv' },
       ...errors(400, 401, 403, 404, 422),
     },
-  },
-  {
-    method: 'get',
-    path: '/api/audit',
-    summary: 'The hash-chained audit log: imports, plan changes, publishes, overrides, configuration reloads',
-    description:
-      'Entries in sequence order, each with the hash of the previous one (docs/audit.md); CSV is UTF-8 with a BOM and ";" separators for spreadsheets.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'auditor, manager, admin',
-    query: z.object({
-      uai: z.string().optional(),
-      zone: z.string().optional(),
-      kind: z.enum(['import', 'plan', 'publish', 'ack', 'override', 'config']).optional(),
-      from: z.iso
-        .datetime({ offset: true })
-        .optional()
-        .describe('Inclusive instant, within 2000–2099 (else `invalid-date`, `date-out-of-range`)'),
-      to: z.iso
-        .datetime({ offset: true })
-        .optional()
-        .describe('Exclusive instant, within 2000–2099 (else `invalid-date`, `date-out-of-range`)'),
-      format: z.enum(['json', 'csv']).optional(),
-      limit: z.string().regex(/^\d+$/).optional(),
-    }),
-    responses: {
-      '200': {
-        description:
-          '`{entries: […], chain?}` or CSV; an entry whose stored fields no longer give its hash carries `tampered` (hash-mismatch, prev-hash-mismatch); `chain` is the last self-verification',
-      },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/audit/verify',
-    summary: 'Walk the audit chain now, against the newest signed checkpoint',
-    description:
-      '`{ok, checked, firstBad?: {seq, reason}, head?, anchor?, purged?: {seq, hash, purgeSeq}, scope, verifiedAt}`; reasons as in docs/audit.md (hash-mismatch, seq-gap, rewritten, head-moved-back, unattested-purge…); `purged` after a retention purge: the walk started from that anchor. 200 whether the chain holds or not.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'auditor, admin',
-    responses: { '200': { description: 'The verification result' }, ...errors(401, 403) },
-  },
-  {
-    method: 'post',
-    path: '/api/audit/checkpoints',
-    summary: 'Sign the audit head now (Ed25519) and write it to the checkpoint sinks',
-    description:
-      '`{checkpoint: {format, seq, hash, at, key_id, signature}, sinks: [{sink, ok, error?}]}`; the same as the periodic checkpoint (audit.checkpoint_interval_s).',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'auditor, admin',
-    responses: { '201': { description: 'The signed checkpoint and each sink outcome' }, ...errors(401, 403) },
-  },
-  {
-    method: 'get',
-    path: '/api/audit/checkpoints/latest',
-    summary: 'The newest signed checkpoint this instance knows',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'auditor, admin',
-    responses: { '200': { description: 'A checkpoint' }, ...errors(401, 403, 404) },
-  },
-  {
-    method: 'get',
-    path: '/api/audit/public-key',
-    summary: 'The Ed25519 public key that signs audit checkpoints (to pin for `audit verify --public-key`)',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'editor, consumer, manager, auditor, admin',
-    responses: { '200': { description: '`{algorithm: "Ed25519", key_id, public_key_pem}`' }, ...errors(401) },
   },
   {
     method: 'post',
@@ -998,196 +760,6 @@ export const ROUTES: readonly RouteDoc[] = [
     roles: 'auditor, admin',
     responses: { '200': { description: 'Prometheus text exposition format' }, ...errors(401, 403) },
   },
-  {
-    method: 'post',
-    path: '/api/overrides',
-    summary: 'Hold a zone in a mode: until an instant, for a duration, or until the next planned change',
-    description:
-      'Capped at 14 days; heating setpoints above 19 °C refused (Code de l’énergie R241-26); a `comfort` override without `setpoint_c` takes the zone’s comfort setpoint from the rules. Published to the zone’s gateway at once; the plan resumes by itself at expiry. Every start and end is recorded.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    requestBody: {
-      required: true,
-      content: { 'application/json': named('OverrideRequest', createOverrideBodySchema, 'input') },
-    },
-    responses: {
-      '201': { description: 'Created; `Location` names it' },
-      ...errors(400, 401, 403, 404, 413, 422),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/overrides',
-    summary: 'Overrides of the caller’s schools, with those they shadow',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: z.string().optional().describe('One school'),
-      active: z.enum(['true', 'false']).optional().describe('Only active (or only ended) overrides'),
-    }),
-    responses: { '200': { description: '`{overrides: […]}`' }, ...errors(400, 401, 403, 404) },
-  },
-  {
-    method: 'get',
-    path: '/api/overrides/{id}',
-    summary: 'One override',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    pathParameters: z.object({ id: z.string().describe('Override id') }),
-    responses: { '200': { description: 'The override' }, ...errors(401, 403, 404) },
-  },
-  {
-    method: 'delete',
-    path: '/api/overrides/{id}',
-    summary: 'End an override now; the plan resumes',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    pathParameters: z.object({ id: z.string().describe('Override id') }),
-    responses: {
-      '200': { description: 'The ended override, with who ended it and when' },
-      '409': { description: 'Already ended', content: { 'application/json': Problems } },
-      ...errors(401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/events',
-    summary:
-      'A school’s scheduled events (meetings, lettings, exams, booking feeds), with a range’s occurrences',
-    description:
-      'Every event of the school (docs/events.md); with `from` and `to` (local dates, at most 62 days apart) also `occurrences`: {event_id, title, date, start, end}, instants in UTC.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: z.string().describe('The school (UAI)'),
-      from: dateParameterSchema('from').optional().describe('First local date of occurrences'),
-      to: dateParameterSchema('to').optional().describe('Last local date of occurrences (inclusive)'),
-    }),
-    responses: {
-      '200': { description: '`{uai, events: […], occurrences?: […]}`' },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'post',
-    path: '/api/events',
-    summary:
-      'Schedule an event: occupancy of a zone or rooms, planned like a lesson (preheat, lighting lead, gap rules)',
-    description:
-      'Local start and end in the school’s zone; optional weekly recurrence (weekdays, until, except) over at most 400 days. Replanned and published at once; audited with the event after. The answer lists conflicts (lessons or other events in the same rooms) and the closed days the event falls on: shown, not refused.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    query: z.object({ uai: z.string().describe('The school (UAI)') }),
-    requestBody: {
-      required: true,
-      content: { 'application/json': named('EventRequest', eventBodySchema, 'input') },
-    },
-    responses: {
-      '201': {
-        description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`; `Location` names it',
-      },
-      ...errors(400, 401, 403, 404, 413, 422),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/events/{id}',
-    summary: 'One event, with its conflicts and holidays',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    pathParameters: z.object({ id: z.string().describe('Event id') }),
-    query: z.object({ uai: z.string().describe('The school (UAI)') }),
-    responses: {
-      '200': { description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`' },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'put',
-    path: '/api/events/{id}',
-    summary: 'Replace a manager’s event (a booking feed’s is read-only: 409)',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    pathParameters: z.object({ id: z.string().describe('Event id') }),
-    query: z.object({ uai: z.string().describe('The school (UAI)') }),
-    requestBody: {
-      required: true,
-      content: { 'application/json': named('EventRequest', eventBodySchema, 'input') },
-    },
-    responses: {
-      '200': { description: '`{event, conflicts, conflicts_total, holidays, lessons_checked}`' },
-      '409': {
-        description: 'The event comes from a booking feed',
-        content: { 'application/json': Problems },
-      },
-      ...errors(400, 401, 403, 404, 413, 422),
-    },
-  },
-  {
-    method: 'delete',
-    path: '/api/events/{id}',
-    summary: 'Delete a manager’s event (all its dates); replanned at once',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, admin',
-    pathParameters: z.object({ id: z.string().describe('Event id') }),
-    query: z.object({ uai: z.string().describe('The school (UAI)') }),
-    responses: {
-      '200': { description: '`{deleted: event}`' },
-      '409': {
-        description: 'The event comes from a booking feed',
-        content: { 'application/json': Problems },
-      },
-      ...errors(400, 401, 403, 404),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/etablissements/{uai}/plan',
-    summary: 'The planned setpoint segments of every zone for local days, each with its reason',
-    description:
-      'Segments {from, to, function, mode, setpoint_c?, reason: {kind, rule, temperature_rule?, basis, lessons?, gap_hours?, exception?}}, instants in UTC, clipped to the school’s local days (23 or 25 hours on DST switch days).',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    pathParameters: uaiPathSchema,
-    query: z.object({
-      date: dateParameterSchema('date').optional().describe('First local day (default: today at the school)'),
-      days: z.string().regex(/^\d+$/).optional().describe('Number of days, 1–31 (default 1)'),
-    }),
-    responses: { '200': { description: 'The plan' }, ...errors(400, 401, 403, 404) },
-  },
-  {
-    method: 'get',
-    path: '/api/gateways',
-    summary:
-      'Each gateway of the caller’s schools: status, last seen, per zone the latest and applied revision',
-    description:
-      'A zone whose gateway has not applied the latest revision within the configured delay is flagged `lagging`. zigbee2mqtt zones are read from their devices’ state (docs/gateway-contract.md) and also carry `available` (the device’s availability) once known.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    responses: { '200': { description: '`{gateways: […]}`' }, ...errors(401, 403) },
-  },
-  {
-    method: 'get',
-    path: '/api/cluster',
-    summary: 'The bridge instances sharing the database and who holds each of the caller’s schools',
-    description:
-      'Instances with their last heartbeat, and per school the holding instance, its fencing epoch and lease expiry (docs/deployment.md).',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    responses: { '200': { description: '`{instance, instances: […], leases: […]}`' }, ...errors(401, 403) },
-  },
 ];
 
 type JsonObject = Record<string, unknown>;
@@ -1208,8 +780,58 @@ export interface OpenApiOptions {
   serverUrl?: string | undefined;
 }
 
-/** The OpenAPI 3.1 document of `routes` (by default every route of the service). */
-export function buildOpenApi(options: OpenApiOptions, routes: readonly RouteDoc[] = ROUTES): JsonObject {
+/**
+ * The routes declared with `createRoute` (src/http/openapi-route.ts): the router validates with
+ * these declarations and the document below is generated from them.
+ */
+export const DECLARED_ROUTES: readonly RouteConfig[] = [
+  ...Object.values(ENTREE_ROUTES),
+  ...Object.values(SORTIE_ROUTES),
+  ...Object.values(BRIDGE_ROUTES),
+  ...Object.values(EVENTS_ROUTES),
+  ...Object.values(AUDIT_ROUTES),
+  ...Object.values(GATEWAY_ROUTES),
+  ...Object.values(CLUSTER_ROUTES),
+];
+
+/** Method and OpenAPI path of every documented route (declared and listed). */
+export function documentedRoutes(): { method: string; path: string }[] {
+  return [...DECLARED_ROUTES, ...ROUTES].map((r) => ({ method: r.method, path: r.path }));
+}
+
+const operationIdOf = (method: string, path: string) =>
+  `${method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? '').toUpperCase())}`;
+
+/** The OpenAPI 3.1 document of the service: the declared routes and the listed ones (`routes`). */
+export function buildOpenApi(
+  options: OpenApiOptions,
+  routes: readonly RouteDoc[] = ROUTES,
+  declared: readonly RouteConfig[] = DECLARED_ROUTES,
+): JsonObject {
+  // The generator of @hono/zod-openapi (an OpenAPIHono's registry), fed the declarations.
+  const generator = new OpenAPIHono();
+  for (const { middleware: _, ...route } of declared)
+    generator.openAPIRegistry.registerPath({
+      ...route,
+      operationId: operationIdOf(route.method, route.path),
+    });
+  const generated = generator.getOpenAPI31Document({
+    openapi: '3.1.0',
+    info: { title: 'scope-energie', version: options.version },
+  });
+  const listed = buildListed(options, routes);
+  const paths = listed['paths'] as Record<string, Record<string, unknown>>;
+  for (const [path, operations] of Object.entries(generated.paths ?? {})) {
+    paths[path] = { ...(paths[path] ?? {}), ...(operations as Record<string, unknown>) };
+  }
+  const components = listed['components'] as { schemas: Record<string, unknown> };
+  Object.assign(components.schemas, generated.components?.schemas ?? {});
+  const tags = new Set([...(listed['tags'] as { name: string }[]).map((t) => t.name)]);
+  for (const route of declared) for (const tag of route.tags ?? []) tags.add(tag);
+  return { ...listed, tags: [...tags].map((name) => ({ name })) };
+}
+
+function buildListed(options: OpenApiOptions, routes: readonly RouteDoc[]): JsonObject {
   const components: Record<string, JsonObject> = {};
   const contentSchema = (content: Content): JsonObject => {
     if (isNamed(content)) {
@@ -1229,7 +851,7 @@ export function buildOpenApi(options: OpenApiOptions, routes: readonly RouteDoc[
   for (const route of routes) {
     const parameters = [...parametersOf(route.pathParameters, 'path'), ...parametersOf(route.query, 'query')];
     const operation: JsonObject = {
-      operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
+      operationId: operationIdOf(route.method, route.path),
       summary: route.summary,
       description: [route.description, `Roles: ${route.roles}.`].filter(Boolean).join(' '),
       tags: [route.tag],
@@ -1249,7 +871,7 @@ export function buildOpenApi(options: OpenApiOptions, routes: readonly RouteDoc[
           }
         : {}),
       responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, response]) => [
+        Object.entries(withUnauthorized(route)).map(([status, response]) => [
           status,
           {
             description: response.description,
@@ -1288,6 +910,24 @@ export function buildOpenApi(options: OpenApiOptions, routes: readonly RouteDoc[
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or static token' },
         session: { type: 'apiKey', in: 'cookie', name: 'scope_session' },
       },
+    },
+  };
+}
+
+/**
+ * Every route behind a token or a session answers 401 without one (a page route: to a client
+ * that does not ask for HTML; a browser is redirected to /connexion with 303).
+ */
+function withUnauthorized(route: RouteDoc): Record<string, RouteResponse> {
+  if (route.auth === 'none' || route.responses['401']) return route.responses;
+  return {
+    ...route.responses,
+    '401': {
+      description:
+        route.auth === 'bearer-or-session'
+          ? 'No valid token or session, from a client that does not accept HTML (a browser gets the 303)'
+          : 'Missing, expired, tampered or wrong-audience token',
+      content: { 'application/json': Problems },
     },
   };
 }

@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { AUDIT_KINDS, type AuditKind } from '../domain/audit-entry.js';
 import { instantParameterProblem } from '../domain/dates.js';
-import { InputError } from '../domain/problems.js';
-import { normaliseUai } from '../domain/uai.js';
+import { InputError, type Problem } from '../domain/problems.js';
+import { normaliseUai, UAI_PATTERN } from '../domain/uai.js';
 
 export const AUDIT_FORMATS = ['json', 'csv'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
@@ -37,20 +37,55 @@ const instant = (name: string) =>
     })
     .transform((t) => Date.parse(t));
 
-const querySchema = z.object({
-  uai: z.string().min(1).optional(),
+/** The query of `GET /api/audit` as validated and published (src/audit/audit-routes.ts). */
+export const auditQuerySchema = z.object({
+  uai: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ pattern: UAI_PATTERN, description: 'One school (7 digits and a check letter; else `bad-uai`)' }),
   zone: z.string().min(1).optional(),
   kind: z.enum(AUDIT_KINDS).optional(),
-  from: instant('from').optional(),
-  to: instant('to').optional(),
+  from: instant('from').optional().meta({
+    format: 'date-time',
+    description:
+      'Inclusive instant with its offset, within 2000–2099 (else `invalid-date`, `date-out-of-range`)',
+  }),
+  to: instant('to').optional().meta({
+    format: 'date-time',
+    description:
+      'Exclusive instant with its offset, after `from` (else `bad-period`), within 2000–2099 (else `invalid-date`, `date-out-of-range`)',
+  }),
   format: z.enum(AUDIT_FORMATS).default('json'),
   limit: z
     .string()
     .regex(/^\d{1,6}$/, 'must be a whole number')
     .transform(Number)
     .refine((n) => n >= 1 && n <= AUDIT_MAX_LIMIT, `must be between 1 and ${AUDIT_MAX_LIMIT}`)
-    .optional(),
+    .optional()
+    .meta({
+      type: 'integer',
+      minimum: 1,
+      maximum: AUDIT_MAX_LIMIT,
+      description: `Most entries answered (default ${AUDIT_DEFAULT_LIMIT})`,
+    }),
 });
+
+/** Issues of the audit query as problems: `bad-<name>` unless the issue names its code. */
+export function auditQueryProblems(
+  issues: readonly z.core.$ZodIssue[],
+  whereOf: (name: string) => string,
+): Problem[] {
+  return issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'query');
+    const code = (issue as { params?: { code?: unknown } }).params?.code;
+    return {
+      code: typeof code === 'string' ? code : `bad-${name}`,
+      message: `${name}: ${issue.message}`,
+      where: whereOf(name),
+    };
+  });
+}
 
 /**
  * Parses raw parameters; `where` names where a parameter comes from, e.g. `(query)` or `--`.
@@ -60,21 +95,8 @@ export function parseAuditQuery(
   raw: Record<string, string | undefined>,
   whereOf: (name: string) => string,
 ): AuditQuery {
-  const result = querySchema.safeParse(raw);
-  if (!result.success) {
-    throw new InputError(
-      result.error.issues.map((issue) => {
-        const name = String(issue.path[0] ?? 'query');
-        const code = (issue as { params?: { code?: unknown } }).params?.code;
-        return {
-          code: typeof code === 'string' ? code : `bad-${name}`,
-          message: `${name}: ${issue.message}`,
-          where: whereOf(name),
-        };
-      }),
-      'malformed',
-    );
-  }
+  const result = auditQuerySchema.safeParse(raw);
+  if (!result.success) throw new InputError(auditQueryProblems(result.error.issues, whereOf), 'malformed');
   const q = result.data;
   if (q.from !== undefined && q.to !== undefined && q.to <= q.from) {
     throw InputError.of('bad-period', 'to must be after from', whereOf('to'), 'malformed');

@@ -89,7 +89,9 @@ export const createOverrideBodySchema = z
         params: { code: given === 0 ? 'end-missing' : 'end-ambiguous' },
       });
     }
-  });
+  })
+  // The same rule for the published schema (a refinement has no JSON Schema of its own).
+  .meta({ oneOf: [{ required: ['until'] }, { required: ['duration'] }] });
 export type CreateOverrideBody = z.infer<typeof createOverrideBodySchema>;
 
 /** An override as the API shows it. */

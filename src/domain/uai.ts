@@ -3,6 +3,7 @@
  * seven digits and a check letter = ALPHABET[N mod 23], N the seven digits as an integer.
  * @see docs/formats.md, "UAI" (rule checked against 0670080Y and 0750654D)
  */
+import { z } from 'zod';
 import { InputError } from './problems.js';
 
 const CHECK_ALPHABET = 'ABCDEFGHJKLMNPRSTUVWXYZ';
@@ -68,4 +69,26 @@ export function requireUai(text: string, where: string): string {
 /** A UAI from a route's path (`uai (path)`). */
 export function pathUai(text: string): string {
   return requireUai(text, 'uai (path)');
+}
+
+/** The published form of a UAI parameter (its check letter is checked too, see uaiParameterSchema). */
+export const UAI_PATTERN = '^[0-9]{7}[A-Za-z]$';
+
+/**
+ * A UAI parameter as routes validate and document it: 7 digits and a check letter, case-insensitive;
+ * a wrong one is `bad-uai` naming `where` (`uai (path)`, `uai (query)`), the same problem as
+ * `requireUai`. The check letter is described, not expressible as a pattern.
+ */
+export function uaiParameterSchema(where: string) {
+  return z
+    .string({ error: `give the school: ${where}` })
+    .superRefine((text, ctx) => {
+      const problem = describeUaiProblem(normaliseUai(text));
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, params: { code: 'bad-uai', where } });
+    })
+    .meta({
+      pattern: UAI_PATTERN,
+      description:
+        'UAI of the school: 7 digits and a check letter (ALPHABET[N mod 23], docs/formats.md, "UAI")',
+    });
 }

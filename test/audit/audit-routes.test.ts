@@ -14,6 +14,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { createLogger } from '../../src/log/logger.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { makeClients } from '../helpers/clients.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 import { tamper } from '../store/audit-tamper.js';
 
 const A = '0670080Y';
@@ -48,7 +49,7 @@ beforeAll(async () => {
     },
     { at: T0 + 3000, kind: 'publish', uai: B, zone: 'gym', actor: 'bridge', detail: { rev: 4 } },
   ]);
-  app = new Hono<AuthEnv>();
+  app = checkDocumentedResponses(new Hono<AuthEnv>());
   app.use('/api/*', requireAuth(clients.authenticator));
   app.route('/', auditRoutes({ audit: store.audit }));
 });

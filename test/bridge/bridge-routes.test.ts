@@ -13,6 +13,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { SiteHolder } from '../../src/site/site-holder.js';
 import type { Store } from '../../src/store/store.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';
 import {
   bridgeClients,
@@ -57,7 +58,7 @@ describe.each(backends)('bridge API on $name', (backend) => {
       feed: new MutablePlanFeed(),
       clock,
     });
-    app = new Hono<AuthEnv>();
+    app = checkDocumentedResponses(new Hono<AuthEnv>());
     app.use('*', requireAuth(clients.authenticator));
     app.route(
       '/',
@@ -408,6 +409,17 @@ describe.each(backends)('bridge API on $name', (backend) => {
       ],
       [`/api/etablissements/${OUTSIDE_UAI}/plan?date=2026-01-13`, 'admin', 404, 'not-found', 'uai (path)'],
       [`/api/etablissements/0670999Y/plan?date=2026-01-13`, 'manager', 400, 'bad-uai', 'uai (path)'],
+      [
+        `/api/etablissements/${DEMO_UAI}/plan?date=2026-01-13&days=32`,
+        'manager',
+        400,
+        'bad-days',
+        'days (query)',
+      ],
+      // A query parameter is named as one (issue 14: this said `uai (path)`).
+      ['/api/overrides?uai=0670999Y', 'manager', 400, 'bad-uai', 'uai (query)'],
+      ['/api/overrides?active=maybe', 'manager', 400, 'bad-active', 'active (query)'],
+      [`/api/overrides?uai=${OUTSIDE_UAI}`, 'manager', 404, 'not-found', 'uai (query)'],
     ];
     for (const [path, who, status, code, where] of cases) {
       const res = await get(path, who);

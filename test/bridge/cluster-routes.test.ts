@@ -9,6 +9,7 @@ import { type ClusterBody, clusterRoutes } from '../../src/bridge/cluster-routes
 import { SchoolLeases } from '../../src/cluster/school-leases.js';
 import type { Store } from '../../src/store/store.js';
 import { makeClients } from '../helpers/clients.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 import { elapse } from '../helpers/wait.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';
 
@@ -43,7 +44,7 @@ describe.each(backends)('GET /api/cluster on $name', (backend) => {
       takeoverMs: 60_000,
     });
     await leases.start();
-    app = new Hono<AuthEnv>();
+    app = checkDocumentedResponses(new Hono<AuthEnv>());
     app.use('*', requireAuth(clients.authenticator));
     app.route('/', clusterRoutes({ leases, repository: store.leases }));
   });

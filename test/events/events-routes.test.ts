@@ -22,6 +22,7 @@ import {
   heldDemo,
   OUTSIDE_UAI,
 } from '../bridge/bridge-fixtures.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';
 
 const backends: StoreBackend[] = await storeBackends();
@@ -62,7 +63,7 @@ describe.each(backends)('events API on $name', (backend) => {
       clock,
     });
     await planning.start();
-    app = new Hono<AuthEnv>();
+    app = checkDocumentedResponses(new Hono<AuthEnv>());
     app.use('*', requireAuth(clients.authenticator));
     app.route('/', eventsRoutes({ events }));
   });

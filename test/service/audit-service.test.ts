@@ -10,11 +10,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_ROUTES } from '../../src/audit/audit-routes.js';
 import { configSchema } from '../../src/config/schema.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { createLogger } from '../../src/log/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
+import { expectDocumented } from '../helpers/documented.js';
 import { type Collector, collectMessages, waitFor } from '../helpers/mqtt-contract.js';
 import { tamper } from '../store/audit-tamper.js';
 
@@ -182,6 +184,7 @@ describe('the audit log in the running service', () => {
     await tamper(service.store, sql`update audit_log set actor = 'someone-else' where seq = 1`);
     const verified = await api('/api/audit/verify', tokens['demo-auditor']!);
     expect(verified.status).toBe(200);
+    await expectDocumented(AUDIT_ROUTES.verify, verified);
     expect(await verified.json()).toMatchObject({
       ok: false,
       checked: 0,

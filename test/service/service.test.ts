@@ -10,12 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_ROUTES } from '../../src/bridge/gateway-routes.js';
 import { configSchema } from '../../src/config/schema.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { createLogger } from '../../src/log/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
+import { expectDocumented } from '../helpers/documented.js';
 import { type Collector, collectMessages, waitFor } from '../helpers/mqtt-contract.js';
 
 const REPO = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -91,6 +93,7 @@ describe('scope-energie serve (embedded defaults, demo lycée)', () => {
     const gateways = await waitFor(
       async () => {
         const res = await api('/api/gateways', { token: tokens['demo-manager']! });
+        await expectDocumented(GATEWAY_ROUTES.gateways, res);
         const body = (await res.json()) as {
           gateways: {
             gateway: string;

@@ -2,16 +2,25 @@
  * SCOPE-ENTRÉE over HTTP: `PUT /scope/entree/v1/etablissements/{uai}/emploi-du-temps` for
  * editors, plus the version history and diffs (docs/api.md, "SCOPE-ENTRÉE imports").
  */
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
 import type { AuthEnv } from '../../auth/middleware.js';
 import { requireRole, uaiVisible } from '../../auth/middleware.js';
 import type { Clock } from '../../domain/clock.js';
-import { InputError } from '../../domain/problems.js';
+import { InputError, isInputError } from '../../domain/problems.js';
 import type { InputLimits } from '../../domain/reader.js';
+import { lessonSchema, roomSchema } from '../../domain/timetable.js';
 import { diffTimetables } from '../../domain/timetable-diff.js';
-import { pathUai } from '../../domain/uai.js';
-import { notFound, problemResponse } from '../../http/problem-response.js';
+import { pathUai, uaiParameterSchema } from '../../domain/uai.js';
+import {
+  ApiRoutes,
+  createRoute,
+  jsonResponse,
+  problemResponses,
+  problemsSchema,
+} from '../../http/openapi-route.js';
+import { inputErrorResponse, notFound, problemResponse } from '../../http/problem-response.js';
 import type { Store } from '../../store/store.js';
 import { auditorDiff } from './auditor-diff.js';
 import { DestructiveImportError } from './destructive-import.js';
@@ -39,6 +48,99 @@ export interface EntreeDeps {
 }
 
 const BASE = '/scope/entree/v1/etablissements/:uai';
+
+const TAG = 'SCOPE-ENTRÉE';
+const security = [{ bearer: [] }];
+
+const versionMetaSchema = z.strictObject({
+  uai: z.string(),
+  version: z.int(),
+  sha256: z.string(),
+  format: z.string(),
+  importedAt: z.iso.datetime(),
+  importedBy: z.string().describe('Client id of the editor'),
+  counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
+  warnings: problemsSchema.shape.errors.describe('The first 100 warnings'),
+  warnings_total: z.int().describe('How many warnings there were in all'),
+});
+
+const entityDiff = <T extends z.ZodType>(entity: T) =>
+  z.strictObject({
+    added: z.array(entity),
+    removed: z.array(entity),
+    changed: z.array(
+      z.strictObject({
+        id: z.string(),
+        changes: z.array(z.strictObject({ field: z.string(), before: z.unknown(), after: z.unknown() })),
+      }),
+    ),
+  });
+
+const diffSchema = z.strictObject({
+  uai: z.string(),
+  from: z.int(),
+  to: z.int(),
+  rooms: entityDiff(roomSchema),
+  lessons: entityDiff(lessonSchema),
+  withheld: z
+    .strictObject({ lessons: z.array(z.string()) })
+    .optional()
+    .describe(
+      'Auditors only: lesson fields left out (subject, teachers, groups); lessons whose only changes were there are not listed',
+    ),
+});
+
+/** A version number in a path: 1, 2, … (`bad-version` naming `where` otherwise). */
+const versionParameter = (where: string, description: string) =>
+  z
+    .string()
+    .superRefine((text, ctx) => {
+      if (!/^[1-9]\d{0,8}$/.test(text))
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${text}" is not a version number`,
+          params: { code: 'bad-version', where },
+        });
+    })
+    .meta({ pattern: '^[1-9][0-9]{0,8}$', description });
+
+const uaiPath = z.object({ uai: uaiParameterSchema('uai (path)') });
+
+/** The declarations of ENTRÉE's history routes (the import is in the hand list, src/app/openapi.ts). */
+export const ENTREE_ROUTES = {
+  versions: createRoute({
+    method: 'get',
+    path: '/scope/entree/v1/etablissements/{uai}/versions',
+    summary: 'Version history, newest first',
+    description: 'Roles: editor, manager, auditor, admin.',
+    tags: [TAG],
+    security,
+    request: { params: uaiPath },
+    responses: {
+      200: jsonResponse(
+        'Versions',
+        z.strictObject({ uai: z.string(), versions: z.array(versionMetaSchema) }),
+      ),
+      ...problemResponses(400, 401, 403, 404),
+    },
+  }),
+  diff: createRoute({
+    method: 'get',
+    path: '/scope/entree/v1/etablissements/{uai}/versions/{v}/diff/{w}',
+    summary:
+      'Rooms and lessons added, removed, changed between two versions (auditors: without subjects, teachers, groups)',
+    description: 'Roles: editor, manager, auditor, admin.',
+    tags: [TAG],
+    security,
+    request: {
+      params: uaiPath.extend({
+        v: versionParameter('v (path)', 'Older version number'),
+        w: versionParameter('w (path)', 'Newer version number'),
+      }),
+    },
+    responses: { 200: jsonResponse('Diff', diffSchema), ...problemResponses(400, 401, 403, 404) },
+  }),
+};
 
 export function entreeRoutes(deps: EntreeDeps): Hono<AuthEnv> {
   const app = new Hono<AuthEnv>();
@@ -105,40 +207,53 @@ export function entreeRoutes(deps: EntreeDeps): Hono<AuthEnv> {
     },
   );
 
-  app.get(`${BASE}/versions`, requireRole('editor', 'manager', 'auditor'), async (c) => {
-    const uai = pathUai(c.req.param('uai'));
-    if (!uaiVisible(c, uai)) return notFound(c, `establishment ${uai}`, 'uai (path)');
-    const versions = await deps.store.timetables.listVersions(uai);
-    if (versions.length === 0) return notFound(c, `establishment ${uai}`, 'uai (path)');
-    return c.json({ uai, versions });
+  const history = new ApiRoutes<AuthEnv>();
+  const readers: MiddlewareHandler<AuthEnv>[] = [
+    requireRole('editor', 'manager', 'auditor'),
+    // The school before the version numbers: one outside the caller's list is 404 whatever they are.
+    async (c, next) => {
+      let uai: string;
+      try {
+        uai = pathUai(c.req.param('uai') ?? '');
+      } catch (error) {
+        if (isInputError(error)) return inputErrorResponse(c, error);
+        throw error;
+      }
+      if (!uaiVisible(c, uai)) return notFound(c, `establishment ${uai}`, 'uai (path)');
+      await next();
+    },
+  ];
+
+  history.add({
+    route: ENTREE_ROUTES.versions,
+    middleware: readers,
+    handler: async (c) => {
+      const uai = pathUai(c.req.param('uai') ?? '');
+      const versions = await deps.store.timetables.listVersions(uai);
+      if (versions.length === 0) return notFound(c, `establishment ${uai}`, 'uai (path)');
+      return c.json({ uai, versions });
+    },
   });
 
-  app.get(`${BASE}/versions/:v/diff/:w`, requireRole('editor', 'manager', 'auditor'), async (c) => {
-    const uai = pathUai(c.req.param('uai'));
-    if (!uaiVisible(c, uai)) return notFound(c, `establishment ${uai}`, 'uai (path)');
-    const [v, w] = [c.req.param('v'), c.req.param('w')].map((text, i) => {
-      const n = Number(text);
-      if (!Number.isInteger(n) || n < 1) {
-        throw InputError.of(
-          'bad-version',
-          `"${text}" is not a version number`,
-          i === 0 ? 'v (path)' : 'w (path)',
-          'malformed',
-        );
-      }
-      return n;
-    }) as [number, number];
-    const [from, to] = await Promise.all([
-      deps.store.timetables.getVersion(uai, v),
-      deps.store.timetables.getVersion(uai, w),
-    ]);
-    if (!from) return notFound(c, `version ${v} of ${uai}`, 'v (path)');
-    if (!to) return notFound(c, `version ${w} of ${uai}`, 'w (path)');
-    const diff = diffTimetables(from.timetable, to.timetable);
-    // Auditors get the energy view of lessons (docs/api.md): no teachers, classes or subjects.
-    const shown = c.get('principal').role === 'auditor' ? auditorDiff(diff) : diff;
-    return c.json({ uai, from: v, to: w, ...shown });
+  history.add({
+    route: ENTREE_ROUTES.diff,
+    middleware: readers,
+    handler: async (c) => {
+      const uai = pathUai(c.req.param('uai') ?? '');
+      const [v, w] = [Number(c.req.param('v')), Number(c.req.param('w'))];
+      const [from, to] = await Promise.all([
+        deps.store.timetables.getVersion(uai, v),
+        deps.store.timetables.getVersion(uai, w),
+      ]);
+      if (!from) return notFound(c, `version ${v} of ${uai}`, 'v (path)');
+      if (!to) return notFound(c, `version ${w} of ${uai}`, 'w (path)');
+      const diff = diffTimetables(from.timetable, to.timetable);
+      // Auditors get the energy view of lessons (docs/api.md): no teachers, classes or subjects.
+      const shown = c.get('principal').role === 'auditor' ? auditorDiff(diff) : diff;
+      return c.json({ uai, from: v, to: w, ...shown });
+    },
   });
+  app.route('/', history.app);
 
   return app;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { dayNumberOfIso } from '../../calendar/day-number.js';
 import { dateParameterSchema } from '../../domain/dates.js';
+import { uaiParameterSchema } from '../../domain/uai.js';
 
 /**
  * Longest occupancy range, both ends included. Two months covers the bridge's 48 h schedule with
@@ -17,12 +18,7 @@ export const MAX_RANGE_DAYS = 62;
 const localDate = (name: string) =>
   dateParameterSchema(name).describe('Local date of the school, YYYY-MM-DD, included in the range');
 
-export const uaiPathSchema = z.object({
-  uai: z
-    .string()
-    .regex(/^\d{7}[A-Za-z]$/, 'expected a UAI: 7 digits and a check letter')
-    .describe('UAI of the school (7 digits + check letter)'),
-});
+export const uaiPathSchema = z.object({ uai: uaiParameterSchema('uai (path)') });
 
 export const occupancyQuerySchema = z
   .object({
@@ -121,13 +117,5 @@ export const establishmentsSchema = z.strictObject({
 
 export type EstablishmentsBody = z.infer<typeof establishmentsSchema>;
 
-/** The error body of every route (src/http/problem-response.ts). */
-export const problemsSchema = z.strictObject({
-  errors: z.array(
-    z.strictObject({
-      code: z.string().describe('Stable machine code, kebab-case'),
-      message: z.string().describe('One sentence for a person'),
-      where: z.string().describe('Which parameter, header, line or JSON path'),
-    }),
-  ),
-});
+/** The error body of every route (src/http/openapi-route.ts). */
+export { problemsSchema } from '../../http/openapi-route.js';

@@ -9,6 +9,7 @@ import { ManualClock } from '../../../src/domain/clock.js';
 import type { TimetableInput } from '../../../src/domain/timetable.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';
+import { checkDocumentedResponses } from '../../helpers/documented.js';
 import { type StoreBackend, storeBackends } from '../../store/backends.js';
 
 const UAI = '0679999E';
@@ -62,16 +63,18 @@ describe.each(backends)('SCOPE-ENTRÉE on $name', (backend) => {
 
   beforeAll(async () => {
     store = await backend.open();
-    app = createHttpApp({
-      authenticator,
-      entree: {
-        store,
-        clock,
-        bodyLimitBytes: 64 * 1024,
-        strictJson: false,
-        onImported: (report, by) => imported.push([report.uai, report.version, by]),
-      },
-    });
+    app = checkDocumentedResponses(
+      createHttpApp({
+        authenticator,
+        entree: {
+          store,
+          clock,
+          bodyLimitBytes: 64 * 1024,
+          strictJson: false,
+          onImported: (report, by) => imported.push([report.uai, report.version, by]),
+        },
+      }),
+    );
   });
   afterAll(() => backend.cleanup());
 

@@ -16,6 +16,7 @@ import { energyOccupancySchema, fullOccupancySchema } from '../../../src/scope/s
 import { schoolCalendars } from '../../../src/scope/sortie/school-calendars.js';
 import type { Store } from '../../../src/store/store.js';
 import { makeClients } from '../../helpers/clients.js';
+import { checkDocumentedResponses } from '../../helpers/documented.js';
 import { type StoreBackend, storeBackends } from '../../store/backends.js';
 
 const OTHER_UAI = '0670080Y';
@@ -67,11 +68,13 @@ describe.each(backends)('SCOPE-SORTIE on $name', (backend) => {
 
   beforeAll(async () => {
     store = await backend.open();
-    app = createHttpApp({
-      authenticator,
-      entree: { store, clock, bodyLimitBytes: 4 * 1024 * 1024, strictJson: false },
-      sortie: { store, calendars: schoolCalendars({ zone: 'B' }) },
-    });
+    app = checkDocumentedResponses(
+      createHttpApp({
+        authenticator,
+        entree: { store, clock, bodyLimitBytes: 4 * 1024 * 1024, strictJson: false },
+        sortie: { store, calendars: schoolCalendars({ zone: 'B' }) },
+      }),
+    );
     const res = await put(demo);
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ version: 1 });
