@@ -166,7 +166,11 @@ describe('the audit log in the running service', () => {
     expect(res.status).toBe(201);
     const stored = await service.store.timetables.listVersions(DEMO_UAI);
     const latest = stored.reduce((a, b) => (b.version > a.version ? b : a));
-    const imports = await service.store.audit.list({ kind: 'import' });
+    // The audit log appends in batches (src/bridge/audit-batcher.ts): wait for the entry to land.
+    const imports = await waitFor(async () => {
+      const entries = await service.store.audit.list({ kind: 'import' });
+      return entries.length >= 2 ? entries : undefined;
+    });
     expect(imports.map((e) => [e.actor, (e.detail as { via: string }).via])).toEqual([
       ['demo-seed', 'seed'],
       ['demo-editor', 'http'],
