@@ -170,9 +170,19 @@ describe.skipIf(missing.length > 0)(
       );
       const owners = liveOwners(view);
       for (const id of IDS) expect([...owners.values()].filter((o) => o === id).length).toBeGreaterThan(0);
-      // Every instance sees the same leases (one database).
-      for (const id of IDS)
-        expect(liveOwners(await clusterView(instances.get(id)!, token()))).toEqual(owners);
+      // Every instance sees the same leases (one database); each reads them on its own tick, so a
+      // loaded machine may show one a tick late: wait for the view, then compare it exactly.
+      for (const id of IDS) {
+        const seen = await waitFor(
+          `${id} seeing the same leases`,
+          async () => {
+            const mine = liveOwners(await clusterView(instances.get(id)!, token()));
+            return mine.size === owners.size ? mine : undefined;
+          },
+          30_000,
+        );
+        expect(seen).toEqual(owners);
+      }
 
       const topics = region.uais.flatMap((uai) => zoneFunctions.map((zf) => desiredTopic(uai, zf)));
       await waitFor(
