@@ -6,6 +6,7 @@
  * of the plan hash only when it sets back something. Paris = UTC+1 (January).
  */
 import { describe, expect, it } from 'vitest';
+import { compactReason } from '../../src/contract/desired-state.js';
 import { type LearnedZone, optimumStartSnapshot } from '../../src/rules/optimum-start.js';
 import type { Override } from '../../src/rules/overrides.js';
 import { planHash } from '../../src/rules/plan-hash.js';
@@ -91,6 +92,8 @@ describe('optimum stop', () => {
         snapshot: snap.id,
       },
     });
+    // The gateway's `desired` carries the prediction too (docs/mqtt.md).
+    expect(compactReason(segments[3] as Segment)['optimum_stop']).toEqual(segments[3]?.reason.optimum_stop);
   });
 
   it('stops at most max_minutes before the end when the outdoors is within the tolerance', () => {
