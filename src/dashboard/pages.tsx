@@ -499,6 +499,27 @@ function preheatRule(p: PreheatView): string {
 }
 
 /**
+ * The week's preheats as a small line (0 to 180 min, the rules' cap, bottom to top). Decorative:
+ * the same figures are written next to it, so it is hidden from assistive technologies.
+ */
+export function preheatSparkline(preheats: readonly PreheatView[]): string {
+  if (preheats.length < 2) return '';
+  const width = 120;
+  const height = 24;
+  const step = width / (preheats.length - 1);
+  const points = preheats
+    .map((p, i) => {
+      const y = height - 2 - (Math.min(p.minutes, 180) / 180) * (height - 4);
+      return `${Math.round(i * step * 10) / 10},${Math.round(y * 10) / 10}`;
+    })
+    .join(' ');
+  return (
+    `<svg class="etincelle" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" aria-hidden="true" focusable="false">` +
+    `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>`
+  );
+}
+
+/**
  * Optimum start (issue 17, docs/optimum-start.md): per heated zone, the preheat of the next
  * occupancy start and what it was learned from, and the week's preheats as the plan has them now.
  */
@@ -539,6 +560,7 @@ function Preheats(props: { view: SchoolView }) {
                     : '—'}
                 </td>
                 <td>
+                  {raw(preheatSparkline(zone.preheats))}
                   {zone.preheats.length === 0
                     ? 'Aucun'
                     : zone.preheats

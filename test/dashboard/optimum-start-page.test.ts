@@ -115,7 +115,9 @@ describe('school page: optimum start per zone', () => {
     const rows = new Map(
       [...text.matchAll(/<tr data-prechauffage="([^"]+)">(.*?)<\/tr>/g)].map((m) => [
         m[1],
-        [...(m[2] ?? '').matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map((c) => c[1]),
+        [...(m[2] ?? '').replace(/<svg.*?<\/svg>/, '').matchAll(/<t[hd][^>]*>([^<]*)<\/t[hd]>/g)].map(
+          (c) => c[1],
+        ),
       ]),
     );
     // Learned: outdoor 2 °C, T_eq = 2 + 3 × 12 = 38 °C; from the 16 °C setback (the night's free
@@ -131,6 +133,11 @@ describe('school page: optimum start per zone', () => {
       '3 K/h / 12 h',
       'lun. 12/01 08:00 : 180 min ; mar. 13/01 08:00 : 122 min ; mer. 14/01 08:00 : 122 min ; jeu. 15/01 08:00 : 122 min ; ven. 16/01 08:00 : 122 min',
     ]);
+    // The same week as a line: 180 min at the top (y 2), 122 min at 22 − 122/180 × 20 = 8.4.
+    expect(text).toContain('<tr data-prechauffage="cdi">');
+    expect(/<tr data-prechauffage="cdi">.*?(<svg.*?<\/svg>)/.exec(text)?.[1]).toBe(
+      '<svg class="etincelle" width="120" height="24" viewBox="0 0 120 24" aria-hidden="true" focusable="false"><polyline points="0,2 30,8.4 60,8.4 90,8.4 120,8.4" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>',
+    );
     // Two starts learned: the rules' fixed 60 min, and why.
     expect(rows.get('gymnase')).toEqual([
       'Gymnase',
