@@ -114,6 +114,7 @@ export function compactReason(segment: Segment): DesiredReason {
   if (source.gap_hours !== undefined) reason.gap_hours = source.gap_hours;
   if (source.override_id !== undefined) reason['override_id'] = source.override_id;
   if (source.optimum_start !== undefined) reason['optimum_start'] = source.optimum_start;
+  if (source.optimum_stop !== undefined) reason['optimum_stop'] = source.optimum_stop;
   return reason;
 }
 

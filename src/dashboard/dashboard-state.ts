@@ -17,6 +17,8 @@ import type { LoadedDevices } from '../devices/load.js';
 import { addDays, mondayOf } from '../domain/dates.js';
 import type { Occupancy } from '../domain/occupancy.js';
 import { isInputError } from '../domain/problems.js';
+import type { OptimumStartReason } from '../rules/optimum-start.js';
+import type { Segment } from '../rules/segment.js';
 import { zoneOccupancy } from '../rules/zone-occupancy.js';
 import { DEFAULT_BASELINE } from '../savings/baseline.js';
 import {
@@ -101,6 +103,46 @@ export interface ZoneView {
   reported: ZoneReportLike | null;
   day: TimelineInput;
   week: TimelineInput;
+  /**
+   * The heating preheats of the shown week's plan (docs/optimum-start.md, "Dashboard"), in time
+   * order: recomputed with the learning of now, not read back from earlier plans.
+   */
+  preheats: PreheatView[];
+}
+
+/** One preheat of a plan: the occupancy start it prepares and how long before it comfort begins. */
+export interface PreheatView {
+  /** Occupancy start (the preheat segment's end), epoch ms. */
+  start: number;
+  minutes: number;
+  rule: string;
+  optimum?: OptimumStartReason;
+}
+
+/** The preheat segments of a zone's heating plan (one per occupancy start that has one). */
+export function preheatsOf(heating: readonly Segment[]): PreheatView[] {
+  const out: PreheatView[] = [];
+  for (let k = 0; k < heating.length; k++) {
+    const s = heating[k] as Segment;
+    if (s.reason.kind !== 'preheat') continue;
+    // A preheat eaten into by the lesson before it (a recess) is no warm-up: comfort goes on.
+    const before = heating[k - 1]?.reason.kind;
+    if (before === 'occupied' || before === 'merged-gap') continue;
+    const last = out[out.length - 1];
+    // A preheat split by a lesson boundary or a reason detail still prepares one start.
+    if (last && last.start === s.from) {
+      last.minutes += (s.to - s.from) / 60_000;
+      last.start = s.to;
+      continue;
+    }
+    out.push({
+      start: s.to,
+      minutes: (s.to - s.from) / 60_000,
+      rule: s.reason.rule,
+      ...(s.reason.optimum_start ? { optimum: s.reason.optimum_start } : {}),
+    });
+  }
+  return out;
 }
 
 export interface SchoolView {
@@ -217,6 +259,7 @@ export async function schoolState(
       reported: reports.get(zone.id) ?? null,
       day: timeline('day'),
       week: timeline('week'),
+      preheats: zone.functions.includes('heating') ? preheatsOf(heating) : [],
     };
   });
 

@@ -9,8 +9,17 @@ import type { OverrideView } from '../bridge/overrides-service.js';
 import { addDays } from '../domain/dates.js';
 import type { SchoolAlert } from './alerts.js';
 import { ComfortSection } from './comfort-section.js';
-import type { SchoolSummary, SchoolView, ZoneView } from './dashboard-state.js';
-import { formatCelsius, functionLabel, localDateTime, localTime, longDate, modeLabel } from './labels.js';
+import type { PreheatView, SchoolSummary, SchoolView, ZoneView } from './dashboard-state.js';
+import {
+  formatCelsius,
+  formatNumber,
+  functionLabel,
+  localDateTime,
+  localTime,
+  longDate,
+  modeLabel,
+  shortDay,
+} from './labels.js';
 import { Layout } from './layout.js';
 import {
   END_CHOICES,
@@ -342,6 +351,7 @@ export function SchoolPage(props: SchoolPageProps) {
         <>
           <ZonesTable view={view} />
           <Timelines view={view} />
+          <Preheats view={view} />
         </>
       )}
       <Overrides {...props} />
@@ -469,6 +479,107 @@ function Timelines(props: { view: SchoolView }) {
           </div>
         );
       })}
+    </section>
+  );
+}
+
+const FALLBACK_LABELS: Record<string, string> = {
+  'no-snapshot': 'aucun apprentissage',
+  'too-few-starts': 'trop peu de relances apprises',
+  'stale-telemetry': 'mesures de plus de 24 h',
+  'flagged-sensor': 'capteur signalé',
+  override: 'dérogation en vigueur',
+};
+
+/** `optimisé (appris)`, or the fixed preheat and why it applies. */
+function preheatRule(p: PreheatView): string {
+  if (p.optimum?.status === 'learned') return 'Optimisé (appris)';
+  const fallback = p.optimum?.fallback;
+  return fallback ? `Fixe : ${FALLBACK_LABELS[fallback] ?? fallback}` : 'Fixe';
+}
+
+/**
+ * The week's preheats as a small line (0 to 180 min, the rules' cap, bottom to top). Decorative:
+ * the same figures are written next to it, so it is hidden from assistive technologies.
+ */
+export function preheatSparkline(preheats: readonly PreheatView[]): string {
+  if (preheats.length < 2) return '';
+  const width = 120;
+  const height = 24;
+  const step = width / (preheats.length - 1);
+  const points = preheats
+    .map((p, i) => {
+      const y = height - 2 - (Math.min(p.minutes, 180) / 180) * (height - 4);
+      return `${Math.round(i * step * 10) / 10},${Math.round(y * 10) / 10}`;
+    })
+    .join(' ');
+  return (
+    `<svg class="etincelle" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" aria-hidden="true" focusable="false">` +
+    `<polyline points="${points}" fill="none" stroke="currentColor" stroke-width="1.5"/></svg>`
+  );
+}
+
+/**
+ * Optimum start (issue 17, docs/optimum-start.md): per heated zone, the preheat of the next
+ * occupancy start and what it was learned from, and the week's preheats as the plan has them now.
+ */
+function Preheats(props: { view: SchoolView }) {
+  const { view } = props;
+  const zones = view.zones.filter((z) => z.functions.includes('heating'));
+  if (zones.length === 0) return null;
+  return (
+    <section id="prechauffage" aria-labelledby="prechauffage-titre">
+      <h2 id="prechauffage-titre">Préchauffage optimisé</h2>
+      <table id="prechauffages">
+        <caption>Préchauffage de la prochaine occupation de chaque zone</caption>
+        <thead>
+          <tr>
+            <th scope="col">Zone</th>
+            <th scope="col">Prochaine occupation</th>
+            <th scope="col">Préchauffage</th>
+            <th scope="col">Règle</th>
+            <th scope="col">Relances apprises</th>
+            <th scope="col">Montée en température / constante de temps</th>
+            <th scope="col">Préchauffages de la semaine</th>
+          </tr>
+        </thead>
+        <tbody>
+          {zones.map((zone) => {
+            const next = zone.preheats.find((p) => p.start > view.now);
+            const o = next?.optimum;
+            return (
+              <tr data-prechauffage={zone.id}>
+                <th scope="row">{zone.name}</th>
+                <td>{next ? localDateTime(next.start, view.timezone) : '—'}</td>
+                <td class="nombre">{next ? `${formatNumber(next.minutes, 0)} min` : '—'}</td>
+                <td>{next ? preheatRule(next) : '—'}</td>
+                <td class="nombre">{o ? String(o.starts) : '—'}</td>
+                <td class="nombre">
+                  {o?.heat_gain_k_per_h !== undefined && o.time_constant_h !== undefined
+                    ? `${formatNumber(o.heat_gain_k_per_h, 2)} K/h / ${formatNumber(o.time_constant_h, 1)} h`
+                    : '—'}
+                </td>
+                <td>
+                  {raw(preheatSparkline(zone.preheats))}
+                  {zone.preheats.length === 0
+                    ? 'Aucun'
+                    : zone.preheats
+                        .map(
+                          (p) =>
+                            `${shortDay(p.start, view.timezone)} ${localTime(p.start, view.timezone)} : ${formatNumber(p.minutes, 0)} min`,
+                        )
+                        .join(' ; ')}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <p class="aide">
+        Préchauffage : minutes de confort avant le début de l’occupation. Optimisé : la durée que la montée en
+        température apprise de la zone demande (au plus 3 h) ; fixe : la durée des règles, avec la raison. Les
+        préchauffages de la semaine sont ceux du plan calculé maintenant, avec l’apprentissage actuel.
+      </p>
     </section>
   );
 }

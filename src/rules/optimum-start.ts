@@ -467,3 +467,69 @@ export function optimumLead(
     },
   };
 }
+
+/** What an optimum-stop segment's reason says (docs/optimum-start.md, "Optimum stop"). */
+export interface OptimumStopReason {
+  /** Minutes of setback before the occupancy ends. */
+  stop_minutes: number;
+  /** τ (h) learned, the comfort target, the allowed drop below it and the outdoor temperature. */
+  time_constant_h: number;
+  target_c: number;
+  tolerance_c: number;
+  outdoor_c: number;
+  /** The temperature predicted at the end of occupancy: free fall from the target with τ. */
+  predicted_end_c: number;
+  starts: number;
+  snapshot: string;
+}
+
+export interface StopInput {
+  snapshot: OptimumStartSnapshot;
+  zone: string;
+  minStarts: number;
+  /** Longest stop (ms) the rule allows, already bounded by the occupancy's length. */
+  maxStopMs: number;
+  targetC: number;
+  toleranceC: number;
+  /** Occupancy end. */
+  end: number;
+}
+
+/**
+ * How long before `end` the heating may go to setback with the room predicted to stay within
+ * `toleranceC` of the target until `end`: the room is at the target when comfort stops and falls
+ * freely towards the outdoor temperature with τ (occupants' gains, which slow the fall, are left
+ * out: the prediction errs warm-side for comfort). T(end) = T_out + (T* − T_out)·e^(−s/τ) ≥ T* − tol
+ * gives s ≤ τ·ln((T* − T_out)/(T* − tol − T_out)). Whole minutes, rounded down; undefined when the
+ * zone's learning is insufficient (the same checks as optimum start) or no whole minute fits.
+ */
+export function optimumStop(input: StopInput): { stopMs: number; reason: OptimumStopReason } | undefined {
+  if (fallbackOf(input.snapshot, input.zone, input.minStarts)) return undefined;
+  const learned = input.snapshot.zones[input.zone] as LearnedZone & { time_constant_h: number };
+  const tau = learned.time_constant_h;
+  const outdoorC = outdoorAt(input.snapshot.outdoor, input.end);
+  const floor = input.targetC - input.toleranceC;
+  let stopMs: number;
+  if (floor <= outdoorC) {
+    // Even a room at outdoor temperature stays within the tolerance.
+    stopMs = input.maxStopMs;
+  } else {
+    const hours = tau * Math.log((input.targetC - outdoorC) / (floor - outdoorC));
+    stopMs = Math.min(input.maxStopMs, Math.floor((hours * HOUR) / MINUTE) * MINUTE);
+  }
+  if (!(stopMs >= MINUTE)) return undefined;
+  const predicted = outdoorC + (input.targetC - outdoorC) * Math.exp(-stopMs / HOUR / tau);
+  return {
+    stopMs,
+    reason: {
+      stop_minutes: stopMs / MINUTE,
+      time_constant_h: tau,
+      target_c: input.targetC,
+      tolerance_c: input.toleranceC,
+      outdoor_c: round(outdoorC, 2),
+      predicted_end_c: round(predicted, 2),
+      starts: learned.starts,
+      snapshot: input.snapshot.id,
+    },
+  };
+}

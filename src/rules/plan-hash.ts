@@ -62,6 +62,8 @@ interface DecisionEntry {
   override_id: string | undefined;
   /** Canonical JSON of the reason's `optimum_start` (one per learned start: compared by content). */
   optimumJson: string | undefined;
+  /** Canonical JSON of the reason's `optimum_stop` (rule `optimum-stop`, off by default). */
+  stopJson: string | undefined;
 }
 
 function sameException(entry: DecisionEntry, exception: unknown): boolean {
@@ -154,6 +156,7 @@ class RecordStream {
   private decision(s: Segment): void {
     const r = s.reason;
     const optimumJson = r.optimum_start === undefined ? undefined : canonicalJson(r.optimum_start);
+    const stopJson = r.optimum_stop === undefined ? undefined : canonicalJson(r.optimum_stop);
     let entries = this.decisions.get(r.rule);
     if (!entries) {
       entries = [];
@@ -169,7 +172,8 @@ class RecordStream {
         e.temperature_rule === r.temperature_rule &&
         sameException(e, r.exception) &&
         e.override_id === r.override_id &&
-        e.optimumJson === optimumJson
+        e.optimumJson === optimumJson &&
+        e.stopJson === stopJson
       ) {
         this.number(e.id);
         return;
@@ -189,6 +193,7 @@ class RecordStream {
       exceptionJson,
       override_id: r.override_id,
       optimumJson,
+      stopJson,
     });
     this.number(id);
     this.string(s.function);
@@ -201,9 +206,15 @@ class RecordStream {
     this.optionalString(r.override_id);
     // The temperature rule's presence flag also says whether an optimum start follows (2), so
     // plans without one keep their hashes and the stream stays decodable.
-    this.number((r.temperature_rule === undefined ? 0 : 1) | (optimumJson === undefined ? 0 : 2));
+    // An optimum stop (4) likewise: only plans with one enabled hash differently.
+    this.number(
+      (r.temperature_rule === undefined ? 0 : 1) |
+        (optimumJson === undefined ? 0 : 2) |
+        (stopJson === undefined ? 0 : 4),
+    );
     if (r.temperature_rule !== undefined) this.string(r.temperature_rule);
     if (optimumJson !== undefined) this.string(optimumJson);
+    if (stopJson !== undefined) this.string(stopJson);
   }
 
   private optionalNumber(n: number | undefined): void {
@@ -286,6 +297,7 @@ class CanonicalWriter {
     reason += `,"kind":${this.string(r.kind)}`;
     if (r.lessons !== undefined) reason += `,"lessons":${this.lessonList(r.lessons)}`;
     if (r.optimum_start !== undefined) reason += `,"optimum_start":${canonicalJson(r.optimum_start)}`;
+    if (r.optimum_stop !== undefined) reason += `,"optimum_stop":${canonicalJson(r.optimum_stop)}`;
     if (r.override_id !== undefined) reason += `,"override_id":${this.string(r.override_id)}`;
     reason += `,"rule":${this.string(r.rule)}`;
     if (r.temperature_rule !== undefined) reason += `,"temperature_rule":${this.string(r.temperature_rule)}`;

@@ -20,7 +20,9 @@ import {
   type OptimumFallback,
   type OptimumStartReason,
   type OptimumStartSnapshot,
+  type OptimumStopReason,
   optimumLead,
+  optimumStop,
 } from './optimum-start.js';
 import { type Override, type OverrideSlice, overrideSlices } from './overrides.js';
 import { DEFAULT_OPTIMUM_START, type ResolvedRules, type ResolvedSetpoint, type RuleRef } from './resolve.js';
@@ -88,6 +90,7 @@ interface Decision {
   exception?: SegmentReason['exception'];
   override_id?: string;
   optimum?: OptimumStartReason;
+  optimumStop?: OptimumStopReason;
 }
 
 /**
@@ -456,7 +459,15 @@ function sweep(
     const lessons = shape.withLessons && i.source !== undefined && i.source.length > 0 ? i.source : undefined;
     const before = optimum ? optimum.before(k) : shape.before;
     addItem(i.start - leadOf(k), i.start, 1, before, lessons, domain, sweepFrom);
-    addItem(i.start, Math.max(i.start, i.end - shape.earlyStop), 3, shape.during, lessons, domain, sweepFrom);
+    const duringEnd = Math.max(i.start, i.end - shape.earlyStop);
+    // Optimum stop (off by default): setback from `stop.from` to where comfort would have ended.
+    const stop = optimum?.stop(k);
+    if (stop && stop.from < duringEnd) {
+      addItem(i.start, stop.from, 3, shape.during, lessons, domain, sweepFrom);
+      addItem(stop.from, duringEnd, 3, stop.decision, lessons, domain, sweepFrom);
+    } else {
+      addItem(i.start, duringEnd, 3, shape.during, lessons, domain, sweepFrom);
+    }
     addItem(i.end, i.end + shape.lag, 2, shape.after, lessons, domain, sweepFrom);
   }
   const { count, from, to, priority, decision, lessons, byStart, active } = items;
@@ -633,7 +644,13 @@ function reasonOf(
   openEnded: boolean,
 ): SegmentReason {
   const { kind, rule, basis, temperature_rule } = d;
-  if (d.exception === undefined && d.override_id === undefined && d.optimum === undefined && !openEnded) {
+  if (
+    d.exception === undefined &&
+    d.override_id === undefined &&
+    d.optimum === undefined &&
+    d.optimumStop === undefined &&
+    !openEnded
+  ) {
     // Shared, not copied: lessons arrays are read-only once planned.
     if (temperature_rule === undefined) {
       if (lessons && Number.isNaN(gapHours)) return { kind, rule, basis, lessons: lessons as string[] };
@@ -653,6 +670,7 @@ function reasonOf(
   if (d.exception) reason.exception = d.exception;
   if (d.override_id !== undefined) reason.override_id = d.override_id;
   if (d.optimum !== undefined) reason.optimum_start = d.optimum;
+  if (d.optimumStop !== undefined) reason.optimum_stop = d.optimumStop;
   if (!Number.isNaN(gapHours)) reason.gap_hours = gapHours;
   if (openEnded) reason.gap_open_ended = true;
   return reason;
@@ -680,7 +698,8 @@ function sameDecision(a: Decision, b: Decision): boolean {
       a.temperature_rule === b.temperature_rule &&
       a.basis === b.basis &&
       a.override_id === b.override_id &&
-      a.optimum === b.optimum)
+      a.optimum === b.optimum &&
+      a.optimumStop === b.optimumStop)
   );
 }
 
@@ -689,6 +708,8 @@ interface OptimumLeads {
   maxLead: number;
   lead(k: number): number;
   before(k: number): Decision;
+  /** Optimum stop of interval `k`: from when its setback starts, and what it says; none by default. */
+  stop(k: number): { from: number; decision: Decision } | undefined;
 }
 
 /**
@@ -765,5 +786,55 @@ function optimumLeads(
     leads.set(k, entry);
     return entry;
   };
-  return { maxLead: Math.max(maxLead, shape.lead), lead: (k) => of(k).lead, before: (k) => of(k).before };
+  const stopSettings = rules.heating.optimum_stop;
+  const stops = new Map<number, { from: number; decision: Decision } | undefined>();
+  const stop = (k: number): { from: number; decision: Decision } | undefined => {
+    if (!stopSettings?.enabled || target === undefined) return undefined;
+    if (stops.has(k)) return stops.get(k);
+    const interval = occupancy[k] as OccupancyInterval;
+    const next = occupancy[k + 1];
+    const comfortEnd = coverEnd(shape, interval);
+    // The gap after the interval: a merged one stays comfort, and a stop the next preheat
+    // would end at once saves nothing; either way no stop.
+    // Measured as the sweep measures it: to where the next preheat begins.
+    const gapLength = next ? next.start - of(k + 1).lead - comfortEnd : Number.POSITIVE_INFINITY;
+    const maxStopMs = Math.min(stopSettings.max_minutes * MINUTE, comfortEnd - interval.start);
+    const overridden = overrides.some((o) => o.from < comfortEnd && o.until > comfortEnd - maxStopMs);
+    let entry: { from: number; decision: Decision } | undefined;
+    if (!overridden && gapLength >= 0 && gapLength >= shape.gaps.mergeBelow) {
+      const result = optimumStop({
+        snapshot,
+        zone,
+        minStarts: settings.min_starts,
+        maxStopMs,
+        targetC: target,
+        toleranceC: stopSettings.tolerance_c,
+        end: comfortEnd,
+      });
+      if (result) {
+        const tier = gapDecision(shape.gaps, gapLength, false);
+        entry = {
+          from: comfortEnd - result.stopMs,
+          decision: {
+            ...tier,
+            rule: 'optimum-stop',
+            temperature_rule: tier.temperature_rule ?? tier.rule,
+            basis:
+              'learned cool-down of the zone predicts it stays within ' +
+              `${stopSettings.tolerance_c} K of the occupied setpoint until occupancy ends ` +
+              `(docs/optimum-start.md, ${stopSettings.rule})`,
+            optimumStop: result.reason,
+          },
+        };
+      }
+    }
+    stops.set(k, entry);
+    return entry;
+  };
+  return {
+    maxLead: Math.max(maxLead, shape.lead),
+    lead: (k) => of(k).lead,
+    before: (k) => of(k).before,
+    stop,
+  };
 }

@@ -12,6 +12,7 @@ import type {
   LightingSection,
   MinutesEntry,
   OptimumStartEntry,
+  OptimumStopEntry,
   RuleException,
   SwitchEntry,
   SwitchMode,
@@ -44,6 +45,12 @@ export const DEFAULT_OPTIMUM_START: ResolvedOptimumStart = {
   basis:
     'built-in default: 5 learned starts, at most 3 h (ASHRAE Guideline 36 warm-up cap; docs/optimum-start.md)',
 };
+/** Optimum stop settings (docs/optimum-start.md, "Optimum stop"); absent: off. */
+export interface ResolvedOptimumStop extends RuleRef {
+  enabled: boolean;
+  tolerance_c: number;
+  max_minutes: number;
+}
 export interface ResolvedSwitch extends RuleRef {
   mode: SwitchMode;
 }
@@ -60,6 +67,8 @@ export interface ResolvedRules {
     early_stop_minutes: ResolvedMinutes;
     /** Absent in rules built in code: DEFAULT_OPTIMUM_START applies. */
     optimum_start?: ResolvedOptimumStart;
+    /** Absent when no rule file sets `heating.optimum_stop`: off. */
+    optimum_stop?: ResolvedOptimumStop;
   };
   lighting: {
     occupied: ResolvedSwitch;
@@ -158,6 +167,21 @@ export function resolveZoneRules(ruleSet: RuleSet, uai: string, zone: ZoneRuleKe
       break;
     }
   }
+  let optimumStop: ResolvedOptimumStop | undefined;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i];
+    const entry = (layer?.heating as { optimum_stop?: OptimumStopEntry } | undefined)?.optimum_stop;
+    if (layer && entry) {
+      optimumStop = {
+        enabled: entry.enabled,
+        tolerance_c: entry.tolerance_c,
+        max_minutes: entry.max_minutes,
+        rule: layer.flat ? `${layer.prefix}.optimum_stop` : `${layer.prefix}.heating.optimum_stop`,
+        basis: entry.basis,
+      };
+      break;
+    }
+  }
   preheat = {
     ...preheat,
     value: Math.min(PREHEAT_MAX_MINUTES, Math.max(PREHEAT_MIN_MINUTES, preheat.value)),
@@ -174,6 +198,7 @@ export function resolveZoneRules(ruleSet: RuleSet, uai: string, zone: ZoneRuleKe
       preheat_minutes: preheat,
       early_stop_minutes: minutes('heating', 'early_stop_minutes'),
       optimum_start: optimumStart,
+      ...(optimumStop ? { optimum_stop: optimumStop } : {}),
     },
     lighting: {
       occupied: onOff('lighting', 'occupied'),

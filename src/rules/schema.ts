@@ -139,6 +139,24 @@ export const heatingSectionSchema = z.strictObject({
     })
     .optional()
     .describe('Optimum start (docs/optimum-start.md): applies when the bridge has learned the zone'),
+  optimum_stop: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(false)
+        .describe('Set back before occupancy ends when predicted to stay warm'),
+      tolerance_c: z
+        .number()
+        .min(0)
+        .max(2)
+        .default(0.5)
+        .describe('Largest drop below the occupied setpoint allowed by the end of occupancy (K)'),
+      max_minutes: z.int().min(0).max(60).default(60).describe('Longest optimum stop'),
+      basis,
+      note: z.string().optional(),
+    })
+    .optional()
+    .describe('Optimum stop (docs/optimum-start.md): off unless enabled, and only for a learned zone'),
 });
 
 export const lightingSectionSchema = z.strictObject({
@@ -228,6 +246,7 @@ export type RuleException = z.infer<typeof exceptionSchema>;
 export type HeatingEntry = z.infer<ReturnType<typeof heatingEntry>>;
 export type MinutesEntry = z.infer<ReturnType<typeof minutesEntry>>;
 export type OptimumStartEntry = NonNullable<HeatingSection['optimum_start']>;
+export type OptimumStopEntry = NonNullable<HeatingSection['optimum_stop']>;
 export type SwitchEntry = z.infer<typeof switchEntry>;
 export type HeatingSection = z.infer<typeof heatingSectionSchema>;
 export type LightingSection = z.infer<typeof lightingSectionSchema>;

@@ -3,7 +3,7 @@
  * the reason an auditor reads (rules.md, "Plan output").
  */
 import type { ZoneFunction } from '../devices/schema.js';
-import type { OptimumStartReason } from './optimum-start.js';
+import type { OptimumStartReason, OptimumStopReason } from './optimum-start.js';
 import type { HeatingMode, RuleException, SwitchMode } from './schema.js';
 
 export type PlanMode = HeatingMode | SwitchMode;
@@ -55,6 +55,11 @@ export interface SegmentReason {
    * figures behind a learned lead, or why the fixed lead applies (`status: fixed`, `fallback`).
    */
   optimum_start?: OptimumStartReason;
+  /**
+   * Heating set back before occupancy ends (rule `optimum-stop`, off by default): the learned
+   * cool-down predicts the room stays within the tolerance of the target until the end.
+   */
+  optimum_stop?: OptimumStopReason;
 }
 
 export interface Segment {
