@@ -3,7 +3,8 @@
  * warm-up.ts): the current versions read in one query per event-loop turn and nothing kept
  * between turns; the overview's comfort alerts reused for a minute or two and refreshed behind a
  * view (injected clock); and the per-version caches warmed at start, a view served right after
- * the start of the real service and again after the warm-up event.
+ * the start of the real service and again after the warm-up event; the overview's rows kept
+ * while their inputs hold.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,9 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../src/auth/principal.js';
 import { SortieError } from '../../src/bridge/sortie-source.js';
 import { configSchema } from '../../src/config/schema.js';
 import { OVERVIEW_COMFORT_REUSE_MS, overviewComfortAlerts } from '../../src/dashboard/comfort-alerts.js';
+import { schoolsOverview } from '../../src/dashboard/dashboard-state.js';
 import type { DashboardDeps } from '../../src/dashboard/deps.js';
 import { batchedCurrentMeta } from '../../src/dashboard/service-deps.js';
 import { DashboardWarmUp } from '../../src/dashboard/warm-up.js';
@@ -28,6 +31,7 @@ import { DEFAULT_COMFORT_SETTINGS } from '../../src/telemetry/comfort.js';
 import { waitFor } from '../helpers/wait.js';
 import { storeBackends } from '../store/backends.js';
 import { importInput } from '../store/synthetic-timetable.js';
+import { regionDashboardDeps, SCHOOLS, uaiOf } from './region-fixture.js';
 
 const REPO = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const [sqlite] = await storeBackends();
@@ -112,7 +116,7 @@ describe('overviewComfortAlerts', () => {
       planFor: async (uai: string, date: string, days: number) => {
         planned.push(`${uai} ${date} ${days} @${new Date(clock.now()).toISOString()}`);
         if (planned.length > 1) await new Promise<void>((resolve) => (release = resolve));
-        throw new SortieError('unreachable', 'hub down', { url: 'http://hub', attempts: 1 });
+        throw new SortieError('network', 'hub down', { url: 'http://hub', attempts: 1 });
       },
     } as unknown as Pick<DashboardDeps, 'telemetry' | 'clock' | 'planFor'>;
 
@@ -244,4 +248,46 @@ describe('the service warms the dashboard at start', () => {
     expect(after.status).toBe(200);
     expect(after.body).toContain(`data-uai="${DEMO_UAI}"`);
   }, 120_000);
+});
+
+describe('the overview’s row cache', () => {
+  it('keeps each school’s row while its inputs hold, and computes again the one whose version changed', async () => {
+    const { deps } = regionDashboardDeps();
+    const versions = new Map<string, string>();
+    const read: string[] = [];
+    const cached: typeof deps = {
+      ...deps,
+      timetable: (uai) => {
+        read.push(uai);
+        return deps.timetable(uai);
+      },
+      timetableVersion: async (uai) => versions.get(uai) ?? 'v1',
+    };
+    const admin: Principal = { clientId: 'admin', role: 'admin', uais: 'all' };
+    const first = await schoolsOverview(cached as DashboardDeps, admin);
+    const firstReads = read.length;
+    expect(first).toHaveLength(SCHOOLS);
+    expect(firstReads).toBeGreaterThan(0);
+
+    // Nothing changed: every row is the one kept (the same objects), no timetable read.
+    const second = await schoolsOverview(cached as DashboardDeps, admin);
+    expect(second).toHaveLength(SCHOOLS);
+    second.forEach((row, i) => expect(row).toBe(first[i]));
+    expect(read).toHaveLength(firstReads);
+
+    // A new version of one school: that row alone is computed again, equal in content here.
+    versions.set(uaiOf(3), 'v2');
+    read.length = 0;
+    const third = await schoolsOverview(cached as DashboardDeps, admin);
+    expect(new Set(read)).toEqual(new Set([uaiOf(3)]));
+    const at = (rows: typeof first, uai: string) => rows.find((row) => row.uai === uai);
+    expect(at(third, uaiOf(3))).not.toBe(at(first, uaiOf(3)));
+    expect(at(third, uaiOf(3))).toEqual(at(first, uaiOf(3)));
+    expect(at(third, uaiOf(4))).toBe(at(first, uaiOf(4)));
+
+    // Without `timetableVersion`, every view computes every row (the fixture's own deps).
+    const plain = await schoolsOverview(deps as DashboardDeps, admin);
+    expect(plain).toEqual(third);
+    expect(at(plain, uaiOf(4))).not.toBe(at(third, uaiOf(4)));
+  });
 });
