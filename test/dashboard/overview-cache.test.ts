@@ -272,7 +272,7 @@ describe('the overview’s row cache', () => {
     // Nothing changed: every row is the one kept (the same objects), no timetable read.
     const second = await schoolsOverview(cached as DashboardDeps, admin);
     expect(second).toHaveLength(SCHOOLS);
-    second.forEach((row, i) => expect(row).toBe(first[i]));
+    for (const [i, row] of second.entries()) expect(row).toBe(first[i]);
     expect(read).toHaveLength(firstReads);
 
     // A new version of one school: that row alone is computed again, equal in content here.
