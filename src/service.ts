@@ -32,6 +32,7 @@ import { createComplianceService } from './compliance/compliance-service.js';
 import type { Config } from './config/schema.js';
 import { CalendarAlertGauge } from './dashboard/calendar-alert-gauge.js';
 import { dashboardDepsOf } from './dashboard/service-deps.js';
+import { DashboardWarmUp } from './dashboard/warm-up.js';
 import { DEMO_UAI } from './demo/demo-lycee.js';
 import { DemoGatewayPart, seedDemo } from './demo/demo-parts.js';
 import { type Clock, systemClock } from './domain/clock.js';
@@ -88,6 +89,8 @@ export interface RunningService {
   routes(): readonly { method: string; path: string }[];
   /** The clients files, reloaded when they change (`onReload` tells each reload). */
   clients: ClientsHolder;
+  /** The dashboard's caches warmed in the background at start (issue 18): `warmed()` once done. */
+  dashboardWarmUp: DashboardWarmUp;
   stop(): Promise<void>;
 }
 
@@ -139,7 +142,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     await store.close();
     throw error;
   }
-  const { composition, server, bridge, clientsHolder, app } = service;
+  const { composition, server, bridge, clientsHolder, app, dashboardWarmUp } = service;
   await composition.start();
   logger.info({ url: server.url, mqtt: bridge.mqttUrl }, 'HTTP server listening');
   return {
@@ -151,6 +154,7 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     credentialsFile: clients.credentialsFile,
     routes: () => app.routes.map((r) => ({ method: r.method, path: r.path })),
     clients: clientsHolder,
+    dashboardWarmUp,
     async stop() {
       await composition.stop();
       logger.info('stopped');
@@ -369,6 +373,13 @@ function assembleService(options: {
     schools: () => site.current.devices.values(),
     onError: (error, uai) => logger.warn({ err: error, uai }, 'calendar alerts not refreshed'),
   });
+  // Each school's dates and unmapped rooms computed once at start, a school at a time.
+  const dashboardWarmUp = new DashboardWarmUp({
+    deps: dashboard,
+    schools: () => site.current.devices.values(),
+    onWarm: (result) => logger.info(result, 'dashboard caches warmed'),
+    onError: (error, uai) => logger.warn({ err: error, uai }, 'dashboard caches not warmed'),
+  });
   const metrics = createMetrics();
   metrics.setSources({
     schoolAlerts: () => calendarAlertGauge.values(),
@@ -508,6 +519,7 @@ function assembleService(options: {
       { name: 'savings-freezer', part: freezer, needs: ['bridge'] },
       // After the bridge: its first refresh would compete with the bridge's first cycle.
       { name: 'calendar-alerts', part: calendarAlertGauge, needs: ['bridge', 'view-workers'] },
+      { name: 'dashboard-warm-up', part: dashboardWarmUp, needs: ['calendar-alerts'] },
       // Listens last: until every part above runs, a connection is refused (docs/deployment.md).
       {
         name: 'http',
@@ -539,7 +551,7 @@ function assembleService(options: {
     ],
     logger.child({ composition: 'service' }),
   );
-  return { composition, server: http, bridge, clientsHolder, app };
+  return { composition, server: http, bridge, clientsHolder, app, dashboardWarmUp };
 }
 
 function logReload(logger: Logger, result: Parameters<Parameters<SiteHolder['onReload']>[0]>[0]): void {

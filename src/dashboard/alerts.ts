@@ -10,6 +10,7 @@
  * And the comfort alerts of issue 16 (comfort-alerts.ts): cold starts and overheating since yesterday.
  */
 import { DateTime } from 'luxon';
+import type { FeedStatus } from '../bridge/booking-feeds.js';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import { localDate } from '../bridge/school-plan.js';
 import { type HolidayPeriod, isSummerHoliday } from '../calendar/holiday-period.js';
@@ -61,6 +62,13 @@ export interface SchoolAlert {
   message: string;
 }
 
+/** What the overview reads per school at every view, to key its row cache and build a row. */
+export interface OverviewInputs {
+  sync: Awaited<ReturnType<DashboardDeps['syncStatus']>>;
+  feeds: readonly FeedStatus[];
+  comfort: readonly ComfortAlert[];
+}
+
 export type ZoneReportLike = GatewayReport['zones'][number];
 
 export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices): Promise<SchoolAlert[]> {
@@ -75,13 +83,17 @@ export async function schoolAlertsAndRooms(
   deps: DashboardDeps,
   devices: LoadedDevices,
   gateways: readonly GatewayReport[] = deps.gateways(devices.value.school.uai),
-  /** `reused`: the overview's comfort alerts, at most a minute or two old (overviewComfortAlerts). */
-  comfort: 'fresh' | 'reused' = 'fresh',
+  /**
+   * `reused`: the overview's comfort alerts, at most a minute or two old (overviewComfortAlerts);
+   * or the inputs the overview already read for its row cache (the same values, read once).
+   */
+  comfort: 'fresh' | 'reused' | OverviewInputs = 'fresh',
 ): Promise<{ alerts: SchoolAlert[]; unzonedRooms: number | null }> {
   const school = devices.value.school;
   const alerts: SchoolAlert[] = [];
+  const known = typeof comfort === 'object' ? comfort : null;
 
-  const sync = await deps.syncStatus(school.uai);
+  const sync = known?.sync ?? (await deps.syncStatus(school.uai));
   if (sync.stale) {
     alerts.push({
       code: 'synchro-en-retard',
@@ -120,7 +132,7 @@ export async function schoolAlertsAndRooms(
 
   alerts.push(...(await schoolCalendarAlerts(deps, devices)));
   alerts.push(...(await schoolZoneRoomAlerts(deps, devices)));
-  for (const feed of deps.bookingFeeds?.() ?? []) {
+  for (const feed of known?.feeds ?? deps.bookingFeeds?.() ?? []) {
     if (feed.uai !== school.uai || feed.failing_since === null) continue;
     alerts.push({
       code: 'flux-reservations-en-echec',
@@ -132,7 +144,8 @@ export async function schoolAlertsAndRooms(
     });
   }
   alerts.push(
-    ...(await (comfort === 'fresh' ? comfortAlerts(deps, devices) : overviewComfortAlerts(deps, devices))),
+    ...(known?.comfort ??
+      (await (comfort === 'fresh' ? comfortAlerts(deps, devices) : overviewComfortAlerts(deps, devices)))),
   );
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {

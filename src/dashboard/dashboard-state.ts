@@ -6,6 +6,7 @@
  */
 import type { Principal } from '../auth/principal.js';
 import { canAccessUai } from '../auth/principal.js';
+import type { FeedStatus } from '../bridge/booking-feeds.js';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { OverrideView } from '../bridge/overrides-service.js';
 import { localDaysRange } from '../bridge/planning.js';
@@ -30,6 +31,7 @@ import {
 import { type ComfortBody, comfortPeriod, comfortReport, heatedZones } from '../telemetry/comfort-report.js';
 import type { ZoneReportLike } from './alerts.js';
 import { type SchoolAlert, schoolAlerts, schoolAlertsAndRooms } from './alerts.js';
+import { overviewComfortAlerts } from './comfort-alerts.js';
 import type { DashboardDeps } from './deps.js';
 import { longDate } from './labels.js';
 import type { GatewayState } from './overview.js';
@@ -63,12 +65,55 @@ export async function schoolsOverview(deps: DashboardDeps, principal: Principal)
       byUai.set(report.uai, list);
     }
   }
-  return Promise.all(
+  // The feeds' status once per view, not once per school (it lists every feed of the region).
+  const feedsByUai = new Map<string, FeedStatus[]>();
+  for (const feed of deps.bookingFeeds?.() ?? []) {
+    const list = feedsByUai.get(feed.uai) ?? [];
+    list.push(feed);
+    feedsByUai.set(feed.uai, list);
+  }
+  const rows = rowCaches.get(deps) ?? new Map<string, CachedRow>();
+  rowCaches.set(deps, rows);
+  const now = deps.clock.now();
+  const summaries = await Promise.all(
     visible.map(async (devices) => {
-      const { uai, name, departement } = devices.value.school;
+      const { uai, name, departement, timezone } = devices.value.school;
       const reports = deps.allGateways ? (byUai.get(uai) ?? []) : deps.gateways(uai);
-      const { alerts, unzonedRooms } = await schoolAlertsAndRooms(deps, devices, reports, 'reused');
-      return {
+      const [sync, version, comfort] = await Promise.all([
+        deps.syncStatus(uai),
+        deps.timetableVersion ? deps.timetableVersion(uai) : undefined,
+        overviewComfortAlerts(deps, devices),
+      ]);
+      const inputs = { sync, feeds: feedsByUai.get(uai) ?? [], comfort };
+      // Every input of the row, so that a kept row is the row this view would compute: the
+      // stored version (the dates, import date, zone rooms and unmapped rooms are per version and
+      // devices file), the local date (calendar alerts), the calendars, the sync state, the
+      // gateways' states and acknowledgements, the feeds and the comfort alerts.
+      const token =
+        version === undefined
+          ? null
+          : JSON.stringify([
+              version,
+              localDate(now, timezone),
+              'fingerprint' in deps.calendars ? deps.calendars.fingerprint : null,
+              sync.state,
+              sync.stale,
+              sync.stale ? sync.age_hours : null,
+              reports.map((r) => [
+                r.gateway,
+                r.state,
+                r.last_seen,
+                r.zones
+                  .filter((z) => z.lagging)
+                  .map((z) => [z.zone, z.function, z.applied_rev, z.latest_rev]),
+              ]),
+              inputs.feeds.map((f) => [f.feed, f.failing_since, f.last_error]),
+              comfort,
+            ]);
+      const kept = rows.get(uai);
+      if (token !== null && kept && kept.devices === devices && kept.token === token) return kept.row;
+      const { alerts, unzonedRooms } = await schoolAlertsAndRooms(deps, devices, reports, inputs);
+      const row: SchoolSummary = {
         uai,
         name,
         departement: departementOfSchool(uai, departement),
@@ -77,9 +122,30 @@ export async function schoolsOverview(deps: DashboardDeps, principal: Principal)
         unzonedRooms,
         staleZones: alerts.filter((a) => a.code === 'salles-de-zone-absentes').length,
       };
+      if (token !== null) rows.set(uai, { devices, token, row });
+      return row;
     }),
   );
+  // Schools gone from devices/ leave the cache with the next view of a list that held them.
+  if (rows.size > summaries.length) {
+    const listed = new Set(visible.map((d) => d.value.school.uai));
+    for (const uai of rows.keys()) if (!listed.has(uai) && !deps.devices().has(uai)) rows.delete(uai);
+  }
+  return summaries;
 }
+
+/**
+ * The overview's row of each school (issue 18), kept while every input of the row is unchanged
+ * (its token): a region's overview then computes only the rows whose school changed (a new
+ * timetable version, a gateway state, an alert, a new day) and the page renders its 50. Per
+ * dashboard dependencies, so two services in one process (tests) do not share rows.
+ */
+interface CachedRow {
+  devices: LoadedDevices;
+  token: string;
+  row: SchoolSummary;
+}
+const rowCaches = new WeakMap<DashboardDeps, Map<string, CachedRow>>();
 
 /**
  * The school's gateways as one state: one never connected (no status ever received) says so

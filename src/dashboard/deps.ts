@@ -56,6 +56,12 @@ export interface DashboardDeps {
   timetableDates?(uai: string): Promise<Pick<Timetable, 'school_year' | 'grid' | 'rooms'> | null>;
   /** When the current timetable version was imported (ISO 8601 UTC), null without one. */
   timetableImportedAt?(uai: string): Promise<string | null>;
+  /**
+   * The current stored version (`version|sha256`), null without a timetable: the overview keeps
+   * each school's row while it and the row's other inputs are unchanged (dashboard-state.ts).
+   * Without it, every view computes every row.
+   */
+  timetableVersion?(uai: string): Promise<string | null>;
   overrides: Pick<OverridesService, 'create' | 'cancel' | 'list' | 'getStored'>;
   /** Zone id → its own comfort setpoint from the rules (the per-zone savings baseline). */
   zoneComfort?(uai: string): ReadonlyMap<string, number>;

@@ -114,6 +114,10 @@ export function dashboardDepsOf(parts: {
       return result.kind === 'dates' ? result.dates : null;
     },
     timetableImportedAt: async (uai) => (await currentMeta(uai))?.importedAt ?? null,
+    timetableVersion: async (uai) => {
+      const meta = await currentMeta(uai);
+      return meta ? `${meta.version}|${meta.sha256}` : null;
+    },
     overrides: bridge.overrides,
     events: bridge.events,
     bookingFeeds: () => bridge.bookingFeeds.status(),
@@ -129,7 +133,9 @@ type Meta = Awaited<ReturnType<Store['timetables']['currentMeta']>>;
  * zone rooms, unmapped rooms), 1,400 queries for a region, 0.6–1.8 s on a loaded 2-core machine;
  * batched, four queries. Nothing is kept between turns: an import is seen at the next view.
  */
-function batchedCurrentMeta(store: Store): (uai: string) => Promise<Meta> {
+export function batchedCurrentMeta(store: {
+  timetables: Pick<Store['timetables'], 'currentMetas'>;
+}): (uai: string) => Promise<Meta> {
   let pending: Map<string, Array<{ resolve(meta: Meta): void; reject(error: unknown): void }>> | null = null;
   return (uai) =>
     new Promise<Meta>((resolve, reject) => {

@@ -78,6 +78,7 @@ const SERVICE_PARTS = [
   'meters',
   'savings-freezer',
   'calendar-alerts',
+  'dashboard-warm-up',
   'http',
   'demo-gateway',
 ];
