@@ -10,6 +10,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { AUDIT_ROUTES } from '../audit/audit-routes.js';
 import { newClientSchema } from '../auth/add-client.js';
+import { OAUTH_ROUTES } from '../auth/oauth-routes.js';
 import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
 import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
@@ -22,6 +23,7 @@ import { ENTREE_ROUTES } from '../scope/entree/routes.js';
 import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
 import { problemsSchema, uaiPathSchema } from '../scope/sortie/schemas.js';
 import { vueQuerySchema } from '../scope/vue/schemas.js';
+import { HEALTH_ROUTES } from './health-routes.js';
 
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete';
 export type RouteAuth = 'none' | 'bearer' | 'bearer-or-session';
@@ -101,31 +103,6 @@ const entreeQuerySchema = z.object({
     .literal('replace')
     .optional()
     .describe('Accept an import that removes every lesson or more than half of the rooms (else 409)'),
-});
-
-const tokenRequestSchema = z.object({
-  grant_type: z.literal('client_credentials'),
-  client_id: z.string().optional().describe('Unless HTTP Basic authentication is used'),
-  client_secret: z.string().optional().describe('Unless HTTP Basic authentication is used'),
-  scope: z.string().optional().describe('Space-separated uai:<UAI> values narrowing the token'),
-});
-
-const tokenResponseSchema = z.strictObject({
-  access_token: z.string().describe('JWT (HS256) carrying role, purpose and UAIs'),
-  token_type: z.literal('Bearer'),
-  expires_in: z.int().describe('Seconds'),
-  scope: z.string().optional(),
-});
-
-const oauthErrorSchema = z.strictObject({
-  error: z.enum([
-    'invalid_request',
-    'invalid_client',
-    'invalid_grant',
-    'unsupported_grant_type',
-    'invalid_scope',
-  ]),
-  error_description: z.string(),
 });
 
 const loginFormSchema = z.object({
@@ -222,62 +199,6 @@ function pageRoute(spec: {
 }
 
 export const ROUTES: readonly RouteDoc[] = [
-  {
-    method: 'get',
-    path: '/healthz',
-    summary: 'Liveness',
-    tag: 'Operations',
-    auth: 'none',
-    roles: 'anyone',
-    responses: {
-      '200': {
-        description: 'Alive',
-        content: { 'application/json': z.strictObject({ status: z.literal('ok') }) },
-      },
-    },
-  },
-  {
-    method: 'get',
-    path: '/readyz',
-    summary: 'Readiness (store, broker, share of the schools held, age of the last sync)',
-    description:
-      "Not ready (503) while the store does not answer lease rounds within two renewals, the broker is unreachable, the instance holds none of its share of the schools, or a school it holds is past sync.stale_after_hours; `missing` says which, one line each (`store: …`, `broker: …`, `leases: …`, `sync …`). About the instance's ability to do its work, not the process: use /healthz for liveness.",
-    tag: 'Operations',
-    auth: 'none',
-    roles: 'anyone',
-    responses: {
-      '200': {
-        description: 'Ready',
-        content: {
-          'application/json': z.strictObject({
-            status: z.enum(['ready', 'not-ready']),
-            missing: z.array(z.string()),
-          }),
-        },
-      },
-      '503': { description: 'Not ready: `missing` says what' },
-    },
-  },
-  {
-    method: 'post',
-    path: '/oauth/token',
-    summary: 'OAuth2 client credentials: a short-lived JWT',
-    description:
-      'RFC 6749 §4.4. Authenticate with HTTP Basic or client_id/client_secret in the form, not both.',
-    tag: 'Authentication',
-    auth: 'none',
-    roles: 'any configured client with a secret',
-    requestBody: {
-      required: true,
-      content: { 'application/x-www-form-urlencoded': { form: tokenRequestSchema } },
-    },
-    responses: {
-      '200': { description: 'Token issued', content: { 'application/json': tokenResponseSchema } },
-      '400': { description: 'RFC 6749 §5.2 error', content: { 'application/json': oauthErrorSchema } },
-      '401': { description: 'invalid_client', content: { 'application/json': oauthErrorSchema } },
-      ...errors(413, 429),
-    },
-  },
   {
     method: 'put',
     path: '/scope/entree/v1/etablissements/{uai}/emploi-du-temps',
@@ -792,6 +713,8 @@ export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(AUDIT_ROUTES),
   ...Object.values(GATEWAY_ROUTES),
   ...Object.values(CLUSTER_ROUTES),
+  ...Object.values(HEALTH_ROUTES),
+  ...Object.values(OAUTH_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */
