@@ -9,7 +9,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { AUDIT_ROUTES } from '../audit/audit-routes.js';
-import { newClientSchema } from '../auth/add-client.js';
+import { ADMIN_CLIENTS_ROUTES } from '../auth/admin-clients-routes.js';
 import { OAUTH_ROUTES } from '../auth/oauth-routes.js';
 import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
 import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
@@ -651,27 +651,6 @@ export const ROUTES: readonly RouteDoc[] = [
     },
   },
   {
-    method: 'post',
-    path: '/api/admin/clients',
-    summary: 'Onboard an API client: appended to the clients file, its secret (or token) returned once',
-    description:
-      'The same as `scope-energie clients add`: a random secret stored as a scrypt hash (or, with `credential: token`, a static bearer token stored as a SHA-256 hash) in the configured `clients_file`, whose comments are kept. The clients files are reloaded before the answer, so the credential works on this instance at once (docs/api.md, "Clients without restarts"). The clear credential is in this answer only (`Cache-Control: no-store`). 409 `duplicate-client` for a taken id; 422 for a role/purpose/UAI combination the clients file refuses (`wildcard-refused`, `missing-purpose`, `bad-uai`…).',
-    tag: 'Operations',
-    auth: 'bearer',
-    roles: 'admin',
-    requestBody: {
-      required: true,
-      content: { 'application/json': named('NewClientRequest', newClientSchema, 'input') },
-    },
-    responses: {
-      '201': {
-        description:
-          '`{id, name?, role, purpose?, uais, credential: "secret"|"token", secret | token}`: the credential, shown once',
-      },
-      ...errors(400, 401, 403, 409, 413, 422),
-    },
-  },
-  {
     method: 'get',
     path: '/metrics',
     summary:
@@ -715,6 +694,7 @@ export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(CLUSTER_ROUTES),
   ...Object.values(HEALTH_ROUTES),
   ...Object.values(OAUTH_ROUTES),
+  ...Object.values(ADMIN_CLIENTS_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */
