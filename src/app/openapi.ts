@@ -19,6 +19,7 @@ import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, timetableSchema } from '../domain/timetable.js';
 import { UAI_PATTERN } from '../domain/uai.js';
 import type { RouteConfig } from '../http/openapi-route.js';
+import { SAVINGS_ROUTES } from '../savings/savings-routes.js';
 import { ENTREE_ROUTES } from '../scope/entree/routes.js';
 import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
 import { problemsSchema, uaiPathSchema } from '../scope/sortie/schemas.js';
@@ -520,72 +521,6 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
-    path: '/api/savings',
-    summary: 'Estimated heating savings of a school over a period: the plan against a fixed programme',
-    description:
-      'Degree-hours above the outdoor temperature (monthly normals of the nearest Grand Est station, or a named station) times each zone’s loss coefficient: a steady-state upper bound, labelled as an estimate with its method, inputs and assumptions (docs/savings.md).',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      from: dateParameterSchema('from').describe('First local day'),
-      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
-      station: z.string().optional().describe('Outdoor normals station (default: from the département)'),
-    }),
-    responses: {
-      '200': { description: 'The estimate' },
-      ...errors(400, 401, 403, 404, 422),
-      '503': {
-        description: 'Occupancy not available from SORTIE',
-        content: { 'application/json': Problems },
-      },
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/savings/measured',
-    summary:
-      'Measured savings of a school (IPMVP option C): a baseline model of metered daily energy against degree-days',
-    description:
-      'Fits daily energy of the school’s meters (summed, or those named) against heating degree-days base 18 °C on the baseline period, applies it to the reporting period; states the model, coefficients with standard errors, R², CV(RMSE), NMBE, the ASHRAE Guideline 14 verdict, the savings with their uncertainty at 68 % and 90 % confidence, and the estimate of the same days beside it (docs/savings.md, "Measured savings"). Without enough data: 422 with `missing`, never a number.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      baseline_from: dateParameterSchema('baseline_from').describe(
-        'First day of the baseline (before the pilot)',
-      ),
-      baseline_to: dateParameterSchema('baseline_to').describe('Last day of the baseline, before `from`'),
-      from: dateParameterSchema('from').describe('First day of the reporting period'),
-      to: dateParameterSchema('to').describe(
-        'Last day of the reporting period (each period at most 731 days)',
-      ),
-      meter: z
-        .string()
-        .optional()
-        .describe('Meter ids, comma-separated (default: every meter of the school)'),
-      model: z
-        .enum(['hdd', 'change-point'])
-        .optional()
-        .describe('hdd (default) or the 3-parameter change-point model'),
-      station: z.string().optional().describe('Outdoor normals station for days without sensor data'),
-    }),
-    responses: {
-      '200': {
-        description: 'The model, its statistics, the savings with uncertainty, and `estimate` beside',
-      },
-      ...errors(400, 401, 403, 404),
-      '422': {
-        description:
-          'Not enough data: `errors` (code `measured-data-missing`) and `missing` (period, what, days)',
-        content: { 'application/json': Problems },
-      },
-    },
-  },
-  {
-    method: 'get',
     path: '/api/compliance',
     summary:
       'Compliance report of a school over a period: hours per tier, maximum setpoint per legal situation against the cap, overrides, exceptions, gateway deviations',
@@ -695,6 +630,7 @@ export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(HEALTH_ROUTES),
   ...Object.values(OAUTH_ROUTES),
   ...Object.values(ADMIN_CLIENTS_ROUTES),
+  ...Object.values(SAVINGS_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */
