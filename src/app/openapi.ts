@@ -15,6 +15,7 @@ import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
 import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
 import { GATEWAY_ROUTES } from '../bridge/gateway-routes.js';
+import { COMPLIANCE_ROUTES } from '../compliance/compliance-routes.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, timetableSchema } from '../domain/timetable.js';
 import { UAI_PATTERN } from '../domain/uai.js';
@@ -521,31 +522,6 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
-    path: '/api/compliance',
-    summary:
-      'Compliance report of a school over a period: hours per tier, maximum setpoint per legal situation against the cap, overrides, exceptions, gateway deviations',
-    description:
-      'Per zone and function the hours of the period’s plans per tier (occupied, preheat, merged-gap, short-gap, long-gap, holiday, override, fallback) and mode; per heating situation of R241-26/R241-27 the highest setpoint requested against the cap (`within-cap`, `excepted`, `above-cap`); the overrides with their authors and the refused ones; the exceptions applied with approver, date and reference; gateway deviations from the audit log (a rev not applied within 5 min, or applied with another mode or setpoint); with the telemetry, per heating situation the measured temperatures against the same cap (`measured`: hours measured, minutes above the cap and above it plus `comfort.overheat_tolerance_c`, the highest measured and when) and `summary.measured`. CSV: UTF-8 with a BOM, ";", CRLF, one row per fact, the same bytes as `scope-energie compliance --csv` (docs/audit.md, "Compliance report").',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      from: dateParameterSchema('from').describe('First local day'),
-      to: dateParameterSchema('to').describe('Last local day (at most 93 days)'),
-      format: z.enum(['json', 'csv']).optional().describe('Default json'),
-    }),
-    responses: {
-      '200': { description: 'The report (JSON) or its CSV' },
-      ...errors(400, 401, 403, 404),
-      '503': {
-        description: 'Occupancy not available from SORTIE',
-        content: { 'application/json': Problems },
-      },
-    },
-  },
-  {
-    method: 'get',
     path: '/api/comfort',
     summary: 'Measured comfort of a school’s heated zones over local dates (issue 16)',
     description:
@@ -631,6 +607,7 @@ export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(OAUTH_ROUTES),
   ...Object.values(ADMIN_CLIENTS_ROUTES),
   ...Object.values(SAVINGS_ROUTES),
+  ...Object.values(COMPLIANCE_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */
