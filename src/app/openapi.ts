@@ -25,6 +25,7 @@ import { ENTREE_ROUTES } from '../scope/entree/routes.js';
 import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
 import { problemsSchema, uaiPathSchema } from '../scope/sortie/schemas.js';
 import { vueQuerySchema } from '../scope/vue/schemas.js';
+import { COMFORT_ROUTES } from '../telemetry/comfort-routes.js';
 import { HEALTH_ROUTES } from './health-routes.js';
 
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete';
@@ -522,47 +523,6 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
-    path: '/api/comfort',
-    summary: 'Measured comfort of a school’s heated zones over local dates (issue 16)',
-    description:
-      'Per zone: occupied, measured, cold, overheated and unmeasured occupied minutes (two decimals), occupancy starts and cold starts with their instant, target and measurement; from the hourly aggregates up to the school’s aggregation progress, then from raw samples and the plan (definitions in docs/telemetry.md). `format=csv` gives one line per zone as spreadsheet CSV (UTF-8 with BOM, `;` between fields, decimal comma, CRLF). `scope-energie comfort --json` prints the same body.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      from: dateParameterSchema('from').describe('First local day'),
-      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
-      zone: z.string().optional().describe('One heated zone of devices/'),
-      format: z.enum(['json', 'csv']).optional(),
-    }),
-    responses: {
-      '200': { description: 'The comfort report (JSON) or its CSV' },
-      ...errors(400, 401, 403, 404, 422),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/telemetry/hourly',
-    summary: 'Hourly telemetry aggregates of a school as CSV (issue 16)',
-    description:
-      'One line per zone, function and UTC hour: samples, flagged samples, min/mean/max measured temperature, occupied, measured, cold, overheated and unmeasured minutes, starts (docs/telemetry.md). Spreadsheet CSV: UTF-8 with BOM, `;` between fields, decimal comma, CRLF.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      from: dateParameterSchema('from').describe('First local day'),
-      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
-      zone: z.string().optional(),
-    }),
-    responses: {
-      '200': { description: 'text/csv' },
-      ...errors(400, 401, 403, 404, 422),
-    },
-  },
-  {
-    method: 'get',
     path: '/metrics',
     summary:
       'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging, audit chain broken, booking feeds failing',
@@ -608,6 +568,7 @@ export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(ADMIN_CLIENTS_ROUTES),
   ...Object.values(SAVINGS_ROUTES),
   ...Object.values(COMPLIANCE_ROUTES),
+  ...Object.values(COMFORT_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */
