@@ -16,9 +16,7 @@ import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
 import { GATEWAY_ROUTES } from '../bridge/gateway-routes.js';
 import { COMPLIANCE_ROUTES } from '../compliance/compliance-routes.js';
-import { dateParameterSchema } from '../domain/dates.js';
 import { IMPORT_FORMATS, timetableSchema } from '../domain/timetable.js';
-import { UAI_PATTERN } from '../domain/uai.js';
 import type { RouteConfig } from '../http/openapi-route.js';
 import { SAVINGS_ROUTES } from '../savings/savings-routes.js';
 import { ENTREE_ROUTES } from '../scope/entree/routes.js';
@@ -151,11 +149,6 @@ const errors = (...statuses: number[]): Record<string, RouteResponse> => {
     ]),
   );
 };
-
-/** `uai` of a query, as the routes of this list check it (requireUai: `bad-uai`). */
-const uaiQuery = z
-  .string()
-  .meta({ pattern: UAI_PATTERN, description: 'The school: 7 digits and a check letter (else `bad-uai`)' });
 
 /**
  * A dashboard page (HTML, French, docs/dashboard.md): the answers every page shares — the page,

@@ -11,7 +11,7 @@ import { SortieError } from '../bridge/sortie-client.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { InputError, isInputError } from '../domain/problems.js';
 import { requireUai, uaiParameterSchema } from '../domain/uai.js';
-import { ApiRoutes, createRoute, jsonResponse, problemResponses } from '../http/openapi-route.js';
+import { ApiRoutes, createRoute, problemResponses } from '../http/openapi-route.js';
 import { inputErrorResponse, notFound } from '../http/problem-response.js';
 import { complianceCsv } from './compliance-csv.js';
 import type { ComplianceService } from './compliance-service.js';

@@ -13,7 +13,7 @@ import type { Clock } from '../domain/clock.js';
 import { dateParameterSchema } from '../domain/dates.js';
 import { InputError, isInputError } from '../domain/problems.js';
 import { requireUai, uaiParameterSchema } from '../domain/uai.js';
-import { ApiRoutes, createRoute, jsonResponse, problemResponses } from '../http/openapi-route.js';
+import { ApiRoutes, createRoute, problemResponses } from '../http/openapi-route.js';
 import { inputErrorResponse, notFound } from '../http/problem-response.js';
 import { decimal, spreadsheetCsv } from '../http/spreadsheet-csv.js';
 import type { HourlyRow, TelemetryRepository } from '../store/telemetry-repository.js';
