@@ -16,7 +16,6 @@ import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
 import { GATEWAY_ROUTES } from '../bridge/gateway-routes.js';
 import { COMPLIANCE_ROUTES } from '../compliance/compliance-routes.js';
-import { IMPORT_FORMATS, timetableSchema } from '../domain/timetable.js';
 import type { RouteConfig } from '../http/openapi-route.js';
 import { SAVINGS_ROUTES } from '../savings/savings-routes.js';
 import { ENTREE_ROUTES } from '../scope/entree/routes.js';
@@ -67,44 +66,6 @@ const named = (name: string, schema: z.ZodType, io?: 'input' | 'output'): NamedS
 });
 
 const Problems = named('Problems', problemsSchema);
-const TimetableInput = named('TimetableInput', timetableSchema, 'input');
-
-const importReportSchema = z.strictObject({
-  uai: z.string(),
-  version: z.int(),
-  sha256: z.string().describe('Hex SHA-256 of the bytes received'),
-  unchanged: z.boolean().describe('True when the same bytes were already the current version'),
-  format: z.enum(IMPORT_FORMATS),
-  counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
-  warnings: problemsSchema.shape.errors.describe('The first 100 warnings'),
-  warnings_total: z.int().describe('How many warnings there were in all'),
-});
-
-const destructiveImportSchema = problemsSchema.extend({
-  diff: z.strictObject({
-    rooms_before: z.int(),
-    rooms_after: z.int(),
-    lessons_before: z.int(),
-    lessons_after: z.int(),
-    rooms_removed: z.array(z.string()).describe('The first 50 room ids the import would remove'),
-  }),
-});
-
-const entreeQuerySchema = z.object({
-  format: z
-    .enum(IMPORT_FORMATS)
-    .optional()
-    .describe('Format of the body; else from Content-Type, else sniffed'),
-  strict: z
-    .enum(['true', 'false'])
-    .optional()
-    .describe('Refuse unknown fields of native JSON, and UTF-8 text under a Latin-1 declaration'),
-  filename: z.string().optional().describe('File name (UDT takes the UAI from it)'),
-  confirm: z
-    .literal('replace')
-    .optional()
-    .describe('Accept an import that removes every lesson or more than half of the rooms (else 409)'),
-});
 
 const loginFormSchema = z.object({
   identifiant: z.string().optional().describe('Client id (with secret)'),
@@ -116,15 +77,6 @@ const loginFormSchema = z.object({
 const loginQuerySchema = z.object({
   suite: z.string().optional().describe('Path of this site to return to after login'),
 });
-
-const IMPORT_TYPES = [
-  'application/json',
-  'application/xml',
-  'text/xml',
-  'application/zip',
-  'text/calendar',
-  'application/octet-stream',
-];
 
 const errors = (...statuses: number[]): Record<string, RouteResponse> => {
   const descriptions: Record<number, string> = {
@@ -195,38 +147,6 @@ function pageRoute(spec: {
 }
 
 export const ROUTES: readonly RouteDoc[] = [
-  {
-    method: 'put',
-    path: '/scope/entree/v1/etablissements/{uai}/emploi-du-temps',
-    summary: 'Import a school’s timetable (new version)',
-    description:
-      'Native JSON (scope-emploi-du-temps/v1), EDT XML, EDT encrypted container, UDT zip, STS-web XML or ICS, read in an import worker within bounds (docs/api.md, "SCOPE-ENTRÉE imports"): 422 xml-too-deep, xml-too-many-elements, too-many-occurrences, ics-rule-too-many-occurrences, import-time-limit; 413 body-too-large, import-memory-limit; 400 bad-content-disposition. Nothing is stored on failure.',
-    tag: 'SCOPE-ENTRÉE',
-    auth: 'bearer',
-    roles: 'editor, admin',
-    pathParameters: uaiPathSchema,
-    query: entreeQuerySchema,
-    requestBody: {
-      required: true,
-      content: {
-        'application/json': TimetableInput,
-        ...Object.fromEntries(IMPORT_TYPES.slice(1).map((type) => [type, { binary: 'timetable export' }])),
-      },
-    },
-    responses: {
-      '201': { description: 'New version stored', content: { 'application/json': importReportSchema } },
-      '200': {
-        description: 'Same bytes as the current version: unchanged',
-        content: { 'application/json': importReportSchema },
-      },
-      '409': {
-        description:
-          'destructive-import: the import would remove every lesson or more than half of the rooms; confirm with ?confirm=replace',
-        content: { 'application/json': destructiveImportSchema },
-      },
-      ...errors(400, 401, 403, 404, 413, 415, 422),
-    },
-  },
   {
     method: 'get',
     path: '/scope/vue',
