@@ -1,10 +1,10 @@
 /**
- * The OpenAPI 3.1 description of the service (`GET /openapi.json`, rendered at `/docs`), built
- * from a registry where each route declares its method, path, parameters, body and responses as
- * zod schemas. The SORTIE and VUE parameters are the very schemas their routes validate with;
- * JSON Schemas come from zod 4's `z.toJSONSchema` (draft 2020-12, which OpenAPI 3.1 uses as is).
- * ENTRÉE and OAuth validate by hand (formats are sniffed, RFC 6749 forms): their entries describe
- * what those routes accept and answer, and their tests pin the same shapes.
+ * The OpenAPI 3.1 description of the service (`GET /openapi.json`, rendered at `/docs`). The JSON
+ * API routes are declared once with `createRoute` (DECLARED_ROUTES, src/http/openapi-route.ts) and
+ * the document is generated from those declarations. What is left in the hand list below is what
+ * is not JSON: the pages (HTML, French), `/metrics` (Prometheus text), `/openapi.json` and `/docs`;
+ * each entry declares its method, path, parameters and responses as zod schemas, turned into JSON
+ * Schema by zod 4's `z.toJSONSchema` (draft 2020-12, which OpenAPI 3.1 uses as is).
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
