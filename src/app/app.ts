@@ -20,6 +20,7 @@ import { SortieOccupancy } from '../scope/sortie/sortie-occupancy.js';
 import { type LoginDeps, loginRoutes } from '../scope/vue/login-routes.js';
 import { type VueDeps, vueRoutes } from '../scope/vue/routes.js';
 import { docsRoutes } from './docs-page.js';
+import { healthRoutes } from './health-routes.js';
 import type { Metrics } from './metrics.js';
 import type { OpenApiOptions } from './openapi.js';
 import { securityHeaders } from './security-headers.js';
@@ -102,14 +103,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AuthEnv> {
   );
 
   // Health needs no token (the only anonymous endpoints): load balancers and probes call them.
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', async (c) => {
-    const missing = (await deps.readiness?.()) ?? [];
-    return c.json(
-      { status: missing.length === 0 ? 'ready' : 'not-ready', missing },
-      missing.length === 0 ? 200 : 503,
-    );
-  });
+  app.route('/', healthRoutes(deps.readiness));
   app.route('/', oauthRoutes(deps.authenticator, throttle));
   // Pages and docs authenticate by session cookie or bearer (src/scope/vue/session.ts): mounted
   // before the bearer-only sub-app, whose catch-all middleware would answer them 401.

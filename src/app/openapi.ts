@@ -1,27 +1,29 @@
 /**
- * The OpenAPI 3.1 description of the service (`GET /openapi.json`, rendered at `/docs`), built
- * from a registry where each route declares its method, path, parameters, body and responses as
- * zod schemas. The SORTIE and VUE parameters are the very schemas their routes validate with;
- * JSON Schemas come from zod 4's `z.toJSONSchema` (draft 2020-12, which OpenAPI 3.1 uses as is).
- * ENTRÉE and OAuth validate by hand (formats are sniffed, RFC 6749 forms): their entries describe
- * what those routes accept and answer, and their tests pin the same shapes.
+ * The OpenAPI 3.1 description of the service (`GET /openapi.json`, rendered at `/docs`). The JSON
+ * API routes are declared once with `createRoute` (DECLARED_ROUTES, src/http/openapi-route.ts) and
+ * the document is generated from those declarations. What is left in the hand list below is what
+ * is not JSON: the pages (HTML, French), `/metrics` (Prometheus text), `/openapi.json` and `/docs`;
+ * each entry declares its method, path, parameters and responses as zod schemas, turned into JSON
+ * Schema by zod 4's `z.toJSONSchema` (draft 2020-12, which OpenAPI 3.1 uses as is).
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { AUDIT_ROUTES } from '../audit/audit-routes.js';
-import { newClientSchema } from '../auth/add-client.js';
+import { ADMIN_CLIENTS_ROUTES } from '../auth/admin-clients-routes.js';
+import { OAUTH_ROUTES } from '../auth/oauth-routes.js';
 import { BRIDGE_ROUTES } from '../bridge/bridge-routes.js';
 import { CLUSTER_ROUTES } from '../bridge/cluster-routes.js';
 import { EVENTS_ROUTES } from '../bridge/events-routes.js';
 import { GATEWAY_ROUTES } from '../bridge/gateway-routes.js';
-import { dateParameterSchema } from '../domain/dates.js';
-import { IMPORT_FORMATS, timetableSchema } from '../domain/timetable.js';
-import { UAI_PATTERN } from '../domain/uai.js';
+import { COMPLIANCE_ROUTES } from '../compliance/compliance-routes.js';
 import type { RouteConfig } from '../http/openapi-route.js';
+import { SAVINGS_ROUTES } from '../savings/savings-routes.js';
 import { ENTREE_ROUTES } from '../scope/entree/routes.js';
 import { SORTIE_ROUTES } from '../scope/sortie/routes.js';
 import { problemsSchema, uaiPathSchema } from '../scope/sortie/schemas.js';
 import { vueQuerySchema } from '../scope/vue/schemas.js';
+import { COMFORT_ROUTES } from '../telemetry/comfort-routes.js';
+import { HEALTH_ROUTES } from './health-routes.js';
 
 export type HttpMethod = 'get' | 'put' | 'post' | 'delete';
 export type RouteAuth = 'none' | 'bearer' | 'bearer-or-session';
@@ -64,69 +66,6 @@ const named = (name: string, schema: z.ZodType, io?: 'input' | 'output'): NamedS
 });
 
 const Problems = named('Problems', problemsSchema);
-const TimetableInput = named('TimetableInput', timetableSchema, 'input');
-
-const importReportSchema = z.strictObject({
-  uai: z.string(),
-  version: z.int(),
-  sha256: z.string().describe('Hex SHA-256 of the bytes received'),
-  unchanged: z.boolean().describe('True when the same bytes were already the current version'),
-  format: z.enum(IMPORT_FORMATS),
-  counts: z.strictObject({ rooms: z.int(), lessons: z.int(), occurrences: z.int() }),
-  warnings: problemsSchema.shape.errors.describe('The first 100 warnings'),
-  warnings_total: z.int().describe('How many warnings there were in all'),
-});
-
-const destructiveImportSchema = problemsSchema.extend({
-  diff: z.strictObject({
-    rooms_before: z.int(),
-    rooms_after: z.int(),
-    lessons_before: z.int(),
-    lessons_after: z.int(),
-    rooms_removed: z.array(z.string()).describe('The first 50 room ids the import would remove'),
-  }),
-});
-
-const entreeQuerySchema = z.object({
-  format: z
-    .enum(IMPORT_FORMATS)
-    .optional()
-    .describe('Format of the body; else from Content-Type, else sniffed'),
-  strict: z
-    .enum(['true', 'false'])
-    .optional()
-    .describe('Refuse unknown fields of native JSON, and UTF-8 text under a Latin-1 declaration'),
-  filename: z.string().optional().describe('File name (UDT takes the UAI from it)'),
-  confirm: z
-    .literal('replace')
-    .optional()
-    .describe('Accept an import that removes every lesson or more than half of the rooms (else 409)'),
-});
-
-const tokenRequestSchema = z.object({
-  grant_type: z.literal('client_credentials'),
-  client_id: z.string().optional().describe('Unless HTTP Basic authentication is used'),
-  client_secret: z.string().optional().describe('Unless HTTP Basic authentication is used'),
-  scope: z.string().optional().describe('Space-separated uai:<UAI> values narrowing the token'),
-});
-
-const tokenResponseSchema = z.strictObject({
-  access_token: z.string().describe('JWT (HS256) carrying role, purpose and UAIs'),
-  token_type: z.literal('Bearer'),
-  expires_in: z.int().describe('Seconds'),
-  scope: z.string().optional(),
-});
-
-const oauthErrorSchema = z.strictObject({
-  error: z.enum([
-    'invalid_request',
-    'invalid_client',
-    'invalid_grant',
-    'unsupported_grant_type',
-    'invalid_scope',
-  ]),
-  error_description: z.string(),
-});
 
 const loginFormSchema = z.object({
   identifiant: z.string().optional().describe('Client id (with secret)'),
@@ -138,15 +77,6 @@ const loginFormSchema = z.object({
 const loginQuerySchema = z.object({
   suite: z.string().optional().describe('Path of this site to return to after login'),
 });
-
-const IMPORT_TYPES = [
-  'application/json',
-  'application/xml',
-  'text/xml',
-  'application/zip',
-  'text/calendar',
-  'application/octet-stream',
-];
 
 const errors = (...statuses: number[]): Record<string, RouteResponse> => {
   const descriptions: Record<number, string> = {
@@ -171,11 +101,6 @@ const errors = (...statuses: number[]): Record<string, RouteResponse> => {
     ]),
   );
 };
-
-/** `uai` of a query, as the routes of this list check it (requireUai: `bad-uai`). */
-const uaiQuery = z
-  .string()
-  .meta({ pattern: UAI_PATTERN, description: 'The school: 7 digits and a check letter (else `bad-uai`)' });
 
 /**
  * A dashboard page (HTML, French, docs/dashboard.md): the answers every page shares — the page,
@@ -222,94 +147,6 @@ function pageRoute(spec: {
 }
 
 export const ROUTES: readonly RouteDoc[] = [
-  {
-    method: 'get',
-    path: '/healthz',
-    summary: 'Liveness',
-    tag: 'Operations',
-    auth: 'none',
-    roles: 'anyone',
-    responses: {
-      '200': {
-        description: 'Alive',
-        content: { 'application/json': z.strictObject({ status: z.literal('ok') }) },
-      },
-    },
-  },
-  {
-    method: 'get',
-    path: '/readyz',
-    summary: 'Readiness (store, broker, share of the schools held, age of the last sync)',
-    description:
-      "Not ready (503) while the store does not answer lease rounds within two renewals, the broker is unreachable, the instance holds none of its share of the schools, or a school it holds is past sync.stale_after_hours; `missing` says which, one line each (`store: …`, `broker: …`, `leases: …`, `sync …`). About the instance's ability to do its work, not the process: use /healthz for liveness.",
-    tag: 'Operations',
-    auth: 'none',
-    roles: 'anyone',
-    responses: {
-      '200': {
-        description: 'Ready',
-        content: {
-          'application/json': z.strictObject({
-            status: z.enum(['ready', 'not-ready']),
-            missing: z.array(z.string()),
-          }),
-        },
-      },
-      '503': { description: 'Not ready: `missing` says what' },
-    },
-  },
-  {
-    method: 'post',
-    path: '/oauth/token',
-    summary: 'OAuth2 client credentials: a short-lived JWT',
-    description:
-      'RFC 6749 §4.4. Authenticate with HTTP Basic or client_id/client_secret in the form, not both.',
-    tag: 'Authentication',
-    auth: 'none',
-    roles: 'any configured client with a secret',
-    requestBody: {
-      required: true,
-      content: { 'application/x-www-form-urlencoded': { form: tokenRequestSchema } },
-    },
-    responses: {
-      '200': { description: 'Token issued', content: { 'application/json': tokenResponseSchema } },
-      '400': { description: 'RFC 6749 §5.2 error', content: { 'application/json': oauthErrorSchema } },
-      '401': { description: 'invalid_client', content: { 'application/json': oauthErrorSchema } },
-      ...errors(413, 429),
-    },
-  },
-  {
-    method: 'put',
-    path: '/scope/entree/v1/etablissements/{uai}/emploi-du-temps',
-    summary: 'Import a school’s timetable (new version)',
-    description:
-      'Native JSON (scope-emploi-du-temps/v1), EDT XML, EDT encrypted container, UDT zip, STS-web XML or ICS, read in an import worker within bounds (docs/api.md, "SCOPE-ENTRÉE imports"): 422 xml-too-deep, xml-too-many-elements, too-many-occurrences, ics-rule-too-many-occurrences, import-time-limit; 413 body-too-large, import-memory-limit; 400 bad-content-disposition. Nothing is stored on failure.',
-    tag: 'SCOPE-ENTRÉE',
-    auth: 'bearer',
-    roles: 'editor, admin',
-    pathParameters: uaiPathSchema,
-    query: entreeQuerySchema,
-    requestBody: {
-      required: true,
-      content: {
-        'application/json': TimetableInput,
-        ...Object.fromEntries(IMPORT_TYPES.slice(1).map((type) => [type, { binary: 'timetable export' }])),
-      },
-    },
-    responses: {
-      '201': { description: 'New version stored', content: { 'application/json': importReportSchema } },
-      '200': {
-        description: 'Same bytes as the current version: unchanged',
-        content: { 'application/json': importReportSchema },
-      },
-      '409': {
-        description:
-          'destructive-import: the import would remove every lesson or more than half of the rooms; confirm with ?confirm=replace',
-        content: { 'application/json': destructiveImportSchema },
-      },
-      ...errors(400, 401, 403, 404, 413, 415, 422),
-    },
-  },
   {
     method: 'get',
     path: '/scope/vue',
@@ -599,159 +436,6 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'get',
-    path: '/api/savings',
-    summary: 'Estimated heating savings of a school over a period: the plan against a fixed programme',
-    description:
-      'Degree-hours above the outdoor temperature (monthly normals of the nearest Grand Est station, or a named station) times each zone’s loss coefficient: a steady-state upper bound, labelled as an estimate with its method, inputs and assumptions (docs/savings.md).',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      from: dateParameterSchema('from').describe('First local day'),
-      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
-      station: z.string().optional().describe('Outdoor normals station (default: from the département)'),
-    }),
-    responses: {
-      '200': { description: 'The estimate' },
-      ...errors(400, 401, 403, 404, 422),
-      '503': {
-        description: 'Occupancy not available from SORTIE',
-        content: { 'application/json': Problems },
-      },
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/savings/measured',
-    summary:
-      'Measured savings of a school (IPMVP option C): a baseline model of metered daily energy against degree-days',
-    description:
-      'Fits daily energy of the school’s meters (summed, or those named) against heating degree-days base 18 °C on the baseline period, applies it to the reporting period; states the model, coefficients with standard errors, R², CV(RMSE), NMBE, the ASHRAE Guideline 14 verdict, the savings with their uncertainty at 68 % and 90 % confidence, and the estimate of the same days beside it (docs/savings.md, "Measured savings"). Without enough data: 422 with `missing`, never a number.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      baseline_from: dateParameterSchema('baseline_from').describe(
-        'First day of the baseline (before the pilot)',
-      ),
-      baseline_to: dateParameterSchema('baseline_to').describe('Last day of the baseline, before `from`'),
-      from: dateParameterSchema('from').describe('First day of the reporting period'),
-      to: dateParameterSchema('to').describe(
-        'Last day of the reporting period (each period at most 731 days)',
-      ),
-      meter: z
-        .string()
-        .optional()
-        .describe('Meter ids, comma-separated (default: every meter of the school)'),
-      model: z
-        .enum(['hdd', 'change-point'])
-        .optional()
-        .describe('hdd (default) or the 3-parameter change-point model'),
-      station: z.string().optional().describe('Outdoor normals station for days without sensor data'),
-    }),
-    responses: {
-      '200': {
-        description: 'The model, its statistics, the savings with uncertainty, and `estimate` beside',
-      },
-      ...errors(400, 401, 403, 404),
-      '422': {
-        description:
-          'Not enough data: `errors` (code `measured-data-missing`) and `missing` (period, what, days)',
-        content: { 'application/json': Problems },
-      },
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/compliance',
-    summary:
-      'Compliance report of a school over a period: hours per tier, maximum setpoint per legal situation against the cap, overrides, exceptions, gateway deviations',
-    description:
-      'Per zone and function the hours of the period’s plans per tier (occupied, preheat, merged-gap, short-gap, long-gap, holiday, override, fallback) and mode; per heating situation of R241-26/R241-27 the highest setpoint requested against the cap (`within-cap`, `excepted`, `above-cap`); the overrides with their authors and the refused ones; the exceptions applied with approver, date and reference; gateway deviations from the audit log (a rev not applied within 5 min, or applied with another mode or setpoint); with the telemetry, per heating situation the measured temperatures against the same cap (`measured`: hours measured, minutes above the cap and above it plus `comfort.overheat_tolerance_c`, the highest measured and when) and `summary.measured`. CSV: UTF-8 with a BOM, ";", CRLF, one row per fact, the same bytes as `scope-energie compliance --csv` (docs/audit.md, "Compliance report").',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      from: dateParameterSchema('from').describe('First local day'),
-      to: dateParameterSchema('to').describe('Last local day (at most 93 days)'),
-      format: z.enum(['json', 'csv']).optional().describe('Default json'),
-    }),
-    responses: {
-      '200': { description: 'The report (JSON) or its CSV' },
-      ...errors(400, 401, 403, 404),
-      '503': {
-        description: 'Occupancy not available from SORTIE',
-        content: { 'application/json': Problems },
-      },
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/comfort',
-    summary: 'Measured comfort of a school’s heated zones over local dates (issue 16)',
-    description:
-      'Per zone: occupied, measured, cold, overheated and unmeasured occupied minutes (two decimals), occupancy starts and cold starts with their instant, target and measurement; from the hourly aggregates up to the school’s aggregation progress, then from raw samples and the plan (definitions in docs/telemetry.md). `format=csv` gives one line per zone as spreadsheet CSV (UTF-8 with BOM, `;` between fields, decimal comma, CRLF). `scope-energie comfort --json` prints the same body.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      from: dateParameterSchema('from').describe('First local day'),
-      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
-      zone: z.string().optional().describe('One heated zone of devices/'),
-      format: z.enum(['json', 'csv']).optional(),
-    }),
-    responses: {
-      '200': { description: 'The comfort report (JSON) or its CSV' },
-      ...errors(400, 401, 403, 404, 422),
-    },
-  },
-  {
-    method: 'get',
-    path: '/api/telemetry/hourly',
-    summary: 'Hourly telemetry aggregates of a school as CSV (issue 16)',
-    description:
-      'One line per zone, function and UTC hour: samples, flagged samples, min/mean/max measured temperature, occupied, measured, cold, overheated and unmeasured minutes, starts (docs/telemetry.md). Spreadsheet CSV: UTF-8 with BOM, `;` between fields, decimal comma, CRLF.',
-    tag: 'Bridge',
-    auth: 'bearer',
-    roles: 'manager, auditor, admin',
-    query: z.object({
-      uai: uaiQuery,
-      from: dateParameterSchema('from').describe('First local day'),
-      to: dateParameterSchema('to').describe('Last local day (at most 366 days)'),
-      zone: z.string().optional(),
-    }),
-    responses: {
-      '200': { description: 'text/csv' },
-      ...errors(400, 401, 403, 404, 422),
-    },
-  },
-  {
-    method: 'post',
-    path: '/api/admin/clients',
-    summary: 'Onboard an API client: appended to the clients file, its secret (or token) returned once',
-    description:
-      'The same as `scope-energie clients add`: a random secret stored as a scrypt hash (or, with `credential: token`, a static bearer token stored as a SHA-256 hash) in the configured `clients_file`, whose comments are kept. The clients files are reloaded before the answer, so the credential works on this instance at once (docs/api.md, "Clients without restarts"). The clear credential is in this answer only (`Cache-Control: no-store`). 409 `duplicate-client` for a taken id; 422 for a role/purpose/UAI combination the clients file refuses (`wildcard-refused`, `missing-purpose`, `bad-uai`…).',
-    tag: 'Operations',
-    auth: 'bearer',
-    roles: 'admin',
-    requestBody: {
-      required: true,
-      content: { 'application/json': named('NewClientRequest', newClientSchema, 'input') },
-    },
-    responses: {
-      '201': {
-        description:
-          '`{id, name?, role, purpose?, uais, credential: "secret"|"token", secret | token}`: the credential, shown once',
-      },
-      ...errors(400, 401, 403, 409, 413, 422),
-    },
-  },
-  {
-    method: 'get',
     path: '/metrics',
     summary:
       'Prometheus metrics: HTTP requests, sync age and staleness per school, publishes, gateways online and lagging, audit chain broken, booking feeds failing',
@@ -792,6 +476,12 @@ export const DECLARED_ROUTES: readonly RouteConfig[] = [
   ...Object.values(AUDIT_ROUTES),
   ...Object.values(GATEWAY_ROUTES),
   ...Object.values(CLUSTER_ROUTES),
+  ...Object.values(HEALTH_ROUTES),
+  ...Object.values(OAUTH_ROUTES),
+  ...Object.values(ADMIN_CLIENTS_ROUTES),
+  ...Object.values(SAVINGS_ROUTES),
+  ...Object.values(COMPLIANCE_ROUTES),
+  ...Object.values(COMFORT_ROUTES),
 ];
 
 /** Method and OpenAPI path of every documented route (declared and listed). */

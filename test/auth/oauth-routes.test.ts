@@ -7,6 +7,7 @@ import { type AuthEnv, requireAuth } from '../../src/auth/middleware.js';
 import { oauthRoutes } from '../../src/auth/oauth-routes.js';
 import { hashSecret } from '../../src/auth/secrets.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 
 const KEY = new TextEncoder().encode('0123456789abcdef0123456789abcdef-test-key');
 const START = Date.parse('2026-03-02T08:00:00Z');
@@ -31,7 +32,7 @@ beforeAll(() => {
     tokenTtlSeconds: 900,
     clock: new ManualClock(START),
   });
-  app = new Hono<AuthEnv>();
+  app = checkDocumentedResponses(new Hono<AuthEnv>());
   app.route('/', oauthRoutes(auth));
   app.use('/api/*', requireAuth(auth));
   app.get('/api/whoami', (c) =>

@@ -30,6 +30,7 @@ import {
   heldDemo,
   OUTSIDE_UAI,
 } from '../bridge/bridge-fixtures.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';
 import { CDI_EXCEPTION, rulesWithCdiException } from './compliance-fixtures.js';
 
@@ -249,7 +250,7 @@ describe('GET /api/compliance', () => {
     ]);
     // The report is made on Sunday 23:59 Paris: rev 3 of the amphi was published a minute ago.
     clock.set(at('2026-01-18T22:59:00.000Z'));
-    app = new Hono<AuthEnv>();
+    app = checkDocumentedResponses(new Hono<AuthEnv>());
     app.use('*', requireAuth(clients.authenticator));
     app.route(
       '/',

@@ -55,3 +55,14 @@ export function checkDocumentedResponses<A extends Pick<Hono, 'request'>>(app: A
   }) as Hono['request'];
   return app;
 }
+
+/**
+ * `fetch` against a running service, each response of a declared route checked
+ * (expectDocumented): for tests that go through the real server rather than `app.request`.
+ */
+export async function documentedFetch(url: string, init?: RequestInit): Promise<Response> {
+  const response = await fetch(url, init);
+  const route = declaredRoute(init?.method ?? 'GET', new URL(url).pathname);
+  if (route) await expectDocumented(route, response);
+  return response;
+}

@@ -23,6 +23,7 @@ import { CalendarSource } from '../../src/site/calendars.js';
 import { SiteHolder } from '../../src/site/site-holder.js';
 import type { Store } from '../../src/store/store.js';
 import { bridgeClients, copySite, DEMO_UAI, heldDemo, OUTSIDE_UAI } from '../bridge/bridge-fixtures.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are untyped JSON, asserted field by field.
@@ -76,7 +77,7 @@ describe('frozen and measured savings', () => {
       clock,
       zoneComfort,
     });
-    app = new Hono<AuthEnv>();
+    app = checkDocumentedResponses(new Hono<AuthEnv>());
     app.use('*', requireAuth(clients.authenticator));
     app.route(
       '/',

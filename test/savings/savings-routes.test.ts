@@ -23,6 +23,7 @@ import {
   NO_DATA_UAI,
   OUTSIDE_UAI,
 } from '../bridge/bridge-fixtures.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are untyped JSON, asserted field by field.
@@ -71,7 +72,7 @@ describe('GET /api/savings', () => {
       clock,
     });
     const service = planning;
-    app = new Hono<AuthEnv>();
+    app = checkDocumentedResponses(new Hono<AuthEnv>());
     app.use('*', requireAuth(clients.authenticator));
     app.route(
       '/',

@@ -15,6 +15,7 @@ import { ManualClock } from '../../src/domain/clock.js';
 import { createLogger } from '../../src/log/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
 import { cli, REPO_ROOT } from '../helpers/cli.js';
+import { documentedFetch } from '../helpers/documented.js';
 
 const CLOCK = new ManualClock(Date.parse('2026-12-01T09:00:00Z'));
 
@@ -64,13 +65,13 @@ describe('clients onboarding on a running service', () => {
       });
     });
   const tokenFor = (id: string, secret: string) =>
-    fetch(`${service.url}/oauth/token`, {
+    documentedFetch(`${service.url}/oauth/token`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ grant_type: 'client_credentials', client_id: id, client_secret: secret }),
     });
   const get = (path: string, token: string) =>
-    fetch(`${service.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    documentedFetch(`${service.url}${path}`, { headers: { Authorization: `Bearer ${token}` } });
 
   it('a manager added by the CLI works against the running service, for its schools only', async () => {
     const reloaded = nextReload((r) => r.ok && r.added.includes('kleber'));
@@ -98,7 +99,7 @@ describe('clients onboarding on a running service', () => {
   });
 
   it('the admin API creates a client that works at once; managers may not use it', async () => {
-    const created = await fetch(`${service.url}/api/admin/clients`, {
+    const created = await documentedFetch(`${service.url}/api/admin/clients`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ role: 'manager', uais: [DEMO_UAI], name: 'Gestionnaire API', id: 'par-api' }),
@@ -110,7 +111,7 @@ describe('clients onboarding on a running service', () => {
     // No reload to wait for: the route reloaded before answering.
     expect((await tokenFor('par-api', String(body['secret']))).status).toBe(200);
 
-    const again = await fetch(`${service.url}/api/admin/clients`, {
+    const again = await documentedFetch(`${service.url}/api/admin/clients`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ role: 'manager', uais: [DEMO_UAI], id: 'par-api' }),
@@ -118,7 +119,7 @@ describe('clients onboarding on a running service', () => {
     expect(again.status).toBe(409);
     expect(((await again.json()) as { errors: { code: string }[] }).errors[0]?.code).toBe('duplicate-client');
 
-    const bad = await fetch(`${service.url}/api/admin/clients`, {
+    const bad = await documentedFetch(`${service.url}/api/admin/clients`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ role: 'editor', uais: ['*'] }),
@@ -131,7 +132,7 @@ describe('clients onboarding on a running service', () => {
     const { access_token: manager } = (await (await tokenFor('par-api', String(body['secret']))).json()) as {
       access_token: string;
     };
-    const refused = await fetch(`${service.url}/api/admin/clients`, {
+    const refused = await documentedFetch(`${service.url}/api/admin/clients`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${manager}`, 'Content-Type': 'application/json' },
       body: JSON.stringify({ role: 'admin' }),

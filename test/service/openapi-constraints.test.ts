@@ -3,11 +3,13 @@
  * tester reads them: for every documented operation of the declared routes, a request that
  * breaks one documented constraint of one parameter (pattern, format, enum, bounds, required) is
  * answered 400, and a request that keeps them all is not. Every answer is also checked against
- * the documented responses (test/helpers/documented.ts). ENTRÉE's history, SORTIE, overrides,
- * plans, events and audit are mounted together behind the bearer check, with a real store and the real services.
+ * the documented responses (test/helpers/documented.ts). ENTRÉE (import and history), SORTIE, overrides,
+ * plans, events, audit, savings, compliance, comfort and hourly telemetry are mounted together behind
+ * the bearer check (the health probes before it), with a real store and the real services.
  */
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { healthRoutes } from '../../src/app/health-routes.js';
 import { buildOpenApi, DECLARED_ROUTES } from '../../src/app/openapi.js';
 import { auditRoutes } from '../../src/audit/audit-routes.js';
 import { type AuthEnv, requireAuth } from '../../src/auth/middleware.js';
@@ -17,13 +19,20 @@ import { EventsService } from '../../src/bridge/events-service.js';
 import { OverridesService } from '../../src/bridge/overrides-service.js';
 import { MutablePlanFeed } from '../../src/bridge/plan-feed.js';
 import { PlanningService } from '../../src/bridge/planning.js';
+import { complianceRoutes } from '../../src/compliance/compliance-routes.js';
+import { createComplianceService } from '../../src/compliance/compliance-service.js';
 import { ManualClock } from '../../src/domain/clock.js';
+import { isInputError } from '../../src/domain/problems.js';
+import { inputErrorResponse } from '../../src/http/problem-response.js';
+import { savingsRoutes } from '../../src/savings/savings-routes.js';
 import { entreeRoutes } from '../../src/scope/entree/routes.js';
 import { sortieRoutes } from '../../src/scope/sortie/routes.js';
 import { schoolCalendars } from '../../src/scope/sortie/school-calendars.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { SiteHolder } from '../../src/site/site-holder.js';
 import type { Store } from '../../src/store/store.js';
+import { DEFAULT_COMFORT_SETTINGS } from '../../src/telemetry/comfort.js';
+import { comfortRoutes } from '../../src/telemetry/comfort-routes.js';
 import { bridgeClients, copySite, DEMO_UAI, fixedOccupancy, heldDemo } from '../bridge/bridge-fixtures.js';
 import { checkDocumentedResponses } from '../helpers/documented.js';
 import { storeBackends } from '../store/backends.js';
@@ -54,6 +63,9 @@ function validValue(name: string, schema: Schema): string {
   if (schema.pattern === '^[0-9]{7}[A-Za-z]$') return DEMO_UAI;
   if (schema.pattern === '^[1-9][0-9]{0,8}$') return '1';
   if (schema.enum) return schema.enum[0] as string;
+  // The baseline of measured savings ends before the reporting period starts.
+  if (schema.format === 'date' && name.startsWith('baseline_'))
+    return name === 'baseline_from' ? '2025-11-03' : '2025-12-31';
   if (schema.format === 'date') return '2026-01-12';
   if (schema.format === 'date-time') return name === 'to' ? '2026-01-13T00:00:00Z' : '2026-01-12T00:00:00Z';
   if (schema.type === 'integer') return String(schema.minimum ?? 1);
@@ -77,6 +89,13 @@ function violations(schema: Schema): string[] {
 
 /** Bodies that keep the published request schemas (OverrideRequest, EventRequest). */
 const VALID_BODIES: Record<string, unknown> = {
+  'put /scope/entree/v1/etablissements/{uai}/emploi-du-temps': {
+    uai: DEMO_UAI,
+    name: 'Lycée des Tilleuls',
+    school_year: { start: '2025-09-01', end: '2026-07-04' },
+    rooms: [{ id: 'B012', name: 'B012' }],
+    lessons: [{ id: 'L1', rooms: ['B012'], day: 1, start: '08:00', end: '09:50', dates: ['2026-01-12'] }],
+  },
   'post /api/overrides': {
     uai: DEMO_UAI,
     zone: 'cdi',
@@ -149,6 +168,12 @@ describe('the published parameter constraints are the enforced ones', () => {
       clock,
     });
     app = checkDocumentedResponses(new Hono<AuthEnv>());
+    // As src/app/app.ts: a handler's InputError is the problem body.
+    app.onError((error, c) => {
+      if (isInputError(error)) return inputErrorResponse(c, error);
+      throw error;
+    });
+    app.route('/', healthRoutes());
     app.use('*', requireAuth(clients.authenticator));
     app.route('/', entreeRoutes({ store, clock, bodyLimitBytes: 64 * 1024, strictJson: false }));
     app.route('/', sortieRoutes({ store, calendars: schoolCalendars({ zone: 'B' }) }));
@@ -163,6 +188,31 @@ describe('the published parameter constraints are the enforced ones', () => {
     );
     app.route('/', eventsRoutes({ events }));
     app.route('/', auditRoutes({ audit: store.audit }));
+    const devicesOf = (uai: string) => site.current.devices.get(uai);
+    const planFor = (uai: string, date: string, days: number) => planning.planFor(uai, date, days);
+    app.route('/', savingsRoutes({ planFor, devicesOf, calendars, meters: store.meters }));
+    app.route(
+      '/',
+      complianceRoutes(
+        createComplianceService({
+          planFor,
+          devicesOf,
+          audit: store.audit,
+          overrides: store.overrides,
+          clock,
+        }),
+      ),
+    );
+    app.route(
+      '/',
+      comfortRoutes({
+        repository: store.telemetry,
+        planFor,
+        devicesOf,
+        settings: DEFAULT_COMFORT_SETTINGS,
+        clock,
+      }),
+    );
   });
   afterAll(() => sqlite.cleanup());
 
@@ -197,18 +247,29 @@ describe('the published parameter constraints are the enforced ones', () => {
 
   it('covers the declared operations, each with a body example when it takes one', () => {
     expect(operations.length).toBe(DECLARED_ROUTES.length);
-    // Without parameters; they need parts not built here (tracker, leases, monitor, checkpointer).
+    // Without parameters; they need parts not built here (tracker, leases, monitor, checkpointer,
+    // the clients file) or read a form, not JSON (the token endpoint).
     const servedNow = new Set(served());
-    expect(operations.filter((op) => !servedNow.has(op)).map((op) => `${op.method} ${op.path}`)).toEqual([
-      'get /api/audit/verify',
-      'post /api/audit/checkpoints',
-      'get /api/audit/checkpoints/latest',
-      'get /api/audit/public-key',
-      'get /api/gateways',
-      'get /api/cluster',
-    ]);
+    expect(
+      operations
+        .filter((op) => !servedNow.has(op))
+        .map((op) => `${op.method} ${op.path}`)
+        .sort(),
+    ).toEqual(
+      [
+        'get /api/audit/verify',
+        'post /api/audit/checkpoints',
+        'get /api/audit/checkpoints/latest',
+        'get /api/audit/public-key',
+        'get /api/gateways',
+        'get /api/cluster',
+        // Answered and checked against their declarations in their own tests (a form, a clients file).
+        'post /oauth/token',
+        'post /api/admin/clients',
+      ].sort(),
+    );
     for (const op of operations.filter((o) => !servedNow.has(o))) expect(op.parameters).toEqual([]);
-    for (const op of operations.filter((o) => o.hasBody))
+    for (const op of served().filter((o) => o.hasBody))
       expect(VALID_BODIES[`${op.method} ${op.path}`], `${op.method} ${op.path}`).toBeDefined();
   });
 

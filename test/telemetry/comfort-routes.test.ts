@@ -18,6 +18,7 @@ import { comfortRoutes } from '../../src/telemetry/comfort-routes.js';
 import { aggregateSchool } from '../../src/telemetry/hourly-aggregation.js';
 import type { PlanFor } from '../../src/telemetry/plan-window.js';
 import { bridgeClients, copySite, DEMO_UAI, NO_DATA_UAI, OUTSIDE_UAI } from '../bridge/bridge-fixtures.js';
+import { checkDocumentedResponses } from '../helpers/documented.js';
 import { type StoreBackend, storeBackends } from '../store/backends.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are untyped JSON, asserted whole.
@@ -129,7 +130,7 @@ describe.each(backends)('comfort routes ($name)', (backend: StoreBackend) => {
       sample('09:00', 20.5),
       sample('13:00', 19.0),
     ]);
-    app = new Hono<AuthEnv>();
+    app = checkDocumentedResponses(new Hono<AuthEnv>());
     app.use('*', requireAuth(clients.authenticator));
     app.route(
       '/',
