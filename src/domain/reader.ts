@@ -34,6 +34,13 @@ export interface InputLimits {
   /** Zip-bomb guards of UDT archives. */
   maxZipEntries: number;
   maxUncompressedBytes: number;
+  /**
+   * Heap a JSON document may take once parsed (estimated before parsing; absent: not checked).
+   * An import worker sets it from its own free heap: `JSON.parse` cannot be interrupted, and a
+   * worker that reaches its heap limit inside it takes the whole process down instead of ending
+   * alone (measured on Node 20: 12 MB of `[[],[],…]` through a 64 MB worker aborted the process).
+   */
+  maxJsonHeapBytes?: number | undefined;
 }
 
 export const DEFAULT_INPUT_LIMITS: InputLimits = {

@@ -51,11 +51,17 @@ export function createImportPool(options: ImportPoolOptions): ImportPool {
   const run: ImportTaskRunner = async (input, onProgress) => {
     // The body moves to the worker (no second copy); the worker hashes it.
     const { bytes, transferList } = transferable(input.bytes);
+    let result: ImportTaskResult;
     try {
-      return await pool.run({ ...input, bytes }, { transferList, ...(onProgress ? { onProgress } : {}) });
+      result = await pool.run({ ...input, bytes }, { transferList, ...(onProgress ? { onProgress } : {}) });
     } catch (error) {
       throw asInputError(error);
     }
+    // Refused before parsing for want of heap (src/domain/reader.ts, `maxJsonHeapBytes`): the same
+    // answer as a worker ended at its heap limit.
+    if (!result.ok && result.problems.some((p) => p.code === 'import-memory-limit'))
+      throw asInputError(new TaskMemoryLimitError(options.maxHeapMb));
+    return result;
   };
   if (options.warm) {
     // A first small import loads and compiles the reading path in the warm worker, so that the

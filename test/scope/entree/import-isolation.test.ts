@@ -424,6 +424,32 @@ describe.each(backends)('import isolation on $name', (backend) => {
     expect(next.status).toBe(201);
   });
 
+  it('refuses JSON that would not fit the worker heap before parsing it (413), and the process lives', async () => {
+    // 4 million empty arrays in 12 MB: once parsed, far more than a 64 MB worker holds. Inside
+    // JSON.parse (not interruptible) that limit aborted the whole process; the estimate refuses
+    // it first.
+    const small = appWith(newPool({ maxHeapMb: 64 }));
+    const before = await versionsOf(LIMITED);
+    const bomb = `[${'[],'.repeat(4_000_000)}[]]`;
+    const res = await put(small, LIMITED, bomb, { 'Content-Type': 'application/json' });
+    expect(res.status).toBe(413);
+    expect(await bodyOf(res)).toEqual({
+      errors: [
+        {
+          code: 'import-memory-limit',
+          message:
+            'reading the import needed more than 64 MB (entree.worker.max_heap_mb) and was stopped; nothing was stored',
+          where: 'body',
+        },
+      ],
+    });
+    expect(await versionsOf(LIMITED)).toEqual(before);
+    const next = await put(small, LIMITED, timetable(LIMITED, ['B1', 'B2'], 3), {
+      'Content-Type': 'application/json',
+    });
+    expect(next.status).toBe(201);
+  });
+
   it('ends a worker over its heap limit (413 import-memory-limit) without harm, and serves the next one', async () => {
     const small = appWith(newPool({ maxHeapMb: 64 }));
     const before = await versionsOf(LIMITED);
