@@ -102,6 +102,11 @@ const errors = (...statuses: number[]): Record<string, RouteResponse> => {
   );
 };
 
+/** An HTML answer of a dashboard form route: the page again with its errors, or an error page. */
+function htmlResponse(description: string, html = 'error page'): RouteResponse {
+  return { description, content: { 'text/html': { html } } };
+}
+
 /**
  * A dashboard page (HTML, French, docs/dashboard.md): the answers every page shares — the page,
  * 303 to /connexion without a session, 403 to other roles, 404 for a school outside the caller's
@@ -157,7 +162,7 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: {
       '200': { description: 'Page', content: { 'text/html': { html: 'list of schools' } } },
       '303': { description: 'No session: redirect to /connexion' },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '403': htmlResponse('Other roles'),
     },
   },
   {
@@ -177,7 +182,7 @@ export const ROUTES: readonly RouteDoc[] = [
           'Bad UAI or date (`invalid-date`, `date-out-of-range`): the page for a browser, the problem body otherwise',
         content: { 'text/html': { html: 'error page' }, 'application/json': Problems },
       },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
+      '403': htmlResponse('Other roles'),
       '404': {
         description: 'No such school, or not in the caller’s list',
         content: { 'text/html': { html: 'error page' } },
@@ -235,12 +240,9 @@ export const ROUTES: readonly RouteDoc[] = [
     pathParameters: uaiPathSchema,
     responses: {
       '303': { description: 'Created: back to the week of the event' },
-      '400': { description: 'Refused', content: { 'text/html': { html: 'page with the errors' } } },
-      '403': {
-        description: 'Auditor, or cross-site request',
-        content: { 'text/html': { html: 'error page' } },
-      },
-      '404': { description: 'No such school', content: { 'text/html': { html: 'error page' } } },
+      '400': htmlResponse('Refused', 'page with the errors'),
+      '403': htmlResponse('Auditor, or cross-site request'),
+      '404': htmlResponse('No such school'),
       ...errors(413),
     },
   },
@@ -255,12 +257,9 @@ export const ROUTES: readonly RouteDoc[] = [
     pathParameters: uaiPathSchema.extend({ id: z.string().describe('Event id') }),
     responses: {
       '303': { description: 'Deleted: back to the week' },
-      '403': {
-        description: 'Auditor, or cross-site request',
-        content: { 'text/html': { html: 'error page' } },
-      },
-      '404': { description: 'No such school or event', content: { 'text/html': { html: 'error page' } } },
-      '409': { description: 'An event of a booking feed', content: { 'text/html': { html: 'error page' } } },
+      '403': htmlResponse('Auditor, or cross-site request'),
+      '404': htmlResponse('No such school or event'),
+      '409': htmlResponse('An event of a booking feed'),
     },
   },
   pageRoute({
@@ -294,9 +293,9 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: {
       '200': { description: 'text/csv (UTF-8 with BOM, `;`, CRLF)' },
       '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad period', content: { 'text/html': { html: 'error page' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': { description: 'No such school', content: { 'text/html': { html: 'error page' } } },
+      '400': htmlResponse('Bad period'),
+      '403': htmlResponse('Other roles'),
+      '404': htmlResponse('No such school'),
     },
   },
   {
@@ -311,9 +310,9 @@ export const ROUTES: readonly RouteDoc[] = [
     responses: {
       '200': { description: 'text/csv (UTF-8 with BOM, `;`, CRLF)' },
       '303': { description: 'No session: redirect to /connexion' },
-      '400': { description: 'Bad period', content: { 'text/html': { html: 'error page' } } },
-      '403': { description: 'Other roles', content: { 'text/html': { html: 'error page' } } },
-      '404': { description: 'No such school', content: { 'text/html': { html: 'error page' } } },
+      '400': htmlResponse('Bad period'),
+      '403': htmlResponse('Other roles'),
+      '404': htmlResponse('No such school'),
     },
   },
   {
@@ -328,12 +327,9 @@ export const ROUTES: readonly RouteDoc[] = [
     pathParameters: uaiPathSchema,
     responses: {
       '303': { description: 'Created: back to the school page' },
-      '400': { description: 'Refused', content: { 'text/html': { html: 'page with the errors' } } },
-      '403': {
-        description: 'Auditor, or cross-site request',
-        content: { 'text/html': { html: 'error page' } },
-      },
-      '404': { description: 'No such school', content: { 'text/html': { html: 'error page' } } },
+      '400': htmlResponse('Refused', 'page with the errors'),
+      '403': htmlResponse('Auditor, or cross-site request'),
+      '404': htmlResponse('No such school'),
       ...errors(413),
     },
   },
@@ -347,11 +343,8 @@ export const ROUTES: readonly RouteDoc[] = [
     pathParameters: uaiPathSchema.extend({ id: z.string().describe('Override id') }),
     responses: {
       '303': { description: 'Cancelled (or already over): back to the school page' },
-      '403': {
-        description: 'Auditor, or cross-site request',
-        content: { 'text/html': { html: 'error page' } },
-      },
-      '404': { description: 'No such school or override', content: { 'text/html': { html: 'error page' } } },
+      '403': htmlResponse('Auditor, or cross-site request'),
+      '404': htmlResponse('No such school or override'),
     },
   },
   {
@@ -387,7 +380,7 @@ export const ROUTES: readonly RouteDoc[] = [
         content: { 'text/html': { html: 'form with the error' } },
       },
       '401': { description: 'Wrong credentials', content: { 'text/html': { html: 'form with the error' } } },
-      '403': { description: 'Cross-site request', content: { 'text/html': { html: 'error page' } } },
+      '403': htmlResponse('Cross-site request'),
       ...errors(413, 429),
     },
   },
@@ -400,7 +393,7 @@ export const ROUTES: readonly RouteDoc[] = [
     roles: 'anyone',
     responses: {
       '303': { description: 'Cookie cleared; to /connexion' },
-      '403': { description: 'Cross-site request', content: { 'text/html': { html: 'error page' } } },
+      '403': htmlResponse('Cross-site request'),
     },
   },
   {
