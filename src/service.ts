@@ -142,8 +142,9 @@ export async function startService(context: ServiceContext): Promise<RunningServ
     await store.close();
     throw error;
   }
-  const { composition, server, bridge, clientsHolder, app, dashboardWarmUp } = service;
+  const { composition, server, bridge, clientsHolder, app, dashboardWarmUp, loopMonitor } = service;
   await composition.start();
+  loopMonitor.beginServing();
   logger.info({ url: server.url, mqtt: bridge.mqttUrl }, 'HTTP server listening');
   return {
     url: server.url,
@@ -551,7 +552,7 @@ function assembleService(options: {
     ],
     logger.child({ composition: 'service' }),
   );
-  return { composition, server: http, bridge, clientsHolder, app, dashboardWarmUp };
+  return { composition, server: http, bridge, clientsHolder, app, dashboardWarmUp, loopMonitor };
 }
 
 function logReload(logger: Logger, result: Parameters<Parameters<SiteHolder['onReload']>[0]>[0]): void {

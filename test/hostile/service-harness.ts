@@ -135,7 +135,15 @@ export async function startHostileService(backend: Backend): Promise<HostileServ
   const launch = async (): Promise<void> => {
     exited = false;
     tail = [];
-    child = spawn(process.execPath, [BIN, 'serve'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // HOSTILE_CPU_PROFILE_DIR=dir: the child writes V8 CPU profiles there (main thread and
+    // workers), to find what held the event loop in a failing case.
+    const profileDir = process.env['HOSTILE_CPU_PROFILE_DIR'];
+    const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    child = spawn(process.execPath, [...profile, BIN, 'serve'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.once('exit', () => {
       exited = true;
     });

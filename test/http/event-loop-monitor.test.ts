@@ -10,6 +10,7 @@ import { createMetrics } from '../../src/app/metrics.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { EventLoopMonitor } from '../../src/http/event-loop-monitor.js';
 import { makeClients } from '../helpers/clients.js';
+import { waitFor } from '../helpers/wait.js';
 import { storeBackends } from '../store/backends.js';
 
 const [sqlite] = await storeBackends();
@@ -70,5 +71,43 @@ describe('EventLoopMonitor', () => {
     expect(running.readiness()).toEqual([]);
     const again = await app.request('/readyz');
     expect([again.status, await again.json()]).toEqual([200, { status: 'ready', missing: [] }]);
+  });
+
+  it('forgets the start-up once serving begins, and only before the first window has closed', async () => {
+    monitor = new EventLoopMonitor({ maxDelayMs: 100, windowMs: 60_000, resolutionMs: 5 });
+    const starting = monitor;
+    starting.start();
+    // The histogram records from its second tick on.
+    await waitFor(() => starting.p99Seconds() > 0, {
+      timeoutMs: 5_000,
+      intervalMs: 5,
+      what: 'a first sample',
+    });
+    // The start-up's long tick: the window in progress reports it.
+    busy(300);
+    await waitFor(() => starting.p99Seconds() > 0.1, {
+      timeoutMs: 5_000,
+      intervalMs: 5,
+      what: 'the start-up tick in the gauge',
+    });
+    starting.beginServing();
+    expect(starting.p99Seconds()).toBe(0);
+    expect(starting.readiness()).toEqual([]);
+  });
+
+  it('keeps a closed window once serving has begun', async () => {
+    monitor = new EventLoopMonitor({ maxDelayMs: 100, windowMs: 200, resolutionMs: 5 });
+    const running = monitor;
+    const closed = new Promise<number>((resolve) => {
+      const off = running.onWindow((p99) => {
+        off();
+        resolve(p99);
+      });
+    });
+    running.start();
+    const p99 = await closed;
+    expect(p99).toBeGreaterThan(0);
+    running.beginServing();
+    expect(running.p99Seconds()).toBe(p99 / 1000);
   });
 });
