@@ -304,9 +304,19 @@ export class SchoolLeases implements Part {
           'schools handed over to another instance',
         );
       }
-      const got = await repository.claim(instanceId, [...share], this.ttlMs);
+      const claimed = await repository.claim(instanceId, [...share], this.ttlMs);
       const validUntil = started + this.ttlMs - this.marginMs;
       const afterClaim = this.monotonicNow();
+      // A round slower than a lease's local validity (the process was paused, the store hung):
+      // what it claimed has already lapsed here. Holding it would tell listeners "acquired" for
+      // schools that owns() already refuses, and the next round would release and acquire them
+      // again (seen as a double release under load). The next round claims them afresh.
+      const got = afterClaim < validUntil ? claimed : [];
+      if (got.length < claimed.length)
+        this.options.logger?.warn(
+          { schools: claimed.length, roundMs: Math.round(afterClaim - started) },
+          'lease round outlasted the lease validity: claiming again at the next round',
+        );
       const acquired: string[] = [];
       const next = new Map<string, Held>();
       for (const lease of got) {
