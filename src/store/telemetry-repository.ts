@@ -194,6 +194,29 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
     }
   };
 
+  /** One school's figures of one function summed per zone, from the hourly or the monthly table. */
+  const sumsOf = (table: 'telemetry_hourly' | 'telemetry_monthly', uai: string, fn: string) =>
+    db
+      .selectFrom(table)
+      .select((eb) => [
+        'uai',
+        'zone',
+        'function',
+        eb.fn.min('min_c').as('min_c'),
+        eb.fn.max('max_c').as('max_c'),
+        sql<number | null>`sum(mean_c * measured_ms) / nullif(sum(measured_ms), 0)`.as('mean_c'),
+        eb.fn.sum<number | string>('occupied_ms').as('occupied_ms'),
+        eb.fn.sum<number | string>('measured_ms').as('measured_ms'),
+        eb.fn.sum<number | string>('occupied_measured_ms').as('occupied_measured_ms'),
+        eb.fn.sum<number | string>('cold_ms').as('cold_ms'),
+        eb.fn.sum<number | string>('overheated_ms').as('overheated_ms'),
+        eb.fn.sum<number | string>('unmeasured_ms').as('unmeasured_ms'),
+        eb.fn.sum<number | string>('starts').as('starts'),
+        eb.fn.sum<number | string>('cold_starts').as('cold_starts'),
+      ])
+      .where('uai', '=', uai)
+      .where('function', '=', fn);
+
   const monthsOf = (values: Iterable<number>): [number, number] | undefined => {
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
@@ -378,28 +401,7 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
     },
 
     async hourlySums(uai, fn, from, to, zone) {
-      let query = db
-        .selectFrom('telemetry_hourly')
-        .select((eb) => [
-          'uai',
-          'zone',
-          'function',
-          eb.fn.min('min_c').as('min_c'),
-          eb.fn.max('max_c').as('max_c'),
-          sql<number | null>`sum(mean_c * measured_ms) / nullif(sum(measured_ms), 0)`.as('mean_c'),
-          eb.fn.sum<number | string>('occupied_ms').as('occupied_ms'),
-          eb.fn.sum<number | string>('measured_ms').as('measured_ms'),
-          eb.fn.sum<number | string>('occupied_measured_ms').as('occupied_measured_ms'),
-          eb.fn.sum<number | string>('cold_ms').as('cold_ms'),
-          eb.fn.sum<number | string>('overheated_ms').as('overheated_ms'),
-          eb.fn.sum<number | string>('unmeasured_ms').as('unmeasured_ms'),
-          eb.fn.sum<number | string>('starts').as('starts'),
-          eb.fn.sum<number | string>('cold_starts').as('cold_starts'),
-        ])
-        .where('uai', '=', uai)
-        .where('function', '=', fn)
-        .where('hour', '>=', from)
-        .where('hour', '<', to);
+      let query = sumsOf('telemetry_hourly', uai, fn).where('hour', '>=', from).where('hour', '<', to);
       if (typeof zone === 'string') query = query.where('zone', '=', zone);
       else if (zone !== undefined) query = query.where('zone', 'in', zone.length > 0 ? [...zone] : ['']);
       const rows = await query.groupBy(['uai', 'zone', 'function']).orderBy('zone').execute();
@@ -407,26 +409,7 @@ export function createTelemetryRepository(db: Kysely<Database>, dialect: StoreDi
     },
 
     async monthlySums(uai, fn, fromMonth, toMonth, zone) {
-      let query = db
-        .selectFrom('telemetry_monthly')
-        .select((eb) => [
-          'uai',
-          'zone',
-          'function',
-          eb.fn.min('min_c').as('min_c'),
-          eb.fn.max('max_c').as('max_c'),
-          sql<number | null>`sum(mean_c * measured_ms) / nullif(sum(measured_ms), 0)`.as('mean_c'),
-          eb.fn.sum<number | string>('occupied_ms').as('occupied_ms'),
-          eb.fn.sum<number | string>('measured_ms').as('measured_ms'),
-          eb.fn.sum<number | string>('occupied_measured_ms').as('occupied_measured_ms'),
-          eb.fn.sum<number | string>('cold_ms').as('cold_ms'),
-          eb.fn.sum<number | string>('overheated_ms').as('overheated_ms'),
-          eb.fn.sum<number | string>('unmeasured_ms').as('unmeasured_ms'),
-          eb.fn.sum<number | string>('starts').as('starts'),
-          eb.fn.sum<number | string>('cold_starts').as('cold_starts'),
-        ])
-        .where('uai', '=', uai)
-        .where('function', '=', fn)
+      let query = sumsOf('telemetry_monthly', uai, fn)
         .where('month', '>=', fromMonth)
         .where('month', '<', toMonth);
       if (zone !== undefined) query = query.where('zone', '=', zone);
