@@ -165,21 +165,7 @@ export function computeComfort(input: ComfortInput): ComfortFigures {
   for (const s of segments) bounds.push(s.from, s.to);
   const cuts = Float64Array.from(bounds.filter((b) => b >= range.from && b <= range.to)).sort();
 
-  const figures: ComfortFigures = {
-    occupiedMs: 0,
-    measuredMs: 0,
-    occupiedMeasuredMs: 0,
-    coldMs: 0,
-    overheatedMs: 0,
-    unmeasuredMs: 0,
-    minC: null,
-    maxC: null,
-    meanC: null,
-    modesMs: {},
-    starts: [],
-    samples: 0,
-    flagged: 0,
-  };
+  const figures = emptyFigures();
   let weighted = 0;
   let p = 0;
   let o = 0;
