@@ -15,8 +15,33 @@
  */
 import type { ZoneFunction } from '../devices/schema.js';
 import type { Clock } from '../domain/clock.js';
-import { type HeatingSituation, LEGAL_CAPS, type RuleException } from '../rules/schema.js';
+import { type HeatingSituation, LEGAL_CAPS } from '../rules/schema.js';
 import type { PlanMode, ReasonKind, Segment } from '../rules/segment.js';
+import {
+  type ComplianceReport,
+  type DeviationRow,
+  type ExceptionRow,
+  type FunctionRow,
+  type MeasuredRow,
+  type OverrideRow,
+  REASON_KINDS,
+  type RefusedOverrideRow,
+  type SituationRow,
+  type ZoneRow,
+} from './compliance-report-schema.js';
+
+export {
+  type ComplianceReport,
+  type DeviationRow,
+  type ExceptionRow,
+  type FunctionRow,
+  type MeasuredRow,
+  type OverrideRow,
+  REASON_KINDS,
+  type RefusedOverrideRow,
+  type SituationRow,
+  type ZoneRow,
+};
 
 const HOUR = 3_600_000;
 
@@ -32,17 +57,6 @@ export const SITUATION_OF_KIND: Record<ReasonKind, HeatingSituation> = {
   'long-gap': 'unoccupied_24h_to_48h',
   holiday: 'unoccupied_48h_or_more',
 };
-
-export const REASON_KINDS: readonly ReasonKind[] = [
-  'occupied',
-  'preheat',
-  'merged-gap',
-  'short-gap',
-  'long-gap',
-  'holiday',
-  'override',
-  'fallback',
-];
 
 /** One plan of the period (a chunk of at most a month): `SchoolPlan` fits. */
 export interface PlanOfPeriod {
@@ -128,149 +142,6 @@ export interface MeasuredInput {
   toleranceC: number;
   /** Epoch ms: raw reports older than this are no longer stored (`telemetry.raw_retention_days`). */
   retainedSince: number;
-}
-
-/** Measured temperatures of one zone's heating in one legal situation. */
-export interface MeasuredRow {
-  /** Time with a valid measurement in force. */
-  measured_hours: number;
-  /** Measured above the cap (lifted to the setpoint a governed exception allows). */
-  minutes_above_cap: number;
-  /** Measured above the cap plus `comfort.overheat_tolerance_c`. */
-  minutes_above_cap_tolerance: number;
-  max_measured_c: number | null;
-  /** When the maximum was first measured. */
-  max_measured_at: string | null;
-}
-
-export interface SituationRow {
-  situation: HeatingSituation;
-  cap_c: number;
-  cap_basis: string;
-  hours: number;
-  /** Highest setpoint requested in this situation (modes other than off); null when none. */
-  max_setpoint_c: number | null;
-  /** `within-cap`; `excepted` (above the cap, only under a governed exception); `above-cap`. */
-  status: 'within-cap' | 'excepted' | 'above-cap';
-  /** With the telemetry: what the zone's sensor measured in this situation. */
-  measured?: MeasuredRow;
-}
-
-export interface FunctionRow {
-  function: ZoneFunction;
-  hours_by_kind: Partial<Record<ReasonKind, number>>;
-  hours_by_mode: Partial<Record<PlanMode, number>>;
-  /** Heating only: one row per legal situation met in the period. */
-  situations?: SituationRow[];
-}
-
-export interface ZoneRow {
-  zone: string;
-  name: string | null;
-  functions: FunctionRow[];
-}
-
-export interface OverrideRow {
-  id: string;
-  zone: string;
-  function: ZoneFunction;
-  mode: PlanMode;
-  setpoint_c: number | null;
-  from: string;
-  until: string;
-  requested_until: string;
-  hours_in_period: number;
-  author: string;
-  reason: string;
-  created_at: string;
-  cancelled_at: string | null;
-  cancelled_by: string | null;
-}
-
-export interface RefusedOverrideRow {
-  seq: number;
-  at: string;
-  zone: string | null;
-  actor: string;
-  code: string | null;
-  refusal: string | null;
-}
-
-export interface ExceptionRow extends RuleException {
-  zone: string;
-  function: ZoneFunction;
-  /** The rule whose temperature the exception lifts. */
-  rule: string;
-  hours: number;
-  max_setpoint_c: number | null;
-  first_from: string;
-  last_to: string;
-}
-
-export interface DeviationRow {
-  zone: string;
-  function: string;
-  rev: number;
-  kind: 'not-applied' | 'applied-differently';
-  desired_mode: string | null;
-  desired_setpoint_c: number | null;
-  published_at: string;
-  /** published_at + lag. */
-  deadline: string;
-  /** The first report of this rev or a later one; null when none came. */
-  acknowledged_at: string | null;
-  /** What the gateway reported last by the deadline (not-applied) or for this rev (applied-differently). */
-  reported_rev: number | null;
-  reported_mode: string | null;
-  reported_setpoint_c: number | null;
-  publish_seq: number;
-}
-
-export interface ComplianceReport {
-  uai: string;
-  name: string;
-  timezone: string;
-  from: string;
-  to: string;
-  range: { from: string; to: string };
-  generated_at: string;
-  basis: string;
-  plans: {
-    from: string;
-    to: string;
-    hash: string;
-    rules_version: string;
-    timetable_version: number | null;
-    fallback: boolean;
-  }[];
-  summary: {
-    within_caps: boolean;
-    above_cap_situations: number;
-    overrides: number;
-    refused_overrides: number;
-    exceptions: number;
-    gateway_deviations: number;
-    /** Revs published within the lag before `generated_at`: not judged yet. */
-    pending_revs: number;
-    audit_truncated: boolean;
-    /** With the telemetry. */
-    measured?: {
-      /** Valid heating reports in the period (flagged ones are not facts and not counted). */
-      samples: number;
-      flagged: number;
-      /** Raw reports are kept from this instant on: before it the period is unmeasured. */
-      retained_since: string;
-      occupied_minutes_above_cap: number;
-      occupied_minutes_above_cap_tolerance: number;
-      /** Zones whose measured temperature exceeded the occupied cap plus the tolerance. */
-      zones_above_cap_tolerance: string[];
-    };
-  };
-  zones: ZoneRow[];
-  overrides: OverrideRow[];
-  refused_overrides: RefusedOverrideRow[];
-  exceptions: ExceptionRow[];
-  gateway_deviations: DeviationRow[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

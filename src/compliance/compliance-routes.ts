@@ -14,39 +14,8 @@ import { requireUai, uaiParameterSchema } from '../domain/uai.js';
 import { ApiRoutes, createRoute, problemResponses } from '../http/openapi-route.js';
 import { inputErrorResponse, notFound } from '../http/problem-response.js';
 import { complianceCsv } from './compliance-csv.js';
+import { complianceReportSchema } from './compliance-report-schema.js';
 import type { ComplianceService } from './compliance-service.js';
-
-/** The report (compliance-report.ts): its head and summary typed, each section an array of facts. */
-const complianceReportSchema = z.looseObject({
-  uai: z.string(),
-  name: z.string(),
-  timezone: z.string(),
-  from: z.iso.date(),
-  to: z.iso.date(),
-  range: z.strictObject({ from: z.string(), to: z.string() }),
-  generated_at: z.string(),
-  basis: z.string(),
-  plans: z.array(
-    z.strictObject({
-      from: z.string(),
-      to: z.string(),
-      hash: z.string(),
-      rules_version: z.string(),
-      timetable_version: z.int().nullable(),
-      fallback: z.boolean(),
-    }),
-  ),
-  summary: z.looseObject({
-    within_caps: z.boolean(),
-    above_cap_situations: z.int(),
-    overrides: z.int(),
-    refused_overrides: z.int(),
-    exceptions: z.int(),
-    gateway_deviations: z.int(),
-    pending_revs: z.int(),
-    audit_truncated: z.boolean(),
-  }),
-});
 
 /**
  * The declaration of the compliance report. Its parameters are checked by the handler

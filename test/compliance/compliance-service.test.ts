@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommandArgs } from '../../src/cli/command.js';
 import { complianceCommand } from '../../src/cli/compliance.js';
+import { complianceReportSchema } from '../../src/compliance/compliance-report-schema.js';
 import { configSchema } from '../../src/config/schema.js';
 import { DEMO_UAI } from '../../src/demo/demo-lycee.js';
 import { ManualClock } from '../../src/domain/clock.js';
@@ -111,6 +112,16 @@ describe('the compliance report in the service and the CLI', () => {
     expect(api.toString('utf8')).toContain(
       `measured;cdi;heating;occupied;2026-11-24T09:00:00.000Z;;0.33;21.5;19;above-cap-tolerance;;Code de l'énergie R241-26;"{""minutes_above_cap"":5,""minutes_above_cap_tolerance"":5}"`,
     );
+  });
+
+  it('the JSON report fits its published strict schema, sections and measured figures included', async () => {
+    const report = complianceReportSchema.parse(
+      JSON.parse((await bytes(`/api/compliance?uai=${DEMO_UAI}&${query}`)).toString('utf8')),
+    );
+    expect(report.exceptions.map((e) => e.reference)).toContain(CDI_EXCEPTION.reference);
+    expect(report.summary.measured?.samples).toBe(2);
+    const cdi = report.zones.find((z) => z.zone === 'cdi')?.functions.find((f) => f.function === 'heating');
+    expect(cdi?.situations?.find((s) => s.situation === 'occupied')?.measured?.max_measured_c).toBe(21.5);
   });
 
   it('the dashboard page is a printable French report', async () => {
