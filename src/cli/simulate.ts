@@ -146,7 +146,7 @@ Options:
     ];
     for (const r of results) {
       lines.push(
-        `${r.zone.padEnd(22)} ${r.heating_kwh.toFixed(1).padStart(7)}   ${`${r.cold_starts}/${r.starts}`.padStart(11)}   ${String(r.occupied_cold_minutes).padStart(8)}   ${r.mean_arrival_c ?? '–'}`,
+        `${r.zone.padEnd(22)} ${r.heating_kwh.toFixed(1).padStart(7)}   ${`${r.cold_starts}/${r.starts}`.padStart(11)}   ${String(r.occupied_cold_minutes).padStart(8)}   ${r.mean_arrival_c ?? '–'}${r.optimum_stop ? `   stops ${r.optimum_stop.stops} (${r.optimum_stop.minutes} min)` : ''}`,
       );
     }
     io.stdout.write(`${lines.join('\n')}\n`);

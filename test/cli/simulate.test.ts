@@ -68,6 +68,14 @@ describe('scope-energie simulate', () => {
     for (const zone of stopped.zones) {
       expect(zone.optimum_stop).toEqual({ stops: expect.any(Number), minutes: expect.any(Number) });
     }
+    const text = await cli(
+      [...args.filter((a) => a !== '--json'), '--strategy', 'learned', '--optimum-stop'],
+      {
+        cwd,
+      },
+    );
+    expect(text.stdout).toContain('strategy learned + optimum stop');
+    expect(text.stdout).toMatch(/stops \d+ \(\d+ min\)/);
   });
 
   it('refuses --optimum-stop without the learned strategy', async () => {
