@@ -15,7 +15,7 @@ export const simulateCommand: Command = {
   name: 'simulate',
   summary: "simulate a school's heating with a fixed or learned (optimum start) preheat, in simulated time",
   help: `Usage: scope-energie simulate --uai UAI --from YYYY-MM-DD --to YYYY-MM-DD --strategy fixed|learned
-                             [--preheat-minutes N] [--seed N] [--json]
+                             [--preheat-minutes N] [--optimum-stop] [--seed N] [--json]
 
 Runs the planner, the reference gateway's zone controller and a first-order room model for each
 heated zone of the school (devices/{uai}.yaml: loss_coefficient_w_per_k, time_constant_h,
@@ -31,6 +31,8 @@ Options:
   --from DATE, --to DATE first and last simulated UTC dates (at most ${MAX_DAYS} days)
   --strategy S           fixed (the rules' preheat, or --preheat-minutes) or learned
   --preheat-minutes N    the fixed lead, and the learned strategy's fallback (15–180)
+  --optimum-stop         with --strategy learned: the rule setting heating.optimum_stop on (off by
+                         default; the rules' tolerance and longest stop, else 0.5 K and 60 min)
   --seed N               sensor-noise seed (default 17)`,
   options: {
     uai: { type: 'string' },
@@ -38,6 +40,7 @@ Options:
     to: { type: 'string' },
     strategy: { type: 'string' },
     'preheat-minutes': { type: 'string' },
+    'optimum-stop': { type: 'boolean' },
     seed: { type: 'string' },
   },
   async run(args, io) {
@@ -76,6 +79,16 @@ Options:
         'malformed',
       );
     }
+    const optimumStop = args.values['optimum-stop'] === true;
+    if (optimumStop && strategy !== 'learned') {
+      // A stop needs the learned cool-down: with the fixed strategy the option would do nothing.
+      throw InputError.of(
+        'bad-option',
+        '--optimum-stop needs --strategy learned',
+        '--optimum-stop',
+        'invalid',
+      );
+    }
     const preheat = wholeNumber(stringOption(args, 'preheat-minutes'), '--preheat-minutes', 15, 180);
     const seed = wholeNumber(stringOption(args, 'seed'), '--seed', 0, 2 ** 31) ?? 17;
     const school = loadOfflineSchool(args, io);
@@ -105,6 +118,7 @@ Options:
             to: toMs,
             strategy: strategy as Strategy,
             ...(preheat !== undefined ? { preheatMinutes: preheat } : {}),
+            ...(optimumStop ? { optimumStop } : {}),
             outdoor,
             seed,
           },
@@ -117,6 +131,7 @@ Options:
       to,
       strategy,
       ...(preheat !== undefined ? { preheat_minutes: preheat } : {}),
+      ...(optimumStop ? { optimum_stop: true } : {}),
       seed,
       outdoor: { station, daily_amplitude_k: DAILY_AMPLITUDE_K },
       zones: results.map(({ history: _history, ...rest }) => rest),
@@ -126,12 +141,12 @@ Options:
       return EXIT.ok;
     }
     const lines = [
-      `${school.uai}  ${from} → ${to}  strategy ${strategy}${preheat !== undefined ? ` (${preheat} min)` : ''}  seed ${seed}  outdoor ${station} normals ±${DAILY_AMPLITUDE_K} K`,
+      `${school.uai}  ${from} → ${to}  strategy ${strategy}${optimumStop ? ' + optimum stop' : ''}${preheat !== undefined ? ` (${preheat} min)` : ''}  seed ${seed}  outdoor ${station} normals ±${DAILY_AMPLITUDE_K} K`,
       'zone                      kWh   cold starts   cold min   mean arrival °C',
     ];
     for (const r of results) {
       lines.push(
-        `${r.zone.padEnd(22)} ${r.heating_kwh.toFixed(1).padStart(7)}   ${`${r.cold_starts}/${r.starts}`.padStart(11)}   ${String(r.occupied_cold_minutes).padStart(8)}   ${r.mean_arrival_c ?? '–'}`,
+        `${r.zone.padEnd(22)} ${r.heating_kwh.toFixed(1).padStart(7)}   ${`${r.cold_starts}/${r.starts}`.padStart(11)}   ${String(r.occupied_cold_minutes).padStart(8)}   ${r.mean_arrival_c ?? '–'}${r.optimum_stop ? `   stops ${r.optimum_stop.stops} (${r.optimum_stop.minutes} min)` : ''}`,
       );
     }
     io.stdout.write(`${lines.join('\n')}\n`);

@@ -66,6 +66,12 @@ export interface SimulationOptions {
   learningDays?: number;
   /** Room temperature at `from`, °C; default the zone's short-gap setback. */
   initialC?: number;
+  /**
+   * Turns the rule setting `heating.optimum_stop` on (off by default in the rules; its tolerance
+   * and longest stop are the rules' when they set them, else 0.5 K and 60 min). It acts only with
+   * a snapshot, so only under `learned`.
+   */
+  optimumStop?: boolean;
 }
 
 export interface StartRecord {
@@ -87,6 +93,8 @@ export interface ZoneSimulation {
   /** Starts after `learningDays` school days, and those within the tolerance of their target. */
   after_learning: { starts: number; within_tolerance: number; cold_minutes: number };
   learned?: LearnedZone;
+  /** Optimum stops planned (`optimumStop`): how many, and their minutes in all. */
+  optimum_stop?: { stops: number; minutes: number };
   history: StartRecord[];
 }
 
@@ -122,9 +130,31 @@ function withPreheat(rules: ResolvedRules, minutes: number | undefined): Resolve
   };
 }
 
+/** Optimum stop's settings when the rules set none (docs/rules.md's defaults). */
+const DEFAULT_STOP_TOLERANCE_C = 0.5;
+const DEFAULT_STOP_MAX_MINUTES = 60;
+
+function withOptimumStop(rules: ResolvedRules, on: boolean | undefined): ResolvedRules {
+  if (!on) return rules;
+  const set = rules.heating.optimum_stop;
+  return {
+    ...rules,
+    heating: {
+      ...rules.heating,
+      optimum_stop: {
+        enabled: true,
+        tolerance_c: set?.tolerance_c ?? DEFAULT_STOP_TOLERANCE_C,
+        max_minutes: set?.max_minutes ?? DEFAULT_STOP_MAX_MINUTES,
+        rule: 'simulate --optimum-stop',
+        basis: `optimum stop on (simulation)${set ? `, settings of ${set.rule}` : ''}`,
+      },
+    },
+  };
+}
+
 /** Simulates one zone over the period; see the file's comment. */
 export function simulateZone(input: SimulatedZoneInput, options: SimulationOptions): ZoneSimulation {
-  const rules = withPreheat(input.rules, options.preheatMinutes);
+  const rules = withOptimumStop(withPreheat(input.rules, options.preheatMinutes), options.optimumStop);
   const target = rules.heating.occupied.setpoint_c ?? 19;
   const mergeBelow = rules.heating.merge_gap_minutes.value * MINUTE;
   const next = random(options.seed);
@@ -163,6 +193,7 @@ export function simulateZone(input: SimulatedZoneInput, options: SimulationOptio
   let coldAfter = 0;
   let occupiedPointer = 0;
   let learned: LearnedZone | undefined;
+  const stops = { stops: 0, minutes: 0 };
 
   for (let day = options.from; day < options.to; day += DAY) {
     let snapshot: ReturnType<typeof optimumStartSnapshot> | undefined;
@@ -198,6 +229,10 @@ export function simulateZone(input: SimulatedZoneInput, options: SimulationOptio
       } else spans.push({ ...span });
     }
     for (const segment of segments) {
+      if (segment.reason.optimum_stop) {
+        stops.stops++;
+        stops.minutes += (segment.to - segment.from) / MINUTE;
+      }
       if (segment.reason.kind === 'preheat') {
         const occupancyStart = segment.to;
         if (startsAt.has(occupancyStart)) {
@@ -283,5 +318,6 @@ export function simulateZone(input: SimulatedZoneInput, options: SimulationOptio
     history: arrived,
   };
   if (learned) result.learned = learned;
+  if (rules.heating.optimum_stop?.enabled) result.optimum_stop = stops;
   return result;
 }

@@ -88,6 +88,9 @@ export function demoZoneOccupancy(zone: Zone, from: string, to: string): Occupan
   return zoneOccupancy(occupancy.rooms, zone);
 }
 
+/** The panel's row of the learned strategy with optimum stop on. */
+export const LEARNED_WITH_STOP = 'learned + optimum stop';
+
 export interface PanelRun {
   zone: string;
   label: string;
@@ -97,8 +100,9 @@ export interface PanelRun {
 
 /**
  * The panel over `[from, to)` (UTC dates) under each strategy: `fixed` with each of
- * `fixedMinutes`, then `learned` (whose fallback is the rules' 60 min). Occupancy is the demo
- * classroom's; the outdoor temperature Strasbourg's normals with a ±3 K daily cycle.
+ * `fixedMinutes`, then `learned` (whose fallback is the rules' 60 min), then `learned + optimum
+ * stop` (the rule setting `heating.optimum_stop` on; unless `optimumStop` is false). Occupancy is
+ * the demo classroom's; the outdoor temperature Strasbourg's normals with a ±3 K daily cycle.
  */
 export function runPanel(
   ruleSet: RuleSet,
@@ -107,6 +111,7 @@ export function runPanel(
   options: {
     fixedMinutes?: readonly number[];
     learned?: boolean;
+    optimumStop?: boolean;
     seed?: number;
     zones?: readonly PanelZone[];
   } = {},
@@ -138,6 +143,14 @@ export function runPanel(
         strategy: 'learned',
         result: simulateZone(input, { ...base, strategy: 'learned' }),
       });
+      if (options.optimumStop !== false) {
+        runs.push({
+          zone: p.id,
+          label: p.label,
+          strategy: LEARNED_WITH_STOP,
+          result: simulateZone(input, { ...base, strategy: 'learned', optimumStop: true }),
+        });
+      }
     }
   }
   return runs;

@@ -60,6 +60,28 @@ describe('scope-energie simulate', () => {
     const zones = JSON.parse(learned.stdout).zones as Array<{ zone: string; learned: { starts: number } }>;
     // Six school days: every heated zone has learned its first starts.
     expect(zones.every((z) => z.learned.starts >= 1)).toBe(true);
+
+    const stop = await cli([...args, '--strategy', 'learned', '--optimum-stop'], { cwd });
+    expect([stop.code, stop.stderr]).toEqual([0, '']);
+    const stopped = JSON.parse(stop.stdout);
+    expect(stopped.optimum_stop).toBe(true);
+    for (const zone of stopped.zones) {
+      expect(zone.optimum_stop).toEqual({ stops: expect.any(Number), minutes: expect.any(Number) });
+    }
+    const text = await cli(
+      [...args.filter((a) => a !== '--json'), '--strategy', 'learned', '--optimum-stop'],
+      {
+        cwd,
+      },
+    );
+    expect(text.stdout).toContain('strategy learned + optimum stop');
+    expect(text.stdout).toMatch(/stops \d+ \(\d+ min\)/);
+  });
+
+  it('refuses --optimum-stop without the learned strategy', async () => {
+    const bad = await cli([...args, '--strategy', 'fixed', '--optimum-stop'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout + bad.stderr).toContain('--optimum-stop needs --strategy learned');
   });
 
   it('refuses a bad strategy or range with exit code 2', async () => {

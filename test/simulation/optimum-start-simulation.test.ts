@@ -21,7 +21,11 @@ import { defaultRuleSet } from '../rules/plan-fixtures.js';
 const zones = ZONE_PANEL.filter((z) => ['prefab-light', 'classroom', 'heavy'].includes(z.id));
 
 describe('optimum start simulation (January 2027, demo classroom timetable)', () => {
-  const runs = runPanel(defaultRuleSet, '2027-01-04', '2027-02-01', { fixedMinutes: [60, 120], zones });
+  const runs = runPanel(defaultRuleSet, '2027-01-04', '2027-02-01', {
+    fixedMinutes: [60, 120],
+    zones,
+    optimumStop: false,
+  });
   const run = (zone: string, strategy: string) =>
     runs.find((r) => r.zone === zone && r.strategy === strategy) as PanelRun;
 
