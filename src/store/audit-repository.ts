@@ -179,6 +179,108 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
       .executeTakeFirstOrThrow();
     return { seq: Number(head.seq), hash: head.hash };
   };
+
+  const anchorSeq = async (): Promise<number> =>
+    Number(
+      (await db.selectFrom('audit_anchor').select('seq').where('id', '=', 1).executeTakeFirstOrThrow()).seq,
+    );
+
+  const walk = async (options: AuditVerifyOptions): Promise<AuditVerification> => {
+    const { against } = options;
+    let { from } = options;
+    const anchorRow = await db
+      .selectFrom('audit_anchor')
+      .select(['seq', 'hash', 'purge_seq'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    const anchor: AuditPurgeAnchor = {
+      seq: Number(anchorRow.seq),
+      hash: anchorRow.hash,
+      purgeSeq: Number(anchorRow.purge_seq),
+    };
+    // After a purge the walk starts at the anchor (the entries before it are gone); the purge
+    // entry met on the way must attest it.
+    const purged = anchor.seq > 0 && (from === undefined || from.seq <= anchor.seq) ? anchor : undefined;
+    if (purged) {
+      const recorded =
+        against?.entries?.get(purged.seq) ?? (against?.seq === purged.seq ? against.hash : undefined);
+      if (
+        (from?.seq === purged.seq && from.hash !== purged.hash) ||
+        (recorded !== undefined && recorded !== purged.hash)
+      )
+        return { ok: false, checked: purged.seq - 1, firstBad: { seq: purged.seq, reason: 'rewritten' } };
+      from = undefined;
+    }
+    let attested = purged === undefined;
+    let checked = purged?.seq ?? from?.seq ?? 0;
+    let expectedSeq = checked + 1;
+    // No lower bound on a full walk's first page: a hand-inserted seq 0 or below must be seen too.
+    let after: number | undefined = from?.seq;
+    let prevHash = purged?.hash ?? from?.hash ?? GENESIS_HASH;
+    const bad = (seq: number, reason: AuditBreak): AuditVerification => ({
+      ok: false,
+      checked,
+      firstBad: { seq, reason },
+    });
+    let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
+    if (from !== undefined && from.seq > 0) {
+      const row = await db
+        .selectFrom('audit_log')
+        .select('hash')
+        .where('seq', '=', from.seq)
+        .executeTakeFirst();
+      if (!row)
+        return { ok: false, checked: from.seq - 1, firstBad: { seq: from.seq, reason: 'head-moved-back' } };
+      if (row.hash !== from.hash) {
+        return { ok: false, checked: from.seq - 1, firstBad: { seq: from.seq, reason: 'rewritten' } };
+      }
+    }
+    let emptyPageAfterHead = false;
+    for (;;) {
+      const rows = await db
+        .selectFrom('audit_log')
+        .selectAll()
+        .$if(after !== undefined, (q) => q.where('seq', '>', after ?? 0))
+        .orderBy('seq')
+        .limit(VERIFY_PAGE_SIZE)
+        .execute();
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        if (seq < expectedSeq) return bad(seq, 'unexpected-seq');
+        if (seq > expectedSeq) return bad(expectedSeq, 'seq-gap');
+        if (row.prev_hash !== prevHash) return bad(seq, 'prev-hash-mismatch');
+        if (hashOf(row) !== row.hash) return bad(seq, 'hash-mismatch');
+        const recorded = against?.entries?.get(seq) ?? (seq === against?.seq ? against.hash : undefined);
+        if (recorded !== undefined && recorded !== row.hash) return bad(seq, 'rewritten');
+        if (purged && seq === purged.purgeSeq) {
+          if (!purgeAttests(row, purged, options.checkpointHolds)) return bad(purged.seq, 'unattested-purge');
+          attested = true;
+        }
+        prevHash = row.hash;
+        after = seq;
+        expectedSeq += 1;
+        checked += 1;
+      }
+      if (rows.length === VERIFY_PAGE_SIZE) continue;
+      // Read after the rows: appends move rows and head together, so a head ahead of the walk
+      // is either entries appended meanwhile (the next page has them) or a deleted tail. An
+      // empty page is read once more after such a head before calling the tail deleted: another
+      // instance may have appended between that page and the head.
+      head = await readHead();
+      if (head.seq <= checked) break;
+      if (rows.length === 0) {
+        if (emptyPageAfterHead) break;
+        emptyPageAfterHead = true;
+      } else emptyPageAfterHead = false;
+    }
+    if (head.seq > checked) return bad(checked + 1, 'truncated');
+    if (head.seq < checked) return bad(head.seq + 1, 'beyond-head');
+    if (head.hash !== prevHash) return bad(checked, 'head-mismatch');
+    if (against !== undefined && checked < against.seq) return bad(checked + 1, 'head-moved-back');
+    if (purged && !attested) return bad(purged.seq, 'unattested-purge');
+    return { ok: true, checked, head, ...(purged ? { purged } : {}) };
+  };
+
   return {
     async append(entries) {
       if (entries.length === 0) return [];
@@ -309,100 +411,16 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
     head: readHead,
 
     async verify(options = {}) {
-      const { against } = options;
-      let { from } = options;
-      const anchorRow = await db
-        .selectFrom('audit_anchor')
-        .select(['seq', 'hash', 'purge_seq'])
-        .where('id', '=', 1)
-        .executeTakeFirstOrThrow();
-      const anchor: AuditPurgeAnchor = {
-        seq: Number(anchorRow.seq),
-        hash: anchorRow.hash,
-        purgeSeq: Number(anchorRow.purge_seq),
-      };
-      // After a purge the walk starts at the anchor (the entries before it are gone); the purge
-      // entry met on the way must attest it.
-      const purged = anchor.seq > 0 && (from === undefined || from.seq <= anchor.seq) ? anchor : undefined;
-      if (purged) {
-        const recorded =
-          against?.entries?.get(purged.seq) ?? (against?.seq === purged.seq ? against.hash : undefined);
-        if (
-          (from?.seq === purged.seq && from.hash !== purged.hash) ||
-          (recorded !== undefined && recorded !== purged.hash)
-        )
-          return { ok: false, checked: purged.seq - 1, firstBad: { seq: purged.seq, reason: 'rewritten' } };
-        from = undefined;
+      // A retention purge committed during a walk moves the anchor and deletes rows the walk has
+      // not reached yet: the walk, which read the anchor before, would see a seq gap exactly
+      // like a hand-made deletion. A failed walk is therefore told only once the anchor has
+      // not moved during it; otherwise it starts again from the new anchor (a purge is daily at
+      // most, so three walks are plenty).
+      for (let attempt = 1; ; attempt++) {
+        const anchorBefore = await anchorSeq();
+        const result = await walk(options);
+        if (result.ok || attempt === 3 || (await anchorSeq()) === anchorBefore) return result;
       }
-      let attested = purged === undefined;
-      let checked = purged?.seq ?? from?.seq ?? 0;
-      let expectedSeq = checked + 1;
-      // No lower bound on a full walk's first page: a hand-inserted seq 0 or below must be seen too.
-      let after: number | undefined = from?.seq;
-      let prevHash = purged?.hash ?? from?.hash ?? GENESIS_HASH;
-      const bad = (seq: number, reason: AuditBreak): AuditVerification => ({
-        ok: false,
-        checked,
-        firstBad: { seq, reason },
-      });
-      let head: AuditHead = { seq: 0, hash: GENESIS_HASH };
-      if (from !== undefined && from.seq > 0) {
-        const row = await db
-          .selectFrom('audit_log')
-          .select('hash')
-          .where('seq', '=', from.seq)
-          .executeTakeFirst();
-        if (!row)
-          return { ok: false, checked: from.seq - 1, firstBad: { seq: from.seq, reason: 'head-moved-back' } };
-        if (row.hash !== from.hash) {
-          return { ok: false, checked: from.seq - 1, firstBad: { seq: from.seq, reason: 'rewritten' } };
-        }
-      }
-      let emptyPageAfterHead = false;
-      for (;;) {
-        const rows = await db
-          .selectFrom('audit_log')
-          .selectAll()
-          .$if(after !== undefined, (q) => q.where('seq', '>', after ?? 0))
-          .orderBy('seq')
-          .limit(VERIFY_PAGE_SIZE)
-          .execute();
-        for (const row of rows) {
-          const seq = Number(row.seq);
-          if (seq < expectedSeq) return bad(seq, 'unexpected-seq');
-          if (seq > expectedSeq) return bad(expectedSeq, 'seq-gap');
-          if (row.prev_hash !== prevHash) return bad(seq, 'prev-hash-mismatch');
-          if (hashOf(row) !== row.hash) return bad(seq, 'hash-mismatch');
-          const recorded = against?.entries?.get(seq) ?? (seq === against?.seq ? against.hash : undefined);
-          if (recorded !== undefined && recorded !== row.hash) return bad(seq, 'rewritten');
-          if (purged && seq === purged.purgeSeq) {
-            if (!purgeAttests(row, purged, options.checkpointHolds))
-              return bad(purged.seq, 'unattested-purge');
-            attested = true;
-          }
-          prevHash = row.hash;
-          after = seq;
-          expectedSeq += 1;
-          checked += 1;
-        }
-        if (rows.length === VERIFY_PAGE_SIZE) continue;
-        // Read after the rows: appends move rows and head together, so a head ahead of the walk
-        // is either entries appended meanwhile (the next page has them) or a deleted tail. An
-        // empty page is read once more after such a head before calling the tail deleted: another
-        // instance may have appended between that page and the head.
-        head = await readHead();
-        if (head.seq <= checked) break;
-        if (rows.length === 0) {
-          if (emptyPageAfterHead) break;
-          emptyPageAfterHead = true;
-        } else emptyPageAfterHead = false;
-      }
-      if (head.seq > checked) return bad(checked + 1, 'truncated');
-      if (head.seq < checked) return bad(head.seq + 1, 'beyond-head');
-      if (head.hash !== prevHash) return bad(checked, 'head-mismatch');
-      if (against !== undefined && checked < against.seq) return bad(checked + 1, 'head-moved-back');
-      if (purged && !attested) return bad(purged.seq, 'unattested-purge');
-      return { ok: true, checked, head, ...(purged ? { purged } : {}) };
     },
   };
 }

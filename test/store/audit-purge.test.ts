@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sql } from 'kysely';
+import { type KyselyPlugin, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAuditSigningKey } from '../../src/audit/audit-signing-key.js';
 import { type Checkpoint, signCheckpoint } from '../../src/audit/checkpoint.js';
@@ -15,6 +15,7 @@ import { directorySink } from '../../src/audit/checkpoint-sinks.js';
 import type { AuditEntryInput } from '../../src/domain/audit-entry.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { checkpointHoldsWith, purgeOldAuditEntries } from '../../src/retention/audit-retention.js';
+import { createAuditRepository } from '../../src/store/audit-repository.js';
 import type { Store } from '../../src/store/store.js';
 import { tamper } from './audit-tamper.js';
 import { storeBackends } from './backends.js';
@@ -76,12 +77,13 @@ function refusal(promise: Promise<unknown>): Promise<string> {
 
 describe.each(backends)('audit purge on $name', (backend) => {
   // Each case gets its own database: a purge cannot be undone.
-  const fresh = async () => {
+  const freshBackend = async () => {
     const [own] = await storeBackends().then((list) => list.filter((b) => b.name === backend.name));
     if (!own) throw new Error(`no ${backend.name} backend`);
     cleanups.push(() => own.cleanup());
-    return own.open();
+    return own;
   };
+  const fresh = async () => (await freshBackend()).open();
   const cleanups: (() => Promise<void>)[] = [];
   afterAll(async () => {
     await Promise.all(cleanups.map((c) => c()));
@@ -165,6 +167,47 @@ describe.each(backends)('audit purge on $name', (backend) => {
     expect(await store.audit.verify({ checkpointHolds })).toMatchObject({ ok: true, checked: 14 });
     expect(await purge()).toEqual({ purged: null, why: 'no-checkpoint', cutoff: '2020-12-01T00:00:00.000Z' });
     expect(await seqs(store)).toEqual([7, 8, 9, 10, 11, 12, 13, 14]);
+  });
+
+  it('a walk overlapping a purge (on another instance) does not report the purge as a break', async () => {
+    const own = await freshBackend();
+    const writer = await own.open();
+    const reader = await own.open();
+    const { purge } = await scenario(writer);
+    // The reader's walk is held after it has read the anchor (its second query: the first is the
+    // anchor the retry compares with), and the purge commits meanwhile.
+    let queries = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reached!: () => void;
+    const atGate = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const gate: KyselyPlugin = {
+      transformQuery: (args) => args.node,
+      async transformResult(args) {
+        queries += 1;
+        if (queries === 2) {
+          reached();
+          await held;
+        }
+        return args.result;
+      },
+    };
+    const audit = createAuditRepository(reader.db.withPlugin(gate), reader.dialect);
+    const walk = audit.verify();
+    await atGate;
+    expect((await purge()).purged?.throughSeq).toBe(6);
+    release();
+    // The stale walk met a seq gap where the purged rows were; the anchor had moved, so it walked
+    // again from the new anchor: no false tamper alarm.
+    const result = await walk;
+    expect(result).toMatchObject({ ok: true, checked: 13, purged: { seq: 6 } });
+    // A deletion by hand, with the anchor left alone, is still a break.
+    await tamper(writer, sql`delete from audit_log where seq = 8`);
+    expect(await audit.verify()).toMatchObject({ ok: false, firstBad: { seq: 8, reason: 'seq-gap' } });
   });
 
   it('allows only the controlled purge: other DELETEs, UPDATEs and anchor moves are refused', async () => {
