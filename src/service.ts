@@ -40,7 +40,7 @@ import { EventLoopMonitor } from './http/event-loop-monitor.js';
 import { Composition } from './lifecycle/composition.js';
 import { subscriptionsPart } from './lifecycle/part.js';
 import type { Logger } from './log/logger.js';
-import { runAuditRetention } from './retention/audit-retention-run.js';
+import { auditPurgeAllowed, runAuditRetention } from './retention/audit-retention-run.js';
 import { RetentionJob } from './retention/retention-job.js';
 import { zoneComfortSetpoints } from './savings/baseline.js';
 import { MeterIngest } from './savings/meter-ingest.js';
@@ -222,6 +222,9 @@ function assembleService(options: {
     },
     { onError: (error) => logger.error({ err: error }, 'audit append failed; retrying with the next batch') },
   );
+  const auditPurge = auditPurgeAllowed(config, store.dialect);
+  if (!auditPurge.allowed && config.retention.audit.purge)
+    logger.warn({ why: auditPurge.why }, 'audit entries are kept: no purge on this instance');
   // Old timetable versions leave the store per the retention policy, each purge logged.
   const retention = new RetentionJob({
     settings: {
@@ -231,7 +234,7 @@ function assembleService(options: {
     },
     purge: (policy) => purgeTimetableVersions(store.db, store.dialect, policy),
     audit: auditLog.sink,
-    ...(config.retention.audit.purge
+    ...(auditPurge.allowed
       ? { purgeAudit: () => runAuditRetention({ config, store, anchoring, clock, logger }) }
       : {}),
     clock,

@@ -9,6 +9,27 @@ import type { Logger } from '../log/logger.js';
 import type { Store } from '../store/store.js';
 import { type AuditRetentionOutcome, purgeOldAuditEntries } from './audit-retention.js';
 
+/**
+ * Whether this instance may purge audit entries. A purge is attested by a checkpoint signed with
+ * the instance's audit key, and every instance sharing the log verifies it with its own key: on
+ * PostgreSQL (where several instances may share one log, docs/deployment.md) a key generated in
+ * each instance's data directory would make every other instance read a legitimate purge as
+ * `unattested-purge` (a tamper alarm and /readyz 503 on all of them; found by a cold review).
+ * There the purge needs `audit.signing_key_file`, the same file on every instance.
+ */
+export function auditPurgeAllowed(
+  config: Pick<Config, 'retention' | 'audit'>,
+  dialect: 'sqlite' | 'postgres',
+): { allowed: true } | { allowed: false; why: string } {
+  if (!config.retention.audit.purge) return { allowed: false, why: 'retention.audit.purge is false' };
+  if (dialect === 'postgres' && config.audit.signing_key_file === undefined)
+    return {
+      allowed: false,
+      why: 'on PostgreSQL every instance sharing the audit log must verify the purge with the same key: set audit.signing_key_file, the same file on every instance, to purge',
+    };
+  return { allowed: true };
+}
+
 export async function runAuditRetention(options: {
   config: Pick<Config, 'retention'>;
   store: Pick<Store, 'audit'>;

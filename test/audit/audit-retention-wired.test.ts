@@ -13,7 +13,7 @@ import { configSchema } from '../../src/config/schema.js';
 import type { AuditEntryInput } from '../../src/domain/audit-entry.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { createLogger } from '../../src/log/logger.js';
-import { runAuditRetention } from '../../src/retention/audit-retention-run.js';
+import { auditPurgeAllowed, runAuditRetention } from '../../src/retention/audit-retention-run.js';
 import { RetentionJob } from '../../src/retention/retention-job.js';
 import { openStore, type Store } from '../../src/store/store.js';
 
@@ -97,5 +97,22 @@ describe('audit retention in the service', () => {
     expect(await store.audit.anchor()).toEqual({ seq: 3, hash: expect.any(String), purgeSeq: 6 });
     expect((await store.audit.list()).map((e) => e.seq)).toEqual([4, 5, 6]);
     expect(await anchoring.monitor.verifyNow()).toMatchObject({ ok: true, checked: 6 });
+  });
+
+  it('purges on PostgreSQL only with a shared audit key file, and says why not otherwise', () => {
+    const plain = configSchema.parse({});
+    expect(auditPurgeAllowed(plain, 'sqlite')).toEqual({ allowed: true });
+    const refused = auditPurgeAllowed(plain, 'postgres');
+    expect(refused.allowed).toBe(false);
+    expect(refused.allowed ? '' : refused.why).toMatch(
+      /audit\.signing_key_file, the same file on every instance/,
+    );
+    const shared = configSchema.parse({ audit: { signing_key_file: '/run/secrets/audit-key.pem' } });
+    expect(auditPurgeAllowed(shared, 'postgres')).toEqual({ allowed: true });
+    const off = configSchema.parse({ retention: { audit: { purge: false } } });
+    expect(auditPurgeAllowed(off, 'sqlite')).toEqual({
+      allowed: false,
+      why: 'retention.audit.purge is false',
+    });
   });
 });
