@@ -261,7 +261,13 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
         expectedSeq += 1;
         checked += 1;
       }
-      if (rows.length === VERIFY_PAGE_SIZE) continue;
+      if (rows.length === VERIFY_PAGE_SIZE) {
+        // better-sqlite3 answers synchronously: without a turn between pages, a walk of a large
+        // log (~22 µs an entry: 22 s for a million) would hold the event loop, its MQTT and
+        // timers, from start to end. One page is ~20 ms.
+        if (dialect === 'sqlite') await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
       // Read after the rows: appends move rows and head together, so a head ahead of the walk
       // is either entries appended meanwhile (the next page has them) or a deleted tail. An
       // empty page is read once more after such a head before calling the tail deleted: another
