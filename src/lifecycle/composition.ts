@@ -34,6 +34,8 @@ export class Composition {
   private readonly started: PartDeclaration[] = [];
   private readonly running = new Set<string>();
   private stopping: Promise<void> | undefined;
+  /** The start of the part being started, settled either way; null between parts. */
+  private inFlight: Promise<void> | null = null;
 
   constructor(
     declarations: readonly PartDeclaration[],
@@ -51,14 +53,23 @@ export class Composition {
   /**
    * Starts every part in order. If one throws, the parts already started and the failed one are
    * stopped in reverse order (their stop errors logged), then its error is thrown as it was (an
-   * `InputError` still reaches the CLI as one); the log names the part.
+   * `InputError` still reaches the CLI as one); the log names the part. A `stop()` during the
+   * start waits for the part being started, stops it with the others, and the start rejects
+   * without starting the rest (a SIGTERM during a long start-up).
    */
   async start(): Promise<void> {
     if (this.started.length > 0 || this.stopping) throw new Error('a composition starts once');
     for (const declaration of this.ordered) {
+      // A stop asked while a part was starting: the parts after it never start.
+      if (this.stopping) throw new Error(`stopped while starting (before "${declaration.name}")`);
       this.started.push(declaration);
       try {
-        await declaration.part.start();
+        const starting = Promise.resolve(declaration.part.start());
+        this.inFlight = starting.then(
+          () => undefined,
+          () => undefined,
+        );
+        await starting;
       } catch (error) {
         this.logger?.error({ err: error, part: declaration.name }, 'part failed to start');
         await this.stop().catch((stopError: unknown) =>
@@ -66,6 +77,7 @@ export class Composition {
         );
         throw error;
       }
+      this.inFlight = null;
       this.running.add(declaration.name);
       this.logger?.debug?.({ part: declaration.name }, 'part started');
     }
@@ -99,6 +111,8 @@ export class Composition {
   }
 
   private async stopAll(): Promise<void> {
+    // A part still starting is stopped once its start has settled, never in the middle of it.
+    await this.inFlight;
     const errors: unknown[] = [];
     for (const declaration of this.started.splice(0).reverse()) {
       this.running.delete(declaration.name);

@@ -138,6 +138,50 @@ describe('Composition', () => {
     ).toThrow('parts in a dependency cycle: a, b');
   });
 
+  it('a stop during the start waits for the part starting, stops it and those before, and starts none after', async () => {
+    const log: string[] = [];
+    let finishSlow!: () => void;
+    const slowDone = new Promise<void>((resolve) => {
+      finishSlow = resolve;
+    });
+    let slowStarting!: () => void;
+    const slowBegan = new Promise<void>((resolve) => {
+      slowStarting = resolve;
+    });
+    const composition = new Composition([
+      { name: 'a', part: { start: () => void log.push('start a'), stop: () => void log.push('stop a') } },
+      {
+        name: 'slow',
+        part: {
+          start: () => {
+            log.push('start slow');
+            slowStarting();
+            return slowDone;
+          },
+          stop: () => void log.push('stop slow'),
+        },
+        needs: ['a'],
+      },
+      {
+        name: 'late',
+        part: { start: () => void log.push('start late'), stop: () => void log.push('stop late') },
+        needs: ['slow'],
+      },
+    ]);
+    const starting = composition.start().then(
+      () => 'started',
+      (error: Error) => error.message,
+    );
+    await slowBegan;
+    const stopping = composition.stop();
+    log.push('slow finishes');
+    finishSlow();
+    await stopping;
+    expect(await starting).toBe('stopped while starting (before "late")');
+    expect(log).toEqual(['start a', 'start slow', 'slow finishes', 'stop slow', 'stop a']);
+    expect(composition.problems()).toEqual([]);
+  });
+
   it('starts once', async () => {
     const composition = new Composition([{ name: 'a', part: { start() {}, stop() {} } }]);
     await composition.start();
