@@ -117,6 +117,8 @@ export class SchoolLeases implements Part {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private ticking: Promise<void> = Promise.resolve();
+  /** Leases the last round claimed in the store but did not keep: it outlasted their validity. */
+  private readonly claimedNotHeld = new Set<string>();
   private live: string[] = [];
   private readonly counters = { ticks: 0, failedTicks: 0, timedOutTicks: 0 };
   private lastTickAt: number | null = null;
@@ -168,10 +170,14 @@ export class SchoolLeases implements Part {
     const released = [...this.held.keys()];
     this.held.clear();
     if (released.length > 0) this.emit({ acquired: [], released });
+    // Also the leases a slow round claimed in the store and did not keep (runTick): they are
+    // this instance's there until released, and the others should not wait a TTL for them.
+    const inStore = [...new Set([...released, ...this.claimedNotHeld])].sort();
+    this.claimedNotHeld.clear();
     try {
       const told = await boundedBy(
         (async () => {
-          await this.options.repository.release(this.instanceId, released);
+          await this.options.repository.release(this.instanceId, inStore);
           await this.options.repository.leave(this.instanceId, this.boot);
         })(),
         STOP_STORE_WAIT_MS,
@@ -312,6 +318,8 @@ export class SchoolLeases implements Part {
       // schools that owns() already refuses, and the next round would release and acquire them
       // again (seen as a double release under load). The next round claims them afresh.
       const got = afterClaim < validUntil ? claimed : [];
+      this.claimedNotHeld.clear();
+      if (got.length < claimed.length) for (const lease of claimed) this.claimedNotHeld.add(lease.uai);
       if (got.length < claimed.length)
         this.options.logger?.warn(
           { schools: claimed.length, roundMs: Math.round(afterClaim - started) },
@@ -371,8 +379,10 @@ export class SchoolLeases implements Part {
       );
     }
     this.standingAside = true;
+    const inStore = [...new Set([...released, ...this.claimedNotHeld])].sort();
+    this.claimedNotHeld.clear();
     try {
-      if (released.length > 0) await this.options.repository.release(this.options.instanceId, released);
+      if (inStore.length > 0) await this.options.repository.release(this.options.instanceId, inStore);
       await this.options.repository.leave(this.options.instanceId, this.boot);
       this.storeAnswered();
     } catch (error) {

@@ -433,4 +433,35 @@ describe.each(backends)('SchoolLeases on $name', (backend) => {
     ]);
     expect(a.leases.owned()).toEqual(sorted(schools));
   });
+
+  it('a stop right after a slow round releases in the store what that round claimed and did not keep', async () => {
+    const schools = schoolsOf(7, 4);
+    let jump = 0;
+    let slow = false;
+    const base = store.leases;
+    let ttl = 0;
+    const slowRepository: LeaseRepository = {
+      ...base,
+      claim: async (...args) => {
+        if (slow) jump += ttl;
+        return base.claim(...args);
+      },
+    };
+    const a = await instance('slow-stop-a', schools, {
+      repository: slowRepository,
+      monotonicNow: () => performance.now() + jump,
+    });
+    ttl = a.leases.ttlMs;
+    await a.leases.start();
+    slow = true;
+    await a.leases.tick();
+    slow = false;
+    expect(a.leases.owned()).toEqual([]);
+    // The store still names this instance for them, live, until it is told.
+    expect(await liveOwners(schools)).toEqual(
+      Object.fromEntries(sorted(schools).map((u) => [u, 'slow-stop-a'])),
+    );
+    await a.leases.stop();
+    expect(await liveOwners(schools)).toEqual({});
+  });
 });
