@@ -80,7 +80,7 @@ export function dashboardDepsOf(parts: {
       return loaded;
     },
     syncStatus: (uai) => bridge.sync.currentStatus(uai),
-    gateways: (uai) => bridge.tracker.report((visible) => visible === uai),
+    gateways: (uai) => bridge.tracker.schoolReport(uai),
     allGateways: () => bridge.tracker.report(),
     timetable: async (uai) => (await store.timetables.current(uai))?.timetable ?? null,
     // Kept per stored version and zones: a dashboard view decodes no timetable on this thread.
