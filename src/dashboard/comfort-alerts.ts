@@ -6,6 +6,7 @@
  * `OVERHEAT_ALERT_MINUTES`. The figures are the comfort report's (docs/telemetry.md, "Comfort").
  */
 
+import type { PlanForDates } from '../bridge/planning.js';
 import { localDate } from '../bridge/school-plan.js';
 import { SortieError } from '../bridge/sortie-client.js';
 import type { LoadedDevices } from '../devices/load.js';
@@ -26,6 +27,8 @@ export interface ComfortAlert {
 export async function comfortAlerts(
   deps: Pick<DashboardDeps, 'telemetry' | 'clock' | 'planFor'>,
   devices: LoadedDevices,
+  /** A plan the view made already (the school page's week), read when it covers yesterday and today. */
+  plan?: PlanForDates,
 ): Promise<ComfortAlert[]> {
   const telemetry = deps.telemetry;
   if (!telemetry) return [];
@@ -33,10 +36,14 @@ export async function comfortAlerts(
   const today = localDate(deps.clock.now(), school.timezone);
   let body: Awaited<ReturnType<typeof comfortReport>>;
   try {
-    const report = await comfortOf(deps, devices, addDays(today, -1), today, {
-      from: 'hier',
-      to: 'aujourdhui',
-    });
+    const report = await comfortOf(
+      deps,
+      devices,
+      addDays(today, -1),
+      today,
+      { from: 'hier', to: 'aujourdhui' },
+      plan,
+    );
     if (!report) return [];
     body = report;
   } catch (error) {
