@@ -113,6 +113,23 @@ describe('overviewComfortAlerts', () => {
     // Wednesday 14 January 2026, 10:00 in Strasbourg.
     const clock = new ManualClock(Date.parse('2026-01-14T09:00:00Z'));
     store = await (sqlite as NonNullable<typeof sqlite>).open();
+    // One report this morning: something measured yesterday and today, and today and tomorrow
+    // (a school with nothing measured has no comfort alert to compute: see below).
+    await store.telemetry.writeBatch([
+      {
+        uai: DEMO_UAI,
+        zone: 'batiment-b-est',
+        function: 'heating',
+        ts: Date.parse('2026-01-14T08:00:00Z'),
+        receivedAt: Date.parse('2026-01-14T08:00:00Z'),
+        measured_c: 19,
+        mode: 'comfort',
+        setpoint_c: 19,
+        applied_rev: 1,
+        source: 'bridge',
+        flag: null,
+      },
+    ]);
     const planned: string[] = [];
     let release: (() => void) | null = null;
     const deps = {
@@ -164,6 +181,70 @@ describe('overviewComfortAlerts', () => {
     (release as unknown as () => void)();
     expect(await nextDay).toEqual([]);
     expect(planned[2]).toBe('0670999X 2026-01-13 3 @2026-01-15T07:00:00.000Z');
+
+    // Two days later nothing was measured since yesterday's midnight: no alert can hold, and
+    // no plan is made for the report.
+    clock.set(Date.parse('2026-01-17T07:00:00Z'));
+    expect(await overviewComfortAlerts(deps, devices)).toEqual([]);
+    expect(planned).toHaveLength(3);
+  });
+});
+
+describe('overviewComfortAlerts refreshes', () => {
+  let store: Store | undefined;
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('refreshes the schools found old one at a time, not all at once', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-14T09:00:00Z'));
+    store = await (sqlite as NonNullable<typeof sqlite>).open();
+    const schools = [DEMO_UAI, OTHER].map((uai) => ({
+      ...devices,
+      value: { ...devices.value, school: { ...devices.value.school, uai } },
+    }));
+    await store.telemetry.writeBatch(
+      schools.map((school) => ({
+        uai: school.value.school.uai,
+        zone: 'batiment-b-est',
+        function: 'heating' as const,
+        ts: Date.parse('2026-01-14T08:00:00Z'),
+        receivedAt: Date.parse('2026-01-14T08:00:00Z'),
+        measured_c: 19,
+        mode: 'comfort',
+        setpoint_c: 19,
+        applied_rev: 1,
+        source: 'bridge' as const,
+        flag: null,
+      })),
+    );
+    const planned: string[] = [];
+    const releases: Array<() => void> = [];
+    const deps = {
+      clock,
+      telemetry: { repository: store.telemetry, settings: DEFAULT_COMFORT_SETTINGS },
+      planFor: async (uai: string) => {
+        planned.push(uai);
+        // The first computations answer at once; the refreshes wait to be let go.
+        if (planned.length > 2) await new Promise<void>((resolve) => releases.push(resolve));
+        throw new SortieError('network', 'hub down', { url: 'http://hub', attempts: 1 });
+      },
+    } as unknown as Pick<DashboardDeps, 'telemetry' | 'clock' | 'planFor'>;
+    for (const school of schools) expect(await overviewComfortAlerts(deps, school)).toEqual([]);
+    expect(planned).toEqual([DEMO_UAI, OTHER]);
+
+    // Both old (past 120 s): the view serves both at once, and one refresh runs.
+    clock.advance(2 * OVERVIEW_COMFORT_REUSE_MS + 1);
+    for (const school of schools) expect(await overviewComfortAlerts(deps, school)).toEqual([]);
+    await waitFor(() => planned.length === 3, { what: 'the first refresh' });
+    expect(planned[2]).toBe(DEMO_UAI);
+    // The second waits for the first to end.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(planned).toHaveLength(3);
+    releases.shift()?.();
+    await waitFor(() => planned.length === 4, { what: 'the second refresh' });
+    expect(planned[3]).toBe(OTHER);
+    releases.shift()?.();
   });
 });
 
