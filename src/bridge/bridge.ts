@@ -35,7 +35,7 @@ import { Dispatcher } from './dispatcher.js';
 import { eventsRoutes } from './events-routes.js';
 import { EventsService } from './events-service.js';
 import { gatewayRoutes } from './gateway-routes.js';
-import { GatewayTracker, type GatewayTrackerOptions } from './gateway-tracker.js';
+import { GatewayTracker, type GatewayTrackerOptions, telling } from './gateway-tracker.js';
 import { HomeAssistantCommands } from './ha-commands.js';
 import { OptimumStartSource, type OptimumStartSourceOptions } from './optimum-start-source.js';
 import { OverridesService } from './overrides-service.js';
@@ -247,7 +247,8 @@ export function createBridge(context: BridgeContext): Bridge & Part {
   });
   const dispatcher = new Dispatcher({
     feed,
-    publisher: auditedPublisher(publisher, audit, clock, actor),
+    // The tracker keeps each school's report until the school's latest revs change.
+    publisher: telling(auditedPublisher(publisher, audit, clock, actor), (uai) => tracker.latestChanged(uai)),
     repository: store.bridgeState,
     clock,
     fenceOf: (uai) => leases.fenceOf(uai),

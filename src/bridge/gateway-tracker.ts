@@ -26,6 +26,7 @@ import type {
   StoredGatewayStatus,
   StoredReported,
 } from '../store/bridge-state-repository.js';
+import type { DispatcherPublisher } from './dispatcher.js';
 import { TokenBuckets } from './token-buckets.js';
 import {
   parseZ2mPayload,
@@ -53,7 +54,11 @@ export interface GatewayTrackerOptions {
   connection: Pick<MqttConnection, 'subscribe'>;
   topics: MqttTopics;
   repository: BridgeStateRepository;
-  /** The latest rev the bridge issued for a zone function (`Dispatcher.latest`). */
+  /**
+   * The latest rev the bridge issued for a zone function (`Dispatcher.latest`). Reports keep what
+   * it answered until something of the school changes: when its answer changes, call
+   * `latestChanged` (bridge.ts does on each of the dispatcher's publications).
+   */
   latest: (
     uai: string,
     zone: string,
@@ -139,6 +144,43 @@ export interface GatewayTrackerStats {
 
 const keyOf = (uai: string, zone: string, fn: string): string => `${uai}/${zone}/${fn}`;
 
+/**
+ * `String.prototype.localeCompare`'s order (the default locale, default options) without building
+ * a collator at each call: a region's report sorts 28,000 zone functions.
+ */
+const compare = new Intl.Collator().compare;
+
+/** A zone function devices/ declares, as a report lists it. */
+interface Slot {
+  key: string;
+  zone: string;
+  function: ZoneFunction;
+  gateway: string;
+}
+
+const bySlotOrder = (a: Slot, b: Slot): number => compare(a.zone, b.zone) || compare(a.function, b.function);
+
+/** What the tracker holds of one school, so that its report reads that school alone. */
+interface SchoolEntries {
+  /** Its zone functions from devices/, in the report's order (sorted once per devices/ load). */
+  slots: Slot[];
+  /** Its kept `reported`, by `uai/zone/function`. */
+  reported: Map<string, StoredReported>;
+  /** Its gateways' statuses, by `uai/gateway`. */
+  statuses: Map<string, StoredGatewayStatus>;
+}
+
+/**
+ * A school's report as last built, and the clock range over which it holds: it changes with the
+ * clock only when a zone function that is not lagging yet becomes lagging (`lagDelayMs` after
+ * its rev was issued).
+ */
+interface KeptReport {
+  gateways: GatewayReport[];
+  from: number;
+  until: number;
+}
+
 export class GatewayTracker implements Part {
   private readonly clock: Clock;
   private readonly logger: MqttLogger;
@@ -156,6 +198,15 @@ export class GatewayTracker implements Part {
   private z2m = new Map<string, Z2mRoute>();
   private readonly z2mSubscriptions = new Map<string, Subscription>();
   private readonly availability = new Map<string, OnlineState>();
+  /** The same rows as `zones`, `reported` and `statuses`, per school. */
+  private readonly bySchool = new Map<string, SchoolEntries>();
+  /**
+   * Each school's report, kept until the school's zones, reports, statuses, availability or
+   * latest revs change, or the clock reaches a lag: the dashboard's overview asks for every
+   * school's at each view (issue 18), and a region's report built afresh walked 28,000 zone
+   * functions.
+   */
+  private readonly kept = new Map<string, KeptReport>();
   private started = false;
   private z2mSync: Promise<void> = Promise.resolve();
   private readonly counters = {
@@ -184,10 +235,20 @@ export class GatewayTracker implements Part {
     this.zones = zones;
     this.gatewayOfZone.clear();
     this.declared.clear();
+    for (const entries of this.bySchool.values()) entries.slots = [];
     for (const zone of zones) {
       this.gatewayOfZone.set(`${zone.uai}/${zone.zone}`, zone.gateway);
-      for (const fn of zone.functions) this.declared.add(keyOf(zone.uai, zone.zone, fn));
+      const slots = this.entriesOf(zone.uai).slots;
+      for (const fn of zone.functions) {
+        const key = keyOf(zone.uai, zone.zone, fn);
+        // A zone function declared twice is listed once, as a report keyed by it is.
+        if (this.declared.has(key)) continue;
+        this.declared.add(key);
+        slots.push({ key, zone: zone.zone, function: fn, gateway: zone.gateway });
+      }
     }
+    for (const entries of this.bySchool.values()) entries.slots.sort(bySlotOrder);
+    this.kept.clear();
     const gateways = new Set(zones.map((zone) => `${zone.uai}/${zone.gateway}`));
     this.rates.retain((key) => gateways.has(key));
     this.z2m = z2mRoutes(zones);
@@ -220,12 +281,8 @@ export class GatewayTracker implements Part {
 
   /** Loads what was stored, then subscribes to every `reported` and gateway `status`. */
   async start(): Promise<void> {
-    for (const row of await this.options.repository.loadReported()) {
-      this.reported.set(keyOf(row.uai, row.zone, row.function), row);
-    }
-    for (const row of await this.options.repository.loadGatewayStatuses()) {
-      this.statuses.set(`${row.uai}/${row.gateway}`, row);
-    }
+    for (const row of await this.options.repository.loadReported()) this.keepReported(row);
+    for (const row of await this.options.repository.loadGatewayStatuses()) this.keepStatus(row);
     const handler = (message: ReceivedMessage): void => this.receive(message);
     this.subscriptions.push(
       await this.options.connection.subscribe(this.options.topics.allReportedFilter(), handler),
@@ -255,15 +312,34 @@ export class GatewayTracker implements Part {
     return this.writes;
   }
 
-  /** Every known gateway (from devices/ or from its messages) with its zones, for the UAIs `visible` admits. */
+  /**
+   * Every known gateway (from devices/ or from its messages) with its zones, for the UAIs
+   * `visible` admits, by UAI then gateway. The reports are kept between calls (`schoolReport`):
+   * read them, do not change them.
+   */
   report(visible: (uai: string) => boolean = () => true): GatewayReport[] {
+    const uais = [...this.bySchool.keys()].filter(visible).sort(compare);
+    const out: GatewayReport[] = [];
+    for (const uai of uais) out.push(...this.schoolReport(uai));
+    return out;
+  }
+
+  /**
+   * `report` of one school, built from that school's rows alone and kept until one of them, its
+   * latest revs (`latestChanged`) or its lags change. Read it, do not change it.
+   */
+  schoolReport(uai: string): GatewayReport[] {
     const now = this.clock.now();
+    const kept = this.kept.get(uai);
+    if (kept && kept.from <= now && now < kept.until) return kept.gateways;
+    const entries = this.bySchool.get(uai);
+    if (!entries) return [];
+    let until = Number.POSITIVE_INFINITY;
     const gateways = new Map<string, GatewayReport>();
-    const gatewayEntry = (uai: string, gateway: string): GatewayReport => {
-      const id = `${uai}/${gateway}`;
-      let entry = gateways.get(id);
+    const gatewayEntry = (gateway: string): GatewayReport => {
+      let entry = gateways.get(gateway);
       if (!entry) {
-        const status = this.statuses.get(id);
+        const status = entries.statuses.get(`${uai}/${gateway}`);
         entry = {
           uai,
           gateway,
@@ -271,43 +347,31 @@ export class GatewayTracker implements Part {
           last_seen: status ? new Date(status.lastSeen).toISOString() : null,
           zones: [],
         };
-        gateways.set(id, entry);
+        gateways.set(gateway, entry);
       }
       return entry;
     };
-    const zoneKeys = new Map<
-      string,
-      { uai: string; zone: string; function: ZoneFunction; gateway: string }
-    >();
-    for (const zone of this.zones) {
-      if (!visible(zone.uai)) continue;
-      for (const fn of zone.functions)
-        zoneKeys.set(keyOf(zone.uai, zone.zone, fn), {
-          uai: zone.uai,
-          zone: zone.zone,
-          function: fn,
-          gateway: zone.gateway,
-        });
+    // Reports of a declared zone whose function devices/ no longer lists are still shown.
+    let slots = entries.slots;
+    const extra: Slot[] = [];
+    for (const [key, row] of entries.reported) {
+      if (this.declared.has(key)) continue;
+      const gateway = this.gatewayOfZone.get(`${uai}/${row.zone}`);
+      if (gateway !== undefined) extra.push({ key, zone: row.zone, function: row.function, gateway });
     }
-    for (const row of this.reported.values()) {
-      const gateway = this.gatewayOfZone.get(`${row.uai}/${row.zone}`);
-      if (!visible(row.uai) || gateway === undefined) continue;
-      zoneKeys.set(keyOf(row.uai, row.zone, row.function), {
-        uai: row.uai,
-        zone: row.zone,
-        function: row.function,
-        gateway,
-      });
-    }
-    for (const status of this.statuses.values())
-      if (visible(status.uai)) gatewayEntry(status.uai, status.gateway);
-    for (const [key, zone] of zoneKeys) {
-      const reported = this.reported.get(key)?.payload;
-      const latest = this.options.latest(zone.uai, zone.zone, zone.function);
+    if (extra.length > 0) slots = [...slots, ...extra].sort(bySlotOrder);
+    for (const status of entries.statuses.values()) gatewayEntry(status.gateway);
+    for (const slot of slots) {
+      const reported = entries.reported.get(slot.key)?.payload;
+      const latest = this.options.latest(uai, slot.zone, slot.function);
       const applied = reported?.applied_rev ?? null;
-      gatewayEntry(zone.uai, zone.gateway).zones.push({
-        zone: zone.zone,
-        function: zone.function,
+      const behind = latest !== undefined && (applied ?? 0) < latest.rev;
+      const lagging = behind && now - latest.issuedAt > this.lagDelayMs;
+      // Not lagging yet: it will be from the first millisecond past the delay.
+      if (behind && !lagging) until = Math.min(until, latest.issuedAt + this.lagDelayMs + 1);
+      const zone: ZoneFunctionReport = {
+        zone: slot.zone,
+        function: slot.function,
         latest_rev: latest?.rev ?? null,
         applied_rev: applied,
         mode: reported?.mode ?? null,
@@ -315,18 +379,47 @@ export class GatewayTracker implements Part {
         measured_c: reported?.measured_c ?? null,
         source: reported?.source ?? null,
         reported_at: reported?.ts ?? null,
-        lagging:
-          latest !== undefined && (applied ?? 0) < latest.rev && now - latest.issuedAt > this.lagDelayMs,
-        ...(this.availability.has(key) ? { available: this.availability.get(key) } : {}),
-      });
+        lagging,
+      };
+      const available = this.availability.get(slot.key);
+      if (available !== undefined) zone.available = available;
+      gatewayEntry(slot.gateway).zones.push(zone);
     }
-    const sorted = [...gateways.values()].sort(
-      (a, b) => a.uai.localeCompare(b.uai) || a.gateway.localeCompare(b.gateway),
-    );
-    for (const gateway of sorted) {
-      gateway.zones.sort((a, b) => a.zone.localeCompare(b.zone) || a.function.localeCompare(b.function));
-    }
+    const sorted = [...gateways.values()].sort((a, b) => compare(a.gateway, b.gateway));
+    this.kept.set(uai, { gateways: sorted, from: now, until });
     return sorted;
+  }
+
+  /**
+   * What `latest` answers for the school changed (a new rev issued, a zone function forgotten);
+   * without a UAI, for every school.
+   */
+  latestChanged(uai?: string): void {
+    if (uai === undefined) this.kept.clear();
+    else this.kept.delete(uai);
+  }
+
+  private entriesOf(uai: string): SchoolEntries {
+    let entries = this.bySchool.get(uai);
+    if (!entries) {
+      entries = { slots: [], reported: new Map(), statuses: new Map() };
+      this.bySchool.set(uai, entries);
+    }
+    return entries;
+  }
+
+  private keepReported(row: StoredReported): void {
+    const key = keyOf(row.uai, row.zone, row.function);
+    this.reported.set(key, row);
+    this.entriesOf(row.uai).reported.set(key, row);
+    this.kept.delete(row.uai);
+  }
+
+  private keepStatus(row: StoredGatewayStatus): void {
+    const id = `${row.uai}/${row.gateway}`;
+    this.statuses.set(id, row);
+    this.entriesOf(row.uai).statuses.set(id, row);
+    this.kept.delete(row.uai);
   }
 
   private receive(message: ReceivedMessage): void {
@@ -424,8 +517,10 @@ export class GatewayTracker implements Part {
         this.invalidZ2m(message.topic, 'expected {"state":"online"|"offline"}');
         return;
       }
-      for (const target of route.targets)
+      for (const target of route.targets) {
         this.availability.set(keyOf(target.uai, target.zone, target.function), state);
+        this.kept.delete(target.uai);
+      }
       return;
     }
     if (payload === null || typeof payload === 'string') {
@@ -469,7 +564,7 @@ export class GatewayTracker implements Part {
   private record(row: StoredReported, retained: boolean): void {
     const key = keyOf(row.uai, row.zone, row.function);
     const previous = this.reported.get(key);
-    this.reported.set(key, row);
+    this.keepReported(row);
     const gateway = this.gatewayOfZone.get(`${row.uai}/${row.zone}`);
     const ours = this.options.owns?.(row.uai) ?? true;
     if (ours && !retained && previous?.payload.applied_rev !== row.payload.applied_rev) {
@@ -510,7 +605,7 @@ export class GatewayTracker implements Part {
     const id = `${uai}/${gateway}`;
     const previous = this.statuses.get(id);
     const lastSeen = retained && previous ? previous.lastSeen : at;
-    this.statuses.set(id, { uai, gateway, state: state ?? previous?.state ?? 'online', lastSeen });
+    this.keepStatus({ uai, gateway, state: state ?? previous?.state ?? 'online', lastSeen });
     if (this.options.owns && !this.options.owns(uai)) return;
     this.write(() =>
       this.options.repository.saveGatewayStatus({ uai, gateway, lastSeen, ...(state ? { state } : {}) }),
@@ -526,4 +621,24 @@ export class GatewayTracker implements Part {
       (error: unknown) => this.logger.error({ error: (error as Error).message }, 'gateway state not stored'),
     );
   }
+}
+
+/**
+ * The dispatcher's publisher, telling `changed` of each school whose latest revs it publishes or
+ * forgets: the dispatcher has set what `latest` answers by then, so a tracker's kept report of
+ * that school is built again at its next read (`GatewayTracker.latestChanged`).
+ */
+export function telling(publisher: DispatcherPublisher, changed: (uai: string) => void): DispatcherPublisher {
+  const clear = publisher.clear?.bind(publisher);
+  return {
+    apply: (changes) => {
+      for (const uai of new Set(changes.map((change) => change.uai))) changed(uai);
+      return publisher.apply(changes);
+    },
+    forget: (uai, ...rest) => {
+      changed(uai);
+      publisher.forget(uai, ...rest);
+    },
+    ...(clear ? { clear } : {}),
+  };
 }

@@ -12,6 +12,7 @@
 import { DateTime } from 'luxon';
 import type { FeedStatus } from '../bridge/booking-feeds.js';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
+import type { PlanForDates } from '../bridge/planning.js';
 import { localDate } from '../bridge/school-plan.js';
 import { type HolidayPeriod, isSummerHoliday } from '../calendar/holiday-period.js';
 import type { SchoolCalendar } from '../calendar/school-calendar.js';
@@ -71,8 +72,13 @@ export interface OverviewInputs {
 
 export type ZoneReportLike = GatewayReport['zones'][number];
 
-export async function schoolAlerts(deps: DashboardDeps, devices: LoadedDevices): Promise<SchoolAlert[]> {
-  return (await schoolAlertsAndRooms(deps, devices)).alerts;
+/** `plan`: the school page's week plan, which the comfort alerts read when yesterday and today are in it. */
+export async function schoolAlerts(
+  deps: DashboardDeps,
+  devices: LoadedDevices,
+  plan?: PlanForDates,
+): Promise<SchoolAlert[]> {
+  return (await schoolAlertsAndRooms(deps, devices, undefined, plan ? { plan } : 'fresh')).alerts;
 }
 
 /**
@@ -87,11 +93,12 @@ export async function schoolAlertsAndRooms(
    * `reused`: the overview's comfort alerts, at most a minute or two old (overviewComfortAlerts);
    * or the inputs the overview already read for its row cache (the same values, read once).
    */
-  comfort: 'fresh' | 'reused' | OverviewInputs = 'fresh',
+  comfort: 'fresh' | 'reused' | OverviewInputs | { plan: PlanForDates } = 'fresh',
 ): Promise<{ alerts: SchoolAlert[]; unzonedRooms: number | null }> {
   const school = devices.value.school;
   const alerts: SchoolAlert[] = [];
-  const known = typeof comfort === 'object' ? comfort : null;
+  const known = typeof comfort === 'object' && 'sync' in comfort ? comfort : null;
+  const plan = typeof comfort === 'object' && 'plan' in comfort ? comfort.plan : undefined;
 
   const sync = known?.sync ?? (await deps.syncStatus(school.uai));
   if (sync.stale) {
@@ -145,7 +152,9 @@ export async function schoolAlertsAndRooms(
   }
   alerts.push(
     ...(known?.comfort ??
-      (await (comfort === 'fresh' ? comfortAlerts(deps, devices) : overviewComfortAlerts(deps, devices)))),
+      (await (comfort === 'reused'
+        ? overviewComfortAlerts(deps, devices)
+        : comfortAlerts(deps, devices, plan)))),
   );
   const unknown = await unknownRooms(deps, devices);
   if (unknown) {

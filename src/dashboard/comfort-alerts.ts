@@ -6,11 +6,12 @@
  * `OVERHEAT_ALERT_MINUTES`. The figures are the comfort report's (docs/telemetry.md, "Comfort").
  */
 
+import type { PlanForDates } from '../bridge/planning.js';
 import { localDate } from '../bridge/school-plan.js';
 import { SortieError } from '../bridge/sortie-client.js';
 import type { LoadedDevices } from '../devices/load.js';
 import { addDays } from '../domain/dates.js';
-import type { comfortReport } from '../telemetry/comfort-report.js';
+import { comfortPeriod, type comfortReport } from '../telemetry/comfort-report.js';
 import { comfortOf } from './dashboard-state.js';
 import type { DashboardDeps } from './deps.js';
 import { formatCelsius, formatNumber, localTime, shortDay } from './labels.js';
@@ -26,17 +27,26 @@ export interface ComfortAlert {
 export async function comfortAlerts(
   deps: Pick<DashboardDeps, 'telemetry' | 'clock' | 'planFor'>,
   devices: LoadedDevices,
+  /** A plan the view made already (the school page's week), read when it covers yesterday and today. */
+  plan?: PlanForDates,
 ): Promise<ComfortAlert[]> {
   const telemetry = deps.telemetry;
   if (!telemetry) return [];
   const school = devices.value.school;
-  const today = localDate(deps.clock.now(), school.timezone);
+  const now = deps.clock.now();
+  const today = localDate(now, school.timezone);
+  if (!(await mayHaveMeasured(telemetry, school.uai, addDays(today, -1), today, school.timezone, now)))
+    return [];
   let body: Awaited<ReturnType<typeof comfortReport>>;
   try {
-    const report = await comfortOf(deps, devices, addDays(today, -1), today, {
-      from: 'hier',
-      to: 'aujourdhui',
-    });
+    const report = await comfortOf(
+      deps,
+      devices,
+      addDays(today, -1),
+      today,
+      { from: 'hier', to: 'aujourdhui' },
+      plan,
+    );
     if (!report) return [];
     body = report;
   } catch (error) {
@@ -74,6 +84,30 @@ export async function comfortAlerts(
 }
 
 /**
+ * False when the school has nothing measured from `from` to now (no sample since `from`'s midnight
+ * less the hold, nothing aggregated): then no comfort alert can hold (both need a measured
+ * temperature), and the report, which plans the days, is not made. A school whose gateways
+ * report no temperature (or have never connected) costs a query, not a plan.
+ */
+async function mayHaveMeasured(
+  telemetry: NonNullable<DashboardDeps['telemetry']>,
+  uai: string,
+  from: string,
+  to: string,
+  timezone: string,
+  now: number,
+): Promise<boolean> {
+  const repository = telemetry.repository;
+  if (!repository.firstSampleOf) return true;
+  const { range } = comfortPeriod(from, to, timezone, { from: 'hier', to: 'aujourdhui' });
+  const end = Math.max(range.from, Math.min(range.to, now));
+  const progress = await repository.progressOf(uai);
+  if (progress !== undefined && progress > range.from) return true;
+  const first = await repository.firstSampleOf(uai, range.from - telemetry.settings.holdMs);
+  return first !== undefined && first < end;
+}
+
+/**
  * The overview's comfort alerts of one school (issue 18): a region's overview asks for every
  * school at each view, and each report plans the school's two days and reads their samples
  * (milliseconds each, seconds for 350). So the overview serves the alerts computed at most
@@ -97,13 +131,19 @@ export async function overviewComfortAlerts(
   if (known) {
     if (!known.refreshing && now - known.at >= reuseMsOf(school.uai)) {
       known.refreshing = true;
-      comfortAlerts(deps, devices).then(
-        (alerts) =>
-          remember(cache, key, { at: deps.clock.now(), alerts: Promise.resolve(alerts), refreshing: false }),
-        // The stale alerts stay; the next view tries again (the school's page shows the error).
-        () => {
-          known.refreshing = false;
-        },
+      refreshInTurn(cache, () =>
+        comfortAlerts(deps, devices).then(
+          (alerts) =>
+            remember(cache, key, {
+              at: deps.clock.now(),
+              alerts: Promise.resolve(alerts),
+              refreshing: false,
+            }),
+          // The stale alerts stay; the next view tries again (the school's page shows the error).
+          () => {
+            known.refreshing = false;
+          },
+        ),
       );
     }
     return known.alerts;
@@ -134,6 +174,33 @@ function remember(cache: Map<string, OverviewEntry>, key: string, entry: Overvie
   cache.set(key, entry);
   while (cache.size > OVERVIEW_COMFORT_ENTRIES) cache.delete(cache.keys().next().value as string);
 }
+
+/**
+ * The refreshes behind the views, one school at a time with a turn of the event loop between
+ * them: a view after a few quiet minutes finds every school's alerts old, and 350 refreshes
+ * started at once (each plans two or three days) held that view 7–16 s on a loaded machine
+ * (docs/performance.md, "Region dashboard"); in turn, a view waits for one at most.
+ */
+function refreshInTurn(cache: object, refresh: () => Promise<void>): void {
+  let queue = refreshQueues.get(cache);
+  if (!queue) {
+    queue = { pending: [], running: false };
+    refreshQueues.set(cache, queue);
+  }
+  queue.pending.push(refresh);
+  if (queue.running) return;
+  queue.running = true;
+  const turn = queue;
+  void (async () => {
+    for (let next = turn.pending.shift(); next !== undefined; next = turn.pending.shift()) {
+      await next();
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    turn.running = false;
+  })();
+}
+
+const refreshQueues = new WeakMap<object, { pending: Array<() => Promise<void>>; running: boolean }>();
 
 /** 60 to 120 s, fixed per school (a hash of its UAI). */
 function reuseMsOf(uai: string): number {

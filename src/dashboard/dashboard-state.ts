@@ -9,7 +9,7 @@ import { canAccessUai } from '../auth/principal.js';
 import type { FeedStatus } from '../bridge/booking-feeds.js';
 import type { GatewayReport } from '../bridge/gateway-tracker.js';
 import type { OverrideView } from '../bridge/overrides-service.js';
-import { localDaysRange } from '../bridge/planning.js';
+import { localDaysRange, type PlanForDates } from '../bridge/planning.js';
 import { localDate, type SchoolPlan } from '../bridge/school-plan.js';
 import { SortieError } from '../bridge/sortie-client.js';
 import { departementOfSchool } from '../calendar/public-holidays.js';
@@ -246,8 +246,18 @@ export async function schoolState(
   const sunday = addDays(monday, 6);
   const dayRange = localDaysRange(shown, 1, timezone);
   const weekRange = localDaysRange(monday, 7, timezone);
+  // The shown week's plan, made once for the view: the timelines, the savings estimate, and the
+  // comfort report and alerts when their days are in it (comfortOf) read this one plan.
+  let weekPlan: PlanForDates | SortieError;
+  try {
+    weekPlan = await deps.planFor(uai, monday, 7);
+  } catch (error) {
+    if (!(error instanceof SortieError)) throw error;
+    weekPlan = error;
+  }
+  const planned = weekPlan instanceof SortieError ? undefined : weekPlan;
   const [alerts, overrides] = await Promise.all([
-    schoolAlerts(deps, devices),
+    schoolAlerts(deps, devices, planned),
     deps.overrides.list({ uais: [uai] }),
   ]);
   const base = {
@@ -266,7 +276,7 @@ export async function schoolState(
   let current: SchoolPlan;
   let occupancy: Occupancy | null;
   try {
-    const weekPlan = await deps.planFor(uai, monday, 7);
+    if (weekPlan instanceof SortieError) throw weekPlan;
     week = weekPlan.plan;
     current = now >= weekRange.from && now < weekRange.to ? week : (await deps.planFor(uai, today, 1)).plan;
     occupancy = (await deps.occupancy(uai, { from: monday, to: sunday }))?.occupancy ?? null;
@@ -335,7 +345,7 @@ export async function schoolState(
     planError: null,
     zones,
     savings: weekSavings(deps, devices, week, monday, sunday),
-    comfort: deps.telemetry ? await comfortOf(deps, devices, monday, sunday) : null,
+    comfort: deps.telemetry ? await comfortOf(deps, devices, monday, sunday, undefined, planned) : null,
   };
 }
 
@@ -365,6 +375,13 @@ export async function comfortOf(
   from: string,
   to: string,
   where: { from: string; to: string } = { from: 'semaine', to: 'semaine' },
+  /**
+   * A plan the caller already made. When it covers `from`..`to`, the report reads it rather than
+   * planning again: the report needs the plan's segments from `from`'s midnight on and its
+   * occupancy 30 minutes before (`START_AFTER_UNOCCUPIED_MS`), which a plan holds a week either
+   * side of its dates (`PLANNING_MARGIN_MS`); what a longer plan holds past `to` is not read.
+   */
+  known?: PlanForDates,
 ): Promise<ComfortBody | null> {
   const telemetry = deps.telemetry;
   if (!telemetry) return null;
@@ -380,7 +397,13 @@ export async function comfortOf(
   const started = performance.now();
   const body = await comfortReport({
     repository: telemetry.repository,
-    planFor: (uai, date, days) => deps.planFor(uai, date, days),
+    planFor:
+      known &&
+      known.plan.uai === school.uai &&
+      from >= known.date &&
+      to <= addDays(known.date, known.days - 1)
+        ? async () => known
+        : (uai, date, days) => deps.planFor(uai, date, days),
     settings: telemetry.settings,
     clock: deps.clock,
     school: { uai: school.uai, name: school.name, timezone: school.timezone },

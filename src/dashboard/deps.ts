@@ -81,6 +81,9 @@ export interface DashboardDeps {
 }
 
 export interface DashboardTelemetry {
-  repository: ComfortReportInput['repository'] & Pick<TelemetryRepository, 'hourlyOf'>;
+  repository: ComfortReportInput['repository'] &
+    Pick<TelemetryRepository, 'hourlyOf'> &
+    /** Lets a school with nothing measured skip its comfort report (comfort-alerts.ts). */
+    Partial<Pick<TelemetryRepository, 'firstSampleOf'>>;
   settings: ComfortSettings;
 }

@@ -22,6 +22,9 @@ import type { DashboardDeps } from './deps.js';
  */
 export const DASHBOARD_VIEW_CACHE_ENTRIES = 2_048;
 
+/** School weeks of occupancy kept for the school pages (per school, week and stored version). */
+export const OCCUPANCY_CACHE_ENTRIES = 64;
+
 export function dashboardDepsOf(parts: {
   bridge: Bridge;
   site: SiteHolder;
@@ -40,7 +43,9 @@ export function dashboardDepsOf(parts: {
   // again. At 64 (the default) a region of 350 schools evicted every entry before its next use
   // and every view decoded all 350 timetables again in the worker.
   const views = new ViewCache(parts.runView ?? inProcessViewRunner, DASHBOARD_VIEW_CACHE_ENTRIES);
-  const occupancies = new LruCache<ReturnType<DashboardDeps['occupancy']>>(16);
+  // A week of a school's rooms each (tens of kB): at 16, 20 school pages viewed in turn evicted
+  // each before it was viewed again, and each view expanded its week again in SORTIE.
+  const occupancies = new LruCache<ReturnType<DashboardDeps['occupancy']>>(OCCUPANCY_CACHE_ENTRIES);
   const currentMeta = batchedCurrentMeta(store);
   return {
     clock: parts.clock,
@@ -80,7 +85,7 @@ export function dashboardDepsOf(parts: {
       return loaded;
     },
     syncStatus: (uai) => bridge.sync.currentStatus(uai),
-    gateways: (uai) => bridge.tracker.report((visible) => visible === uai),
+    gateways: (uai) => bridge.tracker.schoolReport(uai),
     allGateways: () => bridge.tracker.report(),
     timetable: async (uai) => (await store.timetables.current(uai))?.timetable ?? null,
     // Kept per stored version and zones: a dashboard view decodes no timetable on this thread.

@@ -124,7 +124,8 @@ export function timelineSvg(input: TimelineInput): string {
       );
     }
   }
-  for (const segment of mergedSegments(input.heating, range)) {
+  const merged = mergedSegments(input.heating, range);
+  for (const segment of merged) {
     const left = x(segment.from);
     parts.push(
       `<rect class="mode-${attr(segment.mode)}" x="${left}" y="${TIMELINE.heatingY}" width="${round2(x(segment.to) - left)}" height="${TIMELINE.laneHeight}" fill="${TIMELINE_COLOURS[segment.mode] ?? '#333'}">` +
@@ -132,21 +133,8 @@ export function timelineSvg(input: TimelineInput): string {
     );
   }
 
-  // Axis.
   const axisY = TIMELINE.axisY;
-  parts.push(
-    `<line x1="${TIMELINE.left}" y1="${axisY}" x2="${TIMELINE.left + TIMELINE.plotWidth}" y2="${axisY}" stroke="#111"/>`,
-  );
-  for (const tick of timelineTicks(input)) {
-    const tx = x(tick.at);
-    parts.push(
-      `<line x1="${tx}" y1="${tick.gridline ? TIMELINE.occupancyY : axisY}" x2="${tx}" y2="${axisY + (tick.label ? 6 : 3)}" stroke="#111"/>`,
-    );
-    if (tick.label !== undefined) {
-      const lx = tick.labelAt === undefined ? tx : x(tick.labelAt);
-      parts.push(`<text x="${lx}" y="${axisY + 18}" text-anchor="middle">${escapeXml(tick.label)}</text>`);
-    }
-  }
+  parts.push(axisMarkup(input, x));
   if (input.now !== undefined && input.now >= range.from && input.now < range.to) {
     const nx = x(input.now);
     parts.push(
@@ -159,7 +147,7 @@ export function timelineSvg(input: TimelineInput): string {
   let lx = TIMELINE.left;
   const legend: Array<[string, string]> = [];
   if (input.occupancy !== null) legend.push(['occupied', 'Occupé']);
-  const modes = new Set(mergedSegments(input.heating, range).map((s) => s.mode));
+  const modes = new Set(merged.map((s) => s.mode));
   for (const mode of MODE_ORDER) if (modes.has(mode)) legend.push([mode, modeLabel(mode)]);
   for (const [key, label] of legend) {
     parts.push(
@@ -247,6 +235,42 @@ export interface TimelineTick {
   /** Drawn across both lanes (midnights on the week view). */
   gridline?: boolean;
 }
+
+/**
+ * The axis and its ticks, the same for every timeline of one kind, range and time zone: a school
+ * page draws 40 zones' day and week timelines on the same two axes, and finding a week's local
+ * midnights asks the wall clock 1,300 times (docs/performance.md, "Region dashboard").
+ */
+function axisMarkup(
+  input: Pick<TimelineInput, 'kind' | 'range' | 'timezone'>,
+  x: (ms: number) => number,
+): string {
+  const key = `${input.kind}|${input.range.from}|${input.range.to}|${input.timezone}`;
+  const known = axes.get(key);
+  if (known !== undefined) return known;
+  const axisY = TIMELINE.axisY;
+  const parts = [
+    `<line x1="${TIMELINE.left}" y1="${axisY}" x2="${TIMELINE.left + TIMELINE.plotWidth}" y2="${axisY}" stroke="#111"/>`,
+  ];
+  for (const tick of timelineTicks(input)) {
+    const tx = x(tick.at);
+    parts.push(
+      `<line x1="${tx}" y1="${tick.gridline ? TIMELINE.occupancyY : axisY}" x2="${tx}" y2="${axisY + (tick.label ? 6 : 3)}" stroke="#111"/>`,
+    );
+    if (tick.label !== undefined) {
+      const lx = tick.labelAt === undefined ? tx : x(tick.labelAt);
+      parts.push(`<text x="${lx}" y="${axisY + 18}" text-anchor="middle">${escapeXml(tick.label)}</text>`);
+    }
+  }
+  const markup = parts.join('');
+  // A few axes a day per time zone: bounded all the same.
+  if (axes.size >= MAX_AXES) axes.clear();
+  axes.set(key, markup);
+  return markup;
+}
+
+const MAX_AXES = 256;
+const axes = new Map<string, string>();
 
 /**
  * Day: every whole local hour in the range, labelled every 3 hours of the wall clock (`0 h`,

@@ -4,7 +4,7 @@ import { createMetrics } from '../../src/app/metrics.js';
 import { type AuthEnv, requireAuth } from '../../src/auth/middleware.js';
 import { zigbee2mqttAdapter } from '../../src/bridge/adapters/zigbee2mqtt.js';
 import { gatewayRoutes } from '../../src/bridge/gateway-routes.js';
-import { GatewayTracker, type GatewayTrackerOptions } from '../../src/bridge/gateway-tracker.js';
+import { GatewayTracker, type GatewayTrackerOptions, telling } from '../../src/bridge/gateway-tracker.js';
 import { MqttTopics } from '../../src/contract/topics.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { MqttConnection } from '../../src/mqtt/connection.js';
@@ -293,6 +293,92 @@ describe('GatewayTracker and GET /api/gateways (embedded broker)', () => {
     await waitFor(() => tracker.stats().received === 2, { what: 'two reports' });
     expect(acks).toEqual([8]);
     expect(tracker.stats().rejected['too-large']).toBe(1);
+  });
+
+  it('keeps a school’s report between reads, and builds it again when a message, a lag or a latest rev changes it', async () => {
+    target = await embeddedTarget();
+    stores = await temporaryStore();
+    const desired: Record<string, { rev: number; issuedAt: number }> = {
+      heating: { rev: 3, issuedAt: NOW - 10 * 60_000 },
+      lighting: { rev: 2, issuedAt: NOW - 60_000 },
+    };
+    const { tracker, topics, clock } = await startTracker(stores.store, {
+      zones: [...ZONES, { uai: OTHER_UAI, zone: 'a', gateway: 'gw-a', functions: ['heating'] }],
+      latest: (uai, zone, fn) => (uai === UAI && zone === 'b-est' ? desired[fn] : undefined),
+    });
+    const zone = (fn: string) => tracker.schoolReport(UAI)[0]?.zones.find((z) => z.function === fn);
+
+    // Nothing received: the gateway never seen, heating lagging (rev 3 issued 10 min ago).
+    const first = tracker.schoolReport(UAI);
+    expect(first).toMatchObject([{ gateway: 'gw-tilleuls', state: 'unknown', last_seen: null }]);
+    expect(zone('heating')).toMatchObject({ latest_rev: 3, applied_rev: null, lagging: true });
+    // Read again with nothing changed: the very report kept.
+    expect(tracker.schoolReport(UAI)).toBe(first);
+
+    // A status and a report arrive over MQTT: the next read has them.
+    const gateway = await connectRaw(target.url, target.gateway);
+    stops.push(() => gateway.endAsync(true).then(() => undefined));
+    await gateway.publishAsync(topics.gatewayStatus(UAI, 'gw-tilleuls').topic, '{"state":"online"}', {
+      qos: 1,
+    });
+    await waitFor(() => tracker.schoolReport(UAI)[0]?.state === 'online', { what: 'the status' });
+    await gateway.publishAsync(topics.reported(UAI, 'b-est', 'heating').topic, report(3), { qos: 1 });
+    await waitFor(() => zone('heating')?.applied_rev === 3, { what: 'the report' });
+    expect(zone('heating')).toMatchObject({ applied_rev: 3, mode: 'eco', lagging: false });
+    expect(tracker.schoolReport(UAI)[0]).toMatchObject({
+      state: 'online',
+      last_seen: new Date(NOW).toISOString(),
+    });
+
+    // Lighting's rev 2 (issued a minute before the start) becomes lagging as the clock passes the
+    // 5-minute delay, with no message: the kept report holds until the first millisecond past it.
+    const kept = tracker.schoolReport(UAI);
+    expect(zone('lighting')?.lagging).toBe(false);
+    clock.advance(3 * 60_000);
+    expect(tracker.schoolReport(UAI)).toBe(kept);
+    clock.advance(60_000);
+    expect(zone('lighting')?.lagging).toBe(false);
+    clock.advance(1);
+    expect(zone('lighting')?.lagging).toBe(true);
+
+    // A new rev issued: kept until the dispatcher's publication tells the tracker.
+    desired.heating = { rev: 4, issuedAt: clock.now() };
+    expect(zone('heating')?.latest_rev).toBe(3);
+    tracker.latestChanged(UAI);
+    expect(zone('heating')).toMatchObject({ latest_rev: 4, applied_rev: 3, lagging: false });
+
+    // The region's report is every school's, by UAI, the same objects.
+    expect(tracker.report()).toEqual([...tracker.schoolReport(OTHER_UAI), ...tracker.schoolReport(UAI)]);
+    expect(tracker.report((uai) => uai === UAI)[0]).toBe(tracker.schoolReport(UAI)[0]);
+    expect(tracker.schoolReport('0000000A')).toEqual([]);
+  });
+
+  it('tells the tracker of each school whose latest revs the dispatcher publishes or forgets', async () => {
+    const told: string[] = [];
+    const calls: string[] = [];
+    const publisher = telling(
+      {
+        apply: async (changes) => {
+          calls.push(`apply ${changes.length}`);
+          return { sent: changes.length, dropped: 0, interrupted: 0 };
+        },
+        forget: (uai, zone) => calls.push(`forget ${uai} ${zone ?? '*'}`),
+        clear: async (uai) => {
+          calls.push(`clear ${uai}`);
+          return { sent: 2, dropped: 0, interrupted: 0 };
+        },
+      },
+      (uai) => told.push(uai),
+    );
+    await publisher.apply([
+      { uai: UAI, zone: 'a', function: 'heating' },
+      { uai: UAI, zone: 'b', function: 'heating' },
+      { uai: OTHER_UAI, zone: 'a', function: 'heating' },
+    ]);
+    publisher.forget(OTHER_UAI, 'a', 'heating');
+    await publisher.clear?.(UAI, 'a', 'heating');
+    expect(told).toEqual([UAI, OTHER_UAI, OTHER_UAI]);
+    expect(calls).toEqual(['apply 3', `forget ${OTHER_UAI} a`, `clear ${UAI}`]);
   });
 
   it('lists the zones of a devices/ reload before their first report, and drops the ones that left', async () => {

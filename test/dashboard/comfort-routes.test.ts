@@ -11,6 +11,7 @@ import { OverridesService } from '../../src/bridge/overrides-service.js';
 import { MutablePlanFeed } from '../../src/bridge/plan-feed.js';
 import { PlanningService } from '../../src/bridge/planning.js';
 import type { SchoolSyncStatus } from '../../src/bridge/sync.js';
+import { comfortOf } from '../../src/dashboard/dashboard-state.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { CalendarSource } from '../../src/site/calendars.js';
 import { SiteHolder } from '../../src/site/site-holder.js';
@@ -52,6 +53,9 @@ describe.each(backends)('dashboard comfort routes on $name', (backend) => {
   const calendars = new CalendarSource({ zone: 'B', dataDir: files.dir });
   let store: Store;
   let app: ReturnType<typeof createHttpApp>;
+  let planningService: PlanningService;
+  /** Every plan the dashboard asked for: `date days`. */
+  const planned: string[] = [];
 
   beforeAll(async () => {
     store = await backend.open();
@@ -72,6 +76,7 @@ describe.each(backends)('dashboard comfort routes on $name', (backend) => {
       clock,
     });
     const plans = planning;
+    planningService = planning;
     // Monday 12 January: the B101–B103 circuit at 17 °C all day, a report every 5 minutes.
     const samples = [];
     for (let ts = Date.parse('2026-01-11T23:00:00Z'); ts < Date.parse('2026-01-12T23:00:00Z'); ts += 300_000)
@@ -96,7 +101,10 @@ describe.each(backends)('dashboard comfort routes on $name', (backend) => {
         clock,
         devices: () => site.current.devices,
         calendars,
-        planFor: (uai, date, days) => plans.planFor(uai, date, days),
+        planFor: (uai, date, days) => {
+          planned.push(`${date} ${days}`);
+          return plans.planFor(uai, date, days);
+        },
         occupancy: async (uai, dates) => (uai === DEMO_UAI ? heldDemo(dates) : null),
         syncStatus,
         gateways: () => [],
@@ -167,5 +175,64 @@ describe.each(backends)('dashboard comfort routes on $name', (backend) => {
     expect(est?.[2]).toBe(est?.[4]);
     expect(est?.[2]).not.toBe('0,00');
     expect(lines.at(-1)).toBe('');
+  });
+
+  it('the school page plans its week once: the timelines, the savings, the comfort table and alerts read it', async () => {
+    planned.length = 0;
+    const html = await (await get(`/${DEMO_UAI}`, 'manager')).text();
+    expect(html).toContain('Confort mesuré de la semaine');
+    expect(planned).toEqual(['2026-01-12 7']);
+    // Another week: its plan, and today's for the state now; the comfort alerts (yesterday and
+    // today) are not in it and plan their own days, unless a view of this minute kept them.
+    planned.length = 0;
+    await get(`/${DEMO_UAI}?jour=2026-01-05`, 'manager');
+    expect(planned.filter((p) => p !== '2026-01-12 3')).toEqual(['2026-01-05 7', '2026-01-14 1']);
+  });
+
+  it('a comfort report read from the view’s plan is the report planned for itself', async () => {
+    const devices = site.current.devices.get(DEMO_UAI)!;
+    const known = await planningService.planFor(DEMO_UAI, '2026-01-12', 7);
+    // A repository object per report: comfortOf keeps slow reports per repository and minute.
+    const repository = () => {
+      const t = store.telemetry;
+      return {
+        hourlySums: t.hourlySums.bind(t),
+        monthlySums: t.monthlySums.bind(t),
+        startsOf: t.startsOf.bind(t),
+        progressOf: t.progressOf.bind(t),
+        samplesOf: t.samplesOf.bind(t),
+        hourlyOf: t.hourlyOf.bind(t),
+      };
+    };
+    const asked: string[] = [];
+    const depsOf = () => ({
+      clock,
+      telemetry: { repository: repository(), settings: DEFAULT_COMFORT_SETTINGS },
+      planFor: (uai: string, date: string, days: number) => {
+        asked.push(`${date} ${days}`);
+        return planningService.planFor(uai, date, days);
+      },
+    });
+    for (const [from, to, where] of [
+      ['2026-01-12', '2026-01-18', { from: 'semaine', to: 'semaine' }],
+      ['2026-01-13', '2026-01-14', { from: 'hier', to: 'aujourdhui' }],
+    ] as const) {
+      asked.length = 0;
+      const alone = await comfortOf(depsOf(), devices, from, to, where);
+      expect(asked.length).toBeGreaterThan(0);
+      asked.length = 0;
+      const read = await comfortOf(depsOf(), devices, from, to, where, known);
+      expect(asked).toEqual([]);
+      expect(read).toEqual(alone);
+    }
+    // The week's report has the cold starts of Monday's 17 °C.
+    const week = await comfortOf(depsOf(), devices, '2026-01-12', '2026-01-18', undefined, known);
+    expect(week?.zones.find((z) => z.zone === 'batiment-b-est')?.occupancy_starts.some((s) => s.cold)).toBe(
+      true,
+    );
+    // Days the plan does not hold (Sunday 11 January) are planned as before.
+    asked.length = 0;
+    await comfortOf(depsOf(), devices, '2026-01-11', '2026-01-12', undefined, known);
+    expect(asked).not.toEqual([]);
   });
 });

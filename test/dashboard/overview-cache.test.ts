@@ -13,21 +13,28 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../src/auth/principal.js';
+import { GatewayTracker } from '../../src/bridge/gateway-tracker.js';
 import { SortieError } from '../../src/bridge/sortie-source.js';
 import { configSchema } from '../../src/config/schema.js';
+import { MqttTopics } from '../../src/contract/topics.js';
 import { OVERVIEW_COMFORT_REUSE_MS, overviewComfortAlerts } from '../../src/dashboard/comfort-alerts.js';
 import { schoolsOverview } from '../../src/dashboard/dashboard-state.js';
 import type { DashboardDeps } from '../../src/dashboard/deps.js';
 import { batchedCurrentMeta } from '../../src/dashboard/service-deps.js';
 import { DashboardWarmUp } from '../../src/dashboard/warm-up.js';
 import { buildDemoTimetable, DEMO_UAI } from '../../src/demo/demo-lycee.js';
+import type { LoadedDevices } from '../../src/devices/load.js';
 import { loadDevicesFile } from '../../src/devices/load.js';
+import { devicesFileSchema } from '../../src/devices/schema.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { timetableSchema } from '../../src/domain/timetable.js';
 import { createLogger } from '../../src/log/logger.js';
+import { MqttConnection } from '../../src/mqtt/connection.js';
 import { type RunningService, startService } from '../../src/service.js';
 import type { Store } from '../../src/store/store.js';
 import { DEFAULT_COMFORT_SETTINGS } from '../../src/telemetry/comfort.js';
+import { embeddedTarget, UAI as GATEWAY_UAI, temporaryStore } from '../bridge/dispatch-fixtures.js';
+import { connectRaw } from '../helpers/mqtt-contract.js';
 import { waitFor } from '../helpers/wait.js';
 import { storeBackends } from '../store/backends.js';
 import { importInput } from '../store/synthetic-timetable.js';
@@ -106,6 +113,23 @@ describe('overviewComfortAlerts', () => {
     // Wednesday 14 January 2026, 10:00 in Strasbourg.
     const clock = new ManualClock(Date.parse('2026-01-14T09:00:00Z'));
     store = await (sqlite as NonNullable<typeof sqlite>).open();
+    // One report this morning: something measured yesterday and today, and today and tomorrow
+    // (a school with nothing measured has no comfort alert to compute: see below).
+    await store.telemetry.writeBatch([
+      {
+        uai: DEMO_UAI,
+        zone: 'batiment-b-est',
+        function: 'heating',
+        ts: Date.parse('2026-01-14T08:00:00Z'),
+        receivedAt: Date.parse('2026-01-14T08:00:00Z'),
+        measured_c: 19,
+        mode: 'comfort',
+        setpoint_c: 19,
+        applied_rev: 1,
+        source: 'bridge',
+        flag: null,
+      },
+    ]);
     const planned: string[] = [];
     let release: (() => void) | null = null;
     const deps = {
@@ -157,6 +181,70 @@ describe('overviewComfortAlerts', () => {
     (release as unknown as () => void)();
     expect(await nextDay).toEqual([]);
     expect(planned[2]).toBe('0670999X 2026-01-13 3 @2026-01-15T07:00:00.000Z');
+
+    // Two days later nothing was measured since yesterday's midnight: no alert can hold, and
+    // no plan is made for the report.
+    clock.set(Date.parse('2026-01-17T07:00:00Z'));
+    expect(await overviewComfortAlerts(deps, devices)).toEqual([]);
+    expect(planned).toHaveLength(3);
+  });
+});
+
+describe('overviewComfortAlerts refreshes', () => {
+  let store: Store | undefined;
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('refreshes the schools found old one at a time, not all at once', async () => {
+    const clock = new ManualClock(Date.parse('2026-01-14T09:00:00Z'));
+    store = await (sqlite as NonNullable<typeof sqlite>).open();
+    const schools = [DEMO_UAI, OTHER].map((uai) => ({
+      ...devices,
+      value: { ...devices.value, school: { ...devices.value.school, uai } },
+    }));
+    await store.telemetry.writeBatch(
+      schools.map((school) => ({
+        uai: school.value.school.uai,
+        zone: 'batiment-b-est',
+        function: 'heating' as const,
+        ts: Date.parse('2026-01-14T08:00:00Z'),
+        receivedAt: Date.parse('2026-01-14T08:00:00Z'),
+        measured_c: 19,
+        mode: 'comfort',
+        setpoint_c: 19,
+        applied_rev: 1,
+        source: 'bridge' as const,
+        flag: null,
+      })),
+    );
+    const planned: string[] = [];
+    const releases: Array<() => void> = [];
+    const deps = {
+      clock,
+      telemetry: { repository: store.telemetry, settings: DEFAULT_COMFORT_SETTINGS },
+      planFor: async (uai: string) => {
+        planned.push(uai);
+        // The first computations answer at once; the refreshes wait to be let go.
+        if (planned.length > 2) await new Promise<void>((resolve) => releases.push(resolve));
+        throw new SortieError('network', 'hub down', { url: 'http://hub', attempts: 1 });
+      },
+    } as unknown as Pick<DashboardDeps, 'telemetry' | 'clock' | 'planFor'>;
+    for (const school of schools) expect(await overviewComfortAlerts(deps, school)).toEqual([]);
+    expect(planned).toEqual([DEMO_UAI, OTHER]);
+
+    // Both old (past 120 s): the view serves both at once, and one refresh runs.
+    clock.advance(2 * OVERVIEW_COMFORT_REUSE_MS + 1);
+    for (const school of schools) expect(await overviewComfortAlerts(deps, school)).toEqual([]);
+    await waitFor(() => planned.length === 3, { what: 'the first refresh' });
+    expect(planned[2]).toBe(DEMO_UAI);
+    // The second waits for the first to end.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(planned).toHaveLength(3);
+    releases.shift()?.();
+    await waitFor(() => planned.length === 4, { what: 'the second refresh' });
+    expect(planned[3]).toBe(OTHER);
+    releases.shift()?.();
   });
 });
 
@@ -289,5 +377,130 @@ describe('the overview’s row cache', () => {
     const plain = await schoolsOverview(deps as DashboardDeps, admin);
     expect(plain).toEqual(third);
     expect(at(plain, uaiOf(4))).not.toBe(at(third, uaiOf(4)));
+  });
+});
+
+describe('the overview’s gateway state after the caches', () => {
+  const stops: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+
+  it('follows a status arriving over MQTT, and a lag the clock reaches, through the kept report and row', async () => {
+    const target = await embeddedTarget();
+    stops.push(() => target.close());
+    const stores = await temporaryStore();
+    stops.push(() => stores.cleanup());
+    // Monday 12 January 2026, 18:30 in Strasbourg, as the region fixture.
+    const clock = new ManualClock(Date.parse('2026-01-12T17:30:00Z'));
+    const school = (uai: string, gateway: string): LoadedDevices => ({
+      file: `devices/${uai}.yaml`,
+      value: devicesFileSchema.parse({
+        school: { uai, name: `Lycée ${uai}`, timezone: 'Europe/Paris' },
+        gateways: [
+          {
+            id: gateway,
+            username: `gw-${uai}`,
+            password_hash:
+              'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+          },
+        ],
+        zones: [
+          {
+            id: 'b-est',
+            name: 'B est',
+            gateway,
+            rooms: ['R1'],
+            functions: ['heating'],
+            category: 'classroom',
+            heating_type: 'hydronic',
+          },
+        ],
+      }),
+      lineOf: () => 1,
+    });
+    // The fixture's broker lets its gateway write the first school's topics only.
+    const schools = new Map([
+      [GATEWAY_UAI, school(GATEWAY_UAI, 'gw-tilleuls')],
+      [uaiOf(1), school(uaiOf(1), 'gw')],
+    ]);
+    // Rev 1 of the first school's heating, issued now: lagging 5 minutes from now.
+    const issuedAt = clock.now();
+    const topics = new MqttTopics(target.prefix);
+    const connection = new MqttConnection({
+      url: target.url,
+      ...target.bridge,
+      prefix: target.prefix,
+      version: 'test',
+      clock,
+    });
+    const tracker = new GatewayTracker({
+      connection,
+      topics,
+      repository: stores.store.bridgeState,
+      latest: (uai, zone) => (uai === GATEWAY_UAI && zone === 'b-est' ? { rev: 1, issuedAt } : undefined),
+      zones: [...schools.values()].map((d) => ({
+        uai: d.value.school.uai,
+        zone: 'b-est',
+        gateway: d.value.gateways[0]!.id,
+        functions: ['heating' as const],
+      })),
+      clock,
+    });
+    await tracker.start();
+    await connection.start();
+    stops.push(async () => {
+      await tracker.stop();
+      await connection.stop();
+    });
+    const { deps } = regionDashboardDeps();
+    const wired = {
+      ...deps,
+      clock,
+      devices: () => schools,
+      timetable: async () => null,
+      // A stored version, so that rows are kept between views.
+      timetableVersion: async () => 'v1',
+      gateways: (uai: string) => tracker.schoolReport(uai),
+      allGateways: () => tracker.report(),
+    } as unknown as DashboardDeps;
+    const admin: Principal = { clientId: 'admin', role: 'admin', uais: 'all' };
+    const rowOf = async (uai: string) => (await schoolsOverview(wired, admin)).find((row) => row.uai === uai);
+
+    const first = await rowOf(GATEWAY_UAI);
+    expect(first).toMatchObject({ gateways: 'jamais-connectee' });
+    expect(first?.alerts.map((a) => a.code)).toEqual(['passerelle-hors-ligne']);
+    const other = await rowOf(uaiOf(1));
+    // Nothing changed: the kept row and the tracker's kept report.
+    expect(await rowOf(GATEWAY_UAI)).toBe(first);
+    const report = tracker.schoolReport(GATEWAY_UAI);
+    expect(tracker.schoolReport(GATEWAY_UAI)).toBe(report);
+
+    // The gateway says it is online, over MQTT: the next view shows it, the other row is kept.
+    const gateway = await connectRaw(target.url, target.gateway);
+    stops.push(() => gateway.endAsync(true).then(() => undefined));
+    await gateway.publishAsync(topics.gatewayStatus(GATEWAY_UAI, 'gw-tilleuls').topic, '{"state":"online"}', {
+      qos: 1,
+    });
+    await waitFor(() => tracker.stats().received === 1, { what: 'the status' });
+    const online = await rowOf(GATEWAY_UAI);
+    expect(online).toMatchObject({ gateways: 'en-ligne', alerts: [] });
+    expect(await rowOf(uaiOf(1))).toBe(other);
+
+    // No report of rev 1 for 5 minutes and a millisecond: the zone is unacknowledged, with no message.
+    clock.advance(5 * 60_000);
+    expect(await rowOf(GATEWAY_UAI)).toBe(online);
+    clock.advance(1);
+    const lagging = await rowOf(GATEWAY_UAI);
+    expect(lagging?.alerts.map((a) => a.code)).toEqual(['zone-sans-acquittement']);
+
+    // The gateway reports rev 1 applied: the alert goes.
+    await gateway.publishAsync(
+      topics.reported(GATEWAY_UAI, 'b-est', 'heating').topic,
+      JSON.stringify({ applied_rev: 1, mode: 'eco', source: 'bridge', ts: '2026-01-12T17:35:00Z' }),
+      { qos: 1 },
+    );
+    await waitFor(() => tracker.stats().received === 2, { what: 'the report' });
+    expect((await rowOf(GATEWAY_UAI))?.alerts).toEqual([]);
   });
 });
