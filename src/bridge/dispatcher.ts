@@ -98,6 +98,12 @@ interface Tracked {
   /** The stored desired state currently published. */
   desired?: StoredDesired;
   schedule?: SchedulePayload;
+  /**
+   * When `schedule` is due again (its issued_at + scheduleRefreshMs), epoch ms: kept as a number
+   * because arm() reads it for every zone function after each school's evaluation, and parsing
+   * issued_at there cost ~12 s of a region's first cycle (350 schools × 28,000 zone functions).
+   */
+  scheduleRefreshAt?: number;
   /** Next instant this zone function may change, epoch ms. */
   nextAt?: number;
 }
@@ -260,9 +266,7 @@ export class Dispatcher implements Part {
     }
     const uais = new Set<string>();
     for (const tracked of this.tracked.values()) {
-      const scheduleDue =
-        tracked.schedule !== undefined &&
-        Date.parse(tracked.schedule.issued_at) + this.scheduleRefreshMs <= now;
+      const scheduleDue = tracked.scheduleRefreshAt !== undefined && tracked.scheduleRefreshAt <= now;
       if (jumped || scheduleDue || (tracked.nextAt !== undefined && tracked.nextAt <= now))
         uais.add(tracked.uai);
     }
@@ -321,9 +325,7 @@ export class Dispatcher implements Part {
         tracked = { uai, zone, function: fn };
         this.tracked.set(key, tracked);
       }
-      const scheduleDue =
-        tracked.schedule === undefined ||
-        Date.parse(tracked.schedule.issued_at) + this.scheduleRefreshMs <= now;
+      const scheduleDue = tracked.scheduleRefreshAt === undefined || tracked.scheduleRefreshAt <= now;
       const transitionDue = tracked.nextAt === undefined || tracked.nextAt <= now;
       if (scope === 'due' && !scheduleDue && !transitionDue) continue;
       tracked.nextAt = nextBoundaryAfter(segments, now);
@@ -388,9 +390,10 @@ export class Dispatcher implements Part {
       const schedule = schedulePayload(tracked.function, segments, now);
       if (schedule) {
         const old = tracked.schedule;
-        const stale = old === undefined || Date.parse(old.issued_at) + this.scheduleRefreshMs <= now;
-        if (change.desired || stale || !sameScheduleEntries(old, schedule)) {
+        const stale = tracked.scheduleRefreshAt === undefined || tracked.scheduleRefreshAt <= now;
+        if (change.desired || stale || old === undefined || !sameScheduleEntries(old, schedule)) {
           tracked.schedule = schedule;
+          tracked.scheduleRefreshAt = Date.parse(schedule.issued_at) + this.scheduleRefreshMs;
           change.schedule = schedule;
         }
       }
@@ -445,10 +448,8 @@ export class Dispatcher implements Part {
     let next = Number.POSITIVE_INFINITY;
     for (const tracked of this.tracked.values()) {
       if (tracked.nextAt !== undefined && tracked.nextAt < next) next = tracked.nextAt;
-      if (tracked.schedule) {
-        const refresh = Date.parse(tracked.schedule.issued_at) + this.scheduleRefreshMs;
-        if (refresh < next) next = refresh;
-      }
+      if (tracked.scheduleRefreshAt !== undefined && tracked.scheduleRefreshAt < next)
+        next = tracked.scheduleRefreshAt;
     }
     const delay = delayOverride ?? Math.max(0, Math.min(next - now, this.maxTimerMs));
     this.armedFor = now + delay;
