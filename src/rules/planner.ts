@@ -15,18 +15,17 @@
  */
 import type { Zone, ZoneFunction } from '../devices/schema.js';
 import type { OccupancyInterval } from '../domain/occupancy.js';
+import { CompactBuilder, type CompactSegments, type Decision, lazyZonePlan } from './compact-plan.js';
 import { capProblem, DEFAULT_EXCEPTION_POLICY, type ExceptionPolicy } from './exception-policy.js';
 import {
   type OptimumFallback,
-  type OptimumStartReason,
   type OptimumStartSnapshot,
-  type OptimumStopReason,
   optimumLead,
   optimumStop,
 } from './optimum-start.js';
 import { type Override, type OverrideSlice, overrideSlices } from './overrides.js';
 import { DEFAULT_OPTIMUM_START, type ResolvedRules, type ResolvedSetpoint, type RuleRef } from './resolve.js';
-import type { PlanMode, ReasonKind, Segment, SegmentReason, ZonePlan } from './segment.js';
+import type { PlanMode, ReasonKind, Segment, ZonePlan } from './segment.js';
 import { unionIntervals } from './zone-occupancy.js';
 
 export { zoneOccupancy } from './zone-occupancy.js';
@@ -76,24 +75,6 @@ export interface PlanInput {
 }
 
 /**
- * What a segment says apart from its span, lessons and gap: built once per rules and function
- * (`shapeOf`) and shared by all the segments it decides.
- */
-interface Decision {
-  mode: PlanMode;
-  setpoint_c?: number;
-  kind: ReasonKind;
-  rule: string;
-  basis: string;
-  /** The rule that set the temperature when another one (`rule`) decided the timing. */
-  temperature_rule?: string;
-  exception?: SegmentReason['exception'];
-  override_id?: string;
-  optimum?: OptimumStartReason;
-  optimumStop?: OptimumStopReason;
-}
-
-/**
  * How one function turns an occupancy interval `[start, end)` into prioritised items, in this
  * order (the tie-break of `sweep` depends on it): `before` on `[start - lead, start)` (priority 1:
  * preheat, lead, purge before), `during` on `[start, end - earlyStop)` (3), `after` on
@@ -140,7 +121,7 @@ export function planZone(input: PlanInput): ZonePlan {
   if (input.zone.functions.includes('heating')) {
     assertWithinCaps(input.rules, input.exceptionPolicy ?? DEFAULT_EXCEPTION_POLICY);
   }
-  const plan: ZonePlan = {};
+  const lists: CompactSegments[] = [];
   for (const fn of input.zone.functions) {
     const shape = shapeOf(fn, input.rules, input.fallback !== undefined);
     const zoneOverrides = input.overrides.filter((o) => o.zone === input.zone.id && o.function === fn);
@@ -150,9 +131,9 @@ export function planZone(input: PlanInput): ZonePlan {
         ? optimumLeads(input.zone.id, input.rules, shape, occupancy, zoneOverrides, input.optimumStart)
         : undefined;
     sweep(shape, occupancy, domain, out, optimum);
-    plan[fn] = out.finish();
+    lists.push(out.finish());
   }
-  return plan;
+  return lazyZonePlan(lists);
 }
 
 const HEATING_TIERS = [
@@ -533,11 +514,10 @@ function gap(gaps: GapDecisions, from: number, to: number, domain: TimeRange, ou
 /**
  * Receives the base plan piece by piece in time order, keeps the horizon, lays the winning
  * overrides over it, and joins neighbours that say the same thing (same mode, setpoint and reason
- * apart from lessons, which are united). A segment object is built only when the next piece
- * differs.
+ * apart from lessons, which are united). A segment is written (as numbers, compact-plan.ts) only
+ * when the next piece differs.
  */
 class SegmentWriter {
-  private readonly segments: Segment[] = [];
   /** Everything before this instant has been written (pieces under an override are skipped). */
   private cursor: number;
   private nextSlice = 0;
@@ -550,11 +530,12 @@ class SegmentWriter {
   private openEnded = false;
 
   constructor(
-    private readonly fn: ZoneFunction,
+    fn: ZoneFunction,
     readonly horizon: TimeRange,
     private readonly overrides: readonly OverrideSlice[],
   ) {
     this.cursor = horizon.from;
+    builder.start(fn);
   }
 
   /** A piece of the base plan; `gapHours` is NaN unless the piece is a gap. */
@@ -582,10 +563,10 @@ class SegmentWriter {
     }
   }
 
-  finish(): Segment[] {
+  finish(): CompactSegments {
     // The base plan covers the horizon, so every override slice has been written by now.
     this.writePending();
-    return this.segments;
+    return builder.finish();
   }
 
   private join(
@@ -622,59 +603,13 @@ class SegmentWriter {
   private writePending(): void {
     const d = this.decision;
     if (d === null) return;
-    const reason = reasonOf(d, this.lessons, this.gapHours, this.openEnded);
-    this.segments.push(
-      d.setpoint_c === undefined
-        ? { from: this.from, to: this.to, function: this.fn, mode: d.mode, reason }
-        : { from: this.from, to: this.to, function: this.fn, mode: d.mode, reason, setpoint_c: d.setpoint_c },
-    );
+    builder.push(this.from, this.to, d, this.lessons, this.gapHours, this.openEnded);
     this.decision = null;
   }
 }
 
-/**
- * The reason of a segment. The usual field sets are built as whole object literals (as is the
- * segment above): properties added to an object after it is built are stored outside it, which
- * made building a region's 1.7 M segments ~1.5× slower.
- */
-function reasonOf(
-  d: Decision,
-  lessons: readonly string[] | undefined,
-  gapHours: number,
-  openEnded: boolean,
-): SegmentReason {
-  const { kind, rule, basis, temperature_rule } = d;
-  if (
-    d.exception === undefined &&
-    d.override_id === undefined &&
-    d.optimum === undefined &&
-    d.optimumStop === undefined &&
-    !openEnded
-  ) {
-    // Shared, not copied: lessons arrays are read-only once planned.
-    if (temperature_rule === undefined) {
-      if (lessons && Number.isNaN(gapHours)) return { kind, rule, basis, lessons: lessons as string[] };
-      if (!lessons && !Number.isNaN(gapHours)) return { kind, rule, basis, gap_hours: gapHours };
-      if (!lessons) return { kind, rule, basis };
-    } else {
-      if (lessons && Number.isNaN(gapHours))
-        return { kind, rule, temperature_rule, basis, lessons: lessons as string[] };
-      if (!lessons && !Number.isNaN(gapHours))
-        return { kind, rule, temperature_rule, basis, gap_hours: gapHours };
-      if (!lessons) return { kind, rule, temperature_rule, basis };
-    }
-  }
-  const reason: SegmentReason =
-    temperature_rule === undefined ? { kind, rule, basis } : { kind, rule, temperature_rule, basis };
-  if (lessons) reason.lessons = lessons as string[];
-  if (d.exception) reason.exception = d.exception;
-  if (d.override_id !== undefined) reason.override_id = d.override_id;
-  if (d.optimum !== undefined) reason.optimum_start = d.optimum;
-  if (d.optimumStop !== undefined) reason.optimum_stop = d.optimumStop;
-  if (!Number.isNaN(gapHours)) reason.gap_hours = gapHours;
-  if (openEnded) reason.gap_open_ended = true;
-  return reason;
-}
+/** `planZone` is synchronous: one zone function is written at a time. */
+const builder = new CompactBuilder();
 
 function overrideDecision(o: Override): Decision {
   const d: Decision = {
