@@ -47,47 +47,74 @@ const EXTRA_UNIT = FLAG_SPAN * DECISION_SPAN;
 /** Keeps `meta` an exact integer (< 2^53). */
 const MAX_EXTRA = 2 ** 30;
 
+/** What a segment holds, decoded (`CompactSegments.read`). */
+export interface SegmentFields {
+  from: number;
+  to: number;
+  decision: Decision;
+  /** Undefined unless the segment is a gap. */
+  gapHours: number | undefined;
+  openEnded: boolean;
+  lessons: readonly string[] | undefined;
+}
+
 /** One zone function's segments, in time order. Read-only once built. */
 export class CompactSegments {
   constructor(
     readonly fn: ZoneFunction,
     readonly count: number,
+    /** Shared with other lists (see `CompactBuilder`): this one's segments start at `offset`. */
     private readonly data: Float64Array,
+    private readonly offset: number,
     private readonly decisions: readonly Decision[],
     private readonly lessonLists: readonly (readonly string[])[],
   ) {}
 
+  /** Segment `i`'s fields into `out` (reused by the caller: reading a list builds nothing). */
+  read(i: number, out: SegmentFields): void {
+    const at = this.offset + i * FIELDS;
+    const meta = this.data[at + 2] as number;
+    const flags = meta % FLAG_SPAN;
+    const extra = Math.floor(meta / EXTRA_UNIT);
+    out.from = this.data[at] as number;
+    out.to = this.data[at + 1] as number;
+    out.decision = this.decisions[Math.floor(meta / FLAG_SPAN) % DECISION_SPAN] as Decision;
+    out.gapHours = flags & IS_GAP ? extra / 100 : undefined;
+    out.openEnded = (flags & OPEN_ENDED) !== 0;
+    out.lessons = flags & HAS_LESSONS ? this.lessonLists[extra] : undefined;
+  }
+
   from(i: number): number {
-    return this.data[i * FIELDS] as number;
+    return this.data[this.offset + i * FIELDS] as number;
   }
 
   to(i: number): number {
-    return this.data[i * FIELDS + 1] as number;
+    return this.data[this.offset + i * FIELDS + 1] as number;
   }
 
   decision(i: number): Decision {
-    const meta = this.data[i * FIELDS + 2] as number;
+    const meta = this.data[this.offset + i * FIELDS + 2] as number;
     return this.decisions[Math.floor(meta / FLAG_SPAN) % DECISION_SPAN] as Decision;
   }
 
   /** The gap length in hours (2 decimals), or undefined when the segment is not a gap. */
   gapHours(i: number): number | undefined {
-    const meta = this.data[i * FIELDS + 2] as number;
+    const meta = this.data[this.offset + i * FIELDS + 2] as number;
     return (meta % FLAG_SPAN) & IS_GAP ? Math.floor(meta / EXTRA_UNIT) / 100 : undefined;
   }
 
   openEnded(i: number): boolean {
-    return (((this.data[i * FIELDS + 2] as number) % FLAG_SPAN) & OPEN_ENDED) !== 0;
+    return (((this.data[this.offset + i * FIELDS + 2] as number) % FLAG_SPAN) & OPEN_ENDED) !== 0;
   }
 
   lessons(i: number): readonly string[] | undefined {
-    const meta = this.data[i * FIELDS + 2] as number;
+    const meta = this.data[this.offset + i * FIELDS + 2] as number;
     return (meta % FLAG_SPAN) & HAS_LESSONS ? this.lessonLists[Math.floor(meta / EXTRA_UNIT)] : undefined;
   }
 
   /** Builds segment `i` (a new object; its reason is interned when it names no lessons). */
   segment(i: number): Segment {
-    const meta = this.data[i * FIELDS + 2] as number;
+    const meta = this.data[this.offset + i * FIELDS + 2] as number;
     const flags = meta % FLAG_SPAN;
     const d = this.decisions[Math.floor(meta / FLAG_SPAN) % DECISION_SPAN] as Decision;
     const extra = Math.floor(meta / EXTRA_UNIT);
@@ -95,8 +122,8 @@ export class CompactSegments {
       flags & HAS_LESSONS
         ? reasonOf(d, this.lessonLists[extra], Number.NaN, (flags & OPEN_ENDED) !== 0)
         : internedReason(d, flags, extra);
-    const from = this.data[i * FIELDS] as number;
-    const to = this.data[i * FIELDS + 1] as number;
+    const from = this.data[this.offset + i * FIELDS] as number;
+    const to = this.data[this.offset + i * FIELDS + 1] as number;
     // Whole literals, in the key order segments always had (JSON payloads keep their bytes).
     return d.setpoint_c === undefined
       ? { from, to, function: this.fn, mode: d.mode, reason }
@@ -111,19 +138,24 @@ export class CompactSegments {
 }
 
 /**
- * Collects one zone function's segments in time order. The planner is synchronous and fills one
- * list at a time, so a single growing scratch buffer serves every list; `finish` copies it out.
+ * Collects one zone function's segments in time order, straight into a shared 512 KB buffer: one
+ * ArrayBuffer per list (~40 k per region's week) cost a tenth of planning in allocation and
+ * external-memory bookkeeping. A buffer lives as long as one of its lists does; the lists of one
+ * school are planned one after the other, so they share buffers with each other rather than with
+ * older plans. The planner is synchronous and fills one list at a time.
  */
 export class CompactBuilder {
-  private data = new Float64Array(FIELDS * 256);
-  private count = 0;
+  private data = new Float64Array(POOL_DOUBLES);
+  /** Where the current list starts in `data`, and where the next segment goes. */
+  private begin = 0;
+  private used = 0;
   private fn: ZoneFunction = 'heating';
   private decisions: Decision[] = [];
   private lessonLists: (readonly string[])[] = [];
 
   start(fn: ZoneFunction): void {
     this.fn = fn;
-    this.count = 0;
+    this.begin = this.used;
     this.decisions = [];
     this.lessonLists = [];
   }
@@ -161,28 +193,31 @@ export class CompactBuilder {
       }
     }
     if (!(extra >= 0 && extra < MAX_EXTRA)) throw new RangeError(`segment field out of range: ${extra}`);
-    const at = this.count * FIELDS;
-    if (at + FIELDS > this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
+    if (this.used + FIELDS > this.data.length) this.moveToNewBuffer();
+    const at = this.used;
     this.data[at] = from;
     this.data[at + 1] = to;
     this.data[at + 2] = flags + FLAG_SPAN * index + EXTRA_UNIT * extra;
-    this.count++;
+    this.used = at + FIELDS;
   }
 
   finish(): CompactSegments {
-    return new CompactSegments(
-      this.fn,
-      this.count,
-      this.data.slice(0, this.count * FIELDS),
-      this.decisions,
-      this.lessonLists,
-    );
+    const count = (this.used - this.begin) / FIELDS;
+    return new CompactSegments(this.fn, count, this.data, this.begin, this.decisions, this.lessonLists);
+  }
+
+  /** The current list goes on in a fresh buffer (larger if the list alone outgrows one). */
+  private moveToNewBuffer(): void {
+    const written = this.used - this.begin;
+    const data = new Float64Array(Math.max(POOL_DOUBLES, written * 2));
+    data.set(this.data.subarray(this.begin, this.used));
+    this.data = data;
+    this.begin = 0;
+    this.used = written;
   }
 }
+
+const POOL_DOUBLES = 65_536;
 
 /**
  * Reasons without lessons, one frozen object per decision and (gap length, open end): a region's

@@ -11,7 +11,12 @@
  *   referred to by number afterwards, so a segment is ~5 numbers.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { type CompactSegments, compactSegmentsOf, type Decision } from './compact-plan.js';
+import {
+  type CompactSegments,
+  compactSegmentsOf,
+  type Decision,
+  type SegmentFields,
+} from './compact-plan.js';
 import type { Segment, SegmentReason, ZonePlan } from './segment.js';
 
 export function planHash(plan: ZonePlan | Record<string, ZonePlan>): string {
@@ -88,9 +93,13 @@ const HAS_LESSONS = 4;
 const CHUNK_BYTES = 1 << 16;
 const utf8 = new TextEncoder();
 
+/** Hashing is synchronous: every stream fills the same chunk (one per school was allocation). */
+const sharedBytes = new Uint8Array(CHUNK_BYTES);
+const sharedView = new DataView(sharedBytes.buffer);
+
 class RecordStream {
-  private readonly bytes = new Uint8Array(CHUNK_BYTES);
-  private readonly view = new DataView(this.bytes.buffer);
+  private readonly bytes = sharedBytes;
+  private readonly view = sharedView;
   private used = 0;
   private readonly strings = new Map<string, number>();
   /** Lesson lists by identity (the planner shares one array among a lesson's segments). */
@@ -100,6 +109,14 @@ class RecordStream {
   private decisionCount = 0;
   /** Stream numbers of the planner's shared decisions, by identity and function. */
   private readonly planned = new Map<string, Map<Decision, number>>();
+  private readonly fields: SegmentFields = {
+    from: 0,
+    to: 0,
+    decision: { mode: 'off', kind: 'occupied', rule: '', basis: '' },
+    gapHours: undefined,
+    openEnded: false,
+    lessons: undefined,
+  };
 
   constructor(private readonly hash: Hash) {}
 
@@ -155,8 +172,10 @@ class RecordStream {
       byDecision = new Map();
       this.planned.set(list.fn, byDecision);
     }
+    const f = this.fields;
     for (let i = 0; i < list.count; i++) {
-      const d = list.decision(i);
+      list.read(i, f);
+      const d = f.decision;
       let id = byDecision.get(d);
       if (id === undefined) {
         // The fields a reason takes from its decision (compact-plan.ts `reasonOf`).
@@ -174,7 +193,7 @@ class RecordStream {
       } else {
         this.number(id);
       }
-      this.rest(list.from(i), list.to(i), list.gapHours(i), list.openEnded(i), list.lessons(i));
+      this.rest(f.from, f.to, f.gapHours, f.openEnded, f.lessons);
     }
   }
 

@@ -32,11 +32,18 @@ export function unionIntervals(intervals: readonly OccupancyInterval[]): Occupan
   return uniteSortedLists([[...intervals].sort((a, b) => a.start - b.start || a.end - b.end)]);
 }
 
-/** The union of lists each sorted by start: a merge of the lists, no sort. */
+/**
+ * The union of lists each sorted by start: a merge of the lists, no sort. A run made of one input
+ * interval already in its final form is that interval (shared, not copied); other runs are built
+ * once they are complete, as whole objects.
+ */
 function uniteSortedLists(lists: readonly (readonly OccupancyInterval[])[]): OccupancyInterval[] {
   const out: OccupancyInterval[] = [];
   const next = lists.map(() => 0);
-  // Lesson arrays of the current run, united when the run is complete.
+  // The current run: its span, its first interval, and the lesson arrays of all of them.
+  let runStart = Number.NaN; // NaN: no run yet
+  let runEnd = Number.NaN;
+  let single: OccupancyInterval | undefined;
   const sources: (readonly string[])[] = [];
   for (;;) {
     let pick = -1;
@@ -51,32 +58,48 @@ function uniteSortedLists(lists: readonly (readonly OccupancyInterval[])[]): Occ
     if (!interval) break;
     next[pick] = (next[pick] as number) + 1;
     if (!(interval.end > interval.start)) continue;
-    const last = out[out.length - 1];
-    if (last && interval.start <= last.end) {
-      last.end = Math.max(last.end, interval.end);
+    if (interval.start <= runEnd) {
+      runEnd = Math.max(runEnd, interval.end);
+      single = undefined;
     } else {
-      closeRun(last, sources);
-      out.push({ start: interval.start, end: interval.end });
+      if (!Number.isNaN(runStart)) out.push(run(runStart, runEnd, single, sources));
+      runStart = interval.start;
+      runEnd = interval.end;
+      single = interval;
     }
     if (interval.source) sources.push(interval.source);
   }
-  closeRun(out[out.length - 1], sources);
+  if (!Number.isNaN(runStart)) out.push(run(runStart, runEnd, single, sources));
   return out;
 }
 
-/** Gives a run the union of its intervals' lessons if any of them named lessons, and empties `sources`. */
-function closeRun(run: OccupancyInterval | undefined, sources: (readonly string[])[]): void {
-  if (!run || sources.length === 0) return;
+/**
+ * A complete run, with the union of its intervals' lessons if any of them named lessons; empties
+ * `sources`. `single` is the run's only interval, if it had one.
+ */
+function run(
+  start: number,
+  end: number,
+  single: OccupancyInterval | undefined,
+  sources: (readonly string[])[],
+): OccupancyInterval {
+  if (sources.length === 0) return single && single.source === undefined ? single : { start, end };
   const [first, second] = sources as [readonly string[], readonly string[] | undefined];
+  let source: string[];
   if (sources.length === 1 && isSortedUnique(first)) {
-    run.source = first as string[];
+    if (single && single.source === first) {
+      sources.length = 0;
+      return single;
+    }
+    source = first as string[];
   } else if (sources.length === 2 && second && isSortedUnique(first) && isSortedUnique(second)) {
     // The common case of two rooms booked together: a linear merge of two sorted lists.
-    run.source = uniteSorted(first, second);
+    source = uniteSorted(first, second);
   } else {
-    run.source = [...new Set(sources.flat())].sort();
+    source = [...new Set(sources.flat())].sort();
   }
   sources.length = 0;
+  return { start, end, source };
 }
 
 /** The sorted union of two sorted lists without duplicates (string order, as `sort()`). */
