@@ -160,18 +160,23 @@ export class CompactBuilder {
     this.lessonLists = [];
   }
 
-  /** `gapHours` is NaN unless the segment is a gap. */
-  push(
-    from: number,
-    to: number,
-    d: Decision,
-    lessons: readonly string[] | undefined,
-    gapHours: number,
-    openEnded: boolean,
-  ): void {
-    let index = this.decisions.lastIndexOf(d);
+  /**
+   * From, to and gap hours (NaN unless a gap) of the next `push`: written here rather than passed,
+   * as epoch ms passed to a call that is not inlined are boxed one by one.
+   */
+  readonly args = new Float64Array(3);
+
+  /** The segment `[args[0], args[1])`, gap hours `args[2]`. */
+  push(d: Decision, lessons: readonly string[] | undefined, openEnded: boolean): void {
+    const from = this.args[0] as number;
+    const to = this.args[1] as number;
+    const gapHours = this.args[2] as number;
+    const decisions = this.decisions;
+    // Few decisions per list, the latest ones most often reused.
+    let index = decisions.length - 1;
+    while (index >= 0 && decisions[index] !== d) index--;
     if (index < 0) {
-      index = this.decisions.length;
+      index = decisions.length;
       if (index >= DECISION_SPAN) throw new RangeError('too many decisions in one zone function');
       this.decisions.push(d);
     }

@@ -26,7 +26,7 @@ import {
 import { type Override, type OverrideSlice, overrideSlices } from './overrides.js';
 import { DEFAULT_OPTIMUM_START, type ResolvedRules, type ResolvedSetpoint, type RuleRef } from './resolve.js';
 import type { PlanMode, ReasonKind, Segment, ZonePlan } from './segment.js';
-import { unionIntervals } from './zone-occupancy.js';
+import { unionWithin } from './zone-occupancy.js';
 
 export { zoneOccupancy } from './zone-occupancy.js';
 
@@ -113,10 +113,11 @@ export function planZone(input: PlanInput): ZonePlan {
   };
   const domain = { from: Math.min(known.from, horizon.from), to: Math.max(known.to, horizon.to) };
   // Leads and lags are at most 3 h, so intervals a day beyond the domain cannot touch it.
-  const occupancy = unionIntervals(
-    (input.fallback ? input.fallback.occupancy : input.occupancy).filter(
-      (i) => i.end + DAY > domain.from && i.start - DAY < domain.to,
-    ),
+  const occupancy = unionWithin(
+    input.fallback ? input.fallback.occupancy : input.occupancy,
+    domain.from,
+    domain.to,
+    DAY,
   );
   if (input.zone.functions.includes('heating')) {
     assertWithinCaps(input.rules, input.exceptionPolicy ?? DEFAULT_EXCEPTION_POLICY);
@@ -340,22 +341,31 @@ const items = {
 };
 
 /**
- * Adds an item clipped to the domain, not to the sweep: a tie is broken on the domain-clipped
+ * Instants handed from the sweep to `addItem` and the writer. Epoch ms are not small integers: as
+ * arguments of a call V8 does not inline, each one was boxed in a new heap number (~180 MB of
+ * garbage per region's week). The caller writes them here; the callee reads them at once.
+ */
+const arg = new Float64Array(4);
+const FROM = 0;
+const TO = 1;
+/** NaN unless the piece is a gap. */
+const GAP_HOURS = 2;
+const SWEEP_FROM = 3;
+
+/**
+ * Adds the item `[arg[FROM], arg[TO])`, clipped to the domain, not to the sweep: a tie is broken on the domain-clipped
  * start, as when the whole domain is painted. Empty items and those over before the sweep starts
  * are left out.
  */
 function addItem(
-  from: number,
-  to: number,
   priority: number,
   d: Decision,
   lessons: readonly string[] | undefined,
   domain: TimeRange,
-  sweepFrom: number,
 ): void {
-  const f = Math.max(from, domain.from);
-  const t = Math.min(to, domain.to);
-  if (!(t > f && t > sweepFrom)) return;
+  const f = Math.max(arg[FROM] as number, domain.from);
+  const t = Math.min(arg[TO] as number, domain.to);
+  if (!(t > f && t > (arg[SWEEP_FROM] as number))) return;
   const n = items.count;
   if (n === items.from.length) growItems();
   items.from[n] = f;
@@ -435,21 +445,32 @@ function sweep(
   }
 
   items.count = 0;
+  arg[SWEEP_FROM] = sweepFrom;
   for (let k = first; k < last; k++) {
     const i = occupancy[k] as OccupancyInterval;
     const lessons = shape.withLessons && i.source !== undefined && i.source.length > 0 ? i.source : undefined;
     const before = optimum ? optimum.before(k) : shape.before;
-    addItem(i.start - leadOf(k), i.start, 1, before, lessons, domain, sweepFrom);
+    arg[FROM] = i.start - leadOf(k);
+    arg[TO] = i.start;
+    addItem(1, before, lessons, domain);
     const duringEnd = Math.max(i.start, i.end - shape.earlyStop);
     // Optimum stop (off by default): setback from `stop.from` to where comfort would have ended.
     const stop = optimum?.stop(k);
     if (stop && stop.from < duringEnd) {
-      addItem(i.start, stop.from, 3, shape.during, lessons, domain, sweepFrom);
-      addItem(stop.from, duringEnd, 3, stop.decision, lessons, domain, sweepFrom);
+      arg[FROM] = i.start;
+      arg[TO] = stop.from;
+      addItem(3, shape.during, lessons, domain);
+      arg[FROM] = stop.from;
+      arg[TO] = duringEnd;
+      addItem(3, stop.decision, lessons, domain);
     } else {
-      addItem(i.start, duringEnd, 3, shape.during, lessons, domain, sweepFrom);
+      arg[FROM] = i.start;
+      arg[TO] = duringEnd;
+      addItem(3, shape.during, lessons, domain);
     }
-    addItem(i.end, i.end + shape.lag, 2, shape.after, lessons, domain, sweepFrom);
+    arg[FROM] = i.end;
+    arg[TO] = i.end + shape.lag;
+    addItem(2, shape.after, lessons, domain);
   }
   const { count, from, to, priority, decision, lessons, byStart, active } = items;
 
@@ -494,21 +515,33 @@ function sweep(
       if (Number.isNaN(gapFrom)) gapFrom = t;
     } else {
       if (!Number.isNaN(gapFrom)) {
-        gap(shape.gaps, gapFrom, t, domain, out);
+        arg[FROM] = gapFrom;
+        arg[TO] = t;
+        gap(shape.gaps, domain, out);
         gapFrom = Number.NaN;
       }
-      out.base(t, until, decision[best] as Decision, lessons[best], Number.NaN, false);
+      arg[FROM] = t;
+      arg[TO] = until;
+      arg[GAP_HOURS] = Number.NaN;
+      out.base(decision[best] as Decision, lessons[best], false);
     }
     t = until;
   }
-  if (!Number.isNaN(gapFrom)) gap(shape.gaps, gapFrom, sweepTo, domain, out);
+  if (!Number.isNaN(gapFrom)) {
+    arg[FROM] = gapFrom;
+    arg[TO] = sweepTo;
+    gap(shape.gaps, domain, out);
+  }
 }
 
-function gap(gaps: GapDecisions, from: number, to: number, domain: TimeRange, out: SegmentWriter): void {
+/** The gap `[arg[FROM], arg[TO])`. */
+function gap(gaps: GapDecisions, domain: TimeRange, out: SegmentWriter): void {
+  const from = arg[FROM] as number;
+  const to = arg[TO] as number;
   const length = to - from;
   const openEnded = from === domain.from || to === domain.to;
-  const gapHours = Math.round(length / (HOUR / 100)) / 100;
-  out.base(from, to, gapDecision(gaps, length, openEnded), undefined, gapHours, openEnded);
+  arg[GAP_HOURS] = Math.round(length / (HOUR / 100)) / 100;
+  out.base(gapDecision(gaps, length, openEnded), undefined, openEnded);
 }
 
 /**
@@ -538,26 +571,31 @@ class SegmentWriter {
     builder.start(fn);
   }
 
-  /** A piece of the base plan; `gapHours` is NaN unless the piece is a gap. */
-  base(
-    from: number,
-    to: number,
-    decision: Decision,
-    lessons: readonly string[] | undefined,
-    gapHours: number,
-    openEnded: boolean,
-  ): void {
-    let start = Math.max(from, this.cursor);
-    const end = Math.min(to, this.horizon.to);
+  /** The piece `[arg[FROM], arg[TO])` of the base plan (`arg[GAP_HOURS]`: NaN unless a gap). */
+  base(decision: Decision, lessons: readonly string[] | undefined, openEnded: boolean): void {
+    let start = Math.max(arg[FROM] as number, this.cursor);
+    const end = Math.min(arg[TO] as number, this.horizon.to);
+    const gapHours = arg[GAP_HOURS] as number;
     while (start < end) {
       const slice = this.overrides[this.nextSlice];
       if (!slice || slice.from >= end) {
-        this.join(start, end, decision, lessons, gapHours, openEnded);
+        arg[FROM] = start;
+        arg[TO] = end;
+        arg[GAP_HOURS] = gapHours;
+        this.join(decision, lessons, openEnded);
         this.cursor = end;
         return;
       }
-      if (slice.from > start) this.join(start, slice.from, decision, lessons, gapHours, openEnded);
-      this.join(slice.from, slice.to, overrideDecision(slice.winner), undefined, Number.NaN, false);
+      if (slice.from > start) {
+        arg[FROM] = start;
+        arg[TO] = slice.from;
+        arg[GAP_HOURS] = gapHours;
+        this.join(decision, lessons, openEnded);
+      }
+      arg[FROM] = slice.from;
+      arg[TO] = slice.to;
+      arg[GAP_HOURS] = Number.NaN;
+      this.join(overrideDecision(slice.winner), undefined, false);
       this.nextSlice++;
       start = this.cursor = slice.to;
     }
@@ -569,14 +607,11 @@ class SegmentWriter {
     return builder.finish();
   }
 
-  private join(
-    from: number,
-    to: number,
-    decision: Decision,
-    lessons: readonly string[] | undefined,
-    gapHours: number,
-    openEnded: boolean,
-  ): void {
+  /** The piece `[arg[FROM], arg[TO])`, `arg[GAP_HOURS]`. */
+  private join(decision: Decision, lessons: readonly string[] | undefined, openEnded: boolean): void {
+    const from = arg[FROM] as number;
+    const to = arg[TO] as number;
+    const gapHours = arg[GAP_HOURS] as number;
     if (
       this.decision !== null &&
       this.to === from &&
@@ -584,7 +619,7 @@ class SegmentWriter {
       (this.gapHours === gapHours || (Number.isNaN(this.gapHours) && Number.isNaN(gapHours)))
     ) {
       this.to = to;
-      // Lessons arrays are sorted and unique (`unionIntervals`), so uniting one with itself or
+      // Lessons arrays are sorted and unique (`unionWithin`), so uniting one with itself or
       // with nothing keeps it as it is.
       if (lessons && lessons !== this.lessons) {
         this.lessons = this.lessons ? [...new Set([...this.lessons, ...lessons])].sort() : lessons;
@@ -603,7 +638,11 @@ class SegmentWriter {
   private writePending(): void {
     const d = this.decision;
     if (d === null) return;
-    builder.push(this.from, this.to, d, this.lessons, this.gapHours, this.openEnded);
+    const { args } = builder;
+    args[0] = this.from;
+    args[1] = this.to;
+    args[2] = this.gapHours;
+    builder.push(d, this.lessons, this.openEnded);
     this.decision = null;
   }
 }
