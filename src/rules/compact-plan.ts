@@ -150,14 +150,18 @@ export class CompactBuilder {
   private begin = 0;
   private used = 0;
   private fn: ZoneFunction = 'heating';
-  private decisions: Decision[] = [];
-  private lessonLists: (readonly string[])[] = [];
+  // Scratch lists reused from one zone function to the next (`finish` copies them out at their
+  // exact size): growing two fresh arrays per list was garbage and slack.
+  private readonly decisions: Decision[] = [];
+  private decisionCount = 0;
+  private readonly lessonLists: (readonly string[])[] = [];
+  private lessonCount = 0;
 
   start(fn: ZoneFunction): void {
     this.fn = fn;
     this.begin = this.used;
-    this.decisions = [];
-    this.lessonLists = [];
+    this.decisionCount = 0;
+    this.lessonCount = 0;
   }
 
   /**
@@ -173,12 +177,12 @@ export class CompactBuilder {
     const gapHours = this.args[2] as number;
     const decisions = this.decisions;
     // Few decisions per list, the latest ones most often reused.
-    let index = decisions.length - 1;
+    let index = this.decisionCount - 1;
     while (index >= 0 && decisions[index] !== d) index--;
     if (index < 0) {
-      index = decisions.length;
+      index = this.decisionCount++;
       if (index >= DECISION_SPAN) throw new RangeError('too many decisions in one zone function');
-      this.decisions.push(d);
+      decisions[index] = d;
     }
     let flags = openEnded ? OPEN_ENDED : 0;
     let extra = 0;
@@ -190,11 +194,11 @@ export class CompactBuilder {
     if (lessons) {
       if (flags & IS_GAP) throw new RangeError('a gap segment names no lessons');
       flags |= HAS_LESSONS;
-      const last = this.lessonLists.length - 1;
-      if (this.lessonLists[last] === lessons) extra = last;
+      const last = this.lessonCount - 1;
+      if (last >= 0 && this.lessonLists[last] === lessons) extra = last;
       else {
-        extra = this.lessonLists.length;
-        this.lessonLists.push(lessons);
+        extra = this.lessonCount++;
+        this.lessonLists[extra] = lessons;
       }
     }
     if (!(extra >= 0 && extra < MAX_EXTRA)) throw new RangeError(`segment field out of range: ${extra}`);
@@ -208,7 +212,14 @@ export class CompactBuilder {
 
   finish(): CompactSegments {
     const count = (this.used - this.begin) / FIELDS;
-    return new CompactSegments(this.fn, count, this.data, this.begin, this.decisions, this.lessonLists);
+    return new CompactSegments(
+      this.fn,
+      count,
+      this.data,
+      this.begin,
+      this.decisions.slice(0, this.decisionCount),
+      this.lessonCount === 0 ? NO_LESSONS : this.lessonLists.slice(0, this.lessonCount),
+    );
   }
 
   /** The current list goes on in a fresh buffer (larger if the list alone outgrows one). */
@@ -223,6 +234,7 @@ export class CompactBuilder {
 }
 
 const POOL_DOUBLES = 65_536;
+const NO_LESSONS: readonly (readonly string[])[] = [];
 
 /**
  * Reasons without lessons, one frozen object per decision and (gap length, open end): a region's
