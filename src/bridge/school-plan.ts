@@ -23,6 +23,7 @@ import { type ResolvedRules, resolveZoneRules } from '../rules/resolve.js';
 import type { RuleSet } from '../rules/rule-set.js';
 import type { FallbackWeek } from '../rules/schema.js';
 import type { ZonePlan } from '../rules/segment.js';
+import { intervalsWithin } from '../rules/zone-occupancy.js';
 
 export interface ZonePlanEntry {
   zone: string;
@@ -105,8 +106,10 @@ export function planSchool(input: SchoolPlanInput): SchoolPlan {
     return {
       zone: zone.id,
       name: zone.name,
-      occupied: (fallbackOccupancy ? fallbackOccupancy.occupancy : occupied).filter(
-        (i) => i.end > known.from && i.start < known.to,
+      occupied: intervalsWithin(
+        fallbackOccupancy ? fallbackOccupancy.occupancy : occupied,
+        known.from,
+        known.to,
       ),
       functions: events.length > 0 ? nameEvents(functions, titles) : functions,
     };

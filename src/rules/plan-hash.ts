@@ -11,6 +11,12 @@
  *   referred to by number afterwards, so a segment is ~5 numbers.
  */
 import { createHash, type Hash } from 'node:crypto';
+import {
+  type CompactSegments,
+  compactSegmentsOf,
+  type Decision,
+  type SegmentFields,
+} from './compact-plan.js';
 import type { Segment, SegmentReason, ZonePlan } from './segment.js';
 
 export function planHash(plan: ZonePlan | Record<string, ZonePlan>): string {
@@ -35,11 +41,19 @@ export function schoolPlanHash(zones: Readonly<Record<string, ZonePlan>>): strin
   for (const id of ids) {
     const plan = zones[id] as ZonePlan;
     stream.string(id);
-    const functions = (Object.keys(plan) as (keyof ZonePlan)[]).filter((fn) => plan[fn] !== undefined).sort();
+    const functions = (Object.keys(plan) as (keyof ZonePlan)[])
+      .filter((fn) => compactSegmentsOf(plan, fn) !== undefined || plan[fn] !== undefined)
+      .sort();
     stream.number(functions.length);
     for (const fn of functions) {
-      const segments = plan[fn] as Segment[];
       stream.string(fn);
+      // A planned function not read yet is hashed from its compact form, without building it.
+      const compact = compactSegmentsOf(plan, fn);
+      if (compact) {
+        stream.compact(compact);
+        continue;
+      }
+      const segments = plan[fn] as Segment[];
       stream.number(segments.length);
       for (const segment of segments) stream.segment(segment);
     }
@@ -79,9 +93,13 @@ const HAS_LESSONS = 4;
 const CHUNK_BYTES = 1 << 16;
 const utf8 = new TextEncoder();
 
+/** Hashing is synchronous: every stream fills the same chunk (one per school was allocation). */
+const sharedBytes = new Uint8Array(CHUNK_BYTES);
+const sharedView = new DataView(sharedBytes.buffer);
+
 class RecordStream {
-  private readonly bytes = new Uint8Array(CHUNK_BYTES);
-  private readonly view = new DataView(this.bytes.buffer);
+  private readonly bytes = sharedBytes;
+  private readonly view = sharedView;
   private used = 0;
   private readonly strings = new Map<string, number>();
   /** Lesson lists by identity (the planner shares one array among a lesson's segments). */
@@ -89,6 +107,16 @@ class RecordStream {
   /** Decisions by rule id; the rest of the fields tell apart the rare decisions sharing one. */
   private readonly decisions = new Map<string, DecisionEntry[]>();
   private decisionCount = 0;
+  /** Stream numbers of the planner's shared decisions, by identity and function. */
+  private readonly planned = new Map<string, Map<Decision, number>>();
+  private readonly fields: SegmentFields = {
+    from: 0,
+    to: 0,
+    decision: { mode: 'off', kind: 'occupied', rule: '', basis: '' },
+    gapHours: undefined,
+    openEnded: false,
+    lessons: undefined,
+  };
 
   constructor(private readonly hash: Hash) {}
 
@@ -129,32 +157,82 @@ class RecordStream {
 
   segment(s: Segment): void {
     const r = s.reason;
-    this.decision(s);
-    this.number(s.from);
-    this.number(s.to);
+    this.decision(s.function, s.mode, s.setpoint_c, r);
+    this.rest(s.from, s.to, r.gap_hours, r.gap_open_ended === true, r.lessons);
+  }
+
+  /**
+   * The same records as `segment` for each of the list's segments (what its `Segment` objects
+   * would hash to), reading the numbers and shared decisions directly.
+   */
+  compact(list: CompactSegments): void {
+    this.number(list.count);
+    let byDecision = this.planned.get(list.fn);
+    if (!byDecision) {
+      byDecision = new Map();
+      this.planned.set(list.fn, byDecision);
+    }
+    const f = this.fields;
+    for (let i = 0; i < list.count; i++) {
+      list.read(i, f);
+      const d = f.decision;
+      let id = byDecision.get(d);
+      if (id === undefined) {
+        // The fields a reason takes from its decision (compact-plan.ts `reasonOf`).
+        id = this.decision(list.fn, d.mode, d.setpoint_c, {
+          kind: d.kind,
+          rule: d.rule,
+          basis: d.basis,
+          temperature_rule: d.temperature_rule,
+          exception: d.exception || undefined,
+          override_id: d.override_id,
+          optimum_start: d.optimum,
+          optimum_stop: d.optimumStop,
+        });
+        byDecision.set(d, id);
+      } else {
+        this.number(id);
+      }
+      this.rest(f.from, f.to, f.gapHours, f.openEnded, f.lessons);
+    }
+  }
+
+  private rest(
+    from: number,
+    to: number,
+    gapHours: number | undefined,
+    openEnded: boolean,
+    lessons: readonly string[] | undefined,
+  ): void {
+    this.number(from);
+    this.number(to);
     const flags =
-      (r.gap_hours !== undefined ? HAS_GAP_HOURS : 0) |
-      (r.gap_open_ended === true ? GAP_OPEN_ENDED : 0) |
-      (r.lessons !== undefined ? HAS_LESSONS : 0);
+      (gapHours !== undefined ? HAS_GAP_HOURS : 0) |
+      (openEnded ? GAP_OPEN_ENDED : 0) |
+      (lessons !== undefined ? HAS_LESSONS : 0);
     this.number(flags);
-    if (r.gap_hours !== undefined) this.number(r.gap_hours);
-    if (r.lessons !== undefined) {
-      const known = this.lessons.get(r.lessons);
+    if (gapHours !== undefined) this.number(gapHours);
+    if (lessons !== undefined) {
+      const known = this.lessons.get(lessons);
       if (known !== undefined) {
         this.number(known);
       } else {
         // A lesson list is written as the string of its JSON (canonical for a list of strings),
         // numbered like any string.
-        const json = JSON.stringify(r.lessons);
+        const json = JSON.stringify(lessons);
         this.string(json);
-        this.lessons.set(r.lessons, this.strings.get(json) as number);
+        this.lessons.set(lessons, this.strings.get(json) as number);
       }
     }
   }
 
-  /** The decision's number; at its first appearance, followed by its fields. */
-  private decision(s: Segment): void {
-    const r = s.reason;
+  /** The decision's number, returned; at its first appearance, followed by its fields. */
+  private decision(
+    fn: string,
+    mode: string,
+    setpoint_c: number | undefined,
+    r: Omit<SegmentReason, 'kind'> & { kind: string },
+  ): number {
     const optimumJson = r.optimum_start === undefined ? undefined : canonicalJson(r.optimum_start);
     const stopJson = r.optimum_stop === undefined ? undefined : canonicalJson(r.optimum_stop);
     let entries = this.decisions.get(r.rule);
@@ -164,9 +242,9 @@ class RecordStream {
     }
     for (const e of entries) {
       if (
-        e.function === s.function &&
-        e.mode === s.mode &&
-        e.setpoint_c === s.setpoint_c &&
+        e.function === fn &&
+        e.mode === mode &&
+        e.setpoint_c === setpoint_c &&
         e.kind === r.kind &&
         e.basis === r.basis &&
         e.temperature_rule === r.temperature_rule &&
@@ -176,16 +254,16 @@ class RecordStream {
         e.stopJson === stopJson
       ) {
         this.number(e.id);
-        return;
+        return e.id;
       }
     }
     const id = this.decisionCount++;
     const exceptionJson = r.exception === undefined ? undefined : canonicalJson(r.exception);
     entries.push({
       id,
-      function: s.function,
-      mode: s.mode,
-      setpoint_c: s.setpoint_c,
+      function: fn,
+      mode,
+      setpoint_c,
       kind: r.kind,
       basis: r.basis,
       temperature_rule: r.temperature_rule,
@@ -196,9 +274,9 @@ class RecordStream {
       stopJson,
     });
     this.number(id);
-    this.string(s.function);
-    this.string(s.mode);
-    this.optionalNumber(s.setpoint_c);
+    this.string(fn);
+    this.string(mode);
+    this.optionalNumber(setpoint_c);
     this.string(r.kind);
     this.string(r.rule);
     this.string(r.basis);
@@ -215,6 +293,7 @@ class RecordStream {
     if (r.temperature_rule !== undefined) this.string(r.temperature_rule);
     if (optimumJson !== undefined) this.string(optimumJson);
     if (stopJson !== undefined) this.string(stopJson);
+    return id;
   }
 
   private optionalNumber(n: number | undefined): void {

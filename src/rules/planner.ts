@@ -15,19 +15,18 @@
  */
 import type { Zone, ZoneFunction } from '../devices/schema.js';
 import type { OccupancyInterval } from '../domain/occupancy.js';
+import { CompactBuilder, type CompactSegments, type Decision, lazyZonePlan } from './compact-plan.js';
 import { capProblem, DEFAULT_EXCEPTION_POLICY, type ExceptionPolicy } from './exception-policy.js';
 import {
   type OptimumFallback,
-  type OptimumStartReason,
   type OptimumStartSnapshot,
-  type OptimumStopReason,
   optimumLead,
   optimumStop,
 } from './optimum-start.js';
 import { type Override, type OverrideSlice, overrideSlices } from './overrides.js';
 import { DEFAULT_OPTIMUM_START, type ResolvedRules, type ResolvedSetpoint, type RuleRef } from './resolve.js';
-import type { PlanMode, ReasonKind, Segment, SegmentReason, ZonePlan } from './segment.js';
-import { unionIntervals } from './zone-occupancy.js';
+import type { PlanMode, ReasonKind, Segment, ZonePlan } from './segment.js';
+import { unionWithin } from './zone-occupancy.js';
 
 export { zoneOccupancy } from './zone-occupancy.js';
 
@@ -76,24 +75,6 @@ export interface PlanInput {
 }
 
 /**
- * What a segment says apart from its span, lessons and gap: built once per rules and function
- * (`shapeOf`) and shared by all the segments it decides.
- */
-interface Decision {
-  mode: PlanMode;
-  setpoint_c?: number;
-  kind: ReasonKind;
-  rule: string;
-  basis: string;
-  /** The rule that set the temperature when another one (`rule`) decided the timing. */
-  temperature_rule?: string;
-  exception?: SegmentReason['exception'];
-  override_id?: string;
-  optimum?: OptimumStartReason;
-  optimumStop?: OptimumStopReason;
-}
-
-/**
  * How one function turns an occupancy interval `[start, end)` into prioritised items, in this
  * order (the tie-break of `sweep` depends on it): `before` on `[start - lead, start)` (priority 1:
  * preheat, lead, purge before), `during` on `[start, end - earlyStop)` (3), `after` on
@@ -132,15 +113,16 @@ export function planZone(input: PlanInput): ZonePlan {
   };
   const domain = { from: Math.min(known.from, horizon.from), to: Math.max(known.to, horizon.to) };
   // Leads and lags are at most 3 h, so intervals a day beyond the domain cannot touch it.
-  const occupancy = unionIntervals(
-    (input.fallback ? input.fallback.occupancy : input.occupancy).filter(
-      (i) => i.end + DAY > domain.from && i.start - DAY < domain.to,
-    ),
+  const occupancy = unionWithin(
+    input.fallback ? input.fallback.occupancy : input.occupancy,
+    domain.from,
+    domain.to,
+    DAY,
   );
   if (input.zone.functions.includes('heating')) {
     assertWithinCaps(input.rules, input.exceptionPolicy ?? DEFAULT_EXCEPTION_POLICY);
   }
-  const plan: ZonePlan = {};
+  const lists: CompactSegments[] = [];
   for (const fn of input.zone.functions) {
     const shape = shapeOf(fn, input.rules, input.fallback !== undefined);
     const zoneOverrides = input.overrides.filter((o) => o.zone === input.zone.id && o.function === fn);
@@ -150,9 +132,9 @@ export function planZone(input: PlanInput): ZonePlan {
         ? optimumLeads(input.zone.id, input.rules, shape, occupancy, zoneOverrides, input.optimumStart)
         : undefined;
     sweep(shape, occupancy, domain, out, optimum);
-    plan[fn] = out.finish();
+    lists.push(out.finish());
   }
-  return plan;
+  return lazyZonePlan(lists);
 }
 
 const HEATING_TIERS = [
@@ -359,22 +341,31 @@ const items = {
 };
 
 /**
- * Adds an item clipped to the domain, not to the sweep: a tie is broken on the domain-clipped
+ * Instants handed from the sweep to `addItem` and the writer. Epoch ms are not small integers: as
+ * arguments of a call V8 does not inline, each one was boxed in a new heap number (~180 MB of
+ * garbage per region's week). The caller writes them here; the callee reads them at once.
+ */
+const arg = new Float64Array(4);
+const FROM = 0;
+const TO = 1;
+/** NaN unless the piece is a gap. */
+const GAP_HOURS = 2;
+const SWEEP_FROM = 3;
+
+/**
+ * Adds the item `[arg[FROM], arg[TO])`, clipped to the domain, not to the sweep: a tie is broken on the domain-clipped
  * start, as when the whole domain is painted. Empty items and those over before the sweep starts
  * are left out.
  */
 function addItem(
-  from: number,
-  to: number,
   priority: number,
   d: Decision,
   lessons: readonly string[] | undefined,
   domain: TimeRange,
-  sweepFrom: number,
 ): void {
-  const f = Math.max(from, domain.from);
-  const t = Math.min(to, domain.to);
-  if (!(t > f && t > sweepFrom)) return;
+  const f = Math.max(arg[FROM] as number, domain.from);
+  const t = Math.min(arg[TO] as number, domain.to);
+  if (!(t > f && t > (arg[SWEEP_FROM] as number))) return;
   const n = items.count;
   if (n === items.from.length) growItems();
   items.from[n] = f;
@@ -454,21 +445,32 @@ function sweep(
   }
 
   items.count = 0;
+  arg[SWEEP_FROM] = sweepFrom;
   for (let k = first; k < last; k++) {
     const i = occupancy[k] as OccupancyInterval;
     const lessons = shape.withLessons && i.source !== undefined && i.source.length > 0 ? i.source : undefined;
     const before = optimum ? optimum.before(k) : shape.before;
-    addItem(i.start - leadOf(k), i.start, 1, before, lessons, domain, sweepFrom);
+    arg[FROM] = i.start - leadOf(k);
+    arg[TO] = i.start;
+    addItem(1, before, lessons, domain);
     const duringEnd = Math.max(i.start, i.end - shape.earlyStop);
     // Optimum stop (off by default): setback from `stop.from` to where comfort would have ended.
     const stop = optimum?.stop(k);
     if (stop && stop.from < duringEnd) {
-      addItem(i.start, stop.from, 3, shape.during, lessons, domain, sweepFrom);
-      addItem(stop.from, duringEnd, 3, stop.decision, lessons, domain, sweepFrom);
+      arg[FROM] = i.start;
+      arg[TO] = stop.from;
+      addItem(3, shape.during, lessons, domain);
+      arg[FROM] = stop.from;
+      arg[TO] = duringEnd;
+      addItem(3, stop.decision, lessons, domain);
     } else {
-      addItem(i.start, duringEnd, 3, shape.during, lessons, domain, sweepFrom);
+      arg[FROM] = i.start;
+      arg[TO] = duringEnd;
+      addItem(3, shape.during, lessons, domain);
     }
-    addItem(i.end, i.end + shape.lag, 2, shape.after, lessons, domain, sweepFrom);
+    arg[FROM] = i.end;
+    arg[TO] = i.end + shape.lag;
+    addItem(2, shape.after, lessons, domain);
   }
   const { count, from, to, priority, decision, lessons, byStart, active } = items;
 
@@ -513,31 +515,42 @@ function sweep(
       if (Number.isNaN(gapFrom)) gapFrom = t;
     } else {
       if (!Number.isNaN(gapFrom)) {
-        gap(shape.gaps, gapFrom, t, domain, out);
+        arg[FROM] = gapFrom;
+        arg[TO] = t;
+        gap(shape.gaps, domain, out);
         gapFrom = Number.NaN;
       }
-      out.base(t, until, decision[best] as Decision, lessons[best], Number.NaN, false);
+      arg[FROM] = t;
+      arg[TO] = until;
+      arg[GAP_HOURS] = Number.NaN;
+      out.base(decision[best] as Decision, lessons[best], false);
     }
     t = until;
   }
-  if (!Number.isNaN(gapFrom)) gap(shape.gaps, gapFrom, sweepTo, domain, out);
+  if (!Number.isNaN(gapFrom)) {
+    arg[FROM] = gapFrom;
+    arg[TO] = sweepTo;
+    gap(shape.gaps, domain, out);
+  }
 }
 
-function gap(gaps: GapDecisions, from: number, to: number, domain: TimeRange, out: SegmentWriter): void {
+/** The gap `[arg[FROM], arg[TO])`. */
+function gap(gaps: GapDecisions, domain: TimeRange, out: SegmentWriter): void {
+  const from = arg[FROM] as number;
+  const to = arg[TO] as number;
   const length = to - from;
   const openEnded = from === domain.from || to === domain.to;
-  const gapHours = Math.round(length / (HOUR / 100)) / 100;
-  out.base(from, to, gapDecision(gaps, length, openEnded), undefined, gapHours, openEnded);
+  arg[GAP_HOURS] = Math.round(length / (HOUR / 100)) / 100;
+  out.base(gapDecision(gaps, length, openEnded), undefined, openEnded);
 }
 
 /**
  * Receives the base plan piece by piece in time order, keeps the horizon, lays the winning
  * overrides over it, and joins neighbours that say the same thing (same mode, setpoint and reason
- * apart from lessons, which are united). A segment object is built only when the next piece
- * differs.
+ * apart from lessons, which are united). A segment is written (as numbers, compact-plan.ts) only
+ * when the next piece differs.
  */
 class SegmentWriter {
-  private readonly segments: Segment[] = [];
   /** Everything before this instant has been written (pieces under an override are skipped). */
   private cursor: number;
   private nextSlice = 0;
@@ -550,52 +563,55 @@ class SegmentWriter {
   private openEnded = false;
 
   constructor(
-    private readonly fn: ZoneFunction,
+    fn: ZoneFunction,
     readonly horizon: TimeRange,
     private readonly overrides: readonly OverrideSlice[],
   ) {
     this.cursor = horizon.from;
+    builder.start(fn);
   }
 
-  /** A piece of the base plan; `gapHours` is NaN unless the piece is a gap. */
-  base(
-    from: number,
-    to: number,
-    decision: Decision,
-    lessons: readonly string[] | undefined,
-    gapHours: number,
-    openEnded: boolean,
-  ): void {
-    let start = Math.max(from, this.cursor);
-    const end = Math.min(to, this.horizon.to);
+  /** The piece `[arg[FROM], arg[TO])` of the base plan (`arg[GAP_HOURS]`: NaN unless a gap). */
+  base(decision: Decision, lessons: readonly string[] | undefined, openEnded: boolean): void {
+    let start = Math.max(arg[FROM] as number, this.cursor);
+    const end = Math.min(arg[TO] as number, this.horizon.to);
+    const gapHours = arg[GAP_HOURS] as number;
     while (start < end) {
       const slice = this.overrides[this.nextSlice];
       if (!slice || slice.from >= end) {
-        this.join(start, end, decision, lessons, gapHours, openEnded);
+        arg[FROM] = start;
+        arg[TO] = end;
+        arg[GAP_HOURS] = gapHours;
+        this.join(decision, lessons, openEnded);
         this.cursor = end;
         return;
       }
-      if (slice.from > start) this.join(start, slice.from, decision, lessons, gapHours, openEnded);
-      this.join(slice.from, slice.to, overrideDecision(slice.winner), undefined, Number.NaN, false);
+      if (slice.from > start) {
+        arg[FROM] = start;
+        arg[TO] = slice.from;
+        arg[GAP_HOURS] = gapHours;
+        this.join(decision, lessons, openEnded);
+      }
+      arg[FROM] = slice.from;
+      arg[TO] = slice.to;
+      arg[GAP_HOURS] = Number.NaN;
+      this.join(overrideDecision(slice.winner), undefined, false);
       this.nextSlice++;
       start = this.cursor = slice.to;
     }
   }
 
-  finish(): Segment[] {
+  finish(): CompactSegments {
     // The base plan covers the horizon, so every override slice has been written by now.
     this.writePending();
-    return this.segments;
+    return builder.finish();
   }
 
-  private join(
-    from: number,
-    to: number,
-    decision: Decision,
-    lessons: readonly string[] | undefined,
-    gapHours: number,
-    openEnded: boolean,
-  ): void {
+  /** The piece `[arg[FROM], arg[TO])`, `arg[GAP_HOURS]`. */
+  private join(decision: Decision, lessons: readonly string[] | undefined, openEnded: boolean): void {
+    const from = arg[FROM] as number;
+    const to = arg[TO] as number;
+    const gapHours = arg[GAP_HOURS] as number;
     if (
       this.decision !== null &&
       this.to === from &&
@@ -603,7 +619,7 @@ class SegmentWriter {
       (this.gapHours === gapHours || (Number.isNaN(this.gapHours) && Number.isNaN(gapHours)))
     ) {
       this.to = to;
-      // Lessons arrays are sorted and unique (`unionIntervals`), so uniting one with itself or
+      // Lessons arrays are sorted and unique (`unionWithin`), so uniting one with itself or
       // with nothing keeps it as it is.
       if (lessons && lessons !== this.lessons) {
         this.lessons = this.lessons ? [...new Set([...this.lessons, ...lessons])].sort() : lessons;
@@ -622,59 +638,17 @@ class SegmentWriter {
   private writePending(): void {
     const d = this.decision;
     if (d === null) return;
-    const reason = reasonOf(d, this.lessons, this.gapHours, this.openEnded);
-    this.segments.push(
-      d.setpoint_c === undefined
-        ? { from: this.from, to: this.to, function: this.fn, mode: d.mode, reason }
-        : { from: this.from, to: this.to, function: this.fn, mode: d.mode, reason, setpoint_c: d.setpoint_c },
-    );
+    const { args } = builder;
+    args[0] = this.from;
+    args[1] = this.to;
+    args[2] = this.gapHours;
+    builder.push(d, this.lessons, this.openEnded);
     this.decision = null;
   }
 }
 
-/**
- * The reason of a segment. The usual field sets are built as whole object literals (as is the
- * segment above): properties added to an object after it is built are stored outside it, which
- * made building a region's 1.7 M segments ~1.5× slower.
- */
-function reasonOf(
-  d: Decision,
-  lessons: readonly string[] | undefined,
-  gapHours: number,
-  openEnded: boolean,
-): SegmentReason {
-  const { kind, rule, basis, temperature_rule } = d;
-  if (
-    d.exception === undefined &&
-    d.override_id === undefined &&
-    d.optimum === undefined &&
-    d.optimumStop === undefined &&
-    !openEnded
-  ) {
-    // Shared, not copied: lessons arrays are read-only once planned.
-    if (temperature_rule === undefined) {
-      if (lessons && Number.isNaN(gapHours)) return { kind, rule, basis, lessons: lessons as string[] };
-      if (!lessons && !Number.isNaN(gapHours)) return { kind, rule, basis, gap_hours: gapHours };
-      if (!lessons) return { kind, rule, basis };
-    } else {
-      if (lessons && Number.isNaN(gapHours))
-        return { kind, rule, temperature_rule, basis, lessons: lessons as string[] };
-      if (!lessons && !Number.isNaN(gapHours))
-        return { kind, rule, temperature_rule, basis, gap_hours: gapHours };
-      if (!lessons) return { kind, rule, temperature_rule, basis };
-    }
-  }
-  const reason: SegmentReason =
-    temperature_rule === undefined ? { kind, rule, basis } : { kind, rule, temperature_rule, basis };
-  if (lessons) reason.lessons = lessons as string[];
-  if (d.exception) reason.exception = d.exception;
-  if (d.override_id !== undefined) reason.override_id = d.override_id;
-  if (d.optimum !== undefined) reason.optimum_start = d.optimum;
-  if (d.optimumStop !== undefined) reason.optimum_stop = d.optimumStop;
-  if (!Number.isNaN(gapHours)) reason.gap_hours = gapHours;
-  if (openEnded) reason.gap_open_ended = true;
-  return reason;
-}
+/** `planZone` is synchronous: one zone function is written at a time. */
+const builder = new CompactBuilder();
 
 function overrideDecision(o: Override): Decision {
   const d: Decision = {

@@ -21,22 +21,90 @@ export function zoneOccupancy(
     if (wanted.has(room.room) || wanted.has(room.name)) lists.push(room.intervals);
   }
   if (lists.length === 1) return unionIntervals(lists[0] as readonly OccupancyInterval[]);
-  if (lists.every(isSortedByStart)) return uniteSortedLists(lists);
+  if (lists.every(isSortedByStart)) return known(uniteSortedLists(lists));
   return unionIntervals(lists.flat());
 }
 
 /** Sorted, merged intervals (touching ones joined), empty ones dropped, lesson ids united and sorted. */
 export function unionIntervals(intervals: readonly OccupancyInterval[]): OccupancyInterval[] {
   // The planner unites what `zoneOccupancy` already united: checking costs far less than redoing.
-  if (isUnion(intervals)) return intervals.slice();
-  return uniteSortedLists([[...intervals].sort((a, b) => a.start - b.start || a.end - b.end)]);
+  if (isUnion(intervals)) return known(intervals.slice());
+  return known(uniteSortedLists([[...intervals].sort((a, b) => a.start - b.start || a.end - b.end)]));
 }
 
-/** The union of lists each sorted by start: a merge of the lists, no sort. */
+/**
+ * Arrays these functions returned: unions by construction, so the planner takes its window of
+ * one with a binary search instead of checking and copying it whole (a region's week plans
+ * ~14 k zones). Treated as read-only, like the intervals they share.
+ */
+const unions = new WeakSet<readonly OccupancyInterval[]>();
+
+function known(union: OccupancyInterval[]): OccupancyInterval[] {
+  unions.add(union);
+  return union;
+}
+
+/**
+ * The union of the intervals that end after `from - slack` and start before `to + slack`: the
+ * same as `unionIntervals` of those intervals, found by binary search when `intervals` is already
+ * a union (sorted and disjoint, so both starts and ends grow).
+ */
+export function unionWithin(
+  intervals: readonly OccupancyInterval[],
+  from: number,
+  to: number,
+  slack: number,
+): OccupancyInterval[] {
+  if (!unions.has(intervals) && !isUnion(intervals)) {
+    return unionIntervals(intervals.filter((i) => i.end + slack > from && i.start - slack < to));
+  }
+  return known(windowOf(intervals, from - slack, to + slack));
+}
+
+/**
+ * The intervals that end after `from` and start before `to`, in their order: found by binary
+ * search in an array `zoneOccupancy` or `unionIntervals` returned, filtered otherwise.
+ */
+export function intervalsWithin(
+  intervals: readonly OccupancyInterval[],
+  from: number,
+  to: number,
+): OccupancyInterval[] {
+  if (!unions.has(intervals)) return intervals.filter((i) => i.end > from && i.start < to);
+  return windowOf(intervals, from, to);
+}
+
+/** `intervals` sorted with growing ends: those ending after `from` and starting before `to`. */
+function windowOf(intervals: readonly OccupancyInterval[], from: number, to: number): OccupancyInterval[] {
+  let lo = 0;
+  let hi = intervals.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((intervals[mid] as OccupancyInterval).end > from) hi = mid;
+    else lo = mid + 1;
+  }
+  const first = lo;
+  hi = intervals.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((intervals[mid] as OccupancyInterval).start < to) lo = mid + 1;
+    else hi = mid;
+  }
+  return intervals.slice(first, lo);
+}
+
+/**
+ * The union of lists each sorted by start: a merge of the lists, no sort. A run made of one input
+ * interval already in its final form is that interval (shared, not copied); other runs are built
+ * once they are complete, as whole objects.
+ */
 function uniteSortedLists(lists: readonly (readonly OccupancyInterval[])[]): OccupancyInterval[] {
   const out: OccupancyInterval[] = [];
   const next = lists.map(() => 0);
-  // Lesson arrays of the current run, united when the run is complete.
+  // The current run: its span, its first interval, and the lesson arrays of all of them.
+  let runStart = Number.NaN; // NaN: no run yet
+  let runEnd = Number.NaN;
+  let single: OccupancyInterval | undefined;
   const sources: (readonly string[])[] = [];
   for (;;) {
     let pick = -1;
@@ -51,32 +119,51 @@ function uniteSortedLists(lists: readonly (readonly OccupancyInterval[])[]): Occ
     if (!interval) break;
     next[pick] = (next[pick] as number) + 1;
     if (!(interval.end > interval.start)) continue;
-    const last = out[out.length - 1];
-    if (last && interval.start <= last.end) {
-      last.end = Math.max(last.end, interval.end);
+    if (interval.start <= runEnd) {
+      runEnd = Math.max(runEnd, interval.end);
+      single = undefined;
     } else {
-      closeRun(last, sources);
-      out.push({ start: interval.start, end: interval.end });
+      if (!Number.isNaN(runStart)) out.push(run(runStart, runEnd, single, sources));
+      runStart = interval.start;
+      runEnd = interval.end;
+      single = interval;
     }
     if (interval.source) sources.push(interval.source);
   }
-  closeRun(out[out.length - 1], sources);
+  if (!Number.isNaN(runStart)) out.push(run(runStart, runEnd, single, sources));
   return out;
 }
 
-/** Gives a run the union of its intervals' lessons if any of them named lessons, and empties `sources`. */
-function closeRun(run: OccupancyInterval | undefined, sources: (readonly string[])[]): void {
-  if (!run || sources.length === 0) return;
+/**
+ * A complete run, with the union of its intervals' lessons if any of them named lessons; empties
+ * `sources`. `single` is the run's only interval, if it had one.
+ */
+function run(
+  start: number,
+  end: number,
+  single: OccupancyInterval | undefined,
+  sources: (readonly string[])[],
+): OccupancyInterval {
+  if (sources.length === 0) return single && single.source === undefined ? single : { start, end };
   const [first, second] = sources as [readonly string[], readonly string[] | undefined];
+  let source: string[];
   if (sources.length === 1 && isSortedUnique(first)) {
-    run.source = first as string[];
+    if (single && single.source === first) {
+      sources.length = 0;
+      return single;
+    }
+    source = first as string[];
   } else if (sources.length === 2 && second && isSortedUnique(first) && isSortedUnique(second)) {
     // The common case of two rooms booked together: a linear merge of two sorted lists.
-    run.source = uniteSorted(first, second);
+    source = uniteSorted(first, second);
+  } else if (sources.every(isSortedUnique)) {
+    // Lessons one after the other in two rooms: merged two lists at a time, no sort.
+    source = sources.reduce(uniteSorted) as string[];
   } else {
-    run.source = [...new Set(sources.flat())].sort();
+    source = [...new Set(sources.flat())].sort();
   }
   sources.length = 0;
+  return { start, end, source };
 }
 
 /** The sorted union of two sorted lists without duplicates (string order, as `sort()`). */
