@@ -43,6 +43,7 @@ import type {
 import { isLeaseLostError, type LeaseFence } from '../store/lease-repository.js';
 import type { PlanFeed } from './plan-feed.js';
 import type { BridgePublisher, StateChange } from './publisher.js';
+import { SchoolKeyedMap } from './school-keyed-map.js';
 import type { SchoolPlan } from './school-plan.js';
 
 /** Timers, injectable so tests can drive them (vitest fake timers or a manual scheduler). */
@@ -119,8 +120,8 @@ export class Dispatcher implements Part {
   private readonly maxTimerMs: number;
   private readonly jumpToleranceMs: number;
   private readonly scheduleRefreshMs: number;
-  private readonly tracked = new Map<string, Tracked>();
-  private stored = new Map<string, StoredDesired>();
+  private readonly tracked = new SchoolKeyedMap<Tracked>((t) => t.uai);
+  private readonly stored = new SchoolKeyedMap<StoredDesired>((s) => s.uai);
   private queue: Promise<void> = Promise.resolve();
   private timer: unknown;
   private armedFor: number | null = null;
@@ -225,7 +226,8 @@ export class Dispatcher implements Part {
         [...this.options.feed.plans()].map((plan) => [plan.uai, this.options.fenceOf?.(plan.uai)?.epoch]),
       );
       const rows = await this.options.repository.loadDesired();
-      this.stored = new Map(rows.map((s) => [keyOf(s.uai, s.zone, s.function), s]));
+      this.stored.clear();
+      for (const s of rows) this.stored.set(keyOf(s.uai, s.zone, s.function), s);
       for (const [uai, epoch] of epochs) {
         if (this.options.fenceOf?.(uai)?.epoch === epoch) this.storedSchools.set(uai, epoch);
       }
@@ -303,8 +305,8 @@ export class Dispatcher implements Part {
     if (!this.storedSchools.has(uai) || this.storedSchools.get(uai) !== fence?.epoch) {
       // New to this instance (taken over, or back after a hand-over or a lapse): another instance
       // may have moved its revs on meanwhile, so nothing held from before counts.
-      for (const [key, tracked] of this.tracked) if (tracked.uai === uai) this.tracked.delete(key);
-      for (const key of [...this.stored.keys()]) if (key.startsWith(`${uai}/`)) this.stored.delete(key);
+      this.tracked.deleteSchool(uai);
+      this.stored.deleteSchool(uai);
       for (const row of await this.options.repository.loadDesired(uai))
         this.stored.set(keyOf(row.uai, row.zone, row.function), row);
       this.storedSchools.set(uai, fence?.epoch);
@@ -352,8 +354,8 @@ export class Dispatcher implements Part {
         pending.push({ tracked, segments });
       }
     }
-    for (const [key, tracked] of this.tracked) {
-      if (tracked.uai === uai && !seen.has(key)) {
+    for (const [key, tracked] of this.tracked.ofSchool(uai)) {
+      if (!seen.has(key)) {
         this.tracked.delete(key);
         this.options.publisher.forget(uai, tracked.zone, tracked.function);
       }
@@ -411,7 +413,7 @@ export class Dispatcher implements Part {
   private async clearRemoved(uai: string, seen: ReadonlySet<string>, fence: LeaseFence | undefined) {
     const clear = this.options.publisher.clear?.bind(this.options.publisher);
     if (!clear) return;
-    const removed = [...this.stored.entries()].filter(([key, s]) => s.uai === uai && !seen.has(key));
+    const removed = this.stored.ofSchool(uai).filter(([key]) => !seen.has(key));
     const cleared: { key: string; zone: string; function: ZoneFunction }[] = [];
     for (const [key, stored] of removed) {
       const tally = await clear(uai, stored.zone, stored.function);
@@ -432,9 +434,7 @@ export class Dispatcher implements Part {
   }
 
   private forgetSchool(uai: string): void {
-    for (const [key, tracked] of this.tracked) {
-      if (tracked.uai === uai) this.tracked.delete(key);
-    }
+    this.tracked.deleteSchool(uai);
     this.storedSchools.delete(uai);
     this.options.publisher.forget(uai);
     this.logger.info({ uai }, 'school plan removed: no longer dispatched');

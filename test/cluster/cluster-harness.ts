@@ -238,7 +238,10 @@ export async function startInstance(
   id: string,
   options: { mqttUrl: string; startTimeoutMs?: number },
 ): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  // CLUSTER_CPU_PROFILE_DIR=dir: each instance writes V8 CPU profiles there (at a clean stop).
+  const profileDir = process.env['CLUSTER_CPU_PROFILE_DIR'];
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, BIN, 'serve'], {
     cwd: region.dir,
     env: {
       ...process.env,
