@@ -109,6 +109,11 @@ interface Tracked {
   nextAt?: number;
 }
 
+/** No schedule yet, or its refresh instant has come. */
+function scheduleStale(tracked: Tracked, now: number): boolean {
+  return tracked.scheduleRefreshAt === undefined || tracked.scheduleRefreshAt <= now;
+}
+
 const HOUR_MS = 3_600_000;
 const RETRY_MS = 30_000;
 const keyOf = (uai: string, zone: string, fn: string): string => `${uai}/${zone}/${fn}`;
@@ -327,7 +332,7 @@ export class Dispatcher implements Part {
         tracked = { uai, zone, function: fn };
         this.tracked.set(key, tracked);
       }
-      const scheduleDue = tracked.scheduleRefreshAt === undefined || tracked.scheduleRefreshAt <= now;
+      const scheduleDue = scheduleStale(tracked, now);
       const transitionDue = tracked.nextAt === undefined || tracked.nextAt <= now;
       if (scope === 'due' && !scheduleDue && !transitionDue) continue;
       tracked.nextAt = nextBoundaryAfter(segments, now);
@@ -392,8 +397,12 @@ export class Dispatcher implements Part {
       const schedule = schedulePayload(tracked.function, segments, now);
       if (schedule) {
         const old = tracked.schedule;
-        const stale = tracked.scheduleRefreshAt === undefined || tracked.scheduleRefreshAt <= now;
-        if (change.desired || stale || old === undefined || !sameScheduleEntries(old, schedule)) {
+        if (
+          change.desired ||
+          scheduleStale(tracked, now) ||
+          old === undefined ||
+          !sameScheduleEntries(old, schedule)
+        ) {
           tracked.schedule = schedule;
           tracked.scheduleRefreshAt = Date.parse(schedule.issued_at) + this.scheduleRefreshMs;
           change.schedule = schedule;

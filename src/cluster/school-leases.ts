@@ -170,10 +170,7 @@ export class SchoolLeases implements Part {
     const released = [...this.held.keys()];
     this.held.clear();
     if (released.length > 0) this.emit({ acquired: [], released });
-    // Also the leases a slow round claimed in the store and did not keep (runTick): they are
-    // this instance's there until released, and the others should not wait a TTL for them.
-    const inStore = [...new Set([...released, ...this.claimedNotHeld])].sort();
-    this.claimedNotHeld.clear();
+    const inStore = this.heldInStore(released);
     try {
       const told = await boundedBy(
         (async () => {
@@ -319,12 +316,13 @@ export class SchoolLeases implements Part {
       // again (seen as a double release under load). The next round claims them afresh.
       const got = afterClaim < validUntil ? claimed : [];
       this.claimedNotHeld.clear();
-      if (got.length < claimed.length) for (const lease of claimed) this.claimedNotHeld.add(lease.uai);
-      if (got.length < claimed.length)
+      if (got.length < claimed.length) {
+        for (const lease of claimed) this.claimedNotHeld.add(lease.uai);
         this.options.logger?.warn(
           { schools: claimed.length, roundMs: Math.round(afterClaim - started) },
           'lease round outlasted the lease validity: claiming again at the next round',
         );
+      }
       const acquired: string[] = [];
       const next = new Map<string, Held>();
       for (const lease of got) {
@@ -379,8 +377,7 @@ export class SchoolLeases implements Part {
       );
     }
     this.standingAside = true;
-    const inStore = [...new Set([...released, ...this.claimedNotHeld])].sort();
-    this.claimedNotHeld.clear();
+    const inStore = this.heldInStore(released);
     try {
       if (inStore.length > 0) await this.options.repository.release(this.options.instanceId, inStore);
       await this.options.repository.leave(this.options.instanceId, this.boot);
@@ -389,6 +386,17 @@ export class SchoolLeases implements Part {
       this.storeFailed(error);
       this.options.logger?.error({ err: error }, 'could not hand schools over; their leases will lapse');
     }
+  }
+
+  /**
+   * What this instance holds in the store, to release: `released` (held here) and the leases a
+   * slow round claimed there and did not keep (runTick), which the others should not wait a TTL
+   * for. Forgets the latter.
+   */
+  private heldInStore(released: readonly string[]): string[] {
+    const inStore = [...new Set([...released, ...this.claimedNotHeld])].sort();
+    this.claimedNotHeld.clear();
+    return inStore;
   }
 
   private storeAnswered(): void {

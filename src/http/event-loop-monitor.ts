@@ -35,9 +35,7 @@ export class EventLoopMonitor implements Part {
   start(): void {
     if (this.timer) return;
     this.histogram.enable();
-    this.timer = setInterval(() => this.closeWindow(), this.windowMs);
-    // Measuring must never keep a stopping process alive.
-    this.timer.unref();
+    this.openWindows();
   }
 
   stop(): void {
@@ -57,8 +55,7 @@ export class EventLoopMonitor implements Part {
     if (!this.timer || this.lastWindowP99Ms !== null) return;
     clearInterval(this.timer);
     this.histogram.reset();
-    this.timer = setInterval(() => this.closeWindow(), this.windowMs);
-    this.timer.unref();
+    this.openWindows();
   }
 
   /** p99 delay in seconds: last complete window, else the one in progress (0 before any sample). */
@@ -94,6 +91,12 @@ export class EventLoopMonitor implements Part {
   private currentP99Ms(): number {
     // No sample yet: the histogram reports its maximum trackable value; none is 0 ms late.
     return this.histogram.count === 0 ? 0 : this.histogram.percentile(99) / 1e6;
+  }
+
+  private openWindows(): void {
+    this.timer = setInterval(() => this.closeWindow(), this.windowMs);
+    // Measuring must never keep a stopping process alive.
+    this.timer.unref();
   }
 
   private closeWindow(): void {

@@ -85,6 +85,38 @@ describe.each(backends)('SchoolLeases on $name', (backend) => {
     events: LeaseChange[];
   }
 
+  /**
+   * An instance whose `slowTick()` runs one round whose claim outlasts the local deadline (a
+   * stalled event loop, a saturated pool): its monotonic clock moves one TTL during the claim.
+   */
+  async function slowRoundInstance(id: string, schools: readonly string[]) {
+    let jump = 0;
+    let slow = false;
+    let ttl = 0;
+    const base = store.leases;
+    const slowRepository: LeaseRepository = {
+      ...base,
+      claim: async (...args) => {
+        if (slow) jump += ttl;
+        return base.claim(...args);
+      },
+    };
+    const a = await instance(id, schools, {
+      repository: slowRepository,
+      monotonicNow: () => performance.now() + jump,
+    });
+    ttl = a.leases.ttlMs;
+    const slowTick = async () => {
+      slow = true;
+      try {
+        await a.leases.tick();
+      } finally {
+        slow = false;
+      }
+    };
+    return { a, slowTick };
+  }
+
   async function instance(
     id: string,
     schools: readonly string[],
@@ -398,29 +430,11 @@ describe.each(backends)('SchoolLeases on $name', (backend) => {
 
   it('a lease that lapses locally during a slow renewal is told released, then acquired at the next round', async () => {
     const schools = schoolsOf(6, 4);
-    let jump = 0;
-    let slow = false;
-    const base = store.leases;
-    let ttl = 0;
-    const slowRepository: LeaseRepository = {
-      ...base,
-      claim: async (...args) => {
-        // The round trip outlasts the local deadline (a stalled event loop, a saturated pool).
-        if (slow) jump += ttl;
-        return base.claim(...args);
-      },
-    };
-    const a = await instance('slow-a', schools, {
-      repository: slowRepository,
-      monotonicNow: () => performance.now() + jump,
-    });
-    ttl = a.leases.ttlMs;
+    const { a, slowTick } = await slowRoundInstance('slow-a', schools);
     await a.leases.start();
     expect(a.leases.owned()).toEqual(sorted(schools));
     const mark = a.events.length;
-    slow = true;
-    await a.leases.tick();
-    slow = false;
+    await slowTick();
     // What was skipped while owns() was false must be redone: dropped at once, and not told
     // acquired by the slow round, whose claims had lapsed here before they arrived.
     expect(a.events.slice(mark)).toEqual([{ acquired: [], released: sorted(schools) }]);
@@ -436,26 +450,9 @@ describe.each(backends)('SchoolLeases on $name', (backend) => {
 
   it('a stop right after a slow round releases in the store what that round claimed and did not keep', async () => {
     const schools = schoolsOf(7, 4);
-    let jump = 0;
-    let slow = false;
-    const base = store.leases;
-    let ttl = 0;
-    const slowRepository: LeaseRepository = {
-      ...base,
-      claim: async (...args) => {
-        if (slow) jump += ttl;
-        return base.claim(...args);
-      },
-    };
-    const a = await instance('slow-stop-a', schools, {
-      repository: slowRepository,
-      monotonicNow: () => performance.now() + jump,
-    });
-    ttl = a.leases.ttlMs;
+    const { a, slowTick } = await slowRoundInstance('slow-stop-a', schools);
     await a.leases.start();
-    slow = true;
-    await a.leases.tick();
-    slow = false;
+    await slowTick();
     expect(a.leases.owned()).toEqual([]);
     // The store still names this instance for them, live, until it is told.
     expect(await liveOwners(schools)).toEqual(
