@@ -180,24 +180,19 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
     return { seq: Number(head.seq), hash: head.hash };
   };
 
-  const anchorSeq = async (): Promise<number> =>
-    Number(
-      (await db.selectFrom('audit_anchor').select('seq').where('id', '=', 1).executeTakeFirstOrThrow()).seq,
-    );
-
-  const walk = async (options: AuditVerifyOptions): Promise<AuditVerification> => {
-    const { against } = options;
-    let { from } = options;
-    const anchorRow = await db
+  const readAnchor = async (): Promise<AuditPurgeAnchor> => {
+    const row = await db
       .selectFrom('audit_anchor')
       .select(['seq', 'hash', 'purge_seq'])
       .where('id', '=', 1)
       .executeTakeFirstOrThrow();
-    const anchor: AuditPurgeAnchor = {
-      seq: Number(anchorRow.seq),
-      hash: anchorRow.hash,
-      purgeSeq: Number(anchorRow.purge_seq),
-    };
+    return { seq: Number(row.seq), hash: row.hash, purgeSeq: Number(row.purge_seq) };
+  };
+
+  /** One walk of the chain from `anchor` (read by the caller: verify() compares it afterwards). */
+  const walk = async (options: AuditVerifyOptions, anchor: AuditPurgeAnchor): Promise<AuditVerification> => {
+    const { against } = options;
+    let { from } = options;
     // After a purge the walk starts at the anchor (the entries before it are gone); the purge
     // entry met on the way must attest it.
     const purged = anchor.seq > 0 && (from === undefined || from.seq <= anchor.seq) ? anchor : undefined;
@@ -293,14 +288,7 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
       return writeTransaction(db, dialect, (trx) => appendIn(trx, dialect, entries));
     },
 
-    async anchor() {
-      const row = await db
-        .selectFrom('audit_anchor')
-        .select(['seq', 'hash', 'purge_seq'])
-        .where('id', '=', 1)
-        .executeTakeFirstOrThrow();
-      return { seq: Number(row.seq), hash: row.hash, purgeSeq: Number(row.purge_seq) };
-    },
+    anchor: readAnchor,
 
     async lastSeqBefore(instant) {
       // ISO instants of one width compare as text (schema.ts); `at` grows with seq (one clock per
@@ -418,14 +406,17 @@ export function createAuditRepository(db: Kysely<Database>, dialect: StoreDialec
 
     async verify(options = {}) {
       // A retention purge committed during a walk moves the anchor and deletes rows the walk has
-      // not reached yet: the walk, which read the anchor before, would see a seq gap exactly
-      // like a hand-made deletion. A failed walk is therefore told only once the anchor has
-      // not moved during it; otherwise it starts again from the new anchor (a purge is daily at
-      // most, so three walks are plenty).
+      // not reached yet: the walk, which started from the anchor before, would see a seq gap
+      // exactly like a hand-made deletion. A failed walk is therefore told only once the anchor
+      // has not moved during it; otherwise it starts again from the new anchor (a purge is daily
+      // at most, so three walks are plenty).
+      let anchor = await readAnchor();
       for (let attempt = 1; ; attempt++) {
-        const anchorBefore = await anchorSeq();
-        const result = await walk(options);
-        if (result.ok || attempt === 3 || (await anchorSeq()) === anchorBefore) return result;
+        const result = await walk(options, anchor);
+        if (result.ok || attempt === 3) return result;
+        const now = await readAnchor();
+        if (now.seq === anchor.seq) return result;
+        anchor = now;
       }
     },
   };

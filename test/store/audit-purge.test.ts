@@ -174,8 +174,8 @@ describe.each(backends)('audit purge on $name', (backend) => {
     const writer = await own.open();
     const reader = await own.open();
     const { purge } = await scenario(writer);
-    // The reader's walk is held after it has read the anchor (its second query: the first is the
-    // anchor the retry compares with), and the purge commits meanwhile.
+    // The reader's walk is held after it has read the anchor it starts from (its first query),
+    // and the purge commits meanwhile.
     let queries = 0;
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
@@ -189,7 +189,7 @@ describe.each(backends)('audit purge on $name', (backend) => {
       transformQuery: (args) => args.node,
       async transformResult(args) {
         queries += 1;
-        if (queries === 2) {
+        if (queries === 1) {
           reached();
           await held;
         }
