@@ -1,6 +1,6 @@
 import { localDaysRange } from '../bridge/planning.js';
 import { complianceCsv } from '../compliance/compliance-csv.js';
-import type { ComplianceReport } from '../compliance/compliance-report.js';
+import type { ComplianceReport } from '../compliance/compliance-report-schema.js';
 import { measuredSources } from '../compliance/compliance-service.js';
 import {
   compliancePeriod,

@@ -5,7 +5,7 @@
  * point (as in the JSON), instants in UTC. The API and the CLI both write it with this function.
  */
 import { CSV_BOM, csvField } from '../audit/audit-csv.js';
-import type { ComplianceReport } from './compliance-report.js';
+import type { ComplianceReport } from './compliance-report-schema.js';
 
 export const COMPLIANCE_CSV_COLUMNS = [
   'section',

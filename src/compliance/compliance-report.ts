@@ -26,22 +26,8 @@ import {
   type OverrideRow,
   REASON_KINDS,
   type RefusedOverrideRow,
-  type SituationRow,
   type ZoneRow,
 } from './compliance-report-schema.js';
-
-export {
-  type ComplianceReport,
-  type DeviationRow,
-  type ExceptionRow,
-  type FunctionRow,
-  type MeasuredRow,
-  type OverrideRow,
-  REASON_KINDS,
-  type RefusedOverrideRow,
-  type SituationRow,
-  type ZoneRow,
-};
 
 const HOUR = 3_600_000;
 

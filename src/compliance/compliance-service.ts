@@ -8,7 +8,7 @@ import type { Clock } from '../domain/clock.js';
 import type { AuditRepository } from '../store/audit-repository.js';
 import type { OverrideRepository } from '../store/override-repository.js';
 import type { TelemetryRepository } from '../store/telemetry-repository.js';
-import type { ComplianceReport } from './compliance-report.js';
+import type { ComplianceReport } from './compliance-report-schema.js';
 import { compliancePeriod, gatherComplianceReport, type MeasuredSources } from './compliance-source.js';
 
 export interface ComplianceServiceDeps {

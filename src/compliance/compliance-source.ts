@@ -5,12 +5,12 @@ import type { Clock } from '../domain/clock.js';
 import type { AuditFilter } from '../store/audit-repository.js';
 import {
   type AuditEntryOfPeriod,
-  type ComplianceReport,
   complianceReport,
   type MeasuredSampleOfPeriod,
   type OverrideOfPeriod,
   type PlanOfPeriod,
 } from './compliance-report.js';
+import type { ComplianceReport } from './compliance-report-schema.js';
 
 /** A school term and a half: the planner works a month at a time, so at most four plans. */
 export const MAX_COMPLIANCE_DAYS = 93;

@@ -12,7 +12,7 @@ import type { AuthEnv } from '../auth/middleware.js';
 import { canAccessUai, hasRole } from '../auth/principal.js';
 import { SortieError } from '../bridge/sortie-client.js';
 import { complianceCsv } from '../compliance/compliance-csv.js';
-import type { ComplianceReport, SituationRow } from '../compliance/compliance-report.js';
+import type { ComplianceReport, SituationRow } from '../compliance/compliance-report-schema.js';
 import { isInputError } from '../domain/problems.js';
 import { pathUai } from '../domain/uai.js';
 import type { DashboardDeps } from './deps.js';
